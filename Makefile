@@ -1,0 +1,33 @@
+# Two set-up commands on a fresh machine: `make run` and `make test`.
+# Each creates the virtual environment from pyproject.toml on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-time-skipping test-local bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The main job on the embedded default: dev server (state under data/) + worker, SQLite records.
+run: $(STAMP)
+	$(PY) worker.py
+
+# The whole suite, once on the time-skipping test server and once on the local dev server.
+test: test-time-skipping test-local
+
+test-time-skipping: $(STAMP)
+	$(PY) -m pytest -q --workflow-environment time-skipping
+
+test-local: $(STAMP)
+	$(PY) -m pytest -q --workflow-environment local
+
+bench: $(STAMP)
+	$(PY) bench/intake_throughput.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,137 @@
+"""The catalogue of procedures: declarative JSON files, validated whole, resolved by instant.
+
+Each file under `definitions/` holds the procedures of one sector. A procedure carries its
+facts once; its versions say what changed over time (the July 2025 reform moved many from
+district to commune level). Loading is all-or-nothing: one bad entry fails the whole load
+with the file, the procedure code and the field named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from procedures.models import ProcedureVersion
+
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "NoVersionInForce",
+    "UnknownProcedure",
+    "DEFINITIONS_DIR",
+]
+
+DEFINITIONS_DIR = Path(__file__).with_name("definitions")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file is malformed or contradicts itself; nothing was loaded."""
+
+
+class UnknownProcedure(LookupError):
+    """No procedure with this code exists in the catalogue."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown procedure code {code!r}")
+        self.code = code
+
+
+class NoVersionInForce(LookupError):
+    """The procedure exists but no version of it is in force at the instant asked for."""
+
+    def __init__(self, code: str, at: datetime, replaced_by: ProcedureVersion | None) -> None:
+        message = f"procedure {code!r} has no version in force at {at.isoformat()}"
+        if replaced_by is not None:
+            message += (
+                f"; version {replaced_by.version_id!r} ({replaced_by.authority_level.value})"
+                f" applies from {replaced_by.effective_from.isoformat()}"
+            )
+        super().__init__(message)
+        self.code = code
+        self.at = at
+        self.replaced_by = replaced_by
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    versions_by_code: dict[str, tuple[ProcedureVersion, ...]]  # each sorted by effective_from
+
+    @classmethod
+    def load(cls, directory: Path = DEFINITIONS_DIR) -> Catalogue:
+        versions: list[ProcedureVersion] = []
+        for path in sorted(directory.glob("*.json")):
+            versions.extend(_read_file(path))
+        return cls.from_versions(versions)
+
+    @classmethod
+    def from_versions(cls, versions: Iterable[ProcedureVersion]) -> Catalogue:
+        grouped: dict[str, list[ProcedureVersion]] = {}
+        for version in versions:
+            grouped.setdefault(version.procedure_code, []).append(version)
+        for code, group in grouped.items():
+            group.sort(key=lambda v: v.effective_from)
+            for earlier, later in zip(group, group[1:]):
+                if earlier.effective_to is None or earlier.effective_to > later.effective_from:
+                    raise CatalogueError(
+                        f"{code}: versions {earlier.version_id!r} and {later.version_id!r} overlap"
+                    )
+        return cls({code: tuple(group) for code, group in grouped.items()})
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted(self.versions_by_code)
+
+    def resolve(self, code: str, at: datetime) -> ProcedureVersion:
+        """The version in force at `at`, which must be timezone-aware."""
+        if at.tzinfo is None:
+            raise ValueError("resolve() needs a timezone-aware instant")
+        versions = self.versions_by_code.get(code)
+        if versions is None:
+            raise UnknownProcedure(code)
+        for version in versions:
+            if version.in_force_at(at):
+                return version
+        later = [v for v in versions if v.effective_from > at]
+        raise NoVersionInForce(code, at, later[0] if later else None)
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    return Catalogue.load()
+
+
+def _read_file(path: Path) -> list[ProcedureVersion]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise CatalogueError(f"{path.name}: cannot read: {err}") from err
+    versions = []
+    seen: set[str] = set()
+    for index, procedure in enumerate(document.get("procedures", [])):
+        code = procedure.get("code", f"<entry {index}>")
+        if code in seen:
+            raise CatalogueError(f"{path.name}: {code}: procedure code appears twice")
+        seen.add(code)
+        for entry in procedure.get("versions", []):
+            fields = {
+                "procedure_code": code,
+                "procedure_name": procedure.get("name"),
+                "sector": procedure.get("sector", document.get("sector", "")),
+                "provenance": procedure.get("provenance"),
+                **entry,
+            }
+            try:
+                versions.append(ProcedureVersion.model_validate(fields))
+            except ValidationError as err:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'version'}: {e['msg']}"
+                    for e in err.errors()
+                )
+                raise CatalogueError(f"{path.name}: {code}: {problems}") from err
+    return versions

@@ -1,0 +1,103 @@
+"""Dossier codes: receiving agency code, receipt date YYMMDD, four-digit daily number.
+
+A number is taken inside the same transaction that starts the dossier and only committed
+when the start succeeded, so numbers have no gaps; the row lock on the daily counter (or
+SQLite's write lock) serialises concurrent counters, so numbers never repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from records.database import insert_for
+from records.tables import DossierSequenceRow, IntakeRequestRow
+
+__all__ = ["CodeTaken", "DailyLimitReached", "DossierCodeAllocator", "format_code"]
+
+T = TypeVar("T")
+MAX_NUMBER = 9999
+
+
+class CodeTaken(Exception):
+    """The code is already the id of a dossier (the counter row was behind); take the next."""
+
+
+class DailyLimitReached(RuntimeError):
+    """The agency has used all four-digit numbers for that day."""
+
+
+def format_code(agency_code: str, day: date, number: int) -> str:
+    return f"{agency_code}-{day:%y%m%d}-{number:04d}"
+
+
+class DossierCodeAllocator:
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker) -> None:
+        self._engine = engine
+        self._sessions = sessions
+
+    async def allocate(
+        self,
+        agency_code: str,
+        day: date,
+        start: Callable[[str], Awaitable[T]],
+        request_id: str | None = None,
+    ) -> tuple[str, T | None]:
+        """Take the next code and run `start(code)` before committing it.
+
+        Returns (code, start's result), or (existing code, None) when `request_id` was
+        already used: a resubmitted counter request never creates a second dossier.
+        """
+        while True:
+            try:
+                return await self._attempt(agency_code, day, start, request_id)
+            except CodeTaken:
+                continue
+
+    async def _attempt(
+        self,
+        agency_code: str,
+        day: date,
+        start: Callable[[str], Awaitable[T]],
+        request_id: str | None,
+    ) -> tuple[str, T | None]:
+        # Closing the session without a commit rolls the number back (autobegin).
+        async with self._sessions() as session:
+            # The counter write comes first so that SQLite takes its write lock before any
+            # read (a read first would risk a busy snapshot under concurrency).
+            number = await self._take_number(session, agency_code, day)
+            if request_id is not None:
+                existing = await session.scalar(
+                    select(IntakeRequestRow.dossier_code).where(
+                        IntakeRequestRow.request_id == request_id
+                    )
+                )
+                if existing is not None:
+                    return existing, None  # the request already has its dossier
+            code = format_code(agency_code, day, number)
+            try:
+                result = await start(code)
+            except CodeTaken:
+                await session.commit()  # the number belongs to an existing dossier: skip it
+                raise
+            if request_id is not None:
+                session.add(IntakeRequestRow(request_id=request_id, dossier_code=code))
+            await session.commit()
+            return code, result
+
+    async def _take_number(self, session, agency_code: str, day: date) -> int:
+        statement = insert_for(self._engine, DossierSequenceRow).values(
+            agency_code=agency_code, day=f"{day:%y%m%d}", last_number=1
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["agency_code", "day"],
+            set_={"last_number": DossierSequenceRow.last_number + 1},
+        ).returning(DossierSequenceRow.last_number)
+        number = (await session.execute(statement)).scalar_one()
+        if number > MAX_NUMBER:
+            raise DailyLimitReached(f"{agency_code} has used all {MAX_NUMBER} numbers of {day}")
+        return number

@@ -1,0 +1,49 @@
+"""Configuration from the environment, with defaults that run everything on one machine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Settings", "TASK_QUEUE"]
+
+TASK_QUEUE = "dossiers"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    # None means: start the embedded dev server (state in a file under data_dir).
+    temporal_address: str | None
+    temporal_namespace: str
+    temporal_tls: bool
+    temporal_api_key: str | None
+    task_queue: str
+    dev_server_port: int
+    dev_server_ui_port: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        data_dir = Path(env.get("DATA_DIR", "data")).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'records.sqlite'}",
+            temporal_address=env.get("TEMPORAL_ADDRESS") or None,
+            temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            temporal_tls=env.get("TEMPORAL_TLS", "").lower() in {"1", "true", "yes"},
+            temporal_api_key=env.get("TEMPORAL_API_KEY") or None,
+            task_queue=env.get("TASK_QUEUE", TASK_QUEUE),
+            dev_server_port=int(env.get("TEMPORAL_DEV_PORT", "7233")),
+            dev_server_ui_port=int(env.get("TEMPORAL_DEV_UI_PORT", "8233")),
+        )
+
+    @property
+    def dev_server_file(self) -> Path:
+        return self.data_dir / "temporal.sqlite"
+
+    @property
+    def client_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"

