@@ -34,8 +34,13 @@ class CalendarActivities:
 
     @activity.defn(name="shift_deadline")
     async def shift_deadline(self, pause: ShiftDeadlineInput) -> ShiftDeadlineResult:
-        """Move the due moment by the working time the dossier spent paused."""
+        """Move the due moment by the working time the dossier spent paused, in whole minutes.
+
+        Whole minutes, because seconds of a pause must not carry a 17:00 deadline over to the
+        next morning.
+        """
         paused = self._calendar.working_time_between(pause.paused_from, pause.paused_until)
+        paused -= paused % timedelta(minutes=1)
         return ShiftDeadlineResult(
             due_at=self._calendar.add_working_time(pause.due_at, paused),
             paused_working_time=paused,

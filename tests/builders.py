@@ -7,7 +7,8 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 import holidays
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
@@ -19,7 +20,8 @@ from procedures.models import Role
 from records.dossier_codes import DossierCodeAllocator
 from runtime.workers import RecordsStore
 from workflows.dossier import DossierView, DossierWorkflow
-from workflows.dossier_inputs import Actor, Address, Applicant, SubmittedDocument
+from intake.checks import unit_of
+from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
 
 # Hà Nội after the reform: Phường Ba Đình (00004) and its counter, and the city's centre.
 BA_DINH_COMMITTEE = "000.00004.00.H01"
@@ -70,6 +72,8 @@ class Counter:
 
     def __init__(self, env: WorkflowEnvironment, task_queue: str, records: RecordsStore) -> None:
         self.env = env
+        self.task_queue = task_queue
+        self.started: list[str] = []
         self._now = datetime.now(VN_TZ)
         self.service = IntakeService(
             env.client,
@@ -84,7 +88,33 @@ class Counter:
 
     async def receive(self, intake_request: IntakeRequest) -> IntakeOutcome:
         self._now = (await self.env.get_current_time()).astimezone(VN_TZ)
-        return await self.service.receive(intake_request)
+        outcome = await self.service.receive(intake_request)
+        if getattr(outcome, "dossier_code", None):
+            self.started.append(outcome.dossier_code)
+        return outcome
+
+    async def start(self, procedure: str = "1.004873", **changes) -> WorkflowHandle:
+        """Start a DossierWorkflow directly (no intake), for tests about the workflow alone."""
+        now = (await self.env.get_current_time()).astimezone(VN_TZ)
+        changes = {"received_at": now, "due_at": now + timedelta(days=30), **changes}
+        handle = await start_dossier(self.env.client, self.task_queue, procedure, **changes)
+        self.started.append(handle.id)
+        return handle
+
+    async def close_open_dossiers(self) -> None:
+        # An open dossier left on a queue without a worker stalls the test server's time
+        # skipping for every later test, so each test ends what it started. It waits for
+        # the projection first: terminating under a running activity leaves the test
+        # server's time-skipping lock held.
+        for code in self.started:
+            handle = self.env.client.get_workflow_handle(code)
+            if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+                continue
+            await settled(handle)
+            try:
+                await handle.terminate("test finished")
+            except RPCError:
+                pass  # it closed meanwhile
 
     def handle(self, code: str) -> WorkflowHandle[DossierWorkflow, DossierView]:
         return self.env.client.get_workflow_handle_for(DossierWorkflow.run, code)
@@ -122,3 +152,23 @@ async def settled(handle: WorkflowHandle, timeout: float = 10) -> DossierView:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{view.unrecorded_events} events still unrecorded")
         await asyncio.sleep(0.05)
+
+
+async def start_dossier(client, task_queue: str, procedure: str = "1.004873", **changes) -> WorkflowHandle:
+    """Start a DossierWorkflow directly (no intake), for tests about the workflow alone."""
+    agencies = AgencyDirectory.load()
+    received_at = datetime.now(VN_TZ)
+    version = default_catalogue().resolve(procedure, received_at)
+    fields = {
+        "code": f"TEST-{uuid.uuid4()}",
+        "procedure": version,
+        "applicant": APPLICANT,
+        "receiving_unit": unit_of(agencies.get(BA_DINH_COUNTER)),
+        "handling_unit": unit_of(agencies.get(BA_DINH_COMMITTEE)),
+        "received_by": COUNTER,
+        "received_at": received_at,
+        "due_at": received_at + timedelta(days=30),
+    }
+    fields.update(changes)
+    dossier = DossierInput(**fields)
+    return await client.start_workflow(DossierWorkflow.run, dossier, id=dossier.code, task_queue=task_queue)

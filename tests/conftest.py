@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from records.tables import Base
 from runtime.temporal import binary, register_search_attributes
 from runtime.workers import RecordsStore, build_worker, open_records
+from tests.builders import Counter
 from workflows import search_attributes
 
 
@@ -70,6 +71,16 @@ async def records(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rec
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4()}"
+
+
+@pytest_asyncio.fixture
+async def counter(
+    env: WorkflowEnvironment, task_queue: str, records: RecordsStore, worker: Worker
+) -> AsyncIterator[Counter]:
+    """An intake counter on the test's queue; the dossiers it opened are closed afterwards."""
+    desk = Counter(env, task_queue, records)
+    yield desk
+    await desk.close_open_dossiers()
 
 
 @pytest_asyncio.fixture

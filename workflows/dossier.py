@@ -107,11 +107,14 @@ class DossierWorkflow:
         self._state = dossier.carried_state or DossierState(due_at=dossier.due_at)
         self._lock = asyncio.Lock()
         self._changes = 0
+        # Here, not in run(): an update that arrives with the start is handled before run()
+        # begins, and must find the dossier already at its handling unit.
+        if dossier.carried_state is None:
+            self._receive()
 
     @workflow.run
     async def run(self, dossier: DossierInput) -> DossierView:
-        if dossier.carried_state is None:
-            self._receive()
+        self._publish()
         while True:
             await self._record_pending()
             if self._state.status in TERMINAL:
@@ -389,7 +392,6 @@ class DossierWorkflow:
             S.PROCESSING,
             details={"from": dossier.receiving_unit.code, "to": dossier.handling_unit.code},
         )
-        self._publish()
 
     def _system_entry(self, name: str, status: DossierStatus, **fields) -> None:
         self._state.add_entry(workflow.now(), name, status, actor_id=SYSTEM_ACTOR, **fields)
