@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) worker.py
 
-# The whole suite, once on the time-skipping test server and once on the local dev server.
-test: test-time-skipping test-local
+# The whole suite: time-skipping and local dev server (SQLite), then PostgreSQL if it answers.
+test: $(STAMP)
+	PY=$(PY) scripts/test.sh
 
 test-time-skipping: $(STAMP)
 	$(PY) -m pytest -q --workflow-environment time-skipping

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -35,8 +37,17 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
 
 async def create_schema(engine: AsyncEngine) -> None:
     # Until the records issue brings migrations, the schema is created idempotently here.
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    # Two processes starting on a fresh database (worker and counter) may both find a table
+    # missing and race to create it: the loser tries again and finds it there.
+    for attempt in range(3):
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.2)
 
 
 def insert_for(engine: AsyncEngine, table: Any) -> Any:

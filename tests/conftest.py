@@ -14,10 +14,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from records.tables import Base
+from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
 from runtime.workers import RecordsStore, build_worker, open_records
 from tests.builders import Counter
 from workflows import search_attributes
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Logs to stderr, as in production, so that command output on stdout stays parseable.
+    configure_logging()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

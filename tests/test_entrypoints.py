@@ -1,0 +1,71 @@
+"""The README's main job: worker.py on the embedded dev server, driven by starter.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+import starter
+import worker
+from runtime.settings import Settings
+from runtime.temporal import connect
+
+EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    if request.config.getoption("--workflow-environment") != "time-skipping":
+        pytest.skip("starts its own dev server: run once, in the default pass")
+    return Settings.from_env(
+        {"DATA_DIR": str(tmp_path), "TEMPORAL_DEV_PORT": str(free_port()), "TEMPORAL_DEV_UI_PORT": str(free_port())}
+    )
+
+
+async def wait_for_server(settings: Settings, worker_task: asyncio.Task):
+    for _ in range(200):
+        if worker_task.done():
+            worker_task.result()
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            await asyncio.sleep(0.1)
+    raise AssertionError("the embedded dev server did not come up")
+
+
+class TestMainJob:
+    async def test_worker_on_embedded_server_serves_counter_and_officer(self, settings, capsys):
+        """worker.py starts the dev server with its state in a file; starter.py receives and acts."""
+        stop = asyncio.Event()
+        worker_task = asyncio.create_task(worker.main(settings, stop))
+        try:
+            client = await wait_for_server(settings, worker_task)
+            capsys.readouterr()  # the dev server's banner
+            assert await starter.main(["receive", "--file", str(EXAMPLES / "receive.json")], client, settings) == 0
+            slip = json.loads(capsys.readouterr().out)
+            assert slip["form"] == "01" and slip["handling_unit"] == "000.00004.00.H01"
+
+            code = slip["dossier_code"]
+            assert await starter.main(["act", code, "complete_step", "--file", str(EXAMPLES / "review.json")], client, settings) == 0
+            view = json.loads(capsys.readouterr().out)
+            assert view["current_step"]["id"] == "approve"
+
+            # Input of the wrong shape for the action, and an unknown dossier: exit 2.
+            review = EXAMPLES / "review.json"
+            assert await starter.main(["act", code, "withdraw", "--file", str(review)], client, settings) == 2
+            assert await starter.main(["show", "no-such-dossier"], client, settings) == 2
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker_task, 30)
+        assert (settings.data_dir / "temporal.sqlite").exists()
+        assert (settings.data_dir / "records.sqlite").exists()
