@@ -93,7 +93,8 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
-        return _fail(EXIT_REFUSED, f"refused ({kind}): {cause}")
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        return _fail(EXIT_REFUSED, f"refused ({kind}): {message}")
     except RPCError as err:
         return _fail(EXIT_BAD_INPUT, f"dossier {getattr(args, 'code', '')}: {err}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 
 import structlog
 
@@ -19,7 +20,10 @@ async def main(settings: Settings | None = None, stop: asyncio.Event | None = No
     settings = settings or Settings.from_env()
     stop = stop or _stop_on_signals()
     async with temporal_client(settings) as client, open_records(settings.database_url) as records:
-        worker = build_worker(client, settings.task_queue, records)
+        # On SIGTERM, activities in flight get this long to finish before being cancelled.
+        worker = build_worker(
+            client, settings.task_queue, records, graceful_shutdown_timeout=timedelta(seconds=20)
+        )
         log.info(
             "worker running",
             temporal=settings.client_address,
