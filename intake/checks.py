@@ -163,9 +163,11 @@ def _route(
         committee = agencies.province_peoples_committee(address.province_code, era)
         if committee is not None:
             department = version.department
-            # Derived code (department codes are not in the data we hold): 000.STP.00.H01.
+            # Derived code (department codes are not in the data we hold): 000.STP.00.H01;
+            # the committee's group is kept (90 for a retired province code: 000.STP.90.H80).
+            head, _, group, tail = committee.code.split(".")
             return Unit(
-                code=committee.code.replace(".00.00.", f".{department.code}.00.", 1),
+                code=f"{head}.{department.code}.{group}.{tail}",
                 name=f"{department.name} ({committee.name})",
                 province_code=address.province_code,
             )

@@ -79,6 +79,7 @@ class RefusalNotice(BaseModel):
     form: Literal["03"] = "03"
     procedure_code: str
     reasons: tuple[str, ...]
+    missing: tuple[MissingDocument, ...] = ()  # also missing, to bring with a new request
 
 
 IntakeOutcome = Annotated[ReceiptSlip | SupplementNotice | RefusalNotice, Field(discriminator="form")]

@@ -19,6 +19,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
 from intake.checks import IntakeForbidden, review_request, unit_of
@@ -66,7 +67,12 @@ class IntakeService:
         if received_at > now + CLOCK_TOLERANCE:
             review.reasons.append(f"received_at: {received_at.isoformat()} is in the future")
         if review.reasons:
-            return RefusalNotice(procedure_code=request.procedure_code, reasons=tuple(review.reasons))
+            # The missing documents too, so that a corrected request needs one round only.
+            return RefusalNotice(
+                procedure_code=request.procedure_code,
+                reasons=tuple(review.reasons),
+                missing=tuple(review.missing),
+            )
         if review.missing:
             return SupplementNotice(procedure_code=request.procedure_code, missing=tuple(review.missing))
         version, receiving, handling = review.version, review.receiving_unit, review.handling_unit
@@ -110,6 +116,17 @@ class IntakeService:
                 )
             except WorkflowAlreadyStartedError as err:
                 raise CodeTaken(code) from err
+            except RPCError:
+                # The reply may be lost after the server started the dossier (a timeout).
+                # While this transaction holds the code's number nobody else can start it,
+                # so a dossier under this code now is this one.
+                handle = self._client.get_workflow_handle(code)
+                try:
+                    await handle.describe()
+                except RPCError:
+                    raise  # not started: the number is rolled back
+                log.warning("dossier start reply lost; the dossier exists", dossier_code=code)
+                return handle
 
         code, handle = await self._allocator.allocate(
             receiving.code, received_at.date(), start, request_id=request.request_id
@@ -117,7 +134,9 @@ class IntakeService:
         if handle is None:
             # The same request was received before: answer with that dossier's slip.
             view = await self._client.get_workflow_handle(code).query(DossierWorkflow.view)
-            due_at, resubmitted = view.due_at, True
+            # The slip of that dossier: its own receipt time, not this resubmission's.
+            received_at, due_at = view.received_at.astimezone(VN_TZ), view.due_at.astimezone(VN_TZ)
+            resubmitted = True
         else:
             resubmitted = False
         log.info(

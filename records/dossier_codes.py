@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from records.database import insert_for
@@ -52,42 +52,41 @@ class DossierCodeAllocator:
         Returns (code, start's result), or (existing code, None) when `request_id` was
         already used: a resubmitted counter request never creates a second dossier.
         """
-        while True:
-            try:
-                return await self._attempt(agency_code, day, start, request_id)
-            except CodeTaken:
-                continue
-
-    async def _attempt(
-        self,
-        agency_code: str,
-        day: date,
-        start: Callable[[str], Awaitable[T]],
-        request_id: str | None,
-    ) -> tuple[str, T | None]:
-        # Closing the session without a commit rolls the number back (autobegin).
+        # Closing the session without a commit rolls everything back (autobegin).
         async with self._sessions() as session:
-            # The counter write comes first so that SQLite takes its write lock before any
-            # read (a read first would risk a busy snapshot under concurrency).
-            number = await self._take_number(session, agency_code, day)
-            if request_id is not None:
+            # Writes come before any read so that SQLite takes its write lock first (a read
+            # first risks a busy snapshot). Claiming the request id first makes a concurrent
+            # submission of the same request wait here, then find its dossier.
+            if request_id is not None and not await self._claim(session, request_id):
                 existing = await session.scalar(
-                    select(IntakeRequestRow.dossier_code).where(
-                        IntakeRequestRow.request_id == request_id
-                    )
+                    select(IntakeRequestRow.dossier_code).where(IntakeRequestRow.request_id == request_id)
                 )
-                if existing is not None:
-                    return existing, None  # the request already has its dossier
-            code = format_code(agency_code, day, number)
-            try:
-                result = await start(code)
-            except CodeTaken:
-                await session.commit()  # the number belongs to an existing dossier: skip it
-                raise
+                return existing, None
+            while True:
+                number = await self._take_number(session, agency_code, day)
+                code = format_code(agency_code, day, number)
+                try:
+                    result = await start(code)
+                except CodeTaken:
+                    continue  # the number belongs to an existing dossier: it stays used
+                break
             if request_id is not None:
-                session.add(IntakeRequestRow(request_id=request_id, dossier_code=code))
+                await session.execute(
+                    update(IntakeRequestRow)
+                    .where(IntakeRequestRow.request_id == request_id)
+                    .values(dossier_code=code)
+                )
             await session.commit()
             return code, result
+
+    async def _claim(self, session, request_id: str) -> bool:
+        statement = (
+            insert_for(self._engine, IntakeRequestRow)
+            .values(request_id=request_id, dossier_code=None)
+            .on_conflict_do_nothing(index_elements=["request_id"])
+            .returning(IntakeRequestRow.request_id)
+        )
+        return (await session.execute(statement)).scalar_one_or_none() is not None
 
     async def _take_number(self, session, agency_code: str, day: date) -> int:
         statement = insert_for(self._engine, DossierSequenceRow).values(

@@ -83,4 +83,5 @@ class IntakeRequestRow(Base):
 
     __tablename__ = "intake_requests"
     request_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    dossier_code: Mapped[str] = mapped_column(String(100), unique=True)
+    # Empty only inside the transaction that claims the request and starts its dossier.
+    dossier_code: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)

@@ -1,0 +1,639 @@
+"""Receiving dossiers at the counter: forms 01/02/03, routing, deadlines, codes and idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+
+from adminunits import VN_TZ, AdminUnits, AgencyDirectory
+from intake.forms import IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
+from intake.service import IntakeForbidden, IntakeService
+from procedures.calendar import WorkingCalendar
+from procedures.catalogue import Catalogue, default_catalogue
+from procedures.models import Channel, Fee, ProcedureVersion, Role
+from records.dossier_codes import DossierCodeAllocator
+from records.tables import DossierSequenceRow, IntakeRequestRow
+from tests.builders import (
+    APPLICANT,
+    BA_DINH_COMMITTEE,
+    BA_DINH_COUNTER,
+    CITY_CENTRE,
+    COUNTER,
+    NGOC_HA_COUNTER,
+    Counter,
+    at,
+    quiet_day,
+    request,
+    settled,
+    travel_to,
+)
+from workflows.dossier import DossierWorkflow
+from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+CALENDAR = WorkingCalendar.default()
+# A past Thursday with no holiday around it (2026-03-05): receipts dated then are backfilled.
+THURSDAY = quiet_day(datetime(2026, 3, 1, tzinfo=VN_TZ), weekday=3)
+FRIDAY = THURSDAY + timedelta(days=1)
+DISTRICT_BA_DINH = "001.00.00.H01"  # Quận Ba Đình's People's Committee, before 2025-07-01
+# Phường Phúc Xá, Quận Ba Đình: legacy commune 00001, no commune has that code since 2025-07-01.
+LEGACY_PHUC_XA = Address(province_code="01", commune_code="00001", district_code="001")
+HCMC_COMMUNE = "25747"  # Phường Thủ Dầu Một, province 79 (Thành phố Hồ Chí Minh)
+
+
+def with_catalogue(counter: Counter, records, catalogue: Catalogue) -> Counter:
+    """The same counter (clock, queue, clean-up) reading procedures from `catalogue`."""
+    counter.service = IntakeService(
+        counter.env.client,
+        counter.task_queue,
+        DossierCodeAllocator(records.engine, records.sessions),
+        catalogue=catalogue,
+        units=AdminUnits.load(),
+        agencies=AgencyDirectory.load(),
+        calendar=CALENDAR,
+        clock=lambda: counter._now,
+    )
+    return counter
+
+
+def needs_time_skipping(env: WorkflowEnvironment) -> None:
+    if not env.supports_time_skipping:
+        pytest.skip("moves the clock: time-skipping server only")
+
+
+def officer(unit: str, *roles: Role) -> Actor:
+    return Actor(id=f"officer@{unit}", roles=roles or (Role.COUNTER_OFFICER,), unit=unit)
+
+
+def commune_counter(commune_code: str) -> str:
+    """The 2025 public-service centre of a Hà Nội commune (each test takes its own counter)."""
+    return f"000.{commune_code}.01.H01"
+
+
+def request_at(unit: str, procedure_code: str = "1.004873", **changes) -> IntakeRequest:
+    """A complete request received at `unit` by one of its counter officers."""
+    changes.setdefault("received_by", officer(unit))
+    return request(procedure_code, receiving_unit=unit, **changes)
+
+
+def applicant_at(address: Address) -> Applicant:
+    return APPLICANT.model_copy(update={"address": address})
+
+
+def number_of(code: str) -> int:
+    return int(code.rsplit("-", 1)[1])
+
+
+async def sequence_rows(records, agency: str) -> list[tuple[str, int]]:
+    async with records.sessions() as session:
+        rows = await session.execute(
+            select(DossierSequenceRow.day, DossierSequenceRow.last_number).where(
+                DossierSequenceRow.agency_code == agency
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+async def intake_request_rows(records, request_id: str) -> int:
+    async with records.sessions() as session:
+        return await session.scalar(
+            select(func.count()).where(IntakeRequestRow.request_id == request_id)
+        )
+
+
+async def assert_nothing_started(records, agency: str, request_id: str | None = None) -> None:
+    assert await sequence_rows(records, agency) == []
+    if request_id is not None:
+        assert await intake_request_rows(records, request_id) == 0
+
+
+class TestMissingDocuments:
+    async def test_every_missing_document_in_one_notice(self, counter, records):
+        """Form 02 lists all missing mandatory documents at once and starts nothing."""
+        unit, request_id = commune_counter("00025"), f"req-{uuid.uuid4()}"
+        outcome = await counter.receive(request_at(unit, "1.001193", documents=(), request_id=request_id))
+
+        assert isinstance(outcome, SupplementNotice)
+        assert outcome.form == "02" and outcome.procedure_code == "1.001193"
+        assert [(m.id, m.reason) for m in outcome.missing] == [
+            ("declaration", "missing"),
+            ("birth_certificate", "missing"),
+        ]
+        assert outcome.missing[1].name == "Giấy chứng sinh"
+        await assert_nothing_started(records, unit, request_id)
+
+    async def test_only_the_absent_ones_are_listed(self, counter, records):
+        """A request with one of two mandatory documents lists just the other one."""
+        unit = commune_counter("00229")
+        outcome = await counter.receive(
+            request_at(unit, "1.004859", documents=(SubmittedDocument(id="commitment"),))
+        )
+        assert isinstance(outcome, SupplementNotice)
+        assert [m.id for m in outcome.missing] == ["declaration"]
+        await assert_nothing_started(records, unit)
+
+    async def test_national_database_documents_are_never_missing(self, counter):
+        """Documents replaceable by a national database (applicant_id, owner_id) are never asked for."""
+        for code in ("1.001193", "2.000505", "2.000720"):
+            outcome = await counter.receive(request_at(BA_DINH_COUNTER, code, documents=()))
+            assert isinstance(outcome, SupplementNotice), code
+            assert not {"applicant_id", "owner_id"} & {m.id for m in outcome.missing}, code
+            assert outcome.missing, code
+
+    async def test_too_few_copies_listed_with_reason(self, counter, records):
+        """A document given in fewer copies than required is listed with how many are missing."""
+        version = default_catalogue().resolve("1.004859", datetime.now(VN_TZ))
+        documents = [d.model_dump() for d in version.required_documents]
+        documents[0]["copies"] = 3  # declaration
+        strict = ProcedureVersion.model_validate(
+            {**version.model_dump(), "required_documents": documents}
+        )
+        service = with_catalogue(counter, records, Catalogue.from_versions([strict]))
+        unit = commune_counter("00070")
+        outcome = await service.receive(
+            request_at(
+                unit,
+                "1.004859",
+                documents=(
+                    SubmittedDocument(id="declaration"),
+                    SubmittedDocument(id="commitment"),
+                ),
+            )
+        )
+        assert isinstance(outcome, SupplementNotice)
+        assert [(m.id, m.reason) for m in outcome.missing] == [
+            ("declaration", "3 copies required, 1 given")
+        ]
+        # Copies of the same document add up.
+        outcome = await service.receive(
+            request_at(
+                unit,
+                "1.004859",
+                documents=(
+                    SubmittedDocument(id="declaration", copies=2),
+                    SubmittedDocument(id="commitment"),
+                    SubmittedDocument(id="declaration"),
+                ),
+                received_at=at(THURSDAY, 9),
+            )
+        )
+        assert isinstance(outcome, ReceiptSlip), outcome
+        assert outcome.dossier_code == f"{unit}-{THURSDAY:%y%m%d}-0001"
+
+
+class TestRefusals:
+    async def test_unknown_procedure(self, counter, records):
+        """An unknown procedure code is refused (form 03) naming procedure_code."""
+        unit = commune_counter("00082")
+        outcome = await counter.receive(request_at(unit, "9.999999"))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.form == "03" and outcome.procedure_code == "9.999999"
+        assert len(outcome.reasons) == 1
+        assert outcome.reasons[0].startswith("procedure_code: ") and "9.999999" in outcome.reasons[0]
+        await assert_nothing_started(records, unit)
+
+    async def test_before_the_reform_the_district_version_applies(self, counter):
+        """2.000720 received on 2025-06-30 16:59 uses the district version and goes to the district."""
+        slip = await counter.receive(
+            request_at(
+                CITY_CENTRE,
+                "2.000720",
+                applicant=applicant_at(LEGACY_PHUC_XA),
+                received_at=datetime(2025, 6, 30, 16, 59, tzinfo=VN_TZ),
+            )
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.version_id == "2.000720@2021-04-01-district"
+        assert slip.handling_unit == DISTRICT_BA_DINH
+        assert slip.handling_unit_name == "Ủy ban nhân dân Quận Ba Đình"
+        assert slip.receiving_unit == CITY_CENTRE
+        assert slip.dossier_code == f"{CITY_CENTRE}-250630-0001"
+        assert slip.due_at == datetime(2025, 7, 3, 17, tzinfo=VN_TZ)  # Tue, Wed, Thu
+        view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
+        assert (view.handling_unit, view.version_id) == (DISTRICT_BA_DINH, slip.version_id)
+
+    async def test_after_the_reform_a_gone_commune_is_refused(self, counter):
+        """The same request on 2025-07-01 08:00 is refused: commune 00001 no longer exists."""
+        outcome = await counter.receive(
+            request_at(
+                CITY_CENTRE,
+                "2.000720",
+                applicant=applicant_at(LEGACY_PHUC_XA),
+                received_at=datetime(2025, 7, 1, 8, tzinfo=VN_TZ),
+            )
+        )
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons == (
+            "applicant.address.commune_code: 00001 is not a commune of province 01 from 2025-07-01",
+        )
+
+    async def test_legacy_commune_in_another_district(self, counter):
+        """Before the reform, a district code that is not the commune's is refused naming district_code."""
+        address = LEGACY_PHUC_XA.model_copy(update={"district_code": "002"})
+        outcome = await counter.receive(
+            request_at(
+                CITY_CENTRE,
+                "2.000720",
+                applicant=applicant_at(address),
+                received_at=datetime(2025, 6, 30, 10, tzinfo=VN_TZ),
+            )
+        )
+        assert isinstance(outcome, RefusalNotice)
+        assert len(outcome.reasons) == 1
+        assert outcome.reasons[0].startswith("applicant.address.district_code: ")
+        assert "001" in outcome.reasons[0] and "002" in outcome.reasons[0]
+
+    async def test_commune_of_another_province(self, counter):
+        """A commune code from another province is refused naming applicant.address.commune_code."""
+        address = Address(province_code="01", commune_code=HCMC_COMMUNE)
+        outcome = await counter.receive(request_at(BA_DINH_COUNTER, applicant=applicant_at(address)))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons == (
+            f"applicant.address.commune_code: {HCMC_COMMUNE} is not a commune of province 01 from 2025-07-01",
+        )
+
+    async def test_receiving_unit_in_another_province(self, counter):
+        """A counter of another province than the applicant's is refused naming both provinces."""
+        address = Address(province_code="79", commune_code=HCMC_COMMUNE)
+        outcome = await counter.receive(request_at(BA_DINH_COUNTER, applicant=applicant_at(address)))
+        assert isinstance(outcome, RefusalNotice)
+        assert len(outcome.reasons) == 1
+        reason = outcome.reasons[0]
+        assert reason.startswith("receiving_unit: ")
+        assert "province 01" in reason and "province 79" in reason
+
+    async def test_channel_not_offered(self, counter):
+        """A channel the version does not offer (post for 1.004873) is refused naming channel."""
+        outcome = await counter.receive(request_at(BA_DINH_COUNTER, channel=Channel.POST))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons == ("channel: post is not offered (offered: counter, online)",)
+
+    async def test_unknown_document(self, counter):
+        """A document id that the version does not list is refused naming documents."""
+        documents = (SubmittedDocument(id="declaration"), SubmittedDocument(id="passport"))
+        outcome = await counter.receive(request_at(BA_DINH_COUNTER, documents=documents))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons == ("documents: 'passport' is not a document of 1.004873@2016-01-01",)
+
+    async def test_receipt_in_the_future(self, env, counter, records):
+        """A receipt dated more than 5 minutes ahead of the clock is refused naming received_at."""
+        unit = commune_counter("00091")
+        later = (await env.get_current_time()).astimezone(VN_TZ) + timedelta(minutes=10)
+        outcome = await counter.receive(request_at(unit, received_at=later))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons == (f"received_at: {later.isoformat()} is in the future",)
+        await assert_nothing_started(records, unit)
+
+    async def test_a_little_ahead_is_tolerated(self, env, counter):
+        """A counter clock 2 minutes ahead of the server is within the tolerance: received."""
+        ahead = (await env.get_current_time()).astimezone(VN_TZ) + timedelta(minutes=2)
+        slip = await counter.receive(request_at(commune_counter("00097"), received_at=ahead))
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.received_at == ahead
+
+    async def test_all_problems_reported_together(self, env, counter, records):
+        """Channel, document, address and date problems all appear in one refusal."""
+        unit = commune_counter("00103")
+        later = (await env.get_current_time()).astimezone(VN_TZ) + timedelta(days=1)
+        outcome = await counter.receive(
+            request_at(
+                unit,
+                channel=Channel.POST,
+                documents=(SubmittedDocument(id="declaration"), SubmittedDocument(id="passport")),
+                applicant=applicant_at(Address(province_code="01", commune_code=HCMC_COMMUNE)),
+                received_at=later,
+            )
+        )
+        assert isinstance(outcome, RefusalNotice)
+        assert sorted(r.split(":")[0] for r in outcome.reasons) == [
+            "applicant.address.commune_code",
+            "channel",
+            "documents",
+            "received_at",
+        ]
+        await assert_nothing_started(records, unit)
+
+    async def test_a_refusal_also_lists_the_missing_documents(self, counter, records):
+        """A refused request names its missing documents too, so the next request is complete."""
+        unit = commune_counter("00103")
+        outcome = await counter.receive(request_at(unit, channel=Channel.POST, documents=()))
+        assert isinstance(outcome, RefusalNotice)
+        assert [r.split(":")[0] for r in outcome.reasons] == ["channel"]
+        assert [m.id for m in outcome.missing] == ["declaration"]
+        await assert_nothing_started(records, unit)
+
+    async def test_unknown_procedure_still_reports_unit_and_address(self, counter):
+        """Without a procedure version, unit and address problems are still reported with it."""
+        address = Address(province_code="79", commune_code="00004")  # a Hà Nội code
+        outcome = await counter.receive(
+            request_at(BA_DINH_COUNTER, "9.999999", applicant=applicant_at(address))
+        )
+        assert isinstance(outcome, RefusalNotice)
+        assert [r.split(":")[0] for r in outcome.reasons] == [
+            "receiving_unit",
+            "procedure_code",
+            "applicant.address.commune_code",
+        ]
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (("applicant", "personal_id"), "12345"),
+            (("applicant", "personal_id"), "0010901234567"),
+            (("applicant", "personal_id"), "00109012345A"),
+            (("applicant", "full_name"), ""),
+            (("applicant", "address", "commune_code"), "0004"),
+            (("applicant", "address", "commune_code"), "Ba Đình"),
+            (("applicant", "address", "province_code"), "1"),
+        ],
+    )
+    def test_malformed_field_is_named(self, path, value):
+        """A malformed applicant field raises ValidationError located at that field."""
+        data = request().model_dump(mode="json")
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        with pytest.raises(ValidationError) as caught:
+            IntakeRequest.model_validate(data)
+        assert [e["loc"] for e in caught.value.errors()] == [path]
+
+    def test_well_formed_request_validates(self):
+        """The builder's request round-trips through validation unchanged."""
+        data = request().model_dump(mode="json")
+        assert IntakeRequest.model_validate(data) == request()
+
+
+class TestForbidden:
+    async def test_officer_without_counter_role(self, counter, records):
+        """A specialist may not receive dossiers, even at their own unit's counter."""
+        unit = commune_counter("00118")
+        with pytest.raises(IntakeForbidden, match="not a counter officer"):
+            await counter.receive(request_at(unit, received_by=officer(unit, Role.SPECIALIST)))
+        await assert_nothing_started(records, unit)
+
+    async def test_officer_of_another_unit(self, counter, records):
+        """A counter officer may not receive at another unit's counter."""
+        with pytest.raises(IntakeForbidden, match=re.escape(NGOC_HA_COUNTER)):
+            await counter.receive(request(receiving_unit=NGOC_HA_COUNTER, received_by=COUNTER))
+        await assert_nothing_started(records, NGOC_HA_COUNTER)
+
+
+class TestCrossBoundaryReceipt:
+    @pytest.mark.parametrize("receiving_unit", [CITY_CENTRE, NGOC_HA_COUNTER])
+    async def test_handled_by_the_applicants_commune(self, counter, receiving_unit):
+        """Any counter of the province receives; the applicant's commune People's Committee handles."""
+        slip = await counter.receive(request_at(receiving_unit))
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.handling_unit == BA_DINH_COMMITTEE
+        assert slip.handling_unit_name == "Ủy ban nhân dân Phường Ba Đình"
+        assert slip.receiving_unit == receiving_unit
+        assert slip.dossier_code.startswith(f"{receiving_unit}-")
+        view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
+        assert (view.receiving_unit, view.handling_unit) == (receiving_unit, BA_DINH_COMMITTEE)
+
+
+class TestProvinceDepartment:
+    async def test_judicial_record_goes_to_the_department_of_justice(self, counter):
+        """2.000505 is handled by Hà Nội's Department of Justice, 000.STP.00.H01."""
+        slip = await counter.receive(request_at(BA_DINH_COUNTER, "2.000505"))
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.handling_unit == "000.STP.00.H01"
+        assert slip.handling_unit_name == "Sở Tư pháp (Ủy ban nhân dân Thành phố Hà Nội)"
+        assert [f.amount_vnd for f in slip.fees] == [200000]
+
+    async def test_retired_province_department_is_not_its_committee(self, counter):
+        """Before the reform, Long An's (retired code 80) department is 000.STP.90.H80, not its committee."""
+        centre = "000.00.91.H80"
+        address = Address(province_code="80", commune_code="27685", district_code="794")
+        slip = await counter.receive(
+            request_at(
+                centre,
+                "2.000505",
+                applicant=applicant_at(address),
+                received_at=datetime(2025, 6, 30, 10, tzinfo=VN_TZ),
+            )
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.handling_unit == "000.STP.90.H80"
+        assert slip.handling_unit_name == "Sở Tư pháp (Ủy ban nhân dân Tỉnh Long An)"
+        assert slip.dossier_code == f"{centre}-250630-0001"
+
+
+class TestReceiptSlip:
+    async def test_slip_fields(self, counter):
+        """Form 01 carries the code, the calendar's appointment, the version's fees and the documents."""
+        unit = commune_counter("00127")
+        when = at(THURSDAY, 10)
+        slip = await counter.receive(request_at(unit, "2.000720", received_at=when))
+        version = default_catalogue().resolve("2.000720", when)
+
+        assert isinstance(slip, ReceiptSlip) and slip.form == "01"
+        assert re.fullmatch(r"000\.00127\.01\.H01-\d{6}-\d{4}", slip.dossier_code)
+        assert slip.dossier_code == f"{unit}-{THURSDAY:%y%m%d}-0001"
+        expected_due = CALENDAR.due_at(
+            when, version.time_limit.amount, version.time_limit.unit.value, version.afternoon_cutoff
+        )
+        assert slip.due_at == expected_due == at(THURSDAY + timedelta(days=5), 17)  # Fri, Mon, Tue
+        assert slip.fees == version.fees
+        assert slip.fees == (
+            Fee(
+                name="Lệ phí đăng ký hộ kinh doanh",
+                amount_vnd=100000,
+                note="unverified; set by provincial resolution",
+            ),
+        )
+        assert (slip.procedure_code, slip.version_id) == ("2.000720", "2.000720@2025-07-01-commune")
+        assert slip.procedure_name == "Đăng ký thành lập hộ kinh doanh"
+        assert slip.applicant_name == APPLICANT.full_name
+        assert slip.receiving_unit_name == "Trung tâm Phục vụ hành chính công Phường Việt Hưng"
+        assert slip.handling_unit == BA_DINH_COMMITTEE
+        assert slip.received_at == when
+        assert slip.documents == ("application",)
+        assert slip.received_by == f"officer@{unit}"
+        assert slip.resubmitted is False
+
+    async def test_code_date_is_the_hanoi_date(self, counter):
+        """A receipt given in UTC is dated by its Hanoi day: 2026-03-04 17:30Z is 260305."""
+        unit = commune_counter("00136")
+        slip = await counter.receive(
+            request_at(unit, received_at=datetime(2026, 3, 4, 17, 30, tzinfo=UTC))
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.dossier_code == f"{unit}-260305-0001"
+        assert slip.received_at == datetime(2026, 3, 5, 0, 30, tzinfo=VN_TZ)
+        assert slip.due_at == datetime(2026, 3, 10, 17, tzinfo=VN_TZ)
+
+    async def test_consecutive_receipts_are_numbered_in_order(self, counter):
+        """Two receipts at one counter on one day get numbers 0001 and 0002."""
+        unit = commune_counter("00145")
+        codes = [
+            (await counter.receive(request_at(unit, received_at=at(THURSDAY, hour)))).dossier_code
+            for hour in (9, 11)
+        ]
+        assert codes == [f"{unit}-{THURSDAY:%y%m%d}-0001", f"{unit}-{THURSDAY:%y%m%d}-0002"]
+
+
+class TestDeadlines:
+    async def test_tet_2026(self, counter):
+        """1.004859 (5 working days) received Fri 13 Feb 2026 is due Fri 27 Feb 17:00, past Tết."""
+        slip = await counter.receive(
+            request_at(
+                commune_counter("00160"),
+                "1.004859",
+                received_at=datetime(2026, 2, 13, 10, tzinfo=VN_TZ),
+            )
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        due = datetime(2026, 2, 27, 17, tzinfo=VN_TZ)
+        assert slip.due_at == due
+        view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
+        assert view.due_at == due
+        assert view.received_at == datetime(2026, 2, 13, 10, tzinfo=VN_TZ)
+
+    @pytest.mark.parametrize(
+        ("hour", "minute", "due_day"),
+        [(14, 0, THURSDAY), (14, 59, THURSDAY), (15, 0, FRIDAY), (15, 30, FRIDAY)],
+    )
+    async def test_afternoon_cutoff(self, counter, hour, minute, due_day):
+        """1.001193 is due the same day if received before 15:00, else the next working day."""
+        slip = await counter.receive(
+            request_at(BA_DINH_COUNTER, "1.001193", received_at=at(THURSDAY, hour, minute))
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.due_at == at(due_day, 17)
+
+    async def test_afternoon_cutoff_on_the_live_clock(self, env, counter):
+        """With the receipt time taken from the clock: 14:00 Thursday is due Thursday, 15:30 Friday."""
+        needs_time_skipping(env)
+        thursday = quiet_day(await env.get_current_time(), weekday=3)
+        unit = commune_counter("00166")
+        slips = []
+        for hour, minute in ((14, 0), (15, 30)):
+            await travel_to(env, at(thursday, hour, minute))
+            slips.append(await counter.receive(request_at(unit, "1.001193")))
+        assert all(isinstance(s, ReceiptSlip) for s in slips), slips
+        assert [s.due_at for s in slips] == [at(thursday, 17), at(thursday + timedelta(days=1), 17)]
+        assert [s.received_at.date() for s in slips] == [thursday, thursday]
+        assert [s.dossier_code for s in slips] == [
+            f"{unit}-{thursday:%y%m%d}-0001",
+            f"{unit}-{thursday:%y%m%d}-0002",
+        ]
+
+
+class TestIdempotency:
+    async def test_same_request_id_gives_the_same_dossier(self, client, counter, records):
+        """A request sent twice returns the same code, resubmitted=True, and one dossier only."""
+        unit, request_id = commune_counter("00175"), f"req-{uuid.uuid4()}"
+        first = await counter.receive(request_at(unit, request_id=request_id))
+        await asyncio.sleep(0.05)
+        second = await counter.receive(request_at(unit, request_id=request_id))
+
+        assert isinstance(first, ReceiptSlip) and isinstance(second, ReceiptSlip)
+        assert second.dossier_code == first.dossier_code
+        assert (first.resubmitted, second.resubmitted) == (False, True)
+        assert second.due_at == first.due_at
+        assert second.received_at == first.received_at
+        assert await intake_request_rows(records, request_id) == 1
+        [(day, last)] = await sequence_rows(records, unit)
+        assert last == 1 and first.dossier_code == f"{unit}-{day}-0001"
+        with pytest.raises(RPCError) as caught:
+            await client.get_workflow_handle(f"{unit}-{day}-0002").describe()
+        assert caught.value.status is RPCStatusCode.NOT_FOUND
+
+    async def test_direct_start_with_an_existing_code_is_rejected(
+        self, client, counter, records, task_queue
+    ):
+        """Starting DossierWorkflow again under an existing code fails; the dossier is untouched."""
+        unit = commune_counter("00190")
+        slip = await counter.receive(request_at(unit, received_at=at(THURSDAY, 10)))
+        handle = counter.handle(slip.dossier_code)
+        before = await handle.describe()
+        history = await handle.fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        [dossier] = await client.data_converter.decode(started.input.payloads, [DossierInput])
+        assert dossier.code == slip.dossier_code
+
+        with pytest.raises(WorkflowAlreadyStartedError):
+            await client.start_workflow(
+                DossierWorkflow.run,
+                dossier,
+                id=slip.dossier_code,
+                task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        assert (await handle.describe()).run_id == before.run_id
+        view = await settled(handle)
+        actions = [e.action for e in view.timeline]
+        assert actions[:2] == ["received", "transferred"] and actions.count("received") == 1
+        assert await sequence_rows(records, unit) == [(f"{THURSDAY:%y%m%d}", 1)]
+
+
+    async def test_same_request_at_two_counters_at_once_makes_one_dossier(self, counter, records):
+        """One request id sent to two counters at the same moment: one dossier, both answers name it."""
+        request_id = f"req-{uuid.uuid4()}"
+        first_unit, second_unit = commune_counter("00226"), commune_counter("00229")
+        slips = await asyncio.gather(
+            counter.receive(request_at(first_unit, request_id=request_id)),
+            counter.receive(request_at(second_unit, request_id=request_id)),
+        )
+        assert all(isinstance(s, ReceiptSlip) for s in slips), slips
+        assert slips[0].dossier_code == slips[1].dossier_code
+        assert sorted(s.resubmitted for s in slips) == [False, True]
+        used = await sequence_rows(records, first_unit) + await sequence_rows(records, second_unit)
+        assert [last for _, last in used] == [1]  # the other counter's number was given back
+
+    async def test_a_lost_start_reply_still_yields_the_dossier(self, env, counter, records, task_queue):
+        """The server starts the dossier but the reply is lost: the slip names it, no number is lost."""
+        unit = commune_counter("00235")
+
+        class LosesReplies:
+            def __init__(self, client):
+                self._client = client
+
+            def __getattr__(self, name):
+                return getattr(self._client, name)
+
+            async def start_workflow(self, *args, **kwargs):
+                await self._client.start_workflow(*args, **kwargs)
+                raise RPCError("deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b"")
+
+        service = counter.service
+        service._client = LosesReplies(env.client)
+        slip = await counter.receive(request_at(unit))
+        assert isinstance(slip, ReceiptSlip)
+        assert (await counter.handle(slip.dossier_code).describe()).id == slip.dossier_code
+        [(_, last)] = await sequence_rows(records, unit)
+        assert last == 1 and number_of(slip.dossier_code) == 1
+
+
+class TestConcurrency:
+    async def test_fifteen_receipts_at_once_get_consecutive_codes(self, counter, records):
+        """15 concurrent receipts at one counter on one day get 15 distinct, gap-free numbers."""
+        unit = commune_counter("00199")
+        slips = await asyncio.gather(
+            *(
+                counter.receive(request_at(unit, received_at=at(THURSDAY, 10, minute)))
+                for minute in range(15)
+            )
+        )
+        assert all(isinstance(s, ReceiptSlip) for s in slips), slips
+        codes = [s.dossier_code for s in slips]
+        assert all(c.startswith(f"{unit}-{THURSDAY:%y%m%d}-") for c in codes)
+        assert sorted(number_of(c) for c in codes) == list(range(1, 16))
+        assert await sequence_rows(records, unit) == [(f"{THURSDAY:%y%m%d}", 15)]
+        for code in codes:
+            assert (await counter.handle(code).describe()).id == code
