@@ -23,16 +23,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from adminunits import VN_TZ, AdminUnits, AgencyDirectory
+from adminunits import VN_TZ
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeForbidden, IntakeService
-from procedures.calendar import WorkingCalendar
 from procedures.catalogue import default_catalogue
-from records.dossier_codes import DossierCodeAllocator
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import connect
-from runtime.workers import open_records
+from records.database import open_records
 from workflows import dossier_inputs as inputs
 from workflows.dossier import DossierWorkflow
 
@@ -101,16 +99,7 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
 
 async def _receive(client: Client, settings: Settings, request: IntakeRequest) -> int:
     async with open_records(settings.database_url) as records:
-        service = IntakeService(
-            client,
-            settings.task_queue,
-            DossierCodeAllocator(records.engine, records.sessions),
-            catalogue=default_catalogue(),
-            units=AdminUnits.load(),
-            agencies=AgencyDirectory.load(),
-            calendar=WorkingCalendar.default(),
-        )
-        outcome = await service.receive(request)
+        outcome = await IntakeService.standard(client, settings.task_queue, records).receive(request)
     _print(outcome)
     return 0 if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED
 

@@ -11,7 +11,8 @@ import structlog
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import temporal_client
-from runtime.workers import build_worker, open_records
+from records.database import open_records
+from runtime.workers import build_worker
 
 log = structlog.get_logger("worker")
 

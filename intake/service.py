@@ -25,7 +25,8 @@ from adminunits import VN_TZ, AdminUnits, AgencyDirectory
 from intake.checks import IntakeForbidden, review_request, unit_of
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
 from procedures.calendar import WorkingCalendar
-from procedures.catalogue import Catalogue
+from procedures.catalogue import Catalogue, default_catalogue
+from records.database import RecordsStore
 from records.dossier_codes import CodeTaken, DossierCodeAllocator
 from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
@@ -59,6 +60,28 @@ class IntakeService:
         self._agencies = agencies
         self._calendar = calendar
         self._clock = clock
+
+    @classmethod
+    def standard(
+        cls,
+        client: Client,
+        task_queue: str,
+        records: RecordsStore,
+        *,
+        catalogue: Catalogue | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> IntakeService:
+        """The service on the shipped catalogue, units and calendar."""
+        return cls(
+            client,
+            task_queue,
+            DossierCodeAllocator(records.engine, records.sessions),
+            catalogue=catalogue or default_catalogue(),
+            units=AdminUnits.load(),
+            agencies=AgencyDirectory.load(),
+            calendar=WorkingCalendar.default(),
+            **({"clock": clock} if clock else {}),
+        )
 
     async def receive(self, request: IntakeRequest) -> IntakeOutcome:
         now = self._clock()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -12,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from records.tables import Base
 
-__all__ = ["create_engine", "create_schema", "insert_for", "session_factory"]
+__all__ = [
+    "RecordsStore",
+    "create_engine",
+    "create_schema",
+    "insert_for",
+    "open_records",
+    "session_factory",
+]
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -54,3 +64,21 @@ def insert_for(engine: AsyncEngine, table: Any) -> Any:
     """An INSERT that supports ON CONFLICT on both dialects we run on."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+@dataclass(frozen=True)
+class RecordsStore:
+    """The records database: its engine, and sessions on it."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+
+
+@asynccontextmanager
+async def open_records(database_url: str) -> AsyncIterator[RecordsStore]:
+    engine = create_engine(database_url)
+    try:
+        await create_schema(engine)
+        yield RecordsStore(engine, session_factory(engine))
+    finally:
+        await engine.dispose()

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -14,28 +9,12 @@ from activities.calendar import CalendarActivities
 from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
 from procedures.calendar import WorkingCalendar
-from records.database import create_engine, create_schema, session_factory
+from records.database import RecordsStore
 from workflows.dossier import DossierWorkflow
 
-__all__ = ["RecordsStore", "WORKFLOWS", "build_worker", "open_records"]
+__all__ = ["WORKFLOWS", "build_worker"]
 
 WORKFLOWS = [DossierWorkflow]
-
-
-@dataclass(frozen=True)
-class RecordsStore:
-    engine: AsyncEngine
-    sessions: async_sessionmaker
-
-
-@asynccontextmanager
-async def open_records(database_url: str) -> AsyncIterator[RecordsStore]:
-    engine = create_engine(database_url)
-    try:
-        await create_schema(engine)
-        yield RecordsStore(engine, session_factory(engine))
-    finally:
-        await engine.dispose()
 
 
 def build_worker(

@@ -11,14 +11,12 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from adminunits import VN_TZ, AdminUnits, AgencyDirectory
+from adminunits import VN_TZ, AgencyDirectory
 from intake.forms import IntakeOutcome, IntakeRequest
 from intake.service import IntakeService
-from procedures.calendar import WorkingCalendar
 from procedures.catalogue import default_catalogue
 from procedures.models import Role
-from records.dossier_codes import DossierCodeAllocator
-from runtime.workers import RecordsStore
+from records.database import RecordsStore
 from workflows.dossier import DossierView, DossierWorkflow
 from intake.checks import unit_of
 from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
@@ -75,16 +73,7 @@ class Counter:
         self.task_queue = task_queue
         self.started: list[str] = []
         self._now = datetime.now(VN_TZ)
-        self.service = IntakeService(
-            env.client,
-            task_queue,
-            DossierCodeAllocator(records.engine, records.sessions),
-            catalogue=default_catalogue(),
-            units=AdminUnits.load(),
-            agencies=AgencyDirectory.load(),
-            calendar=WorkingCalendar.default(),
-            clock=lambda: self._now,
-        )
+        self.service = IntakeService.standard(env.client, task_queue, records, clock=lambda: self._now)
 
     async def receive(self, intake_request: IntakeRequest) -> IntakeOutcome:
         self._now = (await self.env.get_current_time()).astimezone(VN_TZ)

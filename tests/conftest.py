@@ -16,7 +16,8 @@ from temporalio.worker import Worker
 from records.tables import Base
 from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
-from runtime.workers import RecordsStore, build_worker, open_records
+from records.database import RecordsStore, open_records
+from runtime.workers import build_worker
 from tests.builders import Counter
 from workflows import search_attributes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -15,13 +15,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from adminunits import VN_TZ, AdminUnits, AgencyDirectory
+from adminunits import VN_TZ
 from intake.forms import IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
 from intake.service import IntakeForbidden, IntakeService
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from procedures.models import Channel, Fee, ProcedureVersion, Role
-from records.dossier_codes import DossierCodeAllocator
 from records.tables import DossierSequenceRow, IntakeRequestRow
 from tests.builders import (
     APPLICANT,
@@ -54,15 +53,8 @@ HCMC_COMMUNE = "25747"  # Phường Thủ Dầu Một, province 79 (Thành phố
 
 def with_catalogue(counter: Counter, records, catalogue: Catalogue) -> Counter:
     """The same counter (clock, queue, clean-up) reading procedures from `catalogue`."""
-    counter.service = IntakeService(
-        counter.env.client,
-        counter.task_queue,
-        DossierCodeAllocator(records.engine, records.sessions),
-        catalogue=catalogue,
-        units=AdminUnits.load(),
-        agencies=AgencyDirectory.load(),
-        calendar=CALENDAR,
-        clock=lambda: counter._now,
+    counter.service = IntakeService.standard(
+        counter.env.client, counter.task_queue, records, catalogue=catalogue, clock=lambda: counter._now
     )
     return counter
 

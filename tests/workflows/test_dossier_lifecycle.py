@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from adminunits import VN_TZ
 from intake.forms import ReceiptSlip
 from procedures.models import Channel
 from records.tables import DossierEventRow, DossierRow, NotificationRow
