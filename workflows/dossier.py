@@ -243,7 +243,20 @@ class DossierWorkflow:
                 self._state.applied_actions[action.action_id] = type(action).__name__
                 self._changes += 1
                 self._publish()
+                self._log(
+                    "dossier action applied",
+                    action=self._state.timeline[-1].action,
+                    actor=action.actor.id,
+                    unit=action.actor.unit,
+                )
             return self.view()
+
+    def _log(self, message: str, **fields: object) -> None:
+        # workflow.logger is replay-safe: a replayed task does not log again.
+        workflow.logger.info(
+            message,
+            extra={"dossier_code": self._dossier.code, "status": self._state.status.value, **fields},
+        )
 
     def _entry(self, action: _Action, name: str, status: DossierStatus, **fields) -> None:
         self._state.add_entry(
@@ -417,6 +430,7 @@ class DossierWorkflow:
         self._system_entry("overdue", state.status, details={"due_at": state.due_at.isoformat()})
         self._changes += 1
         self._publish()
+        self._log("dossier overdue", due_at=state.due_at.isoformat(), unit=self._dossier.handling_unit.code)
 
     async def _record_pending(self) -> None:
         # In seq order, one at a time, so the store sees each dossier's events in order.
@@ -474,7 +488,12 @@ class DossierWorkflow:
         )
 
     async def _continue_as_new(self) -> None:
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._record_pending()
+        # The last check and continue_as_new happen with no await between them, so no
+        # update can start in the old run after its state was handed over.
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self._state.unrecorded:
+                break
+            await self._record_pending()
         self._state.runs += 1
         workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))

@@ -344,6 +344,11 @@ class TestPayment:
 class TestContinueAsNew:
     async def test_timeline_and_records_survive_continue_as_new(self, env, counter, client, task_queue, records):
         """Many actions push the dossier through several runs; no timeline entry or record is lost."""
+        if env.supports_time_skipping:
+            pytest.skip(
+                "the Java test server's continue-as-new is not atomic with updates"
+                " (sdk-java#1537, sdk-python#826): runs on the local dev server"
+            )
         # The lowest threshold allowed, so that a dozen actions need several runs.
         handle = await counter.start(continue_as_new_after_events=50)
         for round_ in range(6):
