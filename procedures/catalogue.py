@@ -8,15 +8,13 @@ with the file, the procedure code and the field named.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from procedures.catalogue_files import CatalogueError, read_catalogue_file
 from procedures.models import ProcedureVersion
 
 __all__ = [
@@ -28,10 +26,6 @@ __all__ = [
 ]
 
 DEFINITIONS_DIR = Path(__file__).with_name("definitions")
-
-
-class CatalogueError(ValueError):
-    """A catalogue file is malformed or contradicts itself; nothing was loaded."""
 
 
 class UnknownProcedure(LookupError):
@@ -64,22 +58,36 @@ class Catalogue:
 
     @classmethod
     def load(cls, directory: Path = DEFINITIONS_DIR) -> Catalogue:
+        """Every `*.json` file of `directory`, all valid, or CatalogueError and nothing."""
+        paths = sorted(directory.glob("*.json"))
+        if not paths:
+            raise CatalogueError(f"{directory}: no catalogue files (*.json)")
         versions: list[ProcedureVersion] = []
-        for path in sorted(directory.glob("*.json")):
-            versions.extend(_read_file(path))
-        return cls.from_versions(versions)
+        file_of: dict[str, str] = {}
+        for path in paths:
+            loaded = read_catalogue_file(path)
+            for code in {v.procedure_code for v in loaded}:
+                if code in file_of:
+                    raise CatalogueError(f"{path.name}: {code}: procedure code already defined in {file_of[code]}")
+                file_of[code] = path.name
+            versions.extend(loaded)
+        return cls.from_versions(versions, file_of)
 
     @classmethod
-    def from_versions(cls, versions: Iterable[ProcedureVersion]) -> Catalogue:
+    def from_versions(cls, versions: Iterable[ProcedureVersion], file_of: dict[str, str] | None = None) -> Catalogue:
         grouped: dict[str, list[ProcedureVersion]] = {}
         for version in versions:
             grouped.setdefault(version.procedure_code, []).append(version)
         for code, group in grouped.items():
             group.sort(key=lambda v: v.effective_from)
+            ids = [v.version_id for v in group]
+            where = f"{file_of[code]}: {code}" if file_of and code in file_of else code
+            if len(set(ids)) != len(ids):
+                raise CatalogueError(f"{where}: version ids repeat: {', '.join(ids)}")
             for earlier, later in zip(group, group[1:]):
                 if earlier.effective_to is None or earlier.effective_to > later.effective_from:
                     raise CatalogueError(
-                        f"{code}: versions {earlier.version_id!r} and {later.version_id!r} overlap"
+                        f"{where}: versions {earlier.version_id!r} and {later.version_id!r} overlap"
                     )
         return cls({code: tuple(group) for code, group in grouped.items()})
 
@@ -104,34 +112,3 @@ class Catalogue:
 @cache
 def default_catalogue() -> Catalogue:
     return Catalogue.load()
-
-
-def _read_file(path: Path) -> list[ProcedureVersion]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise CatalogueError(f"{path.name}: cannot read: {err}") from err
-    versions = []
-    seen: set[str] = set()
-    for index, procedure in enumerate(document.get("procedures", [])):
-        code = procedure.get("code", f"<entry {index}>")
-        if code in seen:
-            raise CatalogueError(f"{path.name}: {code}: procedure code appears twice")
-        seen.add(code)
-        for entry in procedure.get("versions", []):
-            fields = {
-                "procedure_code": code,
-                "procedure_name": procedure.get("name"),
-                "sector": procedure.get("sector", document.get("sector", "")),
-                "provenance": procedure.get("provenance"),
-                **entry,
-            }
-            try:
-                versions.append(ProcedureVersion.model_validate(fields))
-            except ValidationError as err:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or 'version'}: {e['msg']}"
-                    for e in err.errors()
-                )
-                raise CatalogueError(f"{path.name}: {code}: {problems}") from err
-    return versions

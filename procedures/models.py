@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "DISTRICT_LEVEL_ENDS",
+    "PROCEDURE_FIELDS",
     "AuthorityLevel",
     "Channel",
     "Department",
@@ -27,6 +29,13 @@ __all__ = [
     "TimeLimit",
     "TimeUnit",
 ]
+
+
+# The district level of local government ended at this instant (Resolution 202/2025/QH15).
+DISTRICT_LEVEL_ENDS = datetime.fromisoformat("2025-07-01T00:00:00+07:00")
+
+# Fields a catalogue file states once per procedure rather than per version.
+PROCEDURE_FIELDS = ("procedure_code", "procedure_name", "sector", "ministry", "decision", "provenance")
 
 
 class _Model(BaseModel):
@@ -123,8 +132,10 @@ class Provenance(_Model):
 
 class ProcedureVersion(_Model):
     procedure_code: str = Field(pattern=r"^\d\.\d{6}(\.[A-Z0-9]+)?$")
-    procedure_name: str
+    procedure_name: str = Field(min_length=1)
     sector: str = ""
+    ministry: str = ""  # the responsible ministry
+    decision: str = ""  # the decree or decision the procedure comes from
     version_id: str = Field(min_length=1)
     effective_from: datetime
     effective_to: datetime | None = None  # exclusive
@@ -145,6 +156,10 @@ class ProcedureVersion(_Model):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"{name} must carry a timezone (Asia/Ho_Chi_Minh)")
+        if self.authority_level is AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE and (
+            self.effective_to is None or self.effective_to > DISTRICT_LEVEL_ENDS
+        ):
+            raise ValueError("a district_peoples_committee version must end by 2025-07-01T00:00+07:00")
         if self.authority_level is AuthorityLevel.PROVINCE_DEPARTMENT and self.department is None:
             raise ValueError("a province_department version must name its department")
         if self.effective_to is not None and self.effective_to <= self.effective_from:
