@@ -3,7 +3,7 @@
     python starter.py receive --file request.json     # form 01, 02 or 03 as JSON
     python starter.py show CODE
     python starter.py act CODE complete_step --file action.json
-    python starter.py procedures
+    python starter.py catalogue list|search|show|validate|import ...
 
 Exit codes: 0 done, 2 bad input, 3 not received (form 02 or 03), 4 action refused,
 5 Temporal unreachable.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,8 @@ from temporalio.service import RPCError
 from adminunits import VN_TZ
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeForbidden, IntakeService
-from procedures.catalogue import default_catalogue
+from procedures import commands
+from procedures.catalogue import DEFINITIONS_DIR, default_catalogue
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import connect
@@ -60,15 +62,34 @@ def parser() -> argparse.ArgumentParser:
     act.add_argument("code")
     act.add_argument("action", choices=sorted(ACTIONS))
     act.add_argument("--file", type=Path, required=True, help="the action's input as JSON")
-    commands.add_parser("procedures", help="list the procedures in force now")
+    catalogue = commands.add_parser("catalogue", help="procedures: list, search, show, validate, import")
+    sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
+    listing = sub.add_parser("list", help="procedures with a version in force")
+    listing.add_argument("--at", type=_instant, default=None, help="ISO instant (default: now)")
+    search = sub.add_parser("search", help="find procedures by code, name or sector (accents ignored)")
+    search.add_argument("text", nargs="+")
+    show_one = sub.add_parser("show", help="the version of a procedure in force at an instant")
+    show_one.add_argument("code")
+    show_one.add_argument("--at", type=_instant, default=None, help="ISO instant (default: now)")
+    validate = sub.add_parser("validate", help="validate a catalogue directory")
+    validate.add_argument("directory", type=Path, nargs="?", default=DEFINITIONS_DIR)
+    importing = sub.add_parser("import", help="import an official export (CSV or XLSX)")
+    importing.add_argument("export", type=Path)
+    importing.add_argument("--out", type=Path, required=True, help="catalogue file to write")
+    importing.add_argument("--sector", required=True)
     return top
+
+
+def _instant(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
 
 
 async def main(argv: list[str] | None = None, client: Client | None = None, settings: Settings | None = None) -> int:
     args = parser().parse_args(argv)
     settings = settings or Settings.from_env()
-    if args.command == "procedures":
-        return _list_procedures()
+    if args.command == "catalogue":
+        return _catalogue(args)
     try:
         client = client or await connect(settings)
     except RuntimeError as err:
@@ -104,13 +125,19 @@ async def _receive(client: Client, settings: Settings, request: IntakeRequest) -
     return 0 if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED
 
 
-def _list_procedures() -> int:
-    catalogue, now = default_catalogue(), datetime.now(VN_TZ)
-    for code in catalogue.codes:
-        versions = [v for v in catalogue.versions_by_code[code] if v.in_force_at(now)]
-        for version in versions:
-            print(f"{code}\t{version.version_id}\t{version.authority_level.value}\t{version.procedure_name}")
-    return 0
+def _catalogue(args: argparse.Namespace) -> int:
+    at = getattr(args, "at", None) or datetime.now(VN_TZ)
+    match args.catalogue_command:
+        case "list":
+            return commands.list_procedures(default_catalogue(), at, sys.stdout)
+        case "search":
+            return commands.search_procedures(default_catalogue(), " ".join(args.text), sys.stdout)
+        case "show":
+            return commands.show_procedure(default_catalogue(), args.code, at, sys.stdout)
+        case "validate":
+            return commands.validate_directory(args.directory, sys.stdout)
+        case _:
+            return commands.import_export(args.export, args.out, args.sector, sys.stdout)
 
 
 class _BadInput(ValueError):
@@ -137,5 +164,6 @@ def _fail(code: int, message: str) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `starter.py catalogue list | head` ends quietly
     configure_logging()
     sys.exit(asyncio.run(main()))
