@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import starter
 
@@ -50,3 +51,14 @@ class TestCatalogueCommands:
         (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
         code, out = await run(capsys, "validate", str(tmp_path))
         assert code == 2 and "bad.json" in out
+
+    async def test_import_reports_every_rejected_row_and_writes_a_valid_file(self, capsys, tmp_path):
+        """import prints each rejected row with its reason; the written file validates."""
+        export = Path(__file__).parent / "fixtures" / "sample_export.csv"
+        out_file = tmp_path / "imported.json"
+        code, out = await run(capsys, "import", str(export), "--out", str(out_file), "--sector", "Thử")
+        assert code == 2  # some rows were rejected
+        assert out.count("rejected row ") == 5 and "calendar days not supported" in out
+        assert "imported 6 versions" in out
+        code, out = await run(capsys, "validate", str(tmp_path))
+        assert code == 0 and out.startswith("valid: 6 procedures")
