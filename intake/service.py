@@ -31,6 +31,7 @@ from records.dossier_codes import CodeTaken, DossierCodeAllocator
 from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import DossierInput
+from workflows.dossier_state import DossierStatus
 
 __all__ = ["IntakeForbidden", "IntakeService"]
 
@@ -130,7 +131,8 @@ class IntakeService:
                             SearchAttributePair(sa.PROCEDURE_CODE, version.procedure_code),
                             SearchAttributePair(sa.HANDLING_UNIT, handling.code),
                             SearchAttributePair(sa.RECEIVING_UNIT, receiving.code),
-                            SearchAttributePair(sa.STATUS, "received"),
+                            # The workflow hands a received dossier to its authority at once.
+                            SearchAttributePair(sa.STATUS, DossierStatus.PROCESSING.value),
                             SearchAttributePair(sa.RECEIVED_AT, received_at),
                             SearchAttributePair(sa.DUE_AT, due_at),
                             SearchAttributePair(sa.OVERDUE, False),

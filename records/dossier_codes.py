@@ -7,6 +7,8 @@ SQLite's write lock) serialises concurrent counters, so numbers never repeat.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
@@ -39,6 +41,9 @@ class DossierCodeAllocator:
     def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker) -> None:
         self._engine = engine
         self._sessions = sessions
+        # SQLite has one write lock for the whole file: queue this process's allocations
+        # here rather than in SQLite's sleep-and-retry busy loop, which starves them.
+        self._local_queue = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     async def allocate(
         self,
@@ -53,7 +58,7 @@ class DossierCodeAllocator:
         already used: a resubmitted counter request never creates a second dossier.
         """
         # Closing the session without a commit rolls everything back (autobegin).
-        async with self._sessions() as session:
+        async with self._local_queue, self._sessions() as session:
             # Writes come before any read so that SQLite takes its write lock first (a read
             # first risks a busy snapshot). Claiming the request id first makes a concurrent
             # submission of the same request wait here, then find its dossier.

@@ -6,7 +6,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
-from activities.notifications import NotificationActivities
 from activities.records import RecordActivities
 from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
@@ -24,13 +23,12 @@ def build_worker(
     calendar: WorkingCalendar | None = None,
     **worker_options,
 ) -> Worker:
-    recorder = RecordActivities(records.engine, records.sessions)
-    notifier = NotificationActivities(records.engine, records.sessions)
+    recorder = RecordActivities(records)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[recorder.record_event, notifier.notify_applicant, clock.shift_deadline],
+        activities=[recorder.record_events, clock.shift_deadline],
         **worker_options,
     )

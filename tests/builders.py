@@ -17,7 +17,8 @@ from intake.service import IntakeService
 from procedures.catalogue import default_catalogue
 from procedures.models import Role
 from records.database import RecordsStore
-from workflows.dossier import DossierView, DossierWorkflow
+from workflows.dossier import DossierWorkflow
+from workflows.dossier_view import DossierView
 from intake.checks import unit_of
 from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
 

@@ -7,15 +7,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from pydantic import AwareDatetime, BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
-    from activities.notifications import NotificationActivities, NotifyApplicantInput
-    from activities.records import RecordActivities, RecordEventInput
-    from procedures.models import Step
+    from activities.records import ApplicantNotice, DossierSummary, RecordActivities, RecordEventsInput
     from workflows import search_attributes as sa
     from workflows.dossier_inputs import (
         ApologyInput,
@@ -31,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         _Action,
     )
     from workflows.dossier_rules import check_action, current_step
+    from workflows.dossier_view import DossierView
     from workflows.dossier_state import (
         CLOCK_RUNNING,
         TERMINAL,
@@ -38,10 +36,9 @@ with workflow.unsafe.imports_passed_through():
         DossierStatus,
         PaymentRequest,
         SupplementRequest,
-        TimelineEntry,
     )
 
-__all__ = ["DossierView", "DossierWorkflow", "SYSTEM_ACTOR"]
+__all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
 
 A = TypeVar("A", bound=_Action)
 S = DossierStatus
@@ -52,6 +49,7 @@ PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
 PROJECTION_TIMEOUT = timedelta(seconds=30)
+RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
 # What the applicant is told about; the message text is the gateway's job to localise.
 NOTIFIED_ACTIONS = {
     "received": "Hồ sơ đã được tiếp nhận",
@@ -61,33 +59,6 @@ NOTIFIED_ACTIONS = {
     "refused": "Hồ sơ bị từ chối giải quyết",
     "apology_issued": "Thư xin lỗi và hẹn lại ngày trả kết quả",
 }
-
-
-class DossierView(BaseModel):
-    """What a query or an accepted update returns: the dossier as officers see it."""
-
-    code: str
-    procedure_code: str
-    version_id: str
-    status: DossierStatus
-    status_code: int
-    current_step: Step | None
-    receiving_unit: str
-    handling_unit: str
-    received_at: AwareDatetime
-    due_at: AwareDatetime
-    overdue: bool
-    apology_due: bool
-    paused_since: AwareDatetime | None
-    paused_working_time: timedelta
-    supplement_request: SupplementRequest | None
-    payment: PaymentRequest | None
-    resolved_at: AwareDatetime | None
-    closed_at: AwareDatetime | None
-    outcome_reason: str
-    timeline: list[TimelineEntry]
-    unrecorded_events: int
-    runs: int
 
 
 @workflow.defn
@@ -114,7 +85,8 @@ class DossierWorkflow:
 
     @workflow.run
     async def run(self, dossier: DossierInput) -> DossierView:
-        self._publish()
+        # Search attributes come with the start (intake sets them) and carry over through
+        # continue-as-new; they change only when the state does.
         while True:
             await self._record_pending()
             if self._state.status in TERMINAL:
@@ -433,41 +405,39 @@ class DossierWorkflow:
         self._log("dossier overdue", due_at=state.due_at.isoformat(), unit=self._dossier.handling_unit.code)
 
     async def _record_pending(self) -> None:
-        # In seq order, one at a time, so the store sees each dossier's events in order.
+        # Oldest first, in batches, so the store sees each dossier's events in order.
         state = self._state
         while state.unrecorded:
-            entry = state.timeline[state.unrecorded[0] - 1]
+            seqs = state.unrecorded[:RECORD_BATCH]
+            entries = [state.timeline[seq - 1] for seq in seqs]
             await workflow.execute_activity_method(
-                RecordActivities.record_event,
-                self._record_input(entry),
+                RecordActivities.record_events,
+                RecordEventsInput(
+                    dossier=self._summary(),
+                    entries=entries,
+                    notices=[
+                        ApplicantNotice(event_seq=e.seq, kind=e.action, message=NOTIFIED_ACTIONS[e.action])
+                        for e in entries
+                        if e.action in NOTIFIED_ACTIONS
+                    ],
+                ),
                 start_to_close_timeout=PROJECTION_TIMEOUT,
                 retry_policy=PROJECTION_RETRY,
             )
-            message = NOTIFIED_ACTIONS.get(entry.action)
-            if message is not None:
-                await workflow.execute_activity_method(
-                    NotificationActivities.notify_applicant,
-                    NotifyApplicantInput(
-                        dossier_code=self._dossier.code, event_seq=entry.seq, kind=entry.action, message=message
-                    ),
-                    start_to_close_timeout=PROJECTION_TIMEOUT,
-                    retry_policy=PROJECTION_RETRY,
-                )
-            state.unrecorded.pop(0)
+            del state.unrecorded[: len(seqs)]
 
-    def _record_input(self, entry: TimelineEntry) -> RecordEventInput:
+    def _summary(self) -> DossierSummary:
         dossier, state = self._dossier, self._state
-        return RecordEventInput(
-            dossier_code=dossier.code,
+        return DossierSummary(
+            code=dossier.code,
             procedure_code=dossier.procedure.procedure_code,
             version_id=dossier.procedure.version_id,
             receiving_unit=dossier.receiving_unit.code,
             handling_unit=dossier.handling_unit.code,
             received_at=dossier.received_at,
             due_at=state.due_at,
-            status=entry.status_after.value,
+            status=state.status.value,
             overdue=state.overdue,
-            entry=entry,
         )
 
     def _publish(self) -> None:
