@@ -6,12 +6,12 @@ Each function prints to `out` and returns a process exit code; starter.py only p
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from procedures.catalogue import Catalogue, CatalogueError, NoVersionInForce, UnknownProcedure
+from procedures.vietnamese import fold
 
 __all__ = ["import_export", "list_procedures", "search_procedures", "show_procedure", "validate_directory"]
 
@@ -31,11 +31,11 @@ def list_procedures(catalogue: Catalogue, at: datetime, out: TextIO) -> int:
 
 def search_procedures(catalogue: Catalogue, text: str, out: TextIO) -> int:
     """Procedures whose code, name or sector contains `text`, accents and case ignored."""
-    wanted = _fold(text)
+    wanted = fold(text)
     found = 0
     for code in catalogue.codes:
         latest = catalogue.versions_by_code[code][-1]
-        if wanted in _fold(f"{code} {latest.procedure_name} {latest.sector}"):
+        if wanted in fold(f"{code} {latest.procedure_name} {latest.sector}"):
             print(f"{code}\t{latest.sector}\t{latest.procedure_name}", file=out)
             found += 1
     return EXIT_OK if found else EXIT_NOT_FOUND
@@ -77,9 +77,3 @@ def import_export(export: Path, out_file: Path, sector: str, out: TextIO) -> int
     written = f"written to {out_file}" if result.versions else "nothing written"
     print(f"imported {len(result.versions)} versions, rejected {len(result.rejected)} rows; {written}", file=out)
     return EXIT_OK if result.versions and not result.rejected else EXIT_INVALID
-
-
-def _fold(text: str) -> str:
-    # "Đăng ký" matches "dang ky": Vietnamese counters search without accents.
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -55,6 +55,7 @@ from pydantic import ValidationError
 from procedures.calendar import VN_TZ
 from procedures.catalogue_files import CatalogueError, write_catalogue_file
 from procedures.models import DISTRICT_LEVEL_ENDS, AuthorityLevel, ProcedureVersion
+from procedures.vietnamese import fold
 
 __all__ = ["ImportResult", "RejectedRow", "import_export", "import_to_catalogue"]
 
@@ -119,15 +120,9 @@ class _Reject(ValueError):
     pass
 
 
-def _fold(text: str) -> str:
-    """Lowercase ASCII without Vietnamese accents ("Đăng ký" -> "dang ky")."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
 def _key(text: str) -> str:
     """fold() with punctuation collapsed to single spaces ("Phí, lệ phí" -> "phi le phi")."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", _fold(text)).split())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
 def import_export(path: Path, *, effective_from_default: datetime = DEFAULT_EFFECTIVE_FROM) -> ImportResult:
@@ -331,7 +326,7 @@ def _level(row: dict[str, Any], effective_to: datetime | None) -> dict[str, Any]
 
 
 def _time_limit(text: str) -> dict[str, Any]:
-    found = _DURATION.findall(" ".join(_fold(text).split()))
+    found = _DURATION.findall(" ".join(fold(text).split()))
     same_day = any(phrase in _key(text) for phrase in _SAME_DAY)
     if same_day and not found:
         return {"amount": 0, "unit": "working_days"}
@@ -379,7 +374,7 @@ def _documents(text: str) -> tuple[dict[str, Any], ...]:
             n += 1
             slug = f"{base[: 64 - len(str(n)) - 1].rstrip('_')}_{n}"
         ids.add(slug)
-        optional = "(neu co)" in _fold(name) or "(if any)" in _fold(name)
+        optional = "(neu co)" in fold(name) or "(if any)" in fold(name)
         documents.append({"id": slug, "name": name, "mandatory": not optional})
     return tuple(documents)
 
