@@ -15,7 +15,9 @@ from functools import cache
 from pathlib import Path
 
 from procedures.catalogue_files import CatalogueError, read_catalogue_file
-from procedures.models import ProcedureVersion
+from pydantic import ValidationError
+
+from procedures.models import Procedure, ProcedureVersion
 
 __all__ = [
     "Catalogue",
@@ -54,6 +56,7 @@ class NoVersionInForce(LookupError):
 
 @dataclass(frozen=True)
 class Catalogue:
+    procedures: dict[str, Procedure]
     versions_by_code: dict[str, tuple[ProcedureVersion, ...]]  # each sorted by effective_from
 
     @classmethod
@@ -78,18 +81,15 @@ class Catalogue:
         grouped: dict[str, list[ProcedureVersion]] = {}
         for version in versions:
             grouped.setdefault(version.procedure_code, []).append(version)
+        procedures: dict[str, Procedure] = {}
         for code, group in grouped.items():
-            group.sort(key=lambda v: v.effective_from)
-            ids = [v.version_id for v in group]
-            where = f"{file_of[code]}: {code}" if file_of and code in file_of else code
-            if len(set(ids)) != len(ids):
-                raise CatalogueError(f"{where}: version ids repeat: {', '.join(ids)}")
-            for earlier, later in zip(group, group[1:]):
-                if earlier.effective_to is None or earlier.effective_to > later.effective_from:
-                    raise CatalogueError(
-                        f"{where}: versions {earlier.version_id!r} and {later.version_id!r} overlap"
-                    )
-        return cls({code: tuple(group) for code, group in grouped.items()})
+            try:
+                procedures[code] = Procedure.of(group)
+            except ValidationError as err:
+                where = f"{file_of[code]}: {code}" if file_of and code in file_of else code
+                problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())
+                raise CatalogueError(f"{where}: {problems}") from err
+        return cls(procedures, {code: p.versions for code, p in procedures.items()})
 
     @property
     def codes(self) -> list[str]:

@@ -21,6 +21,7 @@ __all__ = [
     "Department",
     "Fee",
     "Provenance",
+    "Procedure",
     "ProcedureVersion",
     "RequiredDocument",
     "Role",
@@ -189,3 +190,47 @@ class ProcedureVersion(_Model):
 
     def document(self, document_id: str) -> RequiredDocument | None:
         return next((d for d in self.required_documents if d.id == document_id), None)
+
+
+class Procedure(_Model):
+    """A procedure of the catalogue: its facts and its versions, in effective order.
+
+    The facts are stated once per procedure in a catalogue file and pinned into each version.
+    """
+
+    code: str
+    name: str
+    sector: str = ""
+    ministry: str = ""
+    decision: str = ""
+    provenance: Provenance
+    versions: tuple[ProcedureVersion, ...] = Field(min_length=1)
+
+    @classmethod
+    def of(cls, versions: list[ProcedureVersion]) -> Procedure:
+        ordered = sorted(versions, key=lambda v: v.effective_from)
+        first = ordered[0]
+        return cls(
+            code=first.procedure_code,
+            name=first.procedure_name,
+            sector=first.sector,
+            ministry=first.ministry,
+            decision=first.decision,
+            provenance=first.provenance,
+            versions=tuple(ordered),
+        )
+
+    @model_validator(mode="after")
+    def _check_versions(self) -> Procedure:
+        ids = [v.version_id for v in self.versions]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"version ids repeat: {', '.join(ids)}")
+        for version in self.versions:
+            if version.procedure_code != self.code:
+                raise ValueError(f"version {version.version_id} belongs to {version.procedure_code}")
+        for earlier, later in zip(self.versions, self.versions[1:]):
+            if later.effective_from < earlier.effective_from:
+                raise ValueError("versions must be in effective order")
+            if earlier.effective_to is None or earlier.effective_to > later.effective_from:
+                raise ValueError(f"versions {earlier.version_id!r} and {later.version_id!r} overlap")
+        return self

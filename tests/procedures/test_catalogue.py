@@ -199,3 +199,25 @@ class TestFiles:
             provenance = versions[0].provenance
             assert provenance.status in {"verified", "unverified"}
             assert provenance.legal_basis, versions[0].procedure_code
+
+
+class TestProcedureModel:
+    def test_a_procedure_holds_its_facts_and_ordered_versions(self):
+        """2.000720 is one Procedure: its facts once, district then commune version."""
+        procedure = default_catalogue().procedures["2.000720"]
+        assert procedure.name == "Đăng ký thành lập hộ kinh doanh"
+        assert [v.authority_level for v in procedure.versions] == [
+            AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE,
+            AuthorityLevel.COMMUNE_PEOPLES_COMMITTEE,
+        ]
+        assert procedure.provenance.status == "unverified"
+
+    def test_versions_of_another_procedure_are_refused(self):
+        """A Procedure cannot hold a version of another code."""
+        from pydantic import ValidationError
+
+        from procedures.models import Procedure
+
+        versions = default_catalogue().versions_by_code
+        with pytest.raises(ValidationError, match="belongs to"):
+            Procedure.of([versions["2.000720"][0], versions["1.004873"][0]])
