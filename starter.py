@@ -150,7 +150,9 @@ def _read(path: Path, model: type[BaseModel]):
     except OSError as err:
         raise _BadInput(f"{path}: {err.strerror}") from err
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"] for e in err.errors()
+        )
         raise _BadInput(f"{path}: {problems}") from err
 
 
