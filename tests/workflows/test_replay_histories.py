@@ -1,0 +1,102 @@
+"""Recorded histories of every dossier shape replay against the current workflow code.
+
+The histories in tests/histories/ come from scripts/record_histories.py. A change to
+DossierWorkflow that would break dossiers already running fails here; an intended change
+goes behind `workflow.patched()` and these histories keep replaying. No Temporal server is
+needed: the Replayer runs the workflow code against the recorded events alone.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+from workflows.dossier import DossierWorkflow
+from workflows.dossier_inputs import DossierInput
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+FILES = sorted(HISTORIES.glob("*.json"))
+# Every shape a dossier can take. The carryover workflow does not exist yet (see the README).
+SHAPES = {
+    "dossier_returned",
+    "dossier_supplemented",
+    "dossier_refused",
+    "dossier_withdrawn",
+    "dossier_overdue_apology",
+    "dossier_payment",
+    "dossier_continued_run1",
+    "dossier_continued_run2",
+}
+CLOSED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
+
+
+def load(path: Path) -> WorkflowHistory:
+    """The history in `path`, under its workflow id: the dossier code in its input."""
+    events = WorkflowHistory.from_json("", path.read_text(encoding="utf-8")).events
+    payload = events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    return WorkflowHistory(json.loads(payload.data)["code"], events)
+
+
+def started(history: WorkflowHistory):
+    return history.events[0].workflow_execution_started_event_attributes
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+async def test_recorded_history_replays_against_the_current_code(path: Path):
+    """Replaying raises on any nondeterminism between the recorded events and today's code."""
+    replayer = Replayer(workflows=[DossierWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(load(path))
+
+
+def test_every_shape_has_a_closed_dossier_history():
+    """Deleting a history fails here; each file is a whole DossierWorkflow run."""
+    missing = SHAPES - {p.stem for p in FILES}
+    assert not missing, f"no recorded history for {sorted(missing)}: run scripts/record_histories.py"
+    for path in FILES:
+        history = load(path)
+        assert started(history).workflow_type.name == "DossierWorkflow", path.name
+        assert history.events[-1].event_type in CLOSED, f"{path.name} is not a closed run"
+
+
+def test_the_continued_runs_are_one_dossier():
+    """Run 1 continues as new into run 2, which carries run 1's state."""
+    run1 = load(HISTORIES / "dossier_continued_run1.json")
+    run2 = load(HISTORIES / "dossier_continued_run2.json")
+    assert run1.workflow_id == run2.workflow_id
+    handover = run1.events[-1].workflow_execution_continued_as_new_event_attributes
+    assert handover.new_execution_run_id == started(run2).original_execution_run_id
+    assert started(run2).continued_execution_run_id == started(run1).original_execution_run_id
+    assert json.loads(started(run2).input.payloads[0].data)["carried_state"] is not None
+
+
+@workflow.defn(name="DossierWorkflow")
+class TimerFirstDossierWorkflow:
+    """DossierWorkflow after a careless edit: it waits a minute before projecting the receipt."""
+
+    @workflow.run
+    async def run(self, dossier: DossierInput) -> None:
+        await workflow.sleep(timedelta(minutes=1))
+
+
+async def test_a_changed_workflow_fails_the_replay():
+    """The replay test can fail: an altered workflow under the same name is nondeterministic."""
+    replayer = Replayer(
+        workflows=[TimerFirstDossierWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    result = await replayer.replay_workflow(
+        load(HISTORIES / "dossier_withdrawn.json"), raise_on_replay_failure=False
+    )
+    assert isinstance(result.replay_failure, workflow.NondeterminismError), result.replay_failure
