@@ -31,7 +31,7 @@ from procedures import commands
 from procedures.catalogue import DEFINITIONS_DIR, default_catalogue
 from runtime.logging import configure_logging
 from runtime.settings import Settings
-from runtime.temporal import connect
+from runtime.temporal import ConfigurationError, connect
 from records.database import open_records
 from workflows import dossier_inputs as inputs
 from workflows.dossier import DossierWorkflow
@@ -92,6 +92,8 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
         return _catalogue(args)
     try:
         client = client or await connect(settings)
+    except ConfigurationError as err:
+        return _fail(EXIT_BAD_INPUT, f"configuration: {err}")
     except RuntimeError as err:
         return _fail(EXIT_UNREACHABLE, f"cannot reach Temporal at {settings.client_address}: {err}"
                      " (is the worker running? `make run`)")

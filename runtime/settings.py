@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["Settings", "TASK_QUEUE"]
@@ -20,10 +20,13 @@ class Settings:
     temporal_address: str | None
     temporal_namespace: str
     temporal_tls: bool
-    temporal_api_key: str | None
+    temporal_api_key: str | None = field(repr=False)
     task_queue: str
     dev_server_port: int
     dev_server_ui_port: int
+    # Payload encryption keys, `k2:BASE64KEY,k1:BASE64KEY` (the first encrypts). None: with the
+    # embedded dev server, a generated keyring in data_dir; with a cluster, an error at start.
+    payload_keys: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -38,11 +41,16 @@ class Settings:
             task_queue=env.get("TASK_QUEUE", TASK_QUEUE),
             dev_server_port=int(env.get("TEMPORAL_DEV_PORT", "7233")),
             dev_server_ui_port=int(env.get("TEMPORAL_DEV_UI_PORT", "8233")),
+            payload_keys=env.get("PAYLOAD_KEYS") or None,
         )
 
     @property
     def dev_server_file(self) -> Path:
         return self.data_dir / "temporal.sqlite"
+
+    @property
+    def dev_keyring_file(self) -> Path:
+        return self.data_dir / "payload-keys"
 
     @property
     def client_address(self) -> str:

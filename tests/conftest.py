@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from records.tables import Base
+from runtime.codec import EncryptionCodec, data_converter as encrypting_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
 from records.database import RecordsStore, open_records
@@ -36,19 +37,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(scope="session")
+def data_converter() -> DataConverter:
+    """The session's converter: payloads encrypted under a key generated for this session only.
+
+    Histories fetched from the server keep their encrypted payloads: a Replayer needs this converter.
+    """
+    return encrypting_converter(EncryptionCodec({"test-session": os.urandom(32)}, "test-session"))
+
+
 @pytest_asyncio.fixture(scope="session")
-async def env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+async def env(request: pytest.FixtureRequest, data_converter: DataConverter) -> AsyncIterator[WorkflowEnvironment]:
     kind = request.config.getoption("--workflow-environment")
     if kind == "local":
         environment = await WorkflowEnvironment.start_local(
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter,
             search_attributes=search_attributes.ALL,
             dev_server_existing_path=binary("temporal"),
             dev_server_log_level="error",
         )
     else:
         environment = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter,
             test_server_existing_path=binary("temporal-test-server"),
         )
         await register_search_attributes(environment.client)

@@ -79,6 +79,18 @@ INTAKE_CORPUS = [
 ]
 
 
+async def traces(records) -> tuple[int, int]:
+    """What a received dossier leaves in the records store: numbers taken, request ids used."""
+    async with records.sessions() as session:
+        numbers = await session.scalar(
+            select(func.coalesce(func.sum(DossierSequenceRow.last_number), 0)).where(
+                DossierSequenceRow.agency_code == BA_DINH_COUNTER
+            )
+        )
+        requests = await session.scalar(select(func.count()).select_from(IntakeRequestRow))
+    return numbers, requests
+
+
 @pytest.fixture
 def settings(tmp_path, records, task_queue) -> Settings:
     url = records.engine.url.render_as_string(hide_password=False)
@@ -105,6 +117,7 @@ class TestBadInputCorpus:
         self, client, settings, records, tmp_path, capsys, counter
     ):
         """Each malformed or hostile intake is refused with its reason; no number or request is used."""
+        before = await traces(records)
         outcomes: Tally[int] = Tally()
         for name, body, expected, fragment in INTAKE_CORPUS:
             code, output = await cli(client, settings, tmp_path, capsys, "receive", "--file", "@", body=body)
@@ -112,12 +125,7 @@ class TestBadInputCorpus:
             assert code == expected, f"{name}: exit {code}\n{output}"
             assert fragment in output, f"{name}: {output}"
         print(f"\nintake corpus: {len(INTAKE_CORPUS)} requests, exits {dict(sorted(outcomes.items()))}, 0 crashes")
-        async with records.sessions() as session:
-            numbers = await session.scalar(
-                select(func.count()).select_from(DossierSequenceRow).where(DossierSequenceRow.agency_code == BA_DINH_COUNTER)
-            )
-            requests = await session.scalar(select(func.count()).select_from(IntakeRequestRow))
-        assert numbers == 0 and requests == 0
+        assert await traces(records) == before
 
     async def test_hostile_text_is_stored_as_text(self, client, settings, records, tmp_path, capsys, counter):
         """A name that looks like SQL is received as a name and the tables are intact."""
@@ -170,5 +178,8 @@ class TestBadActions:
         assert code == 0 and again["dossier_code"] == dossier and again["resubmitted"]
 
         view = await settled(client.get_workflow_handle_for(DossierWorkflow.run, dossier))
-        assert [e.action for e in view.timeline] == ["received", "transferred", "step_completed"]
+        # Only the right step left a trace. (The CLI receives on the wall clock while the test
+        # server's clock may be months ahead after other tests: the dossier can be overdue.)
+        actions = [e.action for e in view.timeline if e.action != "overdue"]
+        assert actions == ["received", "transferred", "step_completed"]
         print(f"\naction corpus: {len(corpus) + 1} actions, exits {dict(sorted(outcomes.items()))}, 0 crashes")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.builders import COUNTER, LEADER, SPECIALIST, action_id, request, settled
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 
 
 class TestReplay:
-    async def test_a_full_lifecycle_replays_deterministically(self, env, counter):
+    async def test_a_full_lifecycle_replays_deterministically(self, env, counter, data_converter):
         """Supplement, payment, overdue, apology and result: the recorded history replays cleanly."""
         if not env.supports_time_skipping:
             pytest.skip("needs the clock moved past a deadline")
@@ -72,6 +71,7 @@ class TestReplay:
         await handle.result()
 
         history = await handle.fetch_history()
-        replayer = Replayer(workflows=[DossierWorkflow], data_converter=pydantic_data_converter)
+        # The session's converter: the history's payloads are encrypted.
+        replayer = Replayer(workflows=[DossierWorkflow], data_converter=data_converter)
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None
