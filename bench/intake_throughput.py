@@ -52,6 +52,8 @@ from intake.service import IntakeService
 from procedures.models import Role
 from records.database import RecordsStore, create_engine, open_records
 from records.tables import DossierEventRow
+from runtime.codec import EncryptionCodec
+from runtime.codec import data_converter as codec_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary
 from runtime.workers import build_worker
@@ -303,6 +305,7 @@ def machine_facts(args: argparse.Namespace, database_url: str) -> list[tuple[str
         ("temporal CLI", temporal_version(binary("temporal"))),
         ("dev-server db", args.dev_server_db + (" (SQLite file in temp dir)" if args.dev_server_db == "file" else " (in-memory SQLite)")),
         ("records db", f"{scheme} ({where})"),
+        ("payload codec", "intake: AES-256-GCM (as in production); reference: none"),
         ("sqlalchemy / sqlite", f"{sqlalchemy.__version__} / {sqlite3.sqlite_version}"),
         # The sandbox re-imports each workflow's module per run: without .pyc files it compiles it.
         ("bytecode cache", "off (PYTHONDONTWRITEBYTECODE)" if sys.dont_write_bytecode else "on"),
@@ -335,6 +338,13 @@ async def run(args: argparse.Namespace) -> None:
                 ui=False,
             )
             stack.push_async_callback(env.shutdown)
+            # The intake runs as in production: citizens' data encrypted by the payload codec.
+            # The reference stays bare Temporal (plain converter).
+            intake_client = Client(
+                env.client.service_client,
+                namespace=env.client.namespace,
+                data_converter=codec_converter(EncryptionCodec({"bench": os.urandom(32)}, "bench")),
+            )
             records = await stack.enter_async_context(open_records(database_url))
             poll_engine = create_engine(database_url)
             stack.push_async_callback(poll_engine.dispose)
@@ -345,7 +355,7 @@ async def run(args: argparse.Namespace) -> None:
                 print(f"warm-up: {args.warmup} of each (not counted)", flush=True)
                 await measure_reference(env.client, args.warmup, args.concurrency, 0, meter)
                 await measure_intake(
-                    env.client, records, poll_engine, counters, args.warmup, args.concurrency, 0, args.timeout, meter
+                    intake_client, records, poll_engine, counters, args.warmup, args.concurrency, 0, args.timeout, meter
                 )
 
             results: list[Measurement] = []
@@ -358,7 +368,7 @@ async def run(args: argparse.Namespace) -> None:
                         m = await measure_reference(env.client, args.dossiers, args.concurrency, round_, meter)
                     else:
                         m = await measure_intake(
-                            env.client, records, poll_engine, counters,
+                            intake_client, records, poll_engine, counters,
                             args.dossiers, args.concurrency, round_, args.timeout, meter,
                         )
                     results.append(m)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -84,6 +84,14 @@ class IntakeService:
             **({"clock": clock} if clock else {}),
         )
 
+    @staticmethod
+    async def _started_for(handle: WorkflowHandle, request_id: str) -> bool:
+        try:
+            view = await handle.query(DossierWorkflow.view)
+        except (RPCError, WorkflowQueryFailedError):
+            return False
+        return view.request_id == request_id
+
     async def receive(self, request: IntakeRequest) -> IntakeOutcome:
         now = self._clock()
         received_at = (request.received_at or now).astimezone(VN_TZ)
@@ -117,6 +125,7 @@ class IntakeService:
                 received_by=request.received_by,
                 received_at=received_at,
                 due_at=due_at,
+                request_id=request.request_id,
             )
             try:
                 return await self._client.start_workflow(
@@ -140,6 +149,12 @@ class IntakeService:
                     ),
                 )
             except WorkflowAlreadyStartedError as err:
+                existing = self._client.get_workflow_handle(code)
+                if request.request_id is not None and await self._started_for(existing, request.request_id):
+                    # Started for this very request by an attempt whose commit was lost:
+                    # this is the dossier, not a reason to open a second one.
+                    log.warning("dossier of a lost commit adopted", dossier_code=code)
+                    return existing
                 raise CodeTaken(code) from err
             except RPCError:
                 # The reply may be lost after the server started the dossier (a timeout).

@@ -27,7 +27,8 @@ except Exception as err:
 PYEOF
 then
   echo "== time-skipping test server, PostgreSQL records"
-  DATABASE_URL="$POSTGRES_TEST_URL" "$PY" -m pytest -q --workflow-environment time-skipping "$@"
+  # The fault tests ran in the first pass (their outage test uses PostgreSQL already).
+  DATABASE_URL="$POSTGRES_TEST_URL" "$PY" -m pytest -q --workflow-environment time-skipping --ignore=tests/faults "$@"
 elif [ "${REQUIRE_POSTGRES:-0}" = "1" ]; then
   echo "PostgreSQL is required (REQUIRE_POSTGRES=1) but not reachable" >&2
   exit 1

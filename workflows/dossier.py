@@ -103,6 +103,7 @@ class DossierWorkflow:
         state, dossier = self._state, self._dossier
         return DossierView(
             code=dossier.code,
+            request_id=dossier.request_id,
             procedure_code=dossier.procedure.procedure_code,
             version_id=dossier.procedure.version_id,
             status=state.status,

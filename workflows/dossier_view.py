@@ -20,6 +20,7 @@ class DossierView(BaseModel):
     """What a query or an accepted update returns: the dossier as officers see it."""
 
     code: str
+    request_id: str | None = None
     procedure_code: str
     version_id: str
     status: DossierStatus

@@ -612,6 +612,26 @@ class TestIdempotency:
         assert last == 1 and number_of(slip.dossier_code) == 1
 
 
+    async def test_a_dossier_whose_commit_was_lost_is_adopted(self, env, counter, records):
+        """The dossier exists (started for this request) but its number was never committed:
+        the resubmitted request finds it under the same code instead of opening a second one."""
+        unit, request_id = commune_counter("00256"), f"req-{uuid.uuid4()}"
+        day = (await env.get_current_time()).astimezone(VN_TZ).date()
+        lost = await counter.start(code=f"{unit}-{day:%y%m%d}-0001", request_id=request_id)
+        slip = await counter.receive(request_at(unit, request_id=request_id))
+        assert isinstance(slip, ReceiptSlip) and slip.dossier_code == lost.id
+        [(_, last)] = await sequence_rows(records, unit)
+        assert last == 1 and await intake_request_rows(records, request_id) == 1
+
+    async def test_a_taken_code_of_another_request_is_skipped(self, env, counter, records):
+        """A code already used by another dossier is skipped, and the number stays used."""
+        unit = commune_counter("00283")
+        day = (await env.get_current_time()).astimezone(VN_TZ).date()
+        await counter.start(code=f"{unit}-{day:%y%m%d}-0001", request_id="someone-else")
+        slip = await counter.receive(request_at(unit, request_id=f"req-{uuid.uuid4()}"))
+        assert isinstance(slip, ReceiptSlip) and number_of(slip.dossier_code) == 2
+
+
 class TestConcurrency:
     async def test_fifteen_receipts_at_once_get_consecutive_codes(self, counter, records):
         """15 concurrent receipts at one counter on one day get 15 distinct, gap-free numbers."""
