@@ -7,6 +7,7 @@ the embedded dev server only, with a keyring generated once under the data direc
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 import sys
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
@@ -89,6 +90,8 @@ async def embedded_dev_server(settings: Settings) -> AsyncIterator[Client]:
         dev_server_existing_path=binary("temporal"),
         dev_server_log_level="error",
         dev_server_database_filename=str(settings.dev_server_file),
+        # The first start creates the state file; a busy 2-core machine needs more than 5 s.
+        dev_server_startup_timeout=timedelta(seconds=30),
     )
     async with env:
         yield env.client
