@@ -394,7 +394,10 @@ class DossierWorkflow:
         try:
             await workflow.wait_condition(lambda: self._changes != seen, timeout=timeout)
         except asyncio.TimeoutError:
-            self._mark_overdue()
+            # Overdue only once this workflow's clock has reached the due moment: a timer that
+            # comes back earlier (seen once across an abrupt dev-server restart) is waited out.
+            if workflow.now() >= state.due_at:
+                self._mark_overdue()
 
     def _mark_overdue(self) -> None:
         state = self._state
