@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import ApplicantNotice, DossierSummary, RecordActivities, RecordEventsInput
     from workflows import search_attributes as sa
     from workflows.dossier_inputs import (
+        Actor,
         ApologyInput,
         CompleteStepInput,
         ConfirmPaymentInput,
@@ -233,14 +234,7 @@ class DossierWorkflow:
 
     def _entry(self, action: _Action, name: str, status: DossierStatus, **fields) -> None:
         self._state.add_entry(
-            workflow.now(),
-            name,
-            status,
-            actor_id=action.actor.id,
-            actor_roles=tuple(r.value for r in action.actor.roles),
-            actor_unit=action.actor.unit,
-            action_id=action.action_id,
-            **fields,
+            workflow.now(), name, status, **_actor_fields(action.actor), action_id=action.action_id, **fields
         )
 
     async def _complete_step(self, action: CompleteStepInput) -> None:
@@ -357,14 +351,11 @@ class DossierWorkflow:
 
     def _receive(self) -> None:
         dossier = self._dossier
-        actor = dossier.received_by
         self._state.add_entry(
             dossier.received_at,
             "received",
             S.RECEIVED,
-            actor_id=actor.id,
-            actor_roles=tuple(r.value for r in actor.roles),
-            actor_unit=actor.unit,
+            **_actor_fields(dossier.received_by),
             details={
                 "channel": dossier.channel.value,
                 "version_id": dossier.procedure.version_id,
@@ -471,3 +462,8 @@ class DossierWorkflow:
             await self._record_pending()
         self._state.runs += 1
         workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))
+
+
+def _actor_fields(actor: Actor) -> dict:
+    """Who did it, as a timeline entry records it (forms 05 and 06)."""
+    return {"actor_id": actor.id, "actor_roles": tuple(r.value for r in actor.roles), "actor_unit": actor.unit}
