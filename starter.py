@@ -29,6 +29,7 @@ from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeForbidden, IntakeService
 from procedures import commands
 from procedures.catalogue import DEFINITIONS_DIR, default_catalogue
+from procedures.problems import describe_validation_error
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, connect
@@ -152,10 +153,7 @@ def _read(path: Path, model: type[BaseModel]):
     except OSError as err:
         raise _BadInput(f"{path}: {err.strerror}") from err
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"] for e in err.errors()
-        )
-        raise _BadInput(f"{path}: {problems}") from err
+        raise _BadInput(f"{path}: {describe_validation_error(err)}") from err
 
 
 def _print(model: BaseModel) -> None:

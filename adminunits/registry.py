@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+from procedures.calendar import VN_TZ
+from procedures.models import DISTRICT_LEVEL_ENDS
 
 __all__ = [
     "VN_TZ",
@@ -39,10 +41,9 @@ __all__ = [
 _PACKAGE = "vietnamadminunits"
 _DATASET = "data/dataset.db"  # SQLite file bundled inside the package (1.0.x layout)
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-#: First instant at which the 34-province / commune-only geography applies.
-REFORM_INSTANT = datetime(2025, 7, 1, 0, 0, 0, tzinfo=VN_TZ)
+#: First instant at which the 34-province / commune-only geography applies: the instant the
+#: district level ended.
+REFORM_INSTANT = DISTRICT_LEVEL_ENDS
 
 
 class Era(StrEnum):

@@ -51,7 +51,7 @@ class IntakeService:
         units: AdminUnits,
         agencies: AgencyDirectory,
         calendar: WorkingCalendar,
-        clock: Callable[[], datetime] = lambda: datetime.now(VN_TZ),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
@@ -60,7 +60,7 @@ class IntakeService:
         self._units = units
         self._agencies = agencies
         self._calendar = calendar
-        self._clock = clock
+        self._clock = clock or (lambda: datetime.now(VN_TZ))
 
     @classmethod
     def standard(
@@ -81,7 +81,7 @@ class IntakeService:
             units=AdminUnits.load(),
             agencies=AgencyDirectory.load(),
             calendar=WorkingCalendar.default(),
-            **({"clock": clock} if clock else {}),
+            clock=clock,
         )
 
     @staticmethod

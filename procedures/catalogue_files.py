@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from procedures.models import PROCEDURE_FIELDS, ProcedureVersion
+from procedures.problems import describe_validation_error
 
 __all__ = ["CatalogueError", "read_catalogue_file", "write_catalogue_file"]
 
@@ -70,9 +71,7 @@ def read_catalogue_file(path: Path) -> list[ProcedureVersion]:
                 versions.append(ProcedureVersion.model_validate({**facts, **entry}))
             except ValidationError as err:
                 version = entry.get("version_id", "?")
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or 'version'}: {e['msg']}" for e in err.errors()
-                )
+                problems = describe_validation_error(err, whole="version")
                 raise CatalogueError(f"{where}: version {version}: {problems}") from err
     return versions
 

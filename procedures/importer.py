@@ -55,11 +55,12 @@ from pydantic import ValidationError
 from procedures.calendar import VN_TZ
 from procedures.catalogue_files import CatalogueError, write_catalogue_file
 from procedures.models import DISTRICT_LEVEL_ENDS, AuthorityLevel, ProcedureVersion
+from procedures.problems import describe_validation_error
 from procedures.vietnamese import fold
 
 __all__ = ["ImportResult", "RejectedRow", "import_export", "import_to_catalogue"]
 
-DEFAULT_EFFECTIVE_FROM = datetime(2025, 7, 1, tzinfo=VN_TZ)
+DEFAULT_EFFECTIVE_FROM = DISTRICT_LEVEL_ENDS  # the two-level government began then
 REQUIRED = ("code", "name", "level", "time_limit")
 _HEADERS = {  # field -> accepted headers, in key() form
     "code": {"ma thu tuc", "ma tthc", "ma thu tuc hanh chinh", "ma so", "code", "procedure code"},
@@ -255,9 +256,7 @@ def _version(
     try:
         return ProcedureVersion.model_validate(fields)
     except ValidationError as err:
-        raise _Reject(
-            "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'version'}: {e['msg']}" for e in err.errors())
-        ) from err
+        raise _Reject(describe_validation_error(err, whole="version")) from err
 
 
 def _text(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from datetime import date, datetime, time, timedelta
 
@@ -162,3 +163,10 @@ async def start_dossier(client, task_queue: str, procedure: str = "1.004873", **
     fields.update(changes)
     dossier = DossierInput(**fields)
     return await client.start_workflow(DossierWorkflow.run, dossier, id=dossier.code, task_queue=task_queue)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a server a test starts itself."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

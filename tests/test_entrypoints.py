@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,9 @@ import starter
 import worker
 from runtime.settings import Settings
 from runtime.temporal import connect
+from tests.builders import free_port
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

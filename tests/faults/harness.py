@@ -7,10 +7,8 @@ file and records database. Every wait here is bounded.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,11 +23,13 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
+from runtime.codec import generate_key
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, binary, connect
 from workflows import search_attributes
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_view import DossierView
+from tests.builders import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -37,15 +37,9 @@ T = TypeVar("T")
 _SEARCH_ATTRIBUTE_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def payload_keys() -> str:
     """A fresh keyring for PAYLOAD_KEYS (runtime.codec): one random AES-256 key."""
-    return f"t1:{base64.b64encode(os.urandom(32)).decode()}"
+    return f"t1:{generate_key()}"
 
 
 def _stop_process(proc: subprocess.Popen | None, sig: int, grace: float) -> int | None:
