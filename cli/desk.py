@@ -1,0 +1,66 @@
+"""Counter and officer commands: receive a dossier, show it, act on it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from intake.forms import IntakeRequest, ReceiptSlip
+from intake.service import IntakeService
+from workflows import dossier_inputs as inputs
+from workflows.dossier import DossierWorkflow
+
+from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, read_model
+
+__all__ = ["ACTIONS", "add_commands"]
+
+# Each human action: the workflow's update and the model of its input.
+ACTIONS = {
+    "complete_step": (DossierWorkflow.complete_step, inputs.CompleteStepInput),
+    "request_supplement": (DossierWorkflow.request_supplement, inputs.RequestSupplementInput),
+    "supplement": (DossierWorkflow.supplement, inputs.SupplementInput),
+    "request_payment": (DossierWorkflow.request_payment, inputs.RequestPaymentInput),
+    "confirm_payment": (DossierWorkflow.confirm_payment, inputs.ConfirmPaymentInput),
+    "refuse": (DossierWorkflow.refuse, inputs.RefuseInput),
+    "withdraw": (DossierWorkflow.withdraw, inputs.WithdrawInput),
+    "issue_apology": (DossierWorkflow.issue_apology, inputs.ApologyInput),
+    "return_result": (DossierWorkflow.return_result, inputs.ReturnResultInput),
+}
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    receive = commands.add_parser("receive", help="receive a dossier at a counter")
+    receive.add_argument("--file", type=Path, required=True, help="intake request as JSON")
+    receive.set_defaults(handler=_receive)
+    show = commands.add_parser("show", help="show a dossier's state and timeline")
+    show.add_argument("code")
+    show.set_defaults(handler=_show)
+    act = commands.add_parser("act", help="do a human step on a dossier")
+    act.add_argument("code")
+    act.add_argument("action", choices=sorted(ACTIONS))
+    act.add_argument("--file", type=Path, required=True, help="the action's input as JSON")
+    act.set_defaults(handler=_act)
+
+
+async def _receive(args: argparse.Namespace, context: CliContext) -> int:
+    request = read_model(args.file, IntakeRequest)
+    client = await context.client()
+    async with context.records() as records:
+        service = IntakeService.standard(client, context.settings.task_queue, records)
+        outcome = await service.receive(request)
+    context.print(outcome)
+    return EXIT_OK if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED
+
+
+async def _show(args: argparse.Namespace, context: CliContext) -> int:
+    handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, args.code)
+    context.print(await handle.query(DossierWorkflow.view))
+    return EXIT_OK
+
+
+async def _act(args: argparse.Namespace, context: CliContext) -> int:
+    update, model = ACTIONS[args.action]
+    action = read_model(args.file, model)
+    handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, args.code)
+    context.print(await handle.execute_update(update, action))
+    return EXIT_OK
