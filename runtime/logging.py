@@ -1,4 +1,4 @@
-"""structlog, configured once: readable in a terminal, JSON lines otherwise."""
+"""structlog, configured once: readable in a terminal, JSON lines otherwise (or when asked)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ __all__ = ["configure_logging"]
 _configured = False
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int = logging.INFO, json: bool | None = None) -> None:
+    """`json`: True for JSON lines, False for a terminal, None for JSON unless stderr is a tty."""
     global _configured
     if _configured:
         return
     _configured = True
+    as_json = not sys.stderr.isatty() if json is None else json
     renderer = (
-        structlog.dev.ConsoleRenderer()
-        if sys.stderr.isatty()
-        else structlog.processors.JSONRenderer(ensure_ascii=False)
+        structlog.processors.JSONRenderer(ensure_ascii=False) if as_json else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
         processors=[
@@ -35,5 +35,5 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # The Temporal SDK and workflow.logger log through the standard library.
+    # The Temporal SDK, workflow.logger and uvicorn log through the standard library.
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")

@@ -27,6 +27,14 @@ class Settings:
     # Payload encryption keys, `k2:BASE64KEY,k1:BASE64KEY` (the first encrypts). None: with the
     # embedded dev server, a generated keyring in data_dir; with a cluster, an error at start.
     payload_keys: str | None = field(default=None, repr=False)
+    # The HMAC key that signs API tokens (HS256, at least 32 bytes). None: with the embedded
+    # dev server, a key generated once in data_dir; with a cluster, an error at start.
+    api_token_key: str | None = field(default=None, repr=False)
+    # The HTTP API served by worker.py; port 0 turns it off.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Log lines as JSON (True), for a terminal (False), or JSON unless stderr is a terminal (None).
+    log_json: bool | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -42,6 +50,10 @@ class Settings:
             dev_server_port=int(env.get("TEMPORAL_DEV_PORT", "7233")),
             dev_server_ui_port=int(env.get("TEMPORAL_DEV_UI_PORT", "8233")),
             payload_keys=env.get("PAYLOAD_KEYS") or None,
+            api_token_key=env.get("API_TOKEN_KEY") or None,
+            api_host=env.get("API_HOST", "127.0.0.1"),
+            api_port=int(env.get("API_PORT", "8000")),
+            log_json=_flag(env.get("LOG_JSON")),
         )
 
     @property
@@ -53,5 +65,15 @@ class Settings:
         return self.data_dir / "payload-keys"
 
     @property
+    def dev_token_key_file(self) -> Path:
+        return self.data_dir / "api-token-key"
+
+    @property
     def client_address(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
+
+
+def _flag(text: str | None) -> bool | None:
+    if text is None or text == "":
+        return None
+    return text.lower() in {"1", "true", "yes", "on"}

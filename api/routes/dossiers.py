@@ -1,0 +1,149 @@
+"""Dossiers: receive one at a counter, read one, act on one.
+
+Every write is checked twice: here against the token's officer and the dossier's view (a
+refusal is logged and costs no update), then by the workflow's validator, the last word.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the generated body models from the
+# handlers' annotations, which must be real classes, not strings.
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from api.bodies import ACTION_BODIES, ReceiveBody
+from api.deps import Services, current_officer, services
+from api.errors import ApiError, refused
+from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
+from intake.service import IntakeForbidden
+from officers.policy import ACTION_INPUTS, may_act, may_read, may_receive
+from workflows.dossier import DossierWorkflow
+from workflows.dossier_inputs import Actor
+from workflows.dossier_state import TERMINAL
+from workflows.dossier_view import DossierView
+from workflows.errors import ErrorType
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/dossiers", tags=["dossiers"])
+
+CODE = Path(min_length=1, max_length=100, description="the dossier code, e.g. 000.00004.01.H01-261207-0001")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid bearer token"},
+    403: {"description": "WrongRole or WrongUnit: not this officer's to do"},
+    404: {"description": "no such dossier"},
+    503: {"description": "Temporal unreachable"},
+}
+
+_UPDATES = {
+    "complete_step": DossierWorkflow.complete_step,
+    "request_supplement": DossierWorkflow.request_supplement,
+    "supplement": DossierWorkflow.supplement,
+    "request_payment": DossierWorkflow.request_payment,
+    "confirm_payment": DossierWorkflow.confirm_payment,
+    "refuse": DossierWorkflow.refuse,
+    "withdraw": DossierWorkflow.withdraw,
+    "issue_apology": DossierWorkflow.issue_apology,
+    "return_result": DossierWorkflow.return_result,
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IntakeOutcome,
+    summary="receive a dossier at the officer's counter",
+    responses={
+        200: {"description": "form 01 again: this request_id was received before"},
+        201: {"description": "form 01: received; the receipt and appointment slip"},
+        422: {"description": "form 02 (documents missing) or 03 (refused), or a ValidationError"},
+        **{k: v for k, v in _ERRORS.items() if k != 404},
+    },
+)
+async def receive(
+    body: ReceiveBody,
+    response: Response,
+    officer: Actor = Depends(current_officer),
+    deps: Services = Depends(services),
+) -> Any:
+    unit = body.receiving_unit or officer.unit
+    refusal = may_receive(officer, unit)
+    if refusal is not None:
+        raise refused(officer, "receive", refusal.type.value, refusal.reason)
+    fields = body.model_dump(exclude={"receiving_unit"})
+    request = IntakeRequest(**fields, receiving_unit=unit, received_by=officer)
+    try:
+        outcome = await deps.intake.receive(request)
+    except IntakeForbidden as err:
+        raise refused(officer, "receive", ErrorType.WRONG_UNIT.value, str(err)) from err
+    if isinstance(outcome, ReceiptSlip):
+        response.status_code = 200 if outcome.resubmitted else 201
+        response.headers["Location"] = f"{router.prefix}/{outcome.dossier_code}"
+    else:
+        response.status_code = 422  # not received: the form says what to bring or why not
+    return outcome
+
+
+@router.get("/{code}", summary="a dossier's state and timeline", responses=_ERRORS)
+async def get_dossier(
+    code: str = CODE, officer: Actor = Depends(current_officer), deps: Services = Depends(services)
+) -> DossierView:
+    view = await _handle(deps, code).query(DossierWorkflow.view)
+    refusal = may_read(officer, view)
+    if refusal is not None:
+        raise refused(officer, "read", refusal.type.value, refusal.reason, code)
+    return view
+
+
+def _handle(deps: Services, code: str) -> WorkflowHandle:
+    return deps.client.get_workflow_handle_for(DossierWorkflow.run, code)
+
+
+def _action_route(action: str, body_model: type[BaseModel]) -> None:
+    model, update = ACTION_INPUTS[action], _UPDATES[action]
+
+    async def act(
+        body: body_model,  # type: ignore[valid-type]
+        code: str = CODE,
+        officer: Actor = Depends(current_officer),
+        deps: Services = Depends(services),
+    ) -> DossierView:
+        handle = _handle(deps, code)
+        view = await handle.query(DossierWorkflow.view)
+        refusal = may_act(officer, action, view, getattr(body, "step_id", None))
+        if refusal is not None:
+            raise refused(officer, action, refusal.type.value, refusal.reason, code)
+        if view.status in TERMINAL:
+            raise refused(
+                officer, action, ErrorType.WRONG_STATE.value, f"dossier {code} is closed ({view.status.value})", code
+            )
+        fields = body.model_dump(exclude={"action_id"})
+        action_input = model(**fields, actor=officer, action_id=body.action_id or str(uuid.uuid4()))
+        try:
+            return await handle.execute_update(update, action_input)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type:
+                raise refused(officer, action, cause.type, cause.message, code) from err
+            raise ApiError(500, "UpdateFailed", str(cause)) from err
+
+    act.__name__ = action
+    router.add_api_route(
+        f"/{{code}}/actions/{action}",
+        act,
+        methods=["POST"],
+        summary=f"{action.replace('_', ' ')} ({model.__name__})",
+        responses={
+            **_ERRORS,
+            409: {"description": "WrongState or ActionIdReused"},
+            422: {"description": "ValidationError, UnknownStep or InvalidRequest"},
+        },
+    )
+
+
+for _action, _body in ACTION_BODIES.items():
+    _action_route(_action, _body)
