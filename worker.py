@@ -1,42 +1,80 @@
-"""Runs the dossier worker: `python worker.py` (embedded dev server unless TEMPORAL_ADDRESS)."""
+"""Runs the dossier worker and the HTTP API: `python worker.py`.
+
+Embedded dev server unless TEMPORAL_ADDRESS; the API on API_HOST:API_PORT (8000), off with
+API_PORT=0 or `--no-api`; `--json-logs` (or LOG_JSON=1) for JSON log lines. SIGINT/SIGTERM stop
+the API (requests in flight finish) and then the worker (activities in flight get 20 s).
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import signal
+import sys
+from dataclasses import replace
 from datetime import timedelta
 
 import structlog
 
+from api import create_app
+from api.server import ApiServer
+from officers.tokens import token_key
+from records.database import open_records
 from runtime.logging import configure_logging
 from runtime.settings import Settings
-from runtime.temporal import temporal_client
-from records.database import open_records
+from runtime.temporal import ConfigurationError, temporal_client
 from runtime.workers import build_worker
 
 log = structlog.get_logger("worker")
+
+EXIT_BAD_CONFIG, EXIT_UNREACHABLE = 2, 5
 
 
 async def main(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
     settings = settings or Settings.from_env()
     stop = stop or _stop_on_signals()
+    # Before anything starts: a real cluster without a token key is refused here.
+    key = token_key(settings) if settings.api_port else None
     async with temporal_client(settings) as client, open_records(settings.database_url) as records:
         # On SIGTERM, activities in flight get this long to finish before being cancelled.
         worker = build_worker(
             client, settings.task_queue, records, graceful_shutdown_timeout=timedelta(seconds=20)
         )
-        log.info(
-            "worker running",
-            temporal=settings.client_address,
-            namespace=settings.temporal_namespace,
-            task_queue=settings.task_queue,
-            web_ui=None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}",
-            records=settings.database_url.split("@")[-1],
-        )
+        api = None
+        if settings.api_port:
+            app = create_app(client, records, settings, key=key)
+            api = ApiServer(app, settings.api_host, settings.api_port)
         async with worker:
-            await stop.wait()
-            log.info("shutting down: finishing in-flight tasks")
+            if api is not None:
+                await api.start()
+            log.info(
+                "worker running",
+                temporal=settings.client_address,
+                namespace=settings.temporal_namespace,
+                task_queue=settings.task_queue,
+                web_ui=None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}",
+                api=f"{api.url}/docs" if api else None,
+                records=settings.database_url.split("@")[-1],
+            )
+            try:
+                await _until(stop, api)
+            finally:
+                log.info("shutting down: API first, then in-flight tasks")
+                if api is not None:
+                    await api.stop()
     log.info("worker stopped")
+
+
+async def _until(stop: asyncio.Event, api: ApiServer | None) -> None:
+    """Wait for a stop request, or for the API to end by itself (which is an error)."""
+    waiting = asyncio.create_task(stop.wait())
+    tasks = {waiting} | ({api.done} if api is not None and api.done is not None else set())
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if waiting not in done:
+        api.done.result()  # raises what ended it
+        raise RuntimeError("the API stopped unexpectedly")
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -47,10 +85,44 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-if __name__ == "__main__":
-    configure_logging()
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-api", action="store_true", help="run the worker only (same as API_PORT=0)")
+    parser.add_argument("--json-logs", action="store_true", help="log JSON lines even on a terminal")
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    settings = Settings.from_env()
+    if args.no_api:
+        settings = replace(settings, api_port=0)
+    configure_logging(json=True if args.json_logs else settings.log_json)
     try:
-        asyncio.run(main())
-    except RuntimeError as err:  # e.g. the configured Temporal server cannot be reached
-        log.error("worker cannot start", error=str(err))
-        raise SystemExit(1) from err
+        asyncio.run(main(settings))
+    except ConfigurationError as err:
+        log.error("worker cannot start: configuration", error=str(err))
+        return EXIT_BAD_CONFIG
+    except RuntimeError as err:  # the Temporal server cannot be reached, the API port is taken...
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if "client connect" in message:
+            message = f"cannot reach Temporal at {settings.client_address} ({message})"
+            log.error("worker cannot start", error=message)
+            return EXIT_UNREACHABLE
+        log.error("worker cannot start", error=message)
+        return 1
+    return 0
+
+
+def _exit(code: int) -> None:
+    sys.stderr.flush()
+    if code == EXIT_UNREACHABLE:
+        # After a failed connect the Temporal core's Rust thread may still release the GIL while
+        # the interpreter finalizes, aborting the process (seen ~1 in 10 runs); nothing was
+        # started, so leave without finalizing.
+        os._exit(code)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    _exit(run())

@@ -6,12 +6,15 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 import starter
 import worker
 from runtime.settings import Settings
-from runtime.temporal import connect
+from officers.tokens import mint_token, token_key
+from runtime.temporal import ConfigurationError, connect
+from workflows.dossier_inputs import Actor
 from tests.builders import free_port
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
@@ -22,7 +25,12 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     if request.config.getoption("--workflow-environment") != "time-skipping":
         pytest.skip("starts its own dev server: run once, in the default pass")
     return Settings.from_env(
-        {"DATA_DIR": str(tmp_path), "TEMPORAL_DEV_PORT": str(free_port()), "TEMPORAL_DEV_UI_PORT": str(free_port())}
+        {
+            "DATA_DIR": str(tmp_path),
+            "TEMPORAL_DEV_PORT": str(free_port()),
+            "TEMPORAL_DEV_UI_PORT": str(free_port()),
+            "API_PORT": str(free_port()),
+        }
     )
 
 
@@ -63,3 +71,45 @@ class TestMainJob:
             await asyncio.wait_for(worker_task, 30)
         assert (settings.data_dir / "temporal.sqlite").exists()
         assert (settings.data_dir / "records.sqlite").exists()
+
+
+class TestApiInTheWorker:
+    async def test_worker_serves_the_api_and_stops_it_cleanly(self, settings, capsys):
+        """worker.py serves the API beside the worker; a counter receives over HTTP with a token
+        signed by the dev key; stopping closes the port and ends main()."""
+        stop = asyncio.Event()
+        worker_task = asyncio.create_task(worker.main(settings, stop))
+        base = f"http://{settings.api_host}:{settings.api_port}"
+        try:
+            await wait_for_server(settings, worker_task)
+            async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+                for _ in range(200):
+                    try:
+                        if (await http.get("/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+                body = json.loads((EXAMPLES / "receive.json").read_text())
+                officer = Actor.model_validate(body.pop("received_by"))
+                headers = {"Authorization": f"Bearer {mint_token(officer, token_key(settings))}"}
+                response = await http.post("/dossiers", json=body, headers=headers)
+                assert response.status_code == 201, response.text
+                code = response.json()["dossier_code"]
+                view = (await http.get(f"/dossiers/{code}", headers=headers)).json()
+                assert view["handling_unit"] == "000.00004.00.H01"
+                assert (await http.get("/openapi.json")).status_code == 200
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker_task, 30)
+        with pytest.raises(httpx.ConnectError):
+            async with httpx.AsyncClient(base_url=base) as http:
+                await http.get("/health")
+        assert (settings.data_dir / "api-token-key").stat().st_mode & 0o777 == 0o600
+
+    async def test_a_cluster_without_a_token_key_is_refused_before_connecting(self, tmp_path):
+        """Against a real cluster there is no default signing key."""
+        settings = Settings.from_env(
+            {"DATA_DIR": str(tmp_path), "TEMPORAL_ADDRESS": "127.0.0.1:1", "PAYLOAD_KEYS": "k1:" + "A" * 43 + "="}
+        )
+        with pytest.raises(ConfigurationError, match="API_TOKEN_KEY"):
+            await worker.main(settings, asyncio.Event())
