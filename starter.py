@@ -4,6 +4,9 @@
     python starter.py show CODE
     python starter.py act CODE complete_step --file action.json
     python starter.py catalogue list|search|show|validate|import ...
+    python starter.py counter receive|supplement|withdraw|confirm-payment|return ...
+    python starter.py officer inbox|show|complete|request-supplement|request-payment|refuse|apology ...
+    python starter.py token --officer ID --unit AGENCY --roles ROLE[,ROLE]   # for the API
 
 Exit codes: 0 done, 2 bad input, 3 not received (form 02 or 03), 4 action refused,
 5 Temporal unreachable.
@@ -18,16 +21,16 @@ import sys
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from cli import catalogue, desk
-from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, CliContext, CommandFailed
+from cli import catalogue, counter, desk, officer, tokens
+from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, catalogue)
+GROUPS = (desk, counter, officer, tokens, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,6 +58,8 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
         return _fail(EXIT_REFUSED, f"refused ({kind}): {message}")
     except RPCError as err:
+        if err.status is RPCStatusCode.UNAVAILABLE:
+            return _fail(EXIT_UNREACHABLE, f"Temporal unreachable at {context.settings.client_address}: {err}")
         return _fail(EXIT_BAD_INPUT, f"dossier {getattr(args, 'code', '')}: {err}")
 
 

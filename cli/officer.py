@@ -1,0 +1,106 @@
+"""Officers of a handling authority: what waits for me, a dossier, and my steps.
+
+    starter.py officer inbox --token TOKEN
+    starter.py officer show CODE
+    starter.py officer complete CODE review --note "complete"
+    starter.py officer request-supplement CODE --reason "blurred copy" --document photo
+    starter.py officer request-payment CODE --amount 50000
+    starter.py officer refuse CODE --reason "not eligible"
+    starter.py officer apology CODE --reason "…" --new-due-at 2026-12-20T17:00
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from officers.inbox import inbox
+
+from cli.context import EXIT_OK, CliContext, instant
+from cli.identity import add_identity_arguments, identity, perform, read_dossier
+
+__all__ = ["add_commands"]
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    officer = commands.add_parser(
+        "officer",
+        help="officers: inbox, show, complete, request-supplement, request-payment, refuse, apology",
+        description=__doc__.split("\n\n")[0],
+    )
+    sub = officer.add_subparsers(dest="officer_command", required=True)
+
+    listing = sub.add_parser("inbox", help="dossiers waiting for you: overdue first, then by due moment")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    add_identity_arguments(listing)
+    listing.set_defaults(handler=_inbox)
+
+    show = sub.add_parser("show", help="a dossier of your unit (auditors: any dossier)")
+    show.add_argument("code")
+    add_identity_arguments(show)
+    show.set_defaults(handler=_show)
+
+    complete = _action(sub, "complete", "complete the dossier's current step")
+    complete.add_argument("step", help="the step's id, e.g. review")
+    complete.add_argument("--note", default="")
+    supplement = _action(sub, "request-supplement", "ask the applicant for documents (the clock stops)")
+    supplement.add_argument("--reason", required=True)
+    supplement.add_argument("--document", action="append", required=True, help="repeat per document")
+    payment = _action(sub, "request-payment", "ask for fees")
+    payment.add_argument("--amount", type=int, required=True, help="VND")
+    payment.add_argument("--reason", default="")
+    refuse = _action(sub, "refuse", "refuse the dossier, with the reason")
+    refuse.add_argument("--reason", required=True)
+    apology = _action(sub, "apology", "apologise for an overdue dossier with a new appointment (form 04)")
+    apology.add_argument("--reason", required=True)
+    apology.add_argument("--new-due-at", type=instant, required=True, help="ISO instant, Vietnam time by default")
+
+
+def _action(sub: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help)
+    parser.add_argument("code", help="the dossier code")
+    parser.add_argument("--action-id", help="your id for this action: sent again, it has one effect")
+    add_identity_arguments(parser)
+    parser.set_defaults(handler=_act)
+    return parser
+
+
+async def _inbox(args: argparse.Namespace, context: CliContext) -> int:
+    officer = identity(args, context)
+    async with context.records() as records:
+        items = await inbox(await context.client(), records, officer, limit=max(args.limit, 1))
+    if args.json:
+        print(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=2), file=context.out)
+        return EXIT_OK
+    if not items:
+        print(f"nothing waits for {officer.id} at {officer.unit}", file=context.out)
+    for item in items:
+        flag = "OVERDUE" if item.overdue else "       "
+        what = ", ".join(f"{a} {item.step.id}" if a == "complete_step" and item.step else a for a in item.actions)
+        print(f"{flag}  due {item.due_at.isoformat(timespec='minutes')}  {item.code}  {item.status.value}  {what}",
+              file=context.out)
+    return EXIT_OK
+
+
+async def _show(args: argparse.Namespace, context: CliContext) -> int:
+    context.print(await read_dossier(context, identity(args, context), args.code))
+    return EXIT_OK
+
+
+async def _act(args: argparse.Namespace, context: CliContext) -> int:
+    officer, command, code, action_id = identity(args, context), args.officer_command, args.code, args.action_id
+    if command == "complete":
+        return await perform(context, officer, code, "complete_step", action_id, step_id=args.step, note=args.note)
+    if command == "request-supplement":
+        return await perform(
+            context, officer, code, "request_supplement", action_id,
+            reason=args.reason, documents=tuple(args.document),
+        )
+    if command == "request-payment":
+        return await perform(context, officer, code, "request_payment", action_id, amount_vnd=args.amount, reason=args.reason)
+    if command == "refuse":
+        return await perform(context, officer, code, "refuse", action_id, reason=args.reason)
+    return await perform(
+        context, officer, code, "issue_apology", action_id, reason=args.reason, new_due_at=args.new_due_at
+    )
