@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The main job on the embedded default: dev server (state under data/) + worker, SQLite records.
+# The main job on the embedded default: dev server (state under data/) + worker + HTTP API (:8000), SQLite records.
 run: $(STAMP)
 	$(PY) worker.py
 
