@@ -139,7 +139,8 @@ class WorkerProcess:
         self.logs.append(log_path)
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "worker.py"],
+                # The worker alone: these tests are about dossiers, not the HTTP API.
+                [sys.executable, "worker.py", "--no-api"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -185,7 +186,7 @@ class WorkerProcess:
 
 def process_env(**values: str) -> dict[str, str]:
     """This process's environment without any project setting, plus `values`."""
-    project = ("TEMPORAL_", "DATABASE_URL", "PAYLOAD_KEYS", "TASK_QUEUE", "DATA_DIR")
+    project = ("TEMPORAL_", "DATABASE_URL", "PAYLOAD_KEYS", "TASK_QUEUE", "DATA_DIR", "API_", "LOG_JSON")
     env = {k: v for k, v in os.environ.items() if not k.startswith(project)}
     env.update(values)
     return env
