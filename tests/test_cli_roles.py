@@ -86,6 +86,7 @@ class TestRoles:
         assert code == 0, err
         dossier = json.loads(out)["dossier_code"]
         counter.started.append(dossier)
+        await settled(counter.handle(dossier))  # the inbox finds candidates in the records store
 
         code, out, _ = await run("officer", "inbox", "--json", *SPECIALIST)
         assert [i["actions"] for i in json.loads(out) if i["code"] == dossier] == [["complete_step"]]
