@@ -97,7 +97,9 @@ def run(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.no_api:
         settings = replace(settings, api_port=0)
-    configure_logging(json=True if args.json_logs else settings.log_json)
+    if args.json_logs:
+        settings = replace(settings, log_json=True)
+    configure_logging(json=settings.log_json)
     try:
         asyncio.run(main(settings))
     except ConfigurationError as err:

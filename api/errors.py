@@ -20,6 +20,7 @@ log = structlog.get_logger("api")
 
 # The HTTP status of each refusal type of the workflow (and of the API's own pre-check).
 REFUSAL_STATUS = {
+    "Unauthenticated": 401,
     ErrorType.WRONG_ROLE.value: 403,
     ErrorType.WRONG_UNIT.value: 403,
     ErrorType.WRONG_STATE.value: 409,

@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from runtime.codec import EncryptionCodec, KeyringError, data_converter, dev_keyring, load_keyring
+from runtime.logging import wants_json
 from runtime.settings import Settings
 from workflows import search_attributes
 
@@ -89,6 +90,8 @@ async def embedded_dev_server(settings: Settings) -> AsyncIterator[Client]:
         search_attributes=search_attributes.ALL,
         dev_server_existing_path=binary("temporal"),
         dev_server_log_level="error",
+        # Its lines share our stderr: JSON too when ours are.
+        dev_server_log_format="json" if wants_json(settings.log_json) else "pretty",
         dev_server_database_filename=str(settings.dev_server_file),
         # The first start creates the state file; a busy 2-core machine needs more than 5 s.
         dev_server_startup_timeout=timedelta(seconds=30),
