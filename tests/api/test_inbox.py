@@ -62,5 +62,14 @@ async def test_inbox_lists_what_waits_for_each_officer_overdue_first(env, api, c
     both = Actor(id="both", roles=(Role.SPECIALIST, Role.LEADER), unit=OFFICERS["leader/own"].unit)
     assert [i["code"] for i in await inbox_of(both)] == [late.id, approving.id, sooner.id, later.id]
 
+    # The leader apologises through the API (form 04): the dossier leaves the leader's inbox.
+    new_due = (await env.get_current_time()) + timedelta(days=7)
+    apology = {"reason": "verification took longer", "new_due_at": new_due.isoformat()}
+    response = await api.act(OFFICERS["leader/own"], late.id, "issue_apology", apology)
+    assert response.status_code == 200, response.text
+    assert response.json()["apology_due"] is False
+    assert late.id not in [i["code"] for i in await inbox_of("leader/own")]
+    await settled(late)
+
     limited = await api.inbox(OFFICERS["specialist/own"], limit=0)
     assert limited.status_code == 422 and limited.json()["problems"][0]["field"] == "query.limit"
