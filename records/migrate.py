@@ -1,0 +1,69 @@
+"""Bringing a records database to the schema this code expects, with Alembic, from Python.
+
+Run at every start (`open_records`), so the worker and a counter may well start together on
+a fresh database: on PostgreSQL an advisory lock held for the migration's transaction makes
+the second wait and then find the schema at head; SQLite serialises writers itself, and a
+loser that raced a table into existence tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = ["MIGRATIONS", "current_revision", "downgrade", "head_revision", "upgrade"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock key: any constant no other code of ours uses ("records" in ASCII).
+_LOCK_KEY = 0x7265636F726473
+_ATTEMPTS = 5
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, lambda c: command.upgrade(_config(c), revision))
+
+
+async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
+    await _run(engine, lambda c: command.downgrade(_config(c), revision))
+
+
+async def _run(engine: AsyncEngine, migrate) -> None:
+    for attempt in range(_ATTEMPTS):
+        try:
+            async with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+                await connection.run_sync(migrate)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # Another process created the same table (SQLite) or the database was busy.
+            if attempt == _ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
