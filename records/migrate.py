@@ -54,7 +54,19 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     await _run(engine, lambda c: command.downgrade(_config(c), revision))
 
 
+_in_process: asyncio.Lock | None = None
+
+
 async def _run(engine: AsyncEngine, migrate) -> None:
+    # Alembic keeps its running context in module globals: one migration at a time per process.
+    global _in_process
+    if _in_process is None:
+        _in_process = asyncio.Lock()
+    async with _in_process:
+        await _run_locked(engine, migrate)
+
+
+async def _run_locked(engine: AsyncEngine, migrate) -> None:
     for attempt in range(_ATTEMPTS):
         try:
             async with engine.begin() as connection:
