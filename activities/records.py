@@ -86,8 +86,9 @@ class RecordActivities:
                     # Retried until an operator looks: the chain must never skip an event.
                     raise ApplicationError(f"dossier {code}: event {entries[0].seq - 1} is not recorded")
             rows = []
+            now = datetime.now(UTC)
             for entry in entries:
-                row = _event_row(code, entry, prev)
+                row = _event_row(code, entry, prev, now)
                 rows.append(row)
                 prev = row["hash"]
             await session.execute(self._upsert_dossier(batch.dossier, entries, prev))
@@ -106,7 +107,6 @@ class RecordActivities:
                     .on_conflict_do_nothing(index_elements=["id"])
                 )
             if batch.notices:
-                now = datetime.now(UTC)
                 await session.execute(
                     insert_for(self._engine, NotificationRow)
                     .values(
@@ -161,7 +161,7 @@ class RecordActivities:
         )
 
 
-def _event_row(dossier_code: str, entry: TimelineEntry, prev_hash: str) -> dict:
+def _event_row(dossier_code: str, entry: TimelineEntry, prev_hash: str, recorded_at: datetime) -> dict:
     payload = entry.model_dump_json()
     return {
         "dossier_code": dossier_code,
@@ -177,6 +177,7 @@ def _event_row(dossier_code: str, entry: TimelineEntry, prev_hash: str) -> dict:
         "payload": payload,
         "prev_hash": prev_hash,
         "hash": event_hash(dossier_code, entry.seq, prev_hash, payload),
+        "recorded_at": recorded_at,
     }
 
 

@@ -44,6 +44,7 @@ class AuditEntry(BaseModel):
     payload: str
     prev_hash: str
     hash: str
+    recorded_at: AwareDatetime | None = None  # when the projection wrote it (not hashed)
 
     def entry(self) -> TimelineEntry | None:
         """The timeline entry the row holds, or None if its payload is not one any more."""
@@ -190,4 +191,5 @@ def _audit_entry(row: DossierEventRow) -> AuditEntry:
         payload=row.payload,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        recorded_at=row.recorded_at,
     )

@@ -136,6 +136,8 @@ class DossierEventRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # the timeline entry as JSON: what is hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # When the projection wrote the row (not hashed): projection lag = recorded_at - at.
+    recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class NotificationRow(Base):

@@ -44,6 +44,7 @@ class TestChain:
             assert after.prev_hash == before.hash
         for e in trail:
             assert e.hash == event_hash(code, e.seq, e.prev_hash, e.payload)
+            assert e.recorded_at is not None and e.recorded_at > e.at  # written after it happened
         async with records.sessions() as session:
             row = await session.get(DossierRow, code)
         assert (row.last_event_seq, row.last_event_hash) == (5, trail[-1].hash)

@@ -52,6 +52,7 @@ def upgrade() -> None:
         table.add_column(sa.Column("status_before", sa.String(32), nullable=True))
         table.add_column(sa.Column("prev_hash", sa.String(64), nullable=False, server_default=""))
         table.add_column(sa.Column("hash", sa.String(64), nullable=False, server_default=""))
+        table.add_column(sa.Column("recorded_at", TZ, nullable=True))
         # The unique (dossier_code, seq) index serves lookups by dossier.
         table.drop_index("ix_dossier_events_dossier_code")
     op.create_index("ix_dossier_events_action_at", "dossier_events", ["action", "at"])
@@ -130,7 +131,7 @@ def downgrade() -> None:
         op.drop_table(table)
     op.drop_index("ix_dossier_events_action_at", "dossier_events")
     with op.batch_alter_table("dossier_events") as table:
-        for column in ("action_id", "actor_roles", "status_before", "prev_hash", "hash"):
+        for column in ("action_id", "actor_roles", "status_before", "prev_hash", "hash", "recorded_at"):
             table.drop_column(column)
         table.create_index("ix_dossier_events_dossier_code", ["dossier_code"])
     for name in _NEW_DOSSIER_INDEXES:
