@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from records.history import dossier_history, render_history
-from tests.builders import LEADER, SPECIALIST, action_id, request, settled
+from tests.builders import COUNTER, LEADER, SPECIALIST, action_id, request, settled
 from tests.records.dataset import tamper
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import CompleteStepInput
+from workflows.dossier_inputs import CompleteStepInput, RequestSupplementInput, SupplementInput
 
 
 async def reviewed_dossier(counter) -> tuple[str, str]:
@@ -93,3 +93,28 @@ class TestAuditorHistory:
         history = await dossier_history(client, records, slip.dossier_code)
         assert "deadline timer fired" in [i.what for i in history.items]
         assert history.agrees and [e.action for e in history.audit][-1] == "overdue"
+
+
+async def test_history_across_continue_as_new(env, client, records, counter):
+    """Every run is fetched, oldest first: the actions of all runs, the continue-as-new, and
+    the audit trail agreeing with the entries projected in each run."""
+    if env.supports_time_skipping:
+        pytest.skip("continue-as-new with updates runs on the local dev server (see test_dossier_lifecycle)")
+    handle = await counter.start(continue_as_new_after_events=50)
+    for round_ in range(6):
+        await handle.execute_update(
+            DossierWorkflow.request_supplement,
+            RequestSupplementInput(actor=SPECIALIST, action_id=f"rs-{round_}", reason="r", documents=("x",)),
+        )
+        await handle.execute_update(
+            DossierWorkflow.supplement, SupplementInput(actor=COUNTER, action_id=f"s-{round_}", documents=("x",))
+        )
+    view = await settled(handle)
+    history = await dossier_history(client, records, handle.id)
+    assert history.runs == view.runs > 1
+    whats = [i.what for i in history.items]
+    assert whats.count("continued as new") == history.runs - 1
+    accepted = [i for i in history.items if i.what in ("request_supplement", "supplement")]
+    assert [i.outcome for i in accepted] == ["accepted"] * 12
+    assert history.projected == len(history.audit) == 14
+    assert history.agrees, history.disagreements
