@@ -1,4 +1,4 @@
-"""A known dataset: sixteen dossiers of March 2019, each count of their report computed by hand."""
+"""A known dataset: fifteen dossiers of March 2019, each count of their report computed by hand."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def vn(day: str, hm: str = "09:00") -> datetime:
 
 
 class Dataset:
-    """Sixteen dossiers of March 2019 in two handling units (A, B) and two procedures (P1, P2)."""
+    """Fifteen dossiers of March 2019 (no D15) in two handling units (A, B) and two procedures (P1, P2)."""
 
     def __init__(self) -> None:
         tag = uuid.uuid4().hex[:8]
