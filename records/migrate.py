@@ -9,13 +9,13 @@ loser that raced a table into existence tries again.
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,18 +35,28 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
 
 
+def _revision_of(connection: Connection) -> str | None:
+    # Read directly: MigrationContext would log its set-up on every command line run.
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
-        return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        return await connection.run_sync(_revision_of)
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    if revision == "head" and await current_revision(engine) == head_revision():
+        return  # the usual start: nothing to do, nothing to lock
     await _run(engine, lambda c: command.upgrade(_config(c), revision))
 
 
