@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import structlog
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -75,16 +75,7 @@ class RecordActivities:
         code = batch.dossier.code
         entries = sorted(batch.entries, key=lambda e: e.seq)
         async with self._sessions() as session:
-            prev = GENESIS
-            if entries[0].seq > 1:
-                prev = await session.scalar(
-                    select(DossierEventRow.hash).where(
-                        DossierEventRow.dossier_code == code, DossierEventRow.seq == entries[0].seq - 1
-                    )
-                )
-                if prev is None:
-                    # Retried until an operator looks: the chain must never skip an event.
-                    raise ApplicationError(f"dossier {code}: event {entries[0].seq - 1} is not recorded")
+            prev = await self._previous_hash(session, code, entries[0].seq)
             rows = []
             now = datetime.now(UTC)
             for entry in entries:
@@ -132,6 +123,34 @@ class RecordActivities:
             seqs=[entry.seq for entry in entries],
             notices=len(batch.notices),
         )
+
+    async def _previous_hash(self, session, code: str, seq: int) -> str:
+        """The hash of event seq - 1, read under this transaction's write lock.
+
+        The first statement is a write (a no-op UPDATE returning the chain head): SQLite then
+        takes its write lock before any read, instead of failing at once with a busy snapshot
+        when another writer commits between our read and our write; PostgreSQL locks the
+        dossier's row, so two calls for one dossier (which the workflow never makes) would queue.
+        """
+        head = (
+            await session.execute(
+                update(DossierRow)
+                .where(DossierRow.code == code)
+                .values(last_event_seq=DossierRow.last_event_seq)
+                .returning(DossierRow.last_event_seq, DossierRow.last_event_hash)
+            )
+        ).first()
+        if seq == 1:
+            return GENESIS
+        if head is not None and head.last_event_seq == seq - 1 and head.last_event_hash:
+            return head.last_event_hash
+        prev = await session.scalar(
+            select(DossierEventRow.hash).where(DossierEventRow.dossier_code == code, DossierEventRow.seq == seq - 1)
+        )
+        if prev is None:
+            # Retried until an operator looks: the chain must never skip an event.
+            raise ApplicationError(f"dossier {code}: event {seq - 1} is not recorded")
+        return prev
 
     def _upsert_dossier(self, dossier: DossierSummary, entries: list[TimelineEntry], last_hash: str):
         values = {

@@ -13,7 +13,9 @@ the dossiers row (compare with Temporal's history: records.history does).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ValidationError
@@ -80,7 +82,8 @@ async def verify(store: RecordsStore, codes: Iterable[str] | None = None) -> Ver
     """Recompute the chains of `codes` (default: every dossier) and report what breaks them."""
     wanted = sorted(set(codes)) if codes is not None else None
     heads = select(DossierRow.code, DossierRow.last_event_seq, DossierRow.last_event_hash)
-    events = select(DossierEventRow).order_by(DossierEventRow.dossier_code, DossierEventRow.seq)
+    # Core rows, not ORM objects: a full verify streams every event without an identity map.
+    events = select(DossierEventRow.__table__).order_by(DossierEventRow.dossier_code, DossierEventRow.seq)
     if wanted is not None:
         heads = heads.where(DossierRow.code.in_(wanted))
         events = events.where(DossierEventRow.dossier_code.in_(wanted))
@@ -89,8 +92,8 @@ async def verify(store: RecordsStore, codes: Iterable[str] | None = None) -> Ver
     async with store.sessions() as session:
         expected = {code: (seq, digest) for code, seq, digest in await session.execute(heads)}
         seen: set[str] = set()
-        chain: list[DossierEventRow] = []
-        result = await session.stream_scalars(events.execution_options(yield_per=2000))
+        chain: list = []
+        result = await session.stream(events.execution_options(yield_per=2000))
         async for row in result:
             count += 1
             if chain and chain[0].dossier_code != row.dossier_code:
@@ -107,7 +110,7 @@ async def verify(store: RecordsStore, codes: Iterable[str] | None = None) -> Ver
     return VerifyResult(dossiers=len(seen | set(expected)), events=count, problems=problems)
 
 
-def _check_chain(rows: list[DossierEventRow], head: tuple[int, str] | None) -> list[Tampering]:
+def _check_chain(rows: list, head: tuple[int, str] | None) -> list[Tampering]:
     code = rows[0].dossier_code
     found: dict[tuple[str, int], Tampering] = {}
 
@@ -117,7 +120,7 @@ def _check_chain(rows: list[DossierEventRow], head: tuple[int, str] | None) -> l
     hashes = {row.hash for row in rows}
     expected_seq, prev_hash, prev_id, prev_at = 1, GENESIS, None, None
     for row in rows:
-        entry = _entry(row.payload)
+        entry = _Claimed.parse(row.payload)
         if entry is None:
             report("edited", row.seq, "the payload is not a timeline entry")
         else:
@@ -161,17 +164,36 @@ def _entry(payload: str) -> TimelineEntry | None:
         return None
 
 
-def _columns_differ(row: DossierEventRow, entry: TimelineEntry) -> list[str]:
-    expected = {
-        "action": entry.action,
-        "action_id": entry.action_id,
-        "actor_id": entry.actor_id,
-        "actor_roles": ",".join(entry.actor_roles),
-        "actor_unit": entry.actor_unit,
-        "status_after": entry.status_after.value,
-        "status_before": entry.status_before.value if entry.status_before else None,
-    }
-    differ = [name for name, value in expected.items() if getattr(row, name) != value]
+class _Claimed:
+    """What a payload says about itself, read with json (pydantic is ~5x slower per row)."""
+
+    __slots__ = ("seq", "at", "columns")
+
+    @classmethod
+    def parse(cls, payload: str) -> _Claimed | None:
+        try:
+            data = json.loads(payload)
+            claimed = cls()
+            claimed.seq = int(data["seq"])
+            claimed.at = datetime.fromisoformat(data["at"])
+            claimed.columns = {
+                "action": data["action"],
+                "action_id": data.get("action_id"),
+                "actor_id": data["actor_id"],
+                "actor_roles": ",".join(data.get("actor_roles", ())),
+                "actor_unit": data.get("actor_unit", ""),
+                "status_after": data["status_after"],
+                "status_before": data.get("status_before"),
+            }
+        except (ValueError, KeyError, TypeError):
+            return None
+        if claimed.at.tzinfo is None:
+            return None
+        return claimed
+
+
+def _columns_differ(row, entry: _Claimed) -> list[str]:
+    differ = [name for name, value in entry.columns.items() if getattr(row, name) != value]
     if row.at != entry.at:
         differ.append("at")
     return differ
