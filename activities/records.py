@@ -127,10 +127,11 @@ class RecordActivities:
     async def _previous_hash(self, session, code: str, seq: int) -> str:
         """The hash of event seq - 1, read under this transaction's write lock.
 
-        The first statement is a write (a no-op UPDATE returning the chain head): SQLite then
-        takes its write lock before any read, instead of failing at once with a busy snapshot
-        when another writer commits between our read and our write; PostgreSQL locks the
-        dossier's row, so two calls for one dossier (which the workflow never makes) would queue.
+        The first statement is a write (a no-op UPDATE returning the chain head), so the head
+        is read inside the writing transaction: the Python sqlite3 driver runs a SELECT that
+        comes before any write outside a transaction, and on PostgreSQL the dossier's row is
+        locked, so two calls for one dossier (which the workflow never makes) would queue
+        rather than chain from the same head.
         """
         head = (
             await session.execute(

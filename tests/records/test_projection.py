@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+from records.audit import verify
 from records.tables import DossierRow, OfficerRow
 from tests.records.dataset import S, entry, new_code, received_entries, record, summary
 
@@ -61,3 +63,17 @@ async def test_officers_are_remembered_once(records):
         officer = await session.get(OfficerRow, f"counter-{code}")
         assert await session.get(OfficerRow, "system") is None
     assert (officer.roles, officer.first_seen_at) == ("counter_officer", T0)
+
+
+async def test_concurrent_projections_of_many_dossiers(records):
+    """Thirty dossiers projected at once, two batches each: every call succeeds and every
+    chain is intact (the writers share one SQLite file or PostgreSQL's pool)."""
+    codes = [new_code("CONC") for _ in range(30)]
+
+    async def project(code: str) -> None:
+        await record(records, summary(code, T0), received_entries(T0))
+        await record(records, summary(code, T0), [entry(3, T0 + timedelta(hours=1), "step_completed", S.PROCESSING)])
+
+    await asyncio.gather(*(project(code) for code in codes))
+    result = await verify(records, codes)
+    assert result.intact and result.events == 90
