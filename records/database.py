@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from records.tables import Base
+from records import migrate
 
 __all__ = [
     "RecordsStore",
@@ -46,18 +44,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    # Until the records issue brings migrations, the schema is created idempotently here.
-    # Two processes starting on a fresh database (worker and counter) may both find a table
-    # missing and race to create it: the loser tries again and finds it there.
-    for attempt in range(3):
-        try:
-            async with engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == 2:
-                raise
-            await asyncio.sleep(0.2)
+    """Bring the schema to the migrations' head (never `create_all`: see records.migrate)."""
+    await migrate.upgrade(engine)
 
 
 def insert_for(engine: AsyncEngine, table: Any) -> Any:

@@ -13,7 +13,7 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from records.tables import Base
+from records import migrate
 from runtime.codec import EncryptionCodec, data_converter as encrypting_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
@@ -78,10 +78,10 @@ async def records(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rec
         f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('records') / 'records.sqlite'}"
     )
     async with open_records(url) as store:
-        # Tests own this database: start each session from empty tables.
-        async with store.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.drop_all)
-            await connection.run_sync(Base.metadata.create_all)
+        # Tests own this database: start each session from an empty schema, built (and first
+        # torn down) by the migrations, as production builds it.
+        await migrate.downgrade(store.engine, "base")
+        await migrate.upgrade(store.engine)
         yield store
 
 

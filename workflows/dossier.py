@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
         _Action,
     )
-    from workflows.dossier_rules import check_action, current_step
+    from workflows.dossier_rules import check_action, current_step, next_roles
     from workflows.dossier_view import DossierView
     from workflows.dossier_state import (
         CLOCK_RUNNING,
@@ -423,6 +423,7 @@ class DossierWorkflow:
 
     def _summary(self) -> DossierSummary:
         dossier, state = self._dossier, self._state
+        step = current_step(dossier, state)
         return DossierSummary(
             code=dossier.code,
             procedure_code=dossier.procedure.procedure_code,
@@ -433,6 +434,11 @@ class DossierWorkflow:
             due_at=state.due_at,
             status=state.status.value,
             overdue=state.overdue,
+            channel=dossier.channel.value,
+            current_step=step.id if step is not None and state.status not in TERMINAL else None,
+            current_roles=tuple(role.value for role in next_roles(dossier, state)),
+            resolved_at=state.resolved_at,
+            closed_at=state.closed_at,
         )
 
     def _publish(self) -> None:

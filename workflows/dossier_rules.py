@@ -26,7 +26,7 @@ from workflows.dossier_inputs import (
 from workflows.dossier_state import DossierState, DossierStatus
 from workflows.errors import ActionRefused, ErrorType
 
-__all__ = ["ActionRule", "RULES", "check_action", "current_step"]
+__all__ = ["ActionRule", "RULES", "check_action", "current_step", "next_roles"]
 
 _S = DossierStatus
 _OPEN = frozenset({_S.PROCESSING, _S.SUPPLEMENT_REQUESTED, _S.PAYMENT_REQUESTED})
@@ -66,6 +66,24 @@ RULES: dict[type[_Action], ActionRule] = {
 def current_step(dossier: DossierInput, state: DossierState) -> Step | None:
     steps = dossier.procedure.steps
     return steps[state.step_index] if state.step_index < len(steps) else None
+
+
+# What moves a dossier forward in each waiting status (refusal, withdrawal and apology are
+# always possible too, but they are not what the dossier waits for).
+_FORWARD = {
+    _S.SUPPLEMENT_REQUESTED: SupplementInput,
+    _S.PAYMENT_REQUESTED: ConfirmPaymentInput,
+    _S.PROCESSED: ReturnResultInput,
+}
+
+
+def next_roles(dossier: DossierInput, state: DossierState) -> tuple[Role, ...]:
+    """The roles that can do the next thing the dossier waits for (none once it is closed)."""
+    if state.status in (_S.RECEIVED, _S.PROCESSING):
+        step = current_step(dossier, state)
+        return (step.role,) if step is not None else ()
+    action = _FORWARD.get(state.status)
+    return tuple(sorted(RULES[action].roles)) if action else ()
 
 
 def check_action(

@@ -31,6 +31,7 @@ from adminunits import VN_TZ
 from intake.forms import ReceiptSlip
 from intake.service import IntakeService
 from procedures.models import Role
+from records.chain import GENESIS, event_hash
 from records.database import RecordsStore, open_records
 from records.tables import DossierEventRow, DossierRow, DossierSequenceRow, IntakeRequestRow, NotificationRow
 from runtime.settings import Settings
@@ -164,7 +165,13 @@ def assert_projection_matches(projection: Projection, views: dict[str, DossierVi
                 entry.status_after.value,
                 entry.actor_id,
             ), (code, entry.seq)
+        # The hash chain survived the faults: each row links to the one before, the head is known.
+        prev = GENESIS
+        for row in rows:
+            assert (row.prev_hash, row.hash) == (prev, event_hash(code, row.seq, prev, row.payload)), (code, row.seq)
+            prev = row.hash
         dossier = projection.dossiers[code]
+        assert dossier.last_event_hash == prev, code
         assert dossier.last_event_seq == len(view.timeline), code
         assert (dossier.status, dossier.overdue) == (view.status.value, view.overdue), code
         notified = [e.seq for e in view.timeline if e.action in NOTIFIED_ACTIONS]

@@ -1,0 +1,148 @@
+"""The records schema comes from the Alembic migrations, and they agree with the table models."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from records import migrate
+from records.audit import verify
+from records.database import create_engine, open_records
+from records.tables import Base
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture
+async def fresh_url(tmp_path) -> AsyncIterator[str]:
+    """An empty database of the dialect under test: a new PostgreSQL database when the
+    session runs on PostgreSQL, else a new SQLite file."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite'}"
+        return
+    admin = sqlalchemy.make_url(url)
+    name = f"records_mig_{uuid.uuid4().hex[:10]}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
+
+
+async def tables(engine) -> set[str]:
+    async with engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_models_and_migrations_agree(records):
+    """Autogenerate finds nothing to change between the migrated schema and records.tables."""
+    async with records.engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
+        )
+    assert diff == []
+
+
+async def test_down_to_base_and_up_again(fresh_url):
+    """Downgrading to base drops every table; upgrading builds them all again."""
+    engine = create_engine(fresh_url)
+    try:
+        await migrate.upgrade(engine)
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+        assert set(Base.metadata.tables) <= await tables(engine)
+        await migrate.downgrade(engine, "base")
+        assert await tables(engine) <= {"alembic_version"}
+        await migrate.upgrade(engine)
+        assert set(Base.metadata.tables) <= await tables(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_processes_starting_together_on_a_fresh_database(fresh_url, tmp_path):
+    """Three processes migrate the same empty database at once: all succeed, one schema."""
+    env = {**os.environ, "DATABASE_URL": fresh_url, "DATA_DIR": str(tmp_path)}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "starter.py", "records", "migrate", env=env, cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    results = [await p.communicate() for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], [err.decode()[-500:] for _, err in results]
+    outputs = sorted(out.decode().strip() for out, _ in results)
+    # One of them did the work; the others found it done (or waited for it).
+    assert f"records schema: empty -> {migrate.head_revision()}" in outputs
+    engine = create_engine(fresh_url)
+    try:
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        await engine.dispose()
+
+
+async def test_opening_twice_at_once_in_one_process(fresh_url):
+    """Two stores opened together in one process (Alembic's context is process-global)."""
+    async def open_one() -> str | None:
+        async with open_records(fresh_url) as store:
+            return await migrate.current_revision(store.engine)
+
+    assert await asyncio.gather(open_one(), open_one()) == [migrate.head_revision()] * 2
+
+
+async def test_a_database_from_before_migrations_is_adopted_and_its_events_chained(fresh_url):
+    """Tables made by the old create_all (= revision 0001), with events and no hashes: the
+    upgrade keeps the rows and computes their chain, which verify then accepts."""
+    engine = create_engine(fresh_url)
+    try:
+        await migrate.upgrade(engine, "0001")
+        async with engine.begin() as connection:
+            # Simulate the pre-migration database: tables there, no alembic_version row.
+            await connection.execute(text("DELETE FROM alembic_version"))
+            at = datetime(2026, 3, 2, 2, tzinfo=UTC)
+            await connection.execute(
+                text(
+                    "INSERT INTO dossiers (code, procedure_code, version_id, receiving_unit, handling_unit, status,"
+                    " received_at, due_at, overdue, last_event_seq) VALUES"
+                    " ('OLD-1', '1.004873', 'v', 'c', 'h', 'processing', :at, :at, false, 2)"
+                ),
+                {"at": at},
+            )
+            for seq, action in ((1, "received"), (2, "transferred")):
+                payload = (
+                    f'{{"seq":{seq},"at":"2026-03-02T02:00:00Z","action":"{action}","actor_id":"system",'
+                    f'"actor_roles":[],"actor_unit":"","action_id":null,"status_before":null,'
+                    f'"status_after":"processing","step_id":null,"note":"","details":{{}}}}'
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO dossier_events (dossier_code, seq, action, actor_id, actor_unit, at,"
+                        " status_after, payload) VALUES ('OLD-1', :seq, :action, 'system', '', :at, 'processing', :p)"
+                    ),
+                    {"seq": seq, "action": action, "at": at, "p": payload},
+                )
+        async with open_records(fresh_url) as store:
+            assert await migrate.current_revision(store.engine) == migrate.head_revision()
+            result = await verify(store, ["OLD-1"])
+        assert result.events == 2
+        # The old rows lacked the columns added later (roles, status before): reported as
+        # such, not as a broken chain.
+        assert {p.kind for p in result.problems} <= {"edited"}
+        assert all("column" in p.detail for p in result.problems)
+    finally:
+        await engine.dispose()
