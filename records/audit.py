@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, ValidationError, computed_field
 from sqlalchemy import select
 
 from records.chain import GENESIS, event_hash
@@ -65,6 +65,7 @@ class VerifyResult(BaseModel):
     events: int
     problems: list[Tampering]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def intact(self) -> bool:
         return not self.problems

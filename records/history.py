@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, computed_field
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
@@ -62,6 +62,7 @@ class AuditorHistory(BaseModel):
     audit: list[AuditEntry]
     disagreements: list[Disagreement]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def agrees(self) -> bool:
         return not self.disagreements

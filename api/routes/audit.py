@@ -1,0 +1,89 @@
+"""Auditors' routes: a dossier's history checked against the audit trail, search, CSV export,
+service reports and the chain verification. Read only; every route needs the auditor role."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from fastapi.exceptions import RequestValidationError
+
+from api.deps import Services, auditor, services
+from api.routes.dossiers import CODE
+from records.audit import VerifyResult, verify
+from records.history import AuditorHistory, dossier_history
+from records.reports import Grouping, Report, ReportQuery, report
+from records.search import MAX_PAGE_SIZE, SearchFilter, SearchPage, export_csv, search
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(auditor)])
+
+
+@router.get("/dossiers/{code}/history", summary="Temporal's history as a timeline, checked against the audit trail")
+async def history(code: str = CODE, deps: Services = Depends(services)) -> AuditorHistory:
+    return await dossier_history(deps.client, deps.records, code)
+
+
+class SearchParameters(SearchFilter):
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+@router.get("/dossiers", summary="search the records store (paginated)")
+async def search_dossiers(
+    parameters: Annotated[SearchParameters, Query()], deps: Services = Depends(services)
+) -> SearchPage:
+    where = SearchFilter(**parameters.model_dump(exclude={"page", "page_size"}))
+    return await search(deps.records, where, page=parameters.page, page_size=parameters.page_size)
+
+
+@router.get(
+    "/dossiers.csv",
+    summary="export what a search finds as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_dossiers(where: Annotated[SearchFilter, Query()], deps: Services = Depends(services)) -> Response:
+    out = io.StringIO()
+    await export_csv(deps.records, where, out)
+    return Response(
+        out.getvalue(), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="dossiers.csv"'},
+    )
+
+
+class ReportParameters(BaseModel):
+    start: AwareDatetime
+    end: AwareDatetime
+    by: list[Grouping] = []
+    handling_unit: str | None = None
+    receiving_unit: str | None = None
+    procedure_code: str | None = None
+    as_of: AwareDatetime | None = None
+
+
+@router.get("/report", summary="service report for a period, per unit and/or procedure")
+async def service_report(
+    parameters: Annotated[ReportParameters, Query()], deps: Services = Depends(services)
+) -> Report:
+    fields = parameters.model_dump(exclude={"by"}) | {"group_by": tuple(parameters.by)}
+    try:
+        query = ReportQuery(**fields)
+    except ValidationError as err:
+        # The period's own rules (start before end, no repeated grouping) as a 422 like any other.
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in err.errors(include_url=False)]
+        ) from err
+    return await report(deps.records, query)
+
+
+@router.get("/verify", summary="recompute the audit trail's hash chains; list what was edited, deleted or reordered")
+async def verify_chains(
+    dossier: list[str] = Query(default=[], description="only these dossiers (default: all)"),
+    deps: Services = Depends(services),
+) -> VerifyResult:
+    return await verify(deps.records, dossier or None)
