@@ -36,6 +36,8 @@ class DossierSummary(BaseModel):
     due_at: AwareDatetime
     status: str
     overdue: bool
+    carried_over_from: str | None = None
+    carried_over_at: AwareDatetime | None = None
 
 
 class ApplicantNotice(BaseModel):
@@ -96,7 +98,9 @@ class RecordActivities:
         )
 
     def _upsert_dossier(self, dossier: DossierSummary, last_seq: int):
-        values = {**dossier.model_dump(), "last_event_seq": last_seq}
+        # Only the columns the table has: the records branch adds the carryover columns.
+        columns = DossierRow.__table__.columns.keys()
+        values = {k: v for k, v in dossier.model_dump().items() if k in columns} | {"last_event_seq": last_seq}
         statement = insert_for(self._engine, DossierRow).values(**values)
         return statement.on_conflict_do_update(
             index_elements=["code"],

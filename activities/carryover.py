@@ -1,0 +1,235 @@
+"""Side effects of the carryover: finding open dossiers, choosing successors, sending transfers.
+
+Open dossiers are found in the records store (`dossiers`: handling unit and status), which
+works on every Temporal server, including the time-skipping one that has no visibility
+listing. The applicant's address is not in the records store (personal data stays in the
+encrypted workflow): each dossier's `transfer_facts` query returns the address as unit codes
+only, and the successor is chosen here from `adminunits.succession`.
+
+A batch sends its transfers with bounded concurrency and heartbeats the outcomes it has, so a
+retried batch (worker killed) resumes where the last heartbeat was; a transfer sent twice
+anyway has one effect, because its id is derived from the carryover id and the dossier code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from enum import StrEnum
+
+import structlog
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import func, select
+from temporalio import activity
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from adminunits.succession import AuthoritySuccession
+from records.database import RecordsStore
+from records.tables import DossierRow
+from workflows.dossier_inputs import TransferActor, TransferInput, Unit
+from workflows.dossier_state import TERMINAL
+from workflows.dossier_transfer import TransferFacts
+from workflows.dossier_view import DossierView
+
+__all__ = [
+    "BatchInput",
+    "BatchResult",
+    "CandidatePage",
+    "CarryoverActivities",
+    "ListCandidatesInput",
+    "Outcome",
+    "OutcomeKind",
+    "transfer_id_for",
+]
+
+log = structlog.get_logger(__name__)
+_CLOSED = tuple(s.value for s in TERMINAL)
+
+
+def transfer_id_for(carryover_id: str, dossier_code: str) -> str:
+    """The transfer id of one dossier in one carryover: the same on every retry and restart."""
+    return f"carryover-{carryover_id}-{dossier_code}"
+
+
+class ListCandidatesInput(BaseModel):
+    received_before: AwareDatetime
+    after: str | None = None  # keyset cursor: the last dossier code already handed out
+    limit: int = Field(default=200, ge=1, le=5000)
+
+
+class CandidatePage(BaseModel):
+    codes: list[str]
+    next_after: str | None  # None when the listing is exhausted
+
+
+class CountCandidatesInput(BaseModel):
+    received_before: AwareDatetime
+
+
+class OutcomeKind(StrEnum):
+    PLANNED = "planned"  # dry run: would be transferred
+    TRANSFERRED = "transferred"
+    UNCHANGED = "unchanged"  # already at an authority that exists (e.g. carried over before)
+    MANUAL = "manual"  # no successor could be resolved: needs manual assignment
+    SKIPPED = "skipped"  # closed meanwhile
+    FAILED = "failed"
+
+
+class Outcome(BaseModel):
+    code: str
+    kind: OutcomeKind
+    old_unit: str = ""
+    province_code: str = ""  # old authority's province, for the manual lists
+    new_unit: str | None = None
+    alternatives: tuple[str, ...] = ()
+    error: str = ""
+
+
+class BatchInput(BaseModel):
+    carryover_id: str
+    codes: list[str]
+    dry_run: bool = False
+    concurrency: int = Field(default=16, ge=1, le=200)
+    reason: str = ""
+    actor: TransferActor = TransferActor.SYSTEM
+    actor_id: str = "system"
+
+
+class BatchResult(BaseModel):
+    outcomes: list[Outcome]
+
+
+class CarryoverActivities:
+    def __init__(self, client: Client, records: RecordsStore, succession: AuthoritySuccession | None = None):
+        self._client = client
+        self._sessions = records.sessions
+        self._succession = succession
+
+    @property
+    def succession(self) -> AuthoritySuccession:
+        # Loaded on first use (about a second): a worker that never carries over never pays it.
+        if self._succession is None:
+            self._succession = AuthoritySuccession()
+        return self._succession
+
+    def _open_before(self, received_before: datetime):
+        return (DossierRow.status.not_in(_CLOSED), DossierRow.received_at < received_before)
+
+    @activity.defn(name="count_carryover_candidates")
+    async def count_candidates(self, request: CountCandidatesInput) -> int:
+        """Open dossiers received before the boundary at an abolished or merged authority."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(DossierRow.handling_unit, func.count())
+                .where(*self._open_before(request.received_before))
+                .group_by(DossierRow.handling_unit)
+            )
+            return sum(n for unit, n in rows if self.succession.is_abolished(unit))
+
+    @activity.defn(name="list_carryover_candidates")
+    async def list_candidates(self, request: ListCandidatesInput) -> CandidatePage:
+        """Up to `limit` candidate codes after the cursor, in code order."""
+        codes: list[str] = []
+        after = request.after
+        async with self._sessions() as session:
+            while len(codes) < request.limit:
+                query = select(DossierRow.code, DossierRow.handling_unit).where(
+                    *self._open_before(request.received_before)
+                )
+                if after is not None:
+                    query = query.where(DossierRow.code > after)
+                rows = (await session.execute(query.order_by(DossierRow.code).limit(request.limit))).all()
+                if not rows:
+                    return CandidatePage(codes=codes, next_after=None)
+                for code, unit in rows:
+                    after = code
+                    if self.succession.is_abolished(unit):
+                        codes.append(code)
+                        if len(codes) == request.limit:
+                            break
+        return CandidatePage(codes=codes, next_after=after)
+
+    @activity.defn(name="carry_over_batch")
+    async def carry_over_batch(self, batch: BatchInput) -> BatchResult:
+        info = activity.info()
+        # Outcomes heartbeated by an earlier attempt of this batch are not sent again.
+        done: dict[str, Outcome] = {}
+        if info.heartbeat_details:
+            for raw in info.heartbeat_details[0]:
+                outcome = Outcome.model_validate(raw)
+                done[outcome.code] = outcome
+        limit = asyncio.Semaphore(batch.concurrency)
+
+        async def one(code: str) -> None:
+            async with limit:
+                done[code] = await self._carry_over(batch, code)
+                activity.heartbeat([o.model_dump(mode="json") for o in done.values()])
+
+        await asyncio.gather(*(one(code) for code in batch.codes if code not in done))
+        outcomes = [done[code] for code in batch.codes]
+        log.info(
+            "carryover batch done",
+            workflow_id=info.workflow_id,
+            dossiers=len(outcomes),
+            dry_run=batch.dry_run,
+            attempt=info.attempt,
+        )
+        return BatchResult(outcomes=outcomes)
+
+    async def _carry_over(self, batch: BatchInput, code: str) -> Outcome:
+        handle = self._client.get_workflow_handle(code)
+        try:
+            facts = await handle.query("transfer_facts", result_type=TransferFacts)
+        except WorkflowQueryFailedError as err:
+            return Outcome(code=code, kind=OutcomeKind.FAILED, error=f"query failed: {err}")
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return Outcome(code=code, kind=OutcomeKind.FAILED, error=f"no such dossier: {err.message}")
+            # Transient server trouble: fail the attempt; the retry skips what was heartbeated.
+            raise ApplicationError(f"query of {code} failed: {err.message}") from err
+        old = facts.handling_unit
+        province = self.succession.province_of(old) or facts.address_province_code
+        if facts.status in _CLOSED:
+            return Outcome(code=code, kind=OutcomeKind.SKIPPED, old_unit=old, province_code=province)
+        if not self.succession.is_abolished(old):
+            return Outcome(code=code, kind=OutcomeKind.UNCHANGED, old_unit=old, province_code=province)
+        successor = self.succession.successor(old, facts.address_commune_code)
+        if successor is None:
+            log.warning("no successor: manual assignment", dossier_code=code, workflow_id=code, unit=old)
+            return Outcome(code=code, kind=OutcomeKind.MANUAL, old_unit=old, province_code=province)
+        outcome = Outcome(
+            code=code,
+            kind=OutcomeKind.PLANNED,
+            old_unit=old,
+            province_code=province,
+            new_unit=successor.code,
+            alternatives=successor.alternatives,
+        )
+        if batch.dry_run:
+            return outcome
+        transfer = TransferInput(
+            transfer_id=transfer_id_for(batch.carryover_id, code),
+            to_unit=Unit(
+                code=successor.code,
+                name=successor.name,
+                province_code=successor.province_code,
+                commune_code=successor.commune_code,
+            ),
+            reason=batch.reason,
+            actor=batch.actor,
+            actor_id=batch.actor_id,
+        )
+        try:
+            await handle.execute_update("transfer", transfer, result_type=DossierView)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            reason = f"{cause.type}: {cause.message}" if isinstance(cause, ApplicationError) else str(cause)
+            closed = isinstance(cause, ApplicationError) and cause.type == "WrongState"
+            kind = OutcomeKind.SKIPPED if closed else OutcomeKind.FAILED
+            return outcome.model_copy(update={"kind": kind, "error": reason})
+        except RPCError as err:
+            # Transient server trouble: fail the attempt so the batch is retried (idempotent).
+            raise ApplicationError(f"transfer of {code} not acknowledged: {err.message}") from err
+        return outcome.model_copy(update={"kind": OutcomeKind.TRANSFERRED})
