@@ -4,6 +4,7 @@
     python starter.py show CODE
     python starter.py act CODE complete_step --file action.json
     python starter.py catalogue list|search|show|validate|import ...
+    python starter.py carryover plan|run|status [--follow]|schedule
 
 Exit codes: 0 done, 2 bad input, 3 not received (form 02 or 03), 4 action refused,
 5 Temporal unreachable.
@@ -20,14 +21,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from cli import catalogue, desk
+from cli import carryover, catalogue, desk
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, CliContext, CommandFailed
 from intake.service import IntakeForbidden
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, catalogue)
+GROUPS = (desk, catalogue, carryover)
 
 
 def parser() -> argparse.ArgumentParser:

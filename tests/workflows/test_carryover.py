@@ -274,3 +274,31 @@ async def test_vu_ninh_successor_matches_the_package_converter():
     new = convert_address_2025("Phường Vũ Ninh, Thành phố Bắc Ninh, Tỉnh Bắc Ninh")
     found = Succession.load().commune("09163")
     assert (found.commune_code, found.province_code) == (new.ward_code, new.province_code) == ("09169", "24")
+
+
+class TestOperatorCommand:
+    async def test_plan_run_and_status_through_the_cli(self, env, desk, capsys, tmp_path):
+        """`carryover plan`, `run` (progress bar on stderr, report on stdout) and `status`."""
+        import json
+
+        import starter
+        from runtime.settings import Settings
+
+        slips = await open_dossiers(desk)
+        settings = Settings.from_env({"TASK_QUEUE": desk.task_queue, "DATA_DIR": str(tmp_path)})
+        cid = f"cli-{uuid.uuid4().hex[:6]}"
+        capsys.readouterr()
+        assert await starter.main(["carryover", "plan", "--id", cid, "--no-progress"], env.client, settings) == 0
+        plan = json.loads(capsys.readouterr().out)
+        assert plan["progress"]["planned"] == 3 and plan["progress"]["transferred"] == 0
+        argv = ["carryover", "run", "--id", cid, "--operator", "op-7"]
+        assert await starter.main(argv, env.client, settings) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out)["progress"]["transferred"] == 3
+        assert "3/3" in captured.err  # the progress bar
+        assert await starter.main(["carryover", "status", "--id", cid, "--follow"], env.client, settings) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert (status["done"], status["total"], status["finished"]) == (3, 3, True)
+        view = await desk.handle(slips["land"].dossier_code).query(DossierWorkflow.view)
+        assert (view.timeline[-1].actor_id, view.timeline[-1].actor_roles) == ("op-7", ("operator",))
+        assert await starter.main(["carryover", "status", "--id", "never-started"], env.client, settings) == 2
