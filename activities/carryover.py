@@ -222,7 +222,9 @@ class CarryoverActivities:
             actor_id=batch.actor_id,
         )
         try:
-            await handle.execute_update("transfer", transfer, result_type=DossierView)
+            # The update id is the transfer id too: Temporal itself answers a repeat with the
+            # first outcome, and the workflow's own check covers repeats across runs.
+            await handle.execute_update("transfer", transfer, id=transfer.transfer_id, result_type=DossierView)
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             reason = f"{cause.type}: {cause.message}" if isinstance(cause, ApplicationError) else str(cause)
