@@ -25,7 +25,7 @@ from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFa
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from adminunits.succession import AuthoritySuccession
+from adminunits.succession import AuthoritySuccession, SuccessorUnit
 from records.database import RecordsStore
 from records.tables import DossierRow
 from workflows.dossier_inputs import TransferActor, TransferInput, Unit
@@ -36,6 +36,7 @@ from workflows.dossier_view import DossierView
 __all__ = [
     "BatchInput",
     "BatchResult",
+    "Candidate",
     "CandidatePage",
     "CarryoverActivities",
     "ListCandidatesInput",
@@ -59,8 +60,13 @@ class ListCandidatesInput(BaseModel):
     limit: int = Field(default=200, ge=1, le=5000)
 
 
+class Candidate(BaseModel):
+    code: str
+    handling_unit: str  # as the records store last saw it; the transfer checks it (from_unit)
+
+
 class CandidatePage(BaseModel):
-    codes: list[str]
+    dossiers: list[Candidate]
     next_after: str | None  # None when the listing is exhausted
 
 
@@ -89,7 +95,7 @@ class Outcome(BaseModel):
 
 class BatchInput(BaseModel):
     carryover_id: str
-    codes: list[str]
+    dossiers: list[Candidate]
     dry_run: bool = False
     concurrency: int = Field(default=16, ge=1, le=200)
     reason: str = ""
@@ -131,10 +137,10 @@ class CarryoverActivities:
     @activity.defn(name="list_carryover_candidates")
     async def list_candidates(self, request: ListCandidatesInput) -> CandidatePage:
         """Up to `limit` candidate codes after the cursor, in code order."""
-        codes: list[str] = []
+        found: list[Candidate] = []
         after = request.after
         async with self._sessions() as session:
-            while len(codes) < request.limit:
+            while len(found) < request.limit:
                 query = select(DossierRow.code, DossierRow.handling_unit).where(
                     *self._open_before(request.received_before)
                 )
@@ -142,14 +148,14 @@ class CarryoverActivities:
                     query = query.where(DossierRow.code > after)
                 rows = (await session.execute(query.order_by(DossierRow.code).limit(request.limit))).all()
                 if not rows:
-                    return CandidatePage(codes=codes, next_after=None)
+                    return CandidatePage(dossiers=found, next_after=None)
                 for code, unit in rows:
                     after = code
                     if self.succession.is_abolished(unit):
-                        codes.append(code)
-                        if len(codes) == request.limit:
+                        found.append(Candidate(code=code, handling_unit=unit))
+                        if len(found) == request.limit:
                             break
-        return CandidatePage(codes=codes, next_after=after)
+        return CandidatePage(dossiers=found, next_after=after)
 
     @activity.defn(name="carry_over_batch")
     async def carry_over_batch(self, batch: BatchInput) -> BatchResult:
@@ -162,13 +168,15 @@ class CarryoverActivities:
                 done[outcome.code] = outcome
         limit = asyncio.Semaphore(batch.concurrency)
 
-        async def one(code: str) -> None:
+        carry = self._plan if batch.dry_run else self._transfer
+
+        async def one(candidate: Candidate) -> None:
             async with limit:
-                done[code] = await self._carry_over(batch, code)
+                done[candidate.code] = await carry(batch, candidate)
                 activity.heartbeat([o.model_dump(mode="json") for o in done.values()])
 
-        await asyncio.gather(*(one(code) for code in batch.codes if code not in done))
-        outcomes = [done[code] for code in batch.codes]
+        await asyncio.gather(*(one(c) for c in batch.dossiers if c.code not in done))
+        outcomes = [done[c.code] for c in batch.dossiers]
         log.info(
             "carryover batch done",
             workflow_id=info.workflow_id,
@@ -178,7 +186,9 @@ class CarryoverActivities:
         )
         return BatchResult(outcomes=outcomes)
 
-    async def _carry_over(self, batch: BatchInput, code: str) -> Outcome:
+    async def _plan(self, batch: BatchInput, candidate: Candidate) -> Outcome:
+        """Dry run: the dossier's own facts (address as unit codes, by query), its successor."""
+        code = candidate.code
         handle = self._client.get_workflow_handle(code)
         try:
             facts = await handle.query("transfer_facts", result_type=TransferFacts)
@@ -195,11 +205,10 @@ class CarryoverActivities:
             return Outcome(code=code, kind=OutcomeKind.SKIPPED, old_unit=old, province_code=province)
         if not self.succession.is_abolished(old):
             return Outcome(code=code, kind=OutcomeKind.UNCHANGED, old_unit=old, province_code=province)
-        successor = self.succession.successor(old, facts.address_commune_code)
+        successor = self.succession.table(old).for_commune(facts.address_commune_code)
         if successor is None:
-            log.warning("no successor: manual assignment", dossier_code=code, workflow_id=code, unit=old)
             return Outcome(code=code, kind=OutcomeKind.MANUAL, old_unit=old, province_code=province)
-        outcome = Outcome(
+        return Outcome(
             code=code,
             kind=OutcomeKind.PLANNED,
             old_unit=old,
@@ -207,31 +216,57 @@ class CarryoverActivities:
             new_unit=successor.code,
             alternatives=successor.alternatives,
         )
-        if batch.dry_run:
-            return outcome
+
+    async def _transfer(self, batch: BatchInput, candidate: Candidate) -> Outcome:
+        """One update per dossier, no query: the successor table of its authority goes along
+        and the workflow picks the successor of its applicant's commune itself."""
+        code, old = candidate.code, candidate.handling_unit
+        province = self.succession.province_of(old) or ""
+        outcome = Outcome(code=code, kind=OutcomeKind.TRANSFERRED, old_unit=old, province_code=province)
+        table = self.succession.table(old)
+        if table.default is None and not table.by_commune:
+            log.warning("no successor: manual assignment", dossier_code=code, workflow_id=code, unit=old)
+            return outcome.model_copy(update={"kind": OutcomeKind.MANUAL})
         transfer = TransferInput(
             transfer_id=transfer_id_for(batch.carryover_id, code),
-            to_unit=Unit(
-                code=successor.code,
-                name=successor.name,
-                province_code=successor.province_code,
-                commune_code=successor.commune_code,
-            ),
+            from_unit=old,
+            to_unit=_unit(table.default) if table.default else None,
+            to_unit_by_commune={} if table.default else {c: _unit(u) for c, u in table.by_commune.items()},
             reason=batch.reason,
             actor=batch.actor,
             actor_id=batch.actor_id,
         )
+        handle = self._client.get_workflow_handle(code)
         try:
             # The update id is the transfer id too: Temporal itself answers a repeat with the
             # first outcome, and the workflow's own check covers repeats across runs.
-            await handle.execute_update("transfer", transfer, id=transfer.transfer_id, result_type=DossierView)
+            view = await handle.execute_update("transfer", transfer, id=transfer.transfer_id, result_type=DossierView)
         except WorkflowUpdateFailedError as err:
             cause = err.cause
-            reason = f"{cause.type}: {cause.message}" if isinstance(cause, ApplicationError) else str(cause)
-            closed = isinstance(cause, ApplicationError) and cause.type == "WrongState"
-            kind = OutcomeKind.SKIPPED if closed else OutcomeKind.FAILED
-            return outcome.model_copy(update={"kind": kind, "error": reason})
+            kind_by_type = {"WrongState": OutcomeKind.SKIPPED, "NoSuccessor": OutcomeKind.MANUAL}
+            error_type = cause.type if isinstance(cause, ApplicationError) else None
+            reason = f"{error_type}: {cause.message}" if error_type else str(cause)
+            return outcome.model_copy(update={"kind": kind_by_type.get(error_type, OutcomeKind.FAILED), "error": reason})
         except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return outcome.model_copy(update={"kind": OutcomeKind.FAILED, "error": f"no such dossier: {err.message}"})
             # Transient server trouble: fail the attempt so the batch is retried (idempotent).
             raise ApplicationError(f"transfer of {code} not acknowledged: {err.message}") from err
-        return outcome.model_copy(update={"kind": OutcomeKind.TRANSFERRED})
+        if not any(entry.action_id == transfer.transfer_id for entry in view.timeline):
+            # Moved meanwhile (by another carryover or an operator): nothing was done here.
+            return outcome.model_copy(update={"kind": OutcomeKind.UNCHANGED})
+        chosen = table.default or next(
+            (u for u in table.by_commune.values() if u.code == view.handling_unit), None
+        )
+        return outcome.model_copy(
+            update={"new_unit": view.handling_unit, "alternatives": chosen.alternatives if chosen else ()}
+        )
+
+
+def _unit(successor: SuccessorUnit) -> Unit:
+    return Unit(
+        code=successor.code,
+        name=successor.name,
+        province_code=successor.province_code,
+        commune_code=successor.commune_code,
+    )

@@ -30,7 +30,7 @@ from pathlib import Path
 from .agencies import Agency, AgencyDirectory, AgencyKind
 from .registry import AdminUnits, Era, _query
 
-__all__ = ["AuthoritySuccession", "CommuneSuccessor", "Succession", "SuccessorUnit"]
+__all__ = ["AuthoritySuccession", "CommuneSuccessor", "Succession", "SuccessorTable", "SuccessorUnit"]
 
 _CONVERTER = "data/converter_2025.json"
 
@@ -54,6 +54,21 @@ class SuccessorUnit:
     province_code: str
     commune_code: str | None = None
     alternatives: tuple[str, ...] = ()  # agency codes of the other candidates (split commune)
+
+
+@dataclass(frozen=True, slots=True)
+class SuccessorTable:
+    """An old authority's successors for all its dossiers at once: one successor, or one per
+    pre-2025 commune of the applicant's address (a district's dossiers)."""
+
+    old_unit: str
+    default: SuccessorUnit | None
+    by_commune: dict[str, SuccessorUnit]
+
+    def for_commune(self, legacy_commune_code: str | None) -> SuccessorUnit | None:
+        if self.default is not None:
+            return self.default
+        return self.by_commune.get(legacy_commune_code) if legacy_commune_code else None
 
 
 class Succession:
@@ -172,6 +187,25 @@ class AuthoritySuccession:
                 province_code=new_province,
             )
         return _unit(new)
+
+    def table(self, agency_code: str) -> SuccessorTable:
+        """Successors of `agency_code` for every applicant's commune (cached per authority)."""
+        return self._table(agency_code)
+
+    @functools.lru_cache(maxsize=4096)
+    def _table(self, agency_code: str) -> SuccessorTable:
+        agency = self._agencies.get(agency_code)
+        if agency is not None and agency.kind is AgencyKind.DISTRICT_PEOPLES_COMMITTEE and not agency.valid_in(
+            Era.FROM_2025
+        ):
+            communes = [
+                c
+                for c in AdminUnits.load().communes(Era.LEGACY, agency.province_code)
+                if c.district_code == agency.district_code
+            ]
+            by_commune = {c.code: self._commune_committee(c.code, agency) for c in communes}
+            return SuccessorTable(agency_code, None, {k: v for k, v in by_commune.items() if v is not None})
+        return SuccessorTable(agency_code, self.successor(agency_code, None), {})
 
     def _commune_committee(self, legacy_commune: str | None, district: Agency | None) -> SuccessorUnit | None:
         if legacy_commune is None:

@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.carryover import (
         BatchInput,
+        Candidate,
         CarryoverActivities,
         CountCandidatesInput,
         ListCandidatesInput,
@@ -76,9 +77,8 @@ class CarryoverWorkflow:
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=RETRY,
             )
-            batches = [
-                page.codes[i : i + request.batch_size] for i in range(0, len(page.codes), request.batch_size)
-            ]
+            found = page.dossiers
+            batches = [found[i : i + request.batch_size] for i in range(0, len(found), request.batch_size)]
             results = await asyncio.gather(*(self._carry_over(batch) for batch in batches))
             for result in results:
                 for outcome in result:
@@ -97,13 +97,13 @@ class CarryoverWorkflow:
         )
         return report
 
-    async def _carry_over(self, codes: list[str]) -> list[Outcome]:
+    async def _carry_over(self, dossiers: list[Candidate]) -> list[Outcome]:
         request = self._request
         result = await workflow.execute_activity_method(
             CarryoverActivities.carry_over_batch,
             BatchInput(
                 carryover_id=request.carryover_id,
-                codes=codes,
+                dossiers=dossiers,
                 dry_run=request.mode is CarryoverMode.PLAN,
                 concurrency=request.concurrency,
                 reason=request.reason,

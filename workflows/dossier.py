@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         check_transfer,
         current_handling_unit,
         transfer_facts,
+        transfer_target,
     )
     from workflows.dossier_rules import check_action, current_step
     from workflows.dossier_view import DossierView
@@ -234,7 +235,9 @@ class DossierWorkflow:
     def _transfer(self, transfer: TransferInput) -> None:
         state, now = self._state, workflow.now()
         old = current_handling_unit(self._dossier, state)
-        state.handling_unit = transfer.to_unit
+        new = transfer_target(self._dossier, transfer)
+        assert new is not None  # check_transfer refused otherwise
+        state.handling_unit = new
         state.carried_over_from = old.code
         state.carried_over_at = now
         # The appointment stays unless the policy says otherwise; completed steps, the pinned
@@ -251,19 +254,19 @@ class DossierWorkflow:
             note=transfer.reason,
             details={
                 "from": old.code,
-                "to": transfer.to_unit.code,
-                "to_name": transfer.to_unit.name,
+                "to": new.code,
+                "to_name": new.name,
                 "transfer_id": transfer.transfer_id,
             },
         )
         workflow.upsert_search_attributes(
             [
-                sa.HANDLING_UNIT.value_set(transfer.to_unit.code),
+                sa.HANDLING_UNIT.value_set(new.code),
                 sa.CARRIED_OVER_FROM.value_set(old.code),
             ]
         )
         self._changes += 1
-        self._log("dossier carried over", unit=transfer.to_unit.code, from_unit=old.code, transfer_id=transfer.transfer_id)
+        self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
 
     # Applying actions.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from procedures.models import Channel, ProcedureVersion, Role
 from workflows.dossier_state import DossierState, Unit
@@ -152,7 +152,18 @@ class TransferInput(_Message):
     """
 
     transfer_id: str = Field(min_length=1, max_length=200)
-    to_unit: Unit
+    to_unit: Unit | None = None
+    # Instead of to_unit, for a district's dossiers: the successor per pre-2025 commune of the
+    # applicant's address, which only the workflow holds (so the address never leaves it).
+    to_unit_by_commune: dict[str, Unit] = Field(default_factory=dict)
+    # Transfer only from this unit: a dossier that moved meanwhile is left alone (no-op).
+    from_unit: str | None = None
     reason: str = Field(default="", max_length=2000)
     actor: TransferActor = TransferActor.SYSTEM
     actor_id: str = Field(default="system", min_length=1, max_length=64, description="operator id or 'system'")
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> TransferInput:
+        if (self.to_unit is None) == (not self.to_unit_by_commune):
+            raise ValueError("give either to_unit or to_unit_by_commune")
+        return self

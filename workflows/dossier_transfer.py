@@ -20,6 +20,7 @@ __all__ = [
     "check_transfer",
     "current_handling_unit",
     "transfer_facts",
+    "transfer_target",
 ]
 
 
@@ -49,9 +50,17 @@ def current_handling_unit(dossier: DossierInput, state: DossierState) -> Unit:
     return state.handling_unit or dossier.handling_unit
 
 
+def transfer_target(dossier: DossierInput, transfer: TransferInput) -> Unit | None:
+    """The unit a transfer sends this dossier to, or None if it names none for its commune."""
+    if transfer.to_unit is not None:
+        return transfer.to_unit
+    return transfer.to_unit_by_commune.get(dossier.applicant.address.commune_code)
+
+
 def check_transfer(dossier: DossierInput, state: DossierState, transfer: TransferInput) -> bool:
-    """Raise ActionRefused if the transfer may not be applied; False if it already was (or the
-    dossier is already at that unit, so a second carryover under another id is a no-op)."""
+    """Raise ActionRefused if the transfer may not be applied; False if it already was, or the
+    dossier is no longer at `from_unit` or already at the target (so a second carryover under
+    another id, or one working from a stale listing, is a no-op)."""
     applied = state.applied_actions.get(transfer.transfer_id)
     if applied is not None:
         if applied != "TransferInput":
@@ -60,14 +69,22 @@ def check_transfer(dossier: DossierInput, state: DossierState, transfer: Transfe
                 f"transfer id {transfer.transfer_id!r} was already used for {applied}",
             )
         return False
-    if transfer.to_unit.code == current_handling_unit(dossier, state).code:
+    current = current_handling_unit(dossier, state).code
+    if transfer.from_unit is not None and transfer.from_unit != current:
         return False
     if state.status in TERMINAL:
         raise ActionRefused(
             ErrorType.WRONG_STATE,
             f"a {state.status.value} dossier is closed and cannot be carried over",
         )
-    return True
+    target = transfer_target(dossier, transfer)
+    if target is None:
+        raise ActionRefused(
+            ErrorType.NO_SUCCESSOR,
+            f"the transfer names no successor for the applicant's commune"
+            f" {dossier.applicant.address.commune_code}: needs manual assignment",
+        )
+    return target.code != current
 
 
 class TransferFacts(BaseModel):

@@ -226,6 +226,25 @@ class TestCarryover:
         view = await handle.execute_update(DossierWorkflow.transfer, transfer)
         assert [e.action for e in view.timeline].count("carried_over") == 1
         assert view.handling_unit == "000.00008.00.H01"
+        # A transfer from a unit the dossier has left (a stale listing) changes nothing.
+        stale = TransferInput(
+            transfer_id="t-2",
+            from_unit="000.00004.00.H01",
+            to_unit=Unit(code="000.00025.00.H01", name="UBND Phường X", province_code="01"),
+        )
+        view = await handle.execute_update(DossierWorkflow.transfer, stale)
+        assert view.handling_unit == "000.00008.00.H01" and len(view.timeline) == len(
+            (await handle.query(DossierWorkflow.view)).timeline
+        )
+        # A table without the applicant's commune: refused as needing manual assignment.
+        table = TransferInput(
+            transfer_id="t-3", to_unit_by_commune={"00001": Unit(code="000.00001.00.H01", name="X", province_code="01")}
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(DossierWorkflow.transfer, table)
+        assert refused.value.cause.type == "NoSuccessor"
+        with pytest.raises(ValueError, match="either to_unit or to_unit_by_commune"):
+            TransferInput(transfer_id="t-4")
 
 
 class TestBoundaryAtIntake:
