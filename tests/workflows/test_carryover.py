@@ -27,7 +27,16 @@ from workflows import search_attributes as sa
 from workflows.carryover import CarryoverWorkflow
 from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverReport
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, Address, Applicant, CompleteStepInput, SubmittedDocument, TransferInput
+from workflows.dossier_inputs import (
+    Actor,
+    Address,
+    Applicant,
+    CompleteStepInput,
+    RequestSupplementInput,
+    SubmittedDocument,
+    SupplementInput,
+    TransferInput,
+)
 from workflows.dossier_state import DossierStatus, Unit
 
 BA_DINH_DISTRICT = "001.00.00.H01"  # Quận Ba Đình's People's Committee, abolished 2025-07-01
@@ -321,3 +330,48 @@ class TestOperatorCommand:
         view = await desk.handle(slips["land"].dossier_code).query(DossierWorkflow.view)
         assert (view.timeline[-1].actor_id, view.timeline[-1].actor_roles) == ("op-7", ("operator",))
         assert await starter.main(["carryover", "status", "--id", "never-started"], env.client, settings) == 2
+
+
+class TestTransferAcrossContinueAsNew:
+    async def test_the_successor_and_the_transfer_id_survive_continue_as_new(self, env, desk):
+        """Carried over, then pushed through several runs: still at the successor, the old
+        officers still refused, and the same transfer id (sent with a new update id) still a no-op."""
+        if env.supports_time_skipping:
+            pytest.skip("the Java test server's continue-as-new is not atomic with updates: local dev server")
+        handle = await desk.start(continue_as_new_after_events=50)
+        ngoc_ha = "000.00008.00.H01"
+        first = TransferInput(
+            transfer_id="co-1", to_unit=Unit(code=ngoc_ha, name="UBND Phường Ngọc Hà", province_code="01")
+        )
+        await handle.execute_update(DossierWorkflow.transfer, first)
+        specialist = officer(Role.SPECIALIST, ngoc_ha, "specialist")
+        counter_officer = Actor(id="counter-1", roles=(Role.COUNTER_OFFICER,), unit="000.00004.01.H01")
+
+        for round_ in range(6):
+            await handle.execute_update(
+                DossierWorkflow.request_supplement,
+                RequestSupplementInput(actor=specialist, action_id=f"rs-{round_}", reason="r", documents=("x",)),
+            )
+            await handle.execute_update(
+                DossierWorkflow.supplement,
+                SupplementInput(actor=counter_officer, action_id=f"s-{round_}", documents=("x",)),
+            )
+        view = await settled(handle)
+        assert view.runs > 1 and view.handling_unit == ngoc_ha
+        assert view.carried_over_from == BA_DINH_WARD  # where desk.start() put it
+        again = await handle.execute_update(DossierWorkflow.transfer, first, id=f"retry-{uuid.uuid4()}")
+        assert len(again.timeline) == len(view.timeline)
+        assert [e.action for e in again.timeline].count("carried_over") == 1
+        described = await handle.describe()
+        assert described.typed_search_attributes.get(sa.HANDLING_UNIT) == ngoc_ha
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(
+                DossierWorkflow.request_supplement,
+                RequestSupplementInput(
+                    actor=officer(Role.SPECIALIST, BA_DINH_WARD, "specialist"),
+                    action_id="rs-old",
+                    reason="r",
+                    documents=("x",),
+                ),
+            )
+        assert refused.value.cause.type == "WrongUnit"
