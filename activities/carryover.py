@@ -63,6 +63,7 @@ class ListCandidatesInput(BaseModel):
 class Candidate(BaseModel):
     code: str
     handling_unit: str  # as the records store last saw it; the transfer checks it (from_unit)
+    receiving_unit: str = ""  # the counter of receipt; moved too if it was abolished
 
 
 class CandidatePage(BaseModel):
@@ -141,7 +142,7 @@ class CarryoverActivities:
         after = request.after
         async with self._sessions() as session:
             while len(found) < request.limit:
-                query = select(DossierRow.code, DossierRow.handling_unit).where(
+                query = select(DossierRow.code, DossierRow.handling_unit, DossierRow.receiving_unit).where(
                     *self._open_before(request.received_before)
                 )
                 if after is not None:
@@ -149,10 +150,10 @@ class CarryoverActivities:
                 rows = (await session.execute(query.order_by(DossierRow.code).limit(request.limit))).all()
                 if not rows:
                     return CandidatePage(dossiers=found, next_after=None)
-                for code, unit in rows:
+                for code, unit, counter in rows:
                     after = code
                     if self.succession.is_abolished(unit):
-                        found.append(Candidate(code=code, handling_unit=unit))
+                        found.append(Candidate(code=code, handling_unit=unit, receiving_unit=counter))
                         if len(found) == request.limit:
                             break
         return CandidatePage(dossiers=found, next_after=after)
@@ -227,11 +228,20 @@ class CarryoverActivities:
         if table.default is None and not table.by_commune:
             log.warning("no successor: manual assignment", dossier_code=code, workflow_id=code, unit=old)
             return outcome.model_copy(update={"kind": OutcomeKind.MANUAL})
+        # The counter of receipt moves too if it was abolished (a district's counter): else
+        # nobody could do the receiving-side steps (supplement, payment, return) any more.
+        counters = None
+        if candidate.receiving_unit and self.succession.is_abolished(candidate.receiving_unit):
+            counters = self.succession.counter_table(candidate.receiving_unit)
         transfer = TransferInput(
             transfer_id=transfer_id_for(batch.carryover_id, code),
             from_unit=old,
             to_unit=_unit(table.default) if table.default else None,
             to_unit_by_commune={} if table.default else {c: _unit(u) for c, u in table.by_commune.items()},
+            to_receiving_unit=_unit(counters.default) if counters and counters.default else None,
+            to_receiving_unit_by_commune=(
+                {c: _unit(u) for c, u in counters.by_commune.items()} if counters and not counters.default else {}
+            ),
             reason=batch.reason,
             actor=batch.actor,
             actor_id=batch.actor_id,

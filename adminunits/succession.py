@@ -207,6 +207,23 @@ class AuthoritySuccession:
             return SuccessorTable(agency_code, None, {k: v for k, v in by_commune.items() if v is not None})
         return SuccessorTable(agency_code, self.successor(agency_code, None), {})
 
+    def counter_table(self, agency_code: str) -> SuccessorTable:
+        """Like `table`, for a counter the dossier was received at: the one-stop counter that
+        took over (a commune's public-service centre, or the new province's centre)."""
+        table = self.table(agency_code)
+        return SuccessorTable(
+            agency_code,
+            self._counter(table.default) if table.default else None,
+            {c: counter for c, unit in table.by_commune.items() if (counter := self._counter(unit)) is not None},
+        )
+
+    def _counter(self, unit: SuccessorUnit) -> SuccessorUnit | None:
+        if unit.commune_code is not None:
+            centre = self._agencies.commune_service_centre(unit.commune_code)
+        else:
+            centre = self._agencies.province_service_centre(unit.province_code, Era.FROM_2025)
+        return _unit(centre) if centre is not None else None
+
     def _commune_committee(self, legacy_commune: str | None, district: Agency | None) -> SuccessorUnit | None:
         if legacy_commune is None:
             return None

@@ -34,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
         appointment_after_transfer,
         check_transfer,
         current_handling_unit,
+        current_receiving_unit,
+        receiving_target,
         transfer_facts,
         transfer_target,
     )
@@ -119,7 +121,7 @@ class DossierWorkflow:
             status=state.status,
             status_code=state.status.portal_code,
             current_step=current_step(dossier, state) if state.status not in TERMINAL else None,
-            receiving_unit=dossier.receiving_unit.code,
+            receiving_unit=current_receiving_unit(dossier, state).code,
             handling_unit=current_handling_unit(dossier, state).code,
             received_at=dossier.received_at,
             due_at=state.due_at,
@@ -136,6 +138,7 @@ class DossierWorkflow:
             unrecorded_events=len(state.unrecorded),
             runs=state.runs,
             original_handling_unit=dossier.handling_unit.code,
+            original_receiving_unit=dossier.receiving_unit.code,
             carried_over_from=state.carried_over_from,
             carried_over_at=state.carried_over_at,
         )
@@ -243,6 +246,14 @@ class DossierWorkflow:
         # The appointment stays unless the policy says otherwise; completed steps, the pinned
         # version and the clock are untouched: the successor continues where the old unit was.
         state.due_at = appointment_after_transfer(state.due_at)
+        counter = receiving_target(self._dossier, transfer)
+        moved_counter = {}
+        if counter is not None:
+            moved_counter = {
+                "receiving_from": current_receiving_unit(self._dossier, state).code,
+                "receiving_to": counter.code,
+            }
+            state.receiving_unit = counter
         state.applied_actions[transfer.transfer_id] = "TransferInput"
         state.add_entry(
             now,
@@ -257,6 +268,7 @@ class DossierWorkflow:
                 "to": new.code,
                 "to_name": new.name,
                 "transfer_id": transfer.transfer_id,
+                **moved_counter,
             },
         )
         workflow.upsert_search_attributes(

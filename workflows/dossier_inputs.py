@@ -156,6 +156,10 @@ class TransferInput(_Message):
     # Instead of to_unit, for a district's dossiers: the successor per pre-2025 commune of the
     # applicant's address, which only the workflow holds (so the address never leaves it).
     to_unit_by_commune: dict[str, Unit] = Field(default_factory=dict)
+    # The counter for the receiving-side steps, when the one of receipt was abolished too:
+    # one unit, or one per pre-2025 commune of the applicant's address. Empty: unchanged.
+    to_receiving_unit: Unit | None = None
+    to_receiving_unit_by_commune: dict[str, Unit] = Field(default_factory=dict)
     # Transfer only from this unit: a dossier that moved meanwhile is left alone (no-op).
     from_unit: str | None = None
     reason: str = Field(default="", max_length=2000)

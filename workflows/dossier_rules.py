@@ -24,7 +24,7 @@ from workflows.dossier_inputs import (
     _Action,
 )
 from workflows.dossier_state import DossierState, DossierStatus
-from workflows.dossier_transfer import current_handling_unit
+from workflows.dossier_transfer import current_handling_unit, current_receiving_unit
 from workflows.errors import ActionRefused, ErrorType
 
 __all__ = ["ActionRule", "RULES", "check_action", "current_step"]
@@ -130,7 +130,7 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, ru
     # The current handling unit: after a carryover the successor's officers act, the old
     # unit's are refused.
     handling = current_handling_unit(dossier, state)
-    unit = handling if rule.place is StepPlace.HANDLING else dossier.receiving_unit
+    unit = handling if rule.place is StepPlace.HANDLING else current_receiving_unit(dossier, state)
     if actor.unit != unit.code:
         raise ActionRefused(
             ErrorType.WRONG_UNIT,

@@ -120,6 +120,9 @@ class DossierState(BaseModel):
     # The authority handling the dossier now: None means the one it was received for
     # (DossierInput.handling_unit); set when the dossier is carried over to a successor.
     handling_unit: Unit | None = None
+    # Likewise the counter for the receiving-side steps (supplement, payment, return), moved
+    # when the counter the dossier was received at was abolished too.
+    receiving_unit: Unit | None = None
     carried_over_from: str | None = None
     carried_over_at: AwareDatetime | None = None
 

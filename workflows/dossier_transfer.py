@@ -19,6 +19,8 @@ __all__ = [
     "appointment_after_transfer",
     "check_transfer",
     "current_handling_unit",
+    "current_receiving_unit",
+    "receiving_target",
     "transfer_facts",
     "transfer_target",
 ]
@@ -48,6 +50,18 @@ def appointment_after_transfer(
 def current_handling_unit(dossier: DossierInput, state: DossierState) -> Unit:
     """The authority handling the dossier now: the successor once carried over."""
     return state.handling_unit or dossier.handling_unit
+
+
+def current_receiving_unit(dossier: DossierInput, state: DossierState) -> Unit:
+    """The counter for receiving-side steps now: the successor counter once carried over."""
+    return state.receiving_unit or dossier.receiving_unit
+
+
+def receiving_target(dossier: DossierInput, transfer: TransferInput) -> Unit | None:
+    """The counter a transfer moves the receiving-side steps to, or None (unchanged)."""
+    if transfer.to_receiving_unit is not None:
+        return transfer.to_receiving_unit
+    return transfer.to_receiving_unit_by_commune.get(dossier.applicant.address.commune_code)
 
 
 def transfer_target(dossier: DossierInput, transfer: TransferInput) -> Unit | None:

@@ -56,3 +56,8 @@ class TestAuthoritySuccession:
         assert table.default is None and len(table.by_commune) == 13
         assert table.for_commune("00004").code == "000.00004.00.H01"
         assert table.for_commune("09163") is None
+
+    def test_a_counter_goes_to_the_counter_of_the_successor(self, authorities):
+        """A district counter -> the new commune's service centre; an old province centre -> the new one's."""
+        assert authorities.counter_table("001.00.00.H01").for_commune("00004").code == "000.00004.01.H01"
+        assert authorities.counter_table("000.00.01.H27").default.code == "000.00.01.H24"

@@ -33,6 +33,7 @@ from workflows.dossier_inputs import (
     Applicant,
     CompleteStepInput,
     RequestSupplementInput,
+    ReturnResultInput,
     SubmittedDocument,
     SupplementInput,
     TransferInput,
@@ -41,6 +42,7 @@ from workflows.dossier_state import DossierStatus, Unit
 
 BA_DINH_DISTRICT = "001.00.00.H01"  # Quận Ba Đình's People's Committee, abolished 2025-07-01
 BA_DINH_WARD = "000.00004.00.H01"  # Phường Ba Đình (2025), successor for Trúc Bạch (00004)
+BA_DINH_COUNTER = "000.00004.01.H01"  # its public-service centre
 BAC_NINH_CITY = "256.00.00.H27"  # Thành phố Bắc Ninh (district level, old province 27)
 VU_NINH_SUCCESSOR = "000.09169.00.H24"  # Phường Vũ Ninh (2025), as the package converter says
 BAC_NINH_CENTRE = "000.00.01.H27"  # old Bắc Ninh's service centre (province merged into 24)
@@ -153,12 +155,15 @@ class TestCarryover:
         assert (report.progress.total, report.progress.transferred, report.progress.failed) == (3, 3, 0)
 
         successors = {"district": BA_DINH_WARD, "land": VU_NINH_SUCCESSOR, "department": NEW_JUSTICE}
+        # The counters of receipt were abolished too: the successor counters take the receiving side.
+        counters = {"district": BA_DINH_COUNTER, "land": "000.09169.01.H24", "department": "000.00.01.H24"}
         for kind, slip in slips.items():
             handle = desk.handle(slip.dossier_code)
             view = await settled(handle)
             old = before[kind]
             assert view.handling_unit == successors[kind]
             assert view.original_handling_unit == slip.handling_unit
+            assert view.receiving_unit == counters[kind] and view.original_receiving_unit == slip.receiving_unit
             assert view.carried_over_from == slip.handling_unit
             assert view.due_at == old.due_at == slip.due_at
             assert view.version_id == old.version_id == slip.version_id
@@ -169,6 +174,10 @@ class TestCarryover:
             assert entry.details["from"] == slip.handling_unit and entry.details["to"] == successors[kind]
             assert entry.details["transfer_id"] == f"carryover-{carryover_id}-{slip.dossier_code}"
             assert entry.at == view.carried_over_at
+            assert (entry.details["receiving_from"], entry.details["receiving_to"]) == (
+                slip.receiving_unit,
+                counters[kind],
+            )
             attributes = (await handle.describe()).typed_search_attributes
             assert attributes.get(sa.HANDLING_UNIT) == successors[kind]
             assert attributes.get(sa.CARRIED_OVER_FROM) == slip.handling_unit
@@ -192,6 +201,18 @@ class TestCarryover:
             CompleteStepInput(actor=officer(Role.LEADER, BA_DINH_WARD, "leader"), action_id=action_id(), step_id="approve"),
         )
         assert view.status is DossierStatus.PROCESSED
+        # The result is returned at the successor counter; the district counter is refused.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await district.execute_update(
+                DossierWorkflow.return_result,
+                ReturnResultInput(actor=officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter"), action_id=action_id()),
+            )
+        assert refused.value.cause.type == "WrongUnit"
+        view = await district.execute_update(
+            DossierWorkflow.return_result,
+            ReturnResultInput(actor=officer(Role.COUNTER_OFFICER, BA_DINH_COUNTER, "counter"), action_id=action_id()),
+        )
+        assert view.status is DossierStatus.RETURNED
         await settled(district)
 
     async def test_a_second_carryover_transfers_nothing_twice(self, env, desk):
