@@ -9,6 +9,8 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 
@@ -29,7 +31,7 @@ async def projected(deployment: Deployment, n: int) -> None:
         async with deployment.records.sessions() as session:
             return await session.scalar(select(func.count()).select_from(DossierRow))
 
-    await eventually(rows, lambda count: count >= n, 60, "dossiers projected")
+    await eventually(rows, lambda count: count >= n, 120, "dossiers projected")
 
 
 async def transfers_in_history(deployment: Deployment, code: str) -> tuple[int, int]:
@@ -44,6 +46,8 @@ async def transfers_in_history(deployment: Deployment, code: str) -> tuple[int, 
 
 
 class TestCarryoverFaults:
+    # About 60 s on a quiet machine; the heartbeat timeout (10 s) alone delays the resume.
+    @pytest.mark.timeout(300)
     async def test_sigkill_mid_carryover_then_every_dossier_transferred_once(self, deployment: Deployment):
         """Killed at about a third, restarted: all N carried over, each exactly once."""
         prefix = f"KILL-{uuid.uuid4().hex[:6]}"
@@ -73,6 +77,7 @@ class TestCarryoverFaults:
             view = await deployment.client.get_workflow_handle(dossier.code).query(DossierWorkflow.view)
             assert view.handling_unit.startswith("000.") and view.carried_over_from == dossier.handling_unit.code
 
+    @pytest.mark.timeout(180)
     async def test_the_schedule_starts_the_carryover_at_its_instant(self, deployment: Deployment):
         """A schedule set two seconds ahead starts the carryover; its progress is found by id."""
         prefix = f"SCHED-{uuid.uuid4().hex[:6]}"
