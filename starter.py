@@ -9,6 +9,7 @@
     python starter.py token --officer ID --unit AGENCY --roles ROLE[,ROLE]   # for the API
     python starter.py history CODE | search ... | report ... | export ... | verify
     python starter.py records migrate|downgrade|snapshot
+    python starter.py carryover plan|run|status [--follow]|schedule
 
 Exit codes: 0 done, 2 bad input, 3 not received (form 02 or 03), 4 action refused,
 5 Temporal unreachable, 6 audit trail tampered with or disagreeing with Temporal.
@@ -25,14 +26,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, catalogue, counter, desk, officer, tokens
+from cli import audit, carryover, catalogue, counter, desk, officer, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, counter, officer, audit, tokens, catalogue)
+GROUPS = (desk, counter, officer, audit, carryover, tokens, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:

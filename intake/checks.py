@@ -83,7 +83,12 @@ def _check_receiving_unit(
         reasons.append(f"receiving_unit: {request.receiving_unit} is not a known one-stop counter")
         return None
     if not agency.valid_in(era):
-        reasons.append(f"receiving_unit: {agency.name} ({agency.code}) does not exist on that date")
+        message = f"receiving_unit: {agency.name} ({agency.code}) does not exist on that date"
+        successor = _successor_counter(agency, request, era, agencies) if era is Era.FROM_2025 else None
+        if successor is not None:
+            # Abolished on 2025-07-01: say where the applicant should go instead.
+            message += f"; from 2025-07-01 its dossiers go to {successor.name} ({successor.code})"
+        reasons.append(message)
         return None
     # Decree 118/2025: any counter of the province may receive, whatever the commune.
     if agency.province_code != request.applicant.address.province_code:
@@ -92,6 +97,20 @@ def _check_receiving_unit(
             f" address is in province {request.applicant.address.province_code}"
         )
     return agency
+
+
+def _successor_counter(
+    agency: Agency, request: IntakeRequest, era: Era, agencies: AgencyDirectory
+) -> Agency | None:
+    """The counter that took over from an abolished one, for this applicant."""
+    address = request.applicant.address
+    if agency.kind in (AgencyKind.DISTRICT_PEOPLES_COMMITTEE, AgencyKind.COMMUNE_PEOPLES_COMMITTEE):
+        # The commune of the applicant's (2025) address took over the district's functions.
+        return agencies.commune_service_centre(address.commune_code)
+    from adminunits.succession import Succession  # loaded only when a retired counter is used
+
+    province = Succession.load().province(agency.province_code)
+    return agencies.province_service_centre(province, era) if province else None
 
 
 def _check_address(request: IntakeRequest, era: Era, units: AdminUnits, reasons: list[str]) -> bool:

@@ -6,14 +6,16 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
+from activities.carryover import CarryoverActivities
 from activities.records import RecordActivities
 from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
+from workflows.carryover import CarryoverWorkflow
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker"]
 
-WORKFLOWS = [DossierWorkflow]
+WORKFLOWS = [DossierWorkflow, CarryoverWorkflow]
 
 
 def build_worker(
@@ -25,10 +27,17 @@ def build_worker(
 ) -> Worker:
     recorder = RecordActivities(records)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
+    carryover = CarryoverActivities(client, records)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[recorder.record_events, clock.shift_deadline],
+        activities=[
+            recorder.record_events,
+            clock.shift_deadline,
+            carryover.count_candidates,
+            carryover.list_candidates,
+            carryover.carry_over_batch,
+        ],
         **worker_options,
     )

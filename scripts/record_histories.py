@@ -65,6 +65,8 @@ from workflows.dossier_inputs import (  # noqa: E402
     RequestSupplementInput,
     ReturnResultInput,
     SupplementInput,
+    TransferInput,
+    Unit,
     WithdrawInput,
     _Action,
 )
@@ -252,6 +254,23 @@ async def payment(desk: Desk) -> WorkflowHandle:
     return handle
 
 
+async def carried_over(desk: Desk) -> WorkflowHandle:
+    """Reviewed, carried over to another commune's committee by a transfer, approved there, returned."""
+    handle, _, _ = await desk.receive_on(weekday=0)
+    await act(handle, DossierWorkflow.complete_step, step(SPECIALIST, "review", "carried"))
+    successor = "000.00008.00.H01"
+    transfer = TransferInput(
+        transfer_id="carried-transfer",
+        to_unit=Unit(code=successor, name="Ủy ban nhân dân Phường Ngọc Hà", province_code="01", commune_code="00008"),
+        reason="Nghị quyết 190/2025/QH15",
+    )
+    await handle.execute_update(DossierWorkflow.transfer, transfer, id=transfer.transfer_id)
+    await idle(handle)
+    await act(handle, DossierWorkflow.complete_step, step(LEADER.model_copy(update={"unit": successor}), "approve", "carried"))
+    await act(handle, DossierWorkflow.return_result, ReturnResultInput(actor=COUNTER, action_id="carried-return"))
+    return handle
+
+
 TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_returned": returned,
     "dossier_supplemented": supplemented,
@@ -259,6 +278,7 @@ TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_withdrawn": withdrawn,
     "dossier_overdue_apology": overdue_apology,
     "dossier_payment": payment,
+    "dossier_carried_over": carried_over,
 }
 
 

@@ -25,8 +25,19 @@ with workflow.unsafe.imports_passed_through():
         RequestSupplementInput,
         ReturnResultInput,
         SupplementInput,
+        TransferInput,
         WithdrawInput,
         _Action,
+    )
+    from workflows.dossier_transfer import (
+        TransferFacts,
+        appointment_after_transfer,
+        check_transfer,
+        current_handling_unit,
+        current_receiving_unit,
+        receiving_target,
+        transfer_facts,
+        transfer_target,
     )
     from workflows.dossier_rules import check_action, current_step, next_roles
     from workflows.dossier_view import DossierView
@@ -110,8 +121,8 @@ class DossierWorkflow:
             status=state.status,
             status_code=state.status.portal_code,
             current_step=current_step(dossier, state) if state.status not in TERMINAL else None,
-            receiving_unit=dossier.receiving_unit.code,
-            handling_unit=dossier.handling_unit.code,
+            receiving_unit=current_receiving_unit(dossier, state).code,
+            handling_unit=current_handling_unit(dossier, state).code,
             received_at=dossier.received_at,
             due_at=state.due_at,
             overdue=state.overdue,
@@ -126,7 +137,16 @@ class DossierWorkflow:
             timeline=state.timeline,
             unrecorded_events=len(state.unrecorded),
             runs=state.runs,
+            original_handling_unit=dossier.handling_unit.code,
+            original_receiving_unit=dossier.receiving_unit.code,
+            carried_over_from=state.carried_over_from,
+            carried_over_at=state.carried_over_at,
         )
+
+    @workflow.query
+    def transfer_facts(self) -> TransferFacts:
+        """What a carryover needs to pick the successor (address as unit codes only)."""
+        return transfer_facts(self._dossier, self._state)
 
     # Human steps: each an Update with a validator that refuses before history is written.
 
@@ -201,6 +221,64 @@ class DossierWorkflow:
     @return_result.validator
     def _validate_return_result(self, action: ReturnResultInput) -> None:
         self._validate(action)
+
+    # Carrying the dossier over to a successor authority (2025 reform).
+
+    @workflow.update
+    async def transfer(self, transfer: TransferInput) -> DossierView:
+        async with self._lock:
+            if check_transfer(self._dossier, self._state, transfer):
+                self._transfer(transfer)
+            return self.view()
+
+    @transfer.validator
+    def _validate_transfer(self, transfer: TransferInput) -> None:
+        check_transfer(self._dossier, self._state, transfer)
+
+    def _transfer(self, transfer: TransferInput) -> None:
+        state, now = self._state, workflow.now()
+        old = current_handling_unit(self._dossier, state)
+        new = transfer_target(self._dossier, transfer)
+        assert new is not None  # check_transfer refused otherwise
+        state.handling_unit = new
+        state.carried_over_from = old.code
+        state.carried_over_at = now
+        # The appointment stays unless the policy says otherwise; completed steps, the pinned
+        # version and the clock are untouched: the successor continues where the old unit was.
+        state.due_at = appointment_after_transfer(state.due_at)
+        counter = receiving_target(self._dossier, transfer)
+        moved_counter = {}
+        if counter is not None:
+            moved_counter = {
+                "receiving_from": current_receiving_unit(self._dossier, state).code,
+                "receiving_to": counter.code,
+            }
+            state.receiving_unit = counter
+        state.applied_actions[transfer.transfer_id] = "TransferInput"
+        state.add_entry(
+            now,
+            "carried_over",
+            state.status,
+            actor_id=transfer.actor_id,
+            actor_roles=(transfer.actor.value,),
+            action_id=transfer.transfer_id,
+            note=transfer.reason,
+            details={
+                "from": old.code,
+                "to": new.code,
+                "to_name": new.name,
+                "transfer_id": transfer.transfer_id,
+                **moved_counter,
+            },
+        )
+        workflow.upsert_search_attributes(
+            [
+                sa.HANDLING_UNIT.value_set(new.code),
+                sa.CARRIED_OVER_FROM.value_set(old.code),
+            ]
+        )
+        self._changes += 1
+        self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
 
     # Applying actions.
 
@@ -397,7 +475,11 @@ class DossierWorkflow:
         self._system_entry("overdue", state.status, details={"due_at": state.due_at.isoformat()})
         self._changes += 1
         self._publish()
-        self._log("dossier overdue", due_at=state.due_at.isoformat(), unit=self._dossier.handling_unit.code)
+        self._log(
+            "dossier overdue",
+            due_at=state.due_at.isoformat(),
+            unit=current_handling_unit(self._dossier, state).code,
+        )
 
     async def _record_pending(self) -> None:
         # Oldest first, in batches, so the store sees each dossier's events in order.
@@ -429,7 +511,7 @@ class DossierWorkflow:
             procedure_code=dossier.procedure.procedure_code,
             version_id=dossier.procedure.version_id,
             receiving_unit=dossier.receiving_unit.code,
-            handling_unit=dossier.handling_unit.code,
+            handling_unit=current_handling_unit(dossier, state).code,
             received_at=dossier.received_at,
             due_at=state.due_at,
             status=state.status.value,
@@ -439,6 +521,8 @@ class DossierWorkflow:
             current_roles=tuple(role.value for role in next_roles(dossier, state)),
             resolved_at=state.resolved_at,
             closed_at=state.closed_at,
+            carried_over_from=state.carried_over_from,
+            carried_over_at=state.carried_over_at,
         )
 
     def _publish(self) -> None:

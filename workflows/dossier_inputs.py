@@ -6,10 +6,12 @@ has one effect. New fields get defaults so recorded histories still decode.
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from procedures.models import Channel, ProcedureVersion, Role
-from workflows.dossier_state import DossierState
+from workflows.dossier_state import DossierState, Unit
 
 __all__ = [
     "Actor",
@@ -25,6 +27,8 @@ __all__ = [
     "ReturnResultInput",
     "SubmittedDocument",
     "SupplementInput",
+    "TransferActor",
+    "TransferInput",
     "Unit",
     "WithdrawInput",
 ]
@@ -43,13 +47,6 @@ class Actor(_Message):
     roles: tuple[Role, ...] = Field(min_length=1)
     unit: str = Field(min_length=1, max_length=64, description="agency code of the officer's unit")
     name: str = Field(default="", max_length=200)
-
-
-class Unit(_Message):
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(max_length=300)
-    province_code: str = Field(pattern=r"^\d{2}$")
-    commune_code: str | None = None
 
 
 class Address(_Message):
@@ -138,3 +135,39 @@ class ApologyInput(_Action):
 
 class ReturnResultInput(_Action):
     channel: Channel = Channel.COUNTER
+
+
+class TransferActor(StrEnum):
+    """Who moves a dossier to another authority: the carryover itself or an operator."""
+
+    SYSTEM = "system"
+    OPERATOR = "operator"
+
+
+class TransferInput(_Message):
+    """Carry the dossier over to the authority that took over the function (Res. 190/2025 Art. 5).
+
+    Not a human step: no officer role is checked. The same transfer id has one effect, also
+    after continue-as-new, so a retried or repeated carryover never moves a dossier twice.
+    """
+
+    transfer_id: str = Field(min_length=1, max_length=200)
+    to_unit: Unit | None = None
+    # Instead of to_unit, for a district's dossiers: the successor per pre-2025 commune of the
+    # applicant's address, which only the workflow holds (so the address never leaves it).
+    to_unit_by_commune: dict[str, Unit] = Field(default_factory=dict)
+    # The counter for the receiving-side steps, when the one of receipt was abolished too:
+    # one unit, or one per pre-2025 commune of the applicant's address. Empty: unchanged.
+    to_receiving_unit: Unit | None = None
+    to_receiving_unit_by_commune: dict[str, Unit] = Field(default_factory=dict)
+    # Transfer only from this unit: a dossier that moved meanwhile is left alone (no-op).
+    from_unit: str | None = None
+    reason: str = Field(default="", max_length=2000)
+    actor: TransferActor = TransferActor.SYSTEM
+    actor_id: str = Field(default="system", min_length=1, max_length=64, description="operator id or 'system'")
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> TransferInput:
+        if (self.to_unit is None) == (not self.to_unit_by_commune):
+            raise ValueError("give either to_unit or to_unit_by_commune")
+        return self

@@ -24,6 +24,7 @@ from workflows.dossier_inputs import (
     _Action,
 )
 from workflows.dossier_state import DossierState, DossierStatus
+from workflows.dossier_transfer import current_handling_unit, current_receiving_unit
 from workflows.errors import ActionRefused, ErrorType
 
 __all__ = ["ActionRule", "RULES", "check_action", "current_step", "next_roles"]
@@ -104,7 +105,7 @@ def check_action(
     else:
         rule = RULES[type(action)]
     _check_state(state, name, rule.statuses)
-    _check_actor(dossier, action, rule)
+    _check_actor(dossier, state, action, rule)
     _check_specifics(dossier, state, action, now)
     return True
 
@@ -136,7 +137,7 @@ def _check_state(state: DossierState, name: str, allowed: frozenset[DossierStatu
         )
 
 
-def _check_actor(dossier: DossierInput, action: _Action, rule: ActionRule) -> None:
+def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, rule: ActionRule) -> None:
     actor = action.actor
     if not rule.roles.intersection(actor.roles):
         raise ActionRefused(
@@ -144,7 +145,10 @@ def _check_actor(dossier: DossierInput, action: _Action, rule: ActionRule) -> No
             f"officer {actor.id} has roles {', '.join(r.value for r in actor.roles)};"
             f" this needs {' or '.join(sorted(r.value for r in rule.roles))}",
         )
-    unit = dossier.handling_unit if rule.place is StepPlace.HANDLING else dossier.receiving_unit
+    # The current handling unit: after a carryover the successor's officers act, the old
+    # unit's are refused.
+    handling = current_handling_unit(dossier, state)
+    unit = handling if rule.place is StepPlace.HANDLING else current_receiving_unit(dossier, state)
     if actor.unit != unit.code:
         raise ActionRefused(
             ErrorType.WRONG_UNIT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
     "CLOCK_RUNNING",
@@ -15,6 +15,7 @@ __all__ = [
     "SupplementRequest",
     "TERMINAL",
     "TimelineEntry",
+    "Unit",
 ]
 
 
@@ -52,6 +53,17 @@ TERMINAL = frozenset({DossierStatus.WITHDRAWN, DossierStatus.REFUSED, DossierSta
 # The legal clock runs while the authority holds the dossier; it stops while the applicant
 # is asked to supplement. Whether a payment request stops it is unverified: it does not here.
 CLOCK_RUNNING = frozenset({DossierStatus.PROCESSING, DossierStatus.PAYMENT_REQUESTED})
+
+
+class Unit(BaseModel):
+    """An authority as a dossier refers to it (here so the state can hold the current one)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(max_length=300)
+    province_code: str = Field(pattern=r"^\d{2}$")
+    commune_code: str | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -105,6 +117,14 @@ class DossierState(BaseModel):
     # Entries not yet handed to the records store; carried over so none is lost.
     unrecorded: list[int] = Field(default_factory=list)
     runs: int = 1
+    # The authority handling the dossier now: None means the one it was received for
+    # (DossierInput.handling_unit); set when the dossier is carried over to a successor.
+    handling_unit: Unit | None = None
+    # Likewise the counter for the receiving-side steps (supplement, payment, return), moved
+    # when the counter the dossier was received at was abolished too.
+    receiving_unit: Unit | None = None
+    carried_over_from: str | None = None
+    carried_over_at: AwareDatetime | None = None
 
     def add_entry(self, at: datetime, action: str, status_after: DossierStatus, **fields) -> TimelineEntry:
         entry = TimelineEntry(

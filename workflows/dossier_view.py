@@ -42,3 +42,8 @@ class DossierView(BaseModel):
     timeline: list[TimelineEntry]
     unrecorded_events: int
     runs: int
+    # Set once carried over (2025 reform): the authority it came from, and when.
+    original_handling_unit: str | None = None
+    original_receiving_unit: str | None = None
+    carried_over_from: str | None = None
+    carried_over_at: AwareDatetime | None = None

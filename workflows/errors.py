@@ -16,6 +16,7 @@ class ErrorType(StrEnum):
     UNKNOWN_STEP = "UnknownStep"
     INVALID_REQUEST = "InvalidRequest"
     ACTION_ID_REUSED = "ActionIdReused"
+    NO_SUCCESSOR = "NoSuccessor"  # a transfer names no successor for the applicant's commune
 
 
 class ActionRefused(ApplicationError):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
-__all__ = ["ALL", "DUE_AT", "HANDLING_UNIT", "OVERDUE", "PROCEDURE_CODE", "RECEIVED_AT", "RECEIVING_UNIT", "STATUS"]
+__all__ = [
+    "ALL",
+    "CARRIED_OVER_FROM",
+    "DUE_AT",
+    "HANDLING_UNIT",
+    "OVERDUE",
+    "PROCEDURE_CODE",
+    "RECEIVED_AT",
+    "RECEIVING_UNIT",
+    "STATUS",
+]
 
 PROCEDURE_CODE = SearchAttributeKey.for_keyword("ProcedureCode")
 HANDLING_UNIT = SearchAttributeKey.for_keyword("HandlingUnit")
@@ -13,5 +23,7 @@ STATUS = SearchAttributeKey.for_keyword("DossierStatus")
 RECEIVED_AT = SearchAttributeKey.for_datetime("ReceivedAt")
 DUE_AT = SearchAttributeKey.for_datetime("DueAt")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
+# The authority a dossier was carried over from on 2025-07-01 (unset for the others).
+CARRIED_OVER_FROM = SearchAttributeKey.for_keyword("CarriedOverFrom")
 
-ALL = (PROCEDURE_CODE, HANDLING_UNIT, RECEIVING_UNIT, STATUS, RECEIVED_AT, DUE_AT, OVERDUE)
+ALL = (PROCEDURE_CODE, HANDLING_UNIT, RECEIVING_UNIT, STATUS, RECEIVED_AT, DUE_AT, OVERDUE, CARRIED_OVER_FROM)

@@ -24,7 +24,7 @@ from workflows.dossier_inputs import DossierInput
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 FILES = sorted(HISTORIES.glob("*.json"))
-# Every shape a dossier can take. The carryover workflow does not exist yet (see the README).
+# Every shape a dossier can take (the CarryoverWorkflow's own history is not recorded yet).
 SHAPES = {
     "dossier_returned",
     "dossier_supplemented",
@@ -34,6 +34,7 @@ SHAPES = {
     "dossier_payment",
     "dossier_continued_run1",
     "dossier_continued_run2",
+    "dossier_carried_over",
 }
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
