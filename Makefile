@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The main job on the embedded default: dev server (state under data/) + worker + HTTP API (:8000), SQLite records.
+# The main job on the embedded default: dev server (state under data/) + worker + HTTP API (:8000),
+# SQLite records, and the demonstration of a one-stop day (demo/); Ctrl-C stops everything.
 run: $(STAMP)
-	$(PY) worker.py
+	$(PY) worker.py --demo
 
 # The whole suite: time-skipping and local dev server (SQLite), then PostgreSQL if it answers.
 test: $(STAMP)

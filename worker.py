@@ -19,6 +19,7 @@ import structlog
 
 from api import create_app
 from api.server import ApiServer
+from demo.day import play, print_report
 from officers.tokens import token_key
 from records.database import open_records
 from runtime.logging import configure_logging
@@ -31,7 +32,7 @@ log = structlog.get_logger("worker")
 EXIT_BAD_CONFIG, EXIT_UNREACHABLE = 2, 5
 
 
-async def main(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
+async def main(settings: Settings | None = None, stop: asyncio.Event | None = None, demo: bool = False) -> None:
     settings = settings or Settings.from_env()
     stop = stop or _stop_on_signals()
     # Before anything starts: a real cluster without a token key is refused here.
@@ -57,13 +58,42 @@ async def main(settings: Settings | None = None, stop: asyncio.Event | None = No
                 api=f"{api.url}/docs" if api else None,
                 records=settings.database_url.split("@")[-1],
             )
+            # The demonstration runs beside the worker it needs; Ctrl-C cuts it short.
+            playing = (
+                asyncio.create_task(_play_demo(client, records, settings, api, key))
+                if demo and api is not None
+                else None
+            )
             try:
                 await _until(stop, api)
             finally:
+                if playing is not None:
+                    playing.cancel()
+                    await asyncio.gather(playing, return_exceptions=True)
                 log.info("shutting down: API first, then in-flight tasks")
                 if api is not None:
                     await api.stop()
     log.info("worker stopped")
+
+
+async def _play_demo(client, records, settings: Settings, api: ApiServer, key: bytes) -> None:
+    """The one-stop day of `demo/`, then where to look; a failure is logged, the worker goes on."""
+    try:
+        outcome = await play(client, records, settings.task_queue, api.url, key, sys.stdout)
+    except Exception as err:  # noqa: BLE001 - the worker and API go on serving; say why the demo stopped
+        log.exception("demonstration failed", error=str(err))
+        return
+    print_report(outcome, sys.stdout)
+    web_ui = None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}"
+    print(
+        "\n== Where to look\n"
+        + (f"   Temporal Web UI    {web_ui}/namespaces/{settings.temporal_namespace}/workflows\n" if web_ui else "")
+        + f"   API documentation  {api.url}/docs\n"
+        + f"   a dossier          .venv/bin/python starter.py show {outcome.received[0]}\n"
+        + f"   its audit history  .venv/bin/python starter.py history {outcome.received[0]}\n"
+        + "   Ctrl-C stops the worker, the API and the dev server; `make run` again resumes them.",
+        flush=True,
+    )
 
 
 async def _until(stop: asyncio.Event, api: ApiServer | None) -> None:
@@ -88,6 +118,7 @@ def _stop_on_signals() -> asyncio.Event:
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-api", action="store_true", help="run the worker only (same as API_PORT=0)")
+    parser.add_argument("--demo", action="store_true", help="play the one-stop day of demo/ once the API is up")
     parser.add_argument("--json-logs", action="store_true", help="log JSON lines even on a terminal")
     return parser.parse_args(argv)
 
@@ -101,7 +132,7 @@ def run(argv: list[str] | None = None) -> int:
         settings = replace(settings, log_json=True)
     configure_logging(json=settings.log_json)
     try:
-        asyncio.run(main(settings))
+        asyncio.run(main(settings, demo=args.demo))
     except ConfigurationError as err:
         log.error("worker cannot start: configuration", error=str(err))
         return EXIT_BAD_CONFIG

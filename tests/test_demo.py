@@ -1,0 +1,46 @@
+"""The README's main job with its demonstration: `worker.py --demo`, twice on the same state."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+import worker
+from tests.test_entrypoints import settings, wait_for_server  # noqa: F401 (fixture)
+
+DOSSIER = re.compile(r"\b[0-9A-Z]{3}\.[0-9A-Z]{2,5}\.[0-9]{2}\.H[0-9]{2}-[0-9]{6}-[0-9]{4}\b")
+
+
+async def play_once(settings, capsys) -> str:  # noqa: F811
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.main(settings, stop, demo=True))
+    try:
+        await wait_for_server(settings, task)
+        for _ in range(1200):
+            if "== Where to look" in (printed := capsys.readouterr().out + getattr(play_once, "seen", "")):
+                return printed
+            play_once.seen = printed
+            assert not task.done(), "worker.main ended during the demonstration"
+            await asyncio.sleep(0.1)
+        raise AssertionError("the demonstration did not finish in 120 s")
+    finally:
+        play_once.seen = ""
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
+@pytest.mark.timeout(300)
+async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(settings, capsys):  # noqa: F811
+    """Carryover, steps, supplement, apology and the report; run again, the same dossiers, no new ones."""
+    first = await play_once(settings, capsys)
+    assert "256.00.00.H27: 3 open, 3 transferred" in first
+    assert "is refused (WrongUnit)" in first
+    assert "overdue since" in first and "apology with a new appointment" in first
+    assert re.search(r"^   all +7 ", first, re.M), first
+    assert "demonstration failed" not in first
+
+    second = await play_once(settings, capsys)
+    assert set(DOSSIER.findall(second)) == set(DOSSIER.findall(first))
+    assert re.search(r"^   all +7 ", second, re.M), second
