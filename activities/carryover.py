@@ -102,6 +102,9 @@ class BatchInput(BaseModel):
     reason: str = ""
     actor: TransferActor = TransferActor.SYSTEM
     actor_id: str = "system"
+    # When this carryover began (across its continue-as-new runs): a transfer carrying this
+    # carryover's id but dated before it was made by an earlier execution of the same id.
+    started_at: AwareDatetime | None = None
 
 
 class BatchResult(BaseModel):
@@ -262,8 +265,13 @@ class CarryoverActivities:
                 return outcome.model_copy(update={"kind": OutcomeKind.FAILED, "error": f"no such dossier: {err.message}"})
             # Transient server trouble: fail the attempt so the batch is retried (idempotent).
             raise ApplicationError(f"transfer of {code} not acknowledged: {err.message}") from err
-        if not any(entry.action_id == transfer.transfer_id for entry in view.timeline):
+        entry = next((e for e in view.timeline if e.action_id == transfer.transfer_id), None)
+        if entry is None:
             # Moved meanwhile (by another carryover or an operator): nothing was done here.
+            return outcome.model_copy(update={"kind": OutcomeKind.UNCHANGED})
+        if batch.started_at is not None and entry.at < batch.started_at:
+            # The same carryover run again, listed before the projection caught up with the
+            # first execution's transfer: the workflow answered its first outcome.
             return outcome.model_copy(update={"kind": OutcomeKind.UNCHANGED})
         chosen = table.default or next(
             (u for u in table.by_commune.values() if u.code == view.handling_unit), None

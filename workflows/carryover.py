@@ -109,6 +109,7 @@ class CarryoverWorkflow:
                 reason=request.reason,
                 actor=request.actor,
                 actor_id=request.actor_id,
+                started_at=self._state.started_at,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             heartbeat_timeout=timedelta(seconds=10),

@@ -15,12 +15,14 @@ import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.testing import ActivityEnvironment
 
 from adminunits import VN_TZ
 from intake.forms import ReceiptSlip, RefusalNotice
 from procedures.models import Role
 from records.database import RecordsStore, open_records
-from records.tables import Base, DossierRow
+from records.tables import DossierRow
+from activities.carryover import BatchInput, Candidate, CarryoverActivities, OutcomeKind
 from runtime.workers import build_worker
 from tests.builders import Counter, action_id, request, settled, start_dossier
 from workflows import search_attributes as sa
@@ -70,8 +72,6 @@ def vn(day: int, hour: int, minute: int = 0) -> datetime:
 async def store(tmp_path) -> AsyncIterator[RecordsStore]:
     """A records store of this test's own: the carryover lists every open dossier in it."""
     async with open_records(f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}") as records:
-        async with records.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
         yield records
 
 
@@ -226,6 +226,24 @@ class TestCarryover:
         for slip in slips.values():
             view = await settled(desk.handle(slip.dossier_code))
             assert [e.action for e in view.timeline].count("carried_over") == 1
+
+    async def test_a_repeat_listed_before_the_projection_caught_up_counts_nothing(self, env, desk, store):
+        """The same carryover again, its listing still showing the old unit: the transfer's
+        first outcome comes back, and it is counted as unchanged, not transferred again."""
+        slips = await open_dossiers(desk)
+        began = await env.get_current_time()
+        first = await carryover(desk, "lagging")
+        assert first.progress.transferred == 3
+        code = slips["department"].dossier_code
+        stale = Candidate(code=code, handling_unit=slips["department"].handling_unit)
+        activities = CarryoverActivities(env.client, store)
+        batch = BatchInput(carryover_id="lagging", dossiers=[stale], started_at=await env.get_current_time())
+        [outcome] = (await ActivityEnvironment().run(activities.carry_over_batch, batch)).outcomes
+        assert outcome.kind is OutcomeKind.UNCHANGED
+        # Within the run that made it (a retried batch), the same answer counts as its transfer.
+        within = batch.model_copy(update={"started_at": began})
+        [outcome] = (await ActivityEnvironment().run(activities.carry_over_batch, within)).outcomes
+        assert outcome.kind is OutcomeKind.TRANSFERRED
 
     async def test_an_unresolvable_address_goes_to_the_manual_list(self, env, desk, store):
         """No successor for the applicant's commune: listed for its province, not moved, not lost."""
