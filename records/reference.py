@@ -14,9 +14,10 @@ from sqlalchemy import Table
 
 from adminunits.agencies import Agency, AgencyDirectory
 from adminunits.registry import Era
+from adminunits.succession import AuthoritySuccession, SuccessorTable
 from procedures.catalogue import Catalogue
 from records.database import RecordsStore, insert_for
-from records.tables import ProcedureRow, ProcedureVersionRow, UnitRow
+from records.tables import ProcedureRow, ProcedureVersionRow, UnitRow, UnitSuccessionRow
 
 __all__ = ["snapshot_catalogue", "snapshot_units"]
 
@@ -45,11 +46,36 @@ async def snapshot_catalogue(store: RecordsStore, catalogue: Catalogue) -> tuple
     return len(procedures), len(versions)
 
 
-async def snapshot_units(store: RecordsStore, directory: AgencyDirectory | None = None) -> int:
-    """Upsert every agency of both eras; returns how many."""
-    agencies = (directory or AgencyDirectory.load()).all()
-    await _upsert(store, UnitRow.__table__, ["code"], [_unit(a) for a in agencies])
+async def snapshot_units(
+    store: RecordsStore, directory: AgencyDirectory | None = None, succession: AuthoritySuccession | None = None
+) -> int:
+    """Upsert every agency of both eras, and where each abolished one's dossiers went; returns
+    how many agencies."""
+    directory = directory or AgencyDirectory.load()
+    succession = succession or AuthoritySuccession(directory)
+    agencies = directory.all()
+    tables = {a.code: succession.table(a.code) for a in agencies if succession.is_abolished(a.code)}
+    units = [_unit(a) | {"successor_code": _default(tables.get(a.code))} for a in agencies]
+    await _upsert(store, UnitRow.__table__, ["code"], units)
+    await _upsert(store, UnitSuccessionRow.__table__, ["old_code", "legacy_commune_code"], _successions(tables))
     return len(agencies)
+
+
+def _default(table: SuccessorTable | None) -> str | None:
+    # A district has no single successor: its rows in unit_successions go per commune.
+    return table.default.code if table is not None and table.default is not None else None
+
+
+def _successions(tables: dict[str, SuccessorTable]) -> Iterable[dict]:
+    for old_code, table in tables.items():
+        pairs = [("", table.default)] if table.default is not None else sorted(table.by_commune.items())
+        for commune, unit in pairs:
+            yield {
+                "old_code": old_code,
+                "legacy_commune_code": commune,
+                "successor_code": unit.code,
+                "alternatives": ",".join(unit.alternatives),
+            }
 
 
 def _unit(agency: Agency) -> dict:
@@ -62,8 +88,6 @@ def _unit(agency: Agency) -> dict:
         "commune_code": agency.commune_code,
         "legacy": agency.valid_in(Era.LEGACY),
         "current": agency.valid_in(Era.FROM_2025),
-        # Successors are the carryover's business (issue 6): left empty here.
-        "successor_code": None,
     }
 
 

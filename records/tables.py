@@ -25,6 +25,7 @@ __all__ = [
     "ProcedureRow",
     "ProcedureVersionRow",
     "UnitRow",
+    "UnitSuccessionRow",
     "UtcDateTime",
 ]
 
@@ -200,6 +201,18 @@ class UnitRow(Base):
     legacy: Mapped[bool] = mapped_column(Boolean)  # exists before 2025-07-01
     current: Mapped[bool] = mapped_column(Boolean)  # exists from 2025-07-01
     successor_code: Mapped[str | None] = mapped_column(String(UNIT), nullable=True)
+
+
+class UnitSuccessionRow(Base):
+    """Where an abolished authority's dossiers went on 1 July 2025, per pre-2025 commune of the
+    applicant's address ("" when one successor takes them all, as for a merged department)."""
+
+    __tablename__ = "unit_successions"
+    old_code: Mapped[str] = mapped_column(String(UNIT), primary_key=True)
+    legacy_commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    successor_code: Mapped[str] = mapped_column(String(UNIT), index=True)
+    # A split commune: the other candidates (agency codes, comma-separated) besides the default.
+    alternatives: Mapped[str] = mapped_column(Text, default="")
 
 
 class OfficerRow(Base):

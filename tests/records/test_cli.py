@@ -116,9 +116,9 @@ class TestHistory:
 class TestRecordsCommands:
     async def test_migrate_and_downgrade(self, capsys, tmp_path, own_url):
         settings = settings_for(own_url, tmp_path)
-        assert (await run(capsys, settings, "records", "migrate"))[:2] == (0, "records schema: empty -> 0002\n")
-        assert (await run(capsys, settings, "records", "downgrade", "--revision", "0001"))[1] == "records schema: 0002 -> 0001\n"
-        assert (await run(capsys, settings, "records", "migrate"))[1] == "records schema: 0001 -> 0002\n"
+        assert (await run(capsys, settings, "records", "migrate"))[:2] == (0, "records schema: empty -> 0003\n")
+        assert (await run(capsys, settings, "records", "downgrade", "--revision", "0001"))[1] == "records schema: 0003 -> 0001\n"
+        assert (await run(capsys, settings, "records", "migrate"))[1] == "records schema: 0001 -> 0003\n"
         code, _, err = await run(capsys, settings, "records", "migrate", "--revision", "9999")
         assert code == 2 and "9999" in err
 

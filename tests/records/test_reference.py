@@ -10,7 +10,7 @@ from adminunits.agencies import Agency, AgencyDirectory, AgencyKind
 from adminunits.registry import Era
 from procedures.catalogue import default_catalogue
 from records.reference import snapshot_catalogue, snapshot_units
-from records.tables import ProcedureRow, ProcedureVersionRow, UnitRow
+from records.tables import ProcedureRow, ProcedureVersionRow, UnitRow, UnitSuccessionRow
 
 
 async def test_catalogue_snapshot_has_every_procedure_and_version_and_is_repeatable(records):
@@ -50,3 +50,18 @@ async def test_units_snapshot_keeps_both_eras(records):
         commune = await session.get(UnitRow, "000.T0004.00.H01")
     assert (district.legacy, district.current, district.district_code) == (True, False, "001")
     assert (commune.legacy, commune.current, commune.kind) == (False, True, "commune_peoples_committee")
+
+
+async def test_units_snapshot_records_where_each_abolished_authority_went(records):
+    """A district's dossiers go per commune of the address; an old ward's to its 2025 ward."""
+    await snapshot_units(records)
+    async with records.sessions() as session:
+        district = await session.get(UnitRow, "256.00.00.H27")  # Thành phố Bắc Ninh
+        ward = await session.get(UnitRow, "256.09163.00.H27")  # its Phường Vũ Ninh
+        by_commune = await session.get(UnitSuccessionRow, ("256.00.00.H27", "09163"))
+        rows = await session.scalar(
+            select(func.count()).select_from(UnitSuccessionRow).where(UnitSuccessionRow.old_code == "256.00.00.H27")
+        )
+    assert district.successor_code is None and rows > 1
+    assert by_commune.successor_code == "000.09169.00.H24"
+    assert ward.successor_code == "000.09169.00.H24"
