@@ -14,13 +14,13 @@ from datetime import timedelta
 
 import structlog
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from temporalio.api.enums.v1 import QueryRejectCondition
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from officers.policy import may_act
-from procedures.models import Step
+from procedures.models import Role, Step
 from records.database import RecordsStore
 from records.tables import DossierRow
 from workflows.dossier import DossierWorkflow
@@ -84,6 +84,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
         select(DossierRow.code)
         .where(or_(DossierRow.handling_unit == officer.unit, DossierRow.receiving_unit == officer.unit))
         .where(DossierRow.status.in_([s.value for s in OPEN_STATUSES]))
+        .where(_waits_for(officer))
         .order_by(DossierRow.overdue.desc(), DossierRow.due_at, DossierRow.code)
     )
     page = max(limit * 2, 100)
@@ -123,6 +124,16 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
     # The workflow's overdue flag and due moment, not the projection's, which may lag.
     items.sort(key=lambda item: (not item.overdue, item.due_at, item.code))
     return items[:limit]
+
+
+def _waits_for(officer: Actor) -> ColumnElement[bool]:
+    """Rows whose next action is one of the officer's roles, as the projection last saw it;
+    rows projected before the column existed (empty) are confirmed like any other."""
+    waiting = [DossierRow.current_roles == ""]
+    waiting += [DossierRow.current_roles.contains(role.value) for role in officer.roles]
+    if Role.LEADER in officer.roles:
+        waiting.append(DossierRow.overdue)  # an apology may be due, whatever the step
+    return or_(*waiting)
 
 
 async def _view(client: Client, code: str) -> DossierView | None:

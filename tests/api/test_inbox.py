@@ -73,3 +73,29 @@ async def test_inbox_lists_what_waits_for_each_officer_overdue_first(env, api, c
 
     limited = await api.inbox(OFFICERS["specialist/own"], limit=0)
     assert limited.status_code == 422 and limited.json()["problems"][0]["field"] == "query.limit"
+
+
+async def test_only_dossiers_waiting_for_my_roles_are_confirmed_with_the_workflow(env, api, counter, monkeypatch):
+    """The projection's current roles narrow the candidates: the leader's inbox queries the
+    dossier at approval, not the ones at review (one query per candidate is the cost)."""
+    import officers.inbox as inbox_module
+
+    now = await env.get_current_time()
+    at_review = await counter.start(received_at=now, due_at=now + timedelta(days=9))
+    at_approval = await counter.start(received_at=now, due_at=now + timedelta(days=9))
+    await at_approval.execute_update(
+        DossierWorkflow.complete_step, CompleteStepInput(actor=SPECIALIST, action_id=action_id(), step_id="review")
+    )
+    for handle in (at_review, at_approval):
+        await settled(handle)
+    queried: list[str] = []
+    original = inbox_module._view
+
+    async def counting(client, code):
+        queried.append(code)
+        return await original(client, code)
+
+    monkeypatch.setattr(inbox_module, "_view", counting)
+    response = await api.inbox(OFFICERS["leader/own"], limit=500)
+    assert at_approval.id in [item["code"] for item in response.json()]
+    assert at_approval.id in queried and at_review.id not in queried
