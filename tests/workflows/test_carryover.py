@@ -7,6 +7,7 @@ the boundary has been crossed by the time the carryover runs, as on 1 July.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -24,6 +25,7 @@ from records.database import RecordsStore, open_records
 from records.tables import DossierRow
 from activities.carryover import BatchInput, Candidate, CarryoverActivities, OutcomeKind
 from runtime.workers import build_worker
+from tests.faults.harness import PostgresDatabase
 from tests.builders import Counter, action_id, request, settled, start_dossier
 from workflows import search_attributes as sa
 from workflows.carryover import CarryoverWorkflow
@@ -70,9 +72,20 @@ def vn(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest_asyncio.fixture
 async def store(tmp_path) -> AsyncIterator[RecordsStore]:
-    """A records store of this test's own: the carryover lists every open dossier in it."""
-    async with open_records(f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}") as records:
-        yield records
+    """A records store of this test's own, since the carryover lists every open dossier in it:
+    a fresh PostgreSQL database in the PostgreSQL pass, a fresh SQLite file otherwise."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        async with open_records(f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}") as records:
+            yield records
+        return
+    database = PostgresDatabase(url)
+    await database.create()
+    try:
+        async with open_records(database.url) as records:
+            yield records
+    finally:
+        await database.drop()
 
 
 @pytest_asyncio.fixture
