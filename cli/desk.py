@@ -7,25 +7,13 @@ from pathlib import Path
 
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
-from workflows import dossier_inputs as inputs
+from officers.acting import UPDATES
+from officers.policy import ACTION_INPUTS
 from workflows.dossier import DossierWorkflow
 
 from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, read_model
 
-__all__ = ["ACTIONS", "add_commands"]
-
-# Each human action: the workflow's update and the model of its input.
-ACTIONS = {
-    "complete_step": (DossierWorkflow.complete_step, inputs.CompleteStepInput),
-    "request_supplement": (DossierWorkflow.request_supplement, inputs.RequestSupplementInput),
-    "supplement": (DossierWorkflow.supplement, inputs.SupplementInput),
-    "request_payment": (DossierWorkflow.request_payment, inputs.RequestPaymentInput),
-    "confirm_payment": (DossierWorkflow.confirm_payment, inputs.ConfirmPaymentInput),
-    "refuse": (DossierWorkflow.refuse, inputs.RefuseInput),
-    "withdraw": (DossierWorkflow.withdraw, inputs.WithdrawInput),
-    "issue_apology": (DossierWorkflow.issue_apology, inputs.ApologyInput),
-    "return_result": (DossierWorkflow.return_result, inputs.ReturnResultInput),
-}
+__all__ = ["add_commands"]
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -37,7 +25,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=_show)
     act = commands.add_parser("act", help="do a human step on a dossier")
     act.add_argument("code")
-    act.add_argument("action", choices=sorted(ACTIONS))
+    act.add_argument("action", choices=sorted(ACTION_INPUTS))
     act.add_argument("--file", type=Path, required=True, help="the action's input as JSON")
     act.set_defaults(handler=_act)
 
@@ -59,8 +47,7 @@ async def _show(args: argparse.Namespace, context: CliContext) -> int:
 
 
 async def _act(args: argparse.Namespace, context: CliContext) -> int:
-    update, model = ACTIONS[args.action]
-    action = read_model(args.file, model)
+    action = read_model(args.file, ACTION_INPUTS[args.action])
     handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, args.code)
-    context.print(await handle.execute_update(update, action))
+    context.print(await handle.execute_update(UPDATES[args.action], action))
     return EXIT_OK

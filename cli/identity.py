@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import uuid
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
 
-from officers.policy import ACTION_INPUTS, may_act, may_read
+from officers.acting import ActionForbidden, act, action_input
+from officers.policy import may_read
 from officers.tokens import InvalidToken, read_token, token_key
 from procedures.models import Role
 from procedures.problems import describe_validation_error
 from runtime.temporal import ConfigurationError
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
-from workflows.dossier_state import TERMINAL
 from workflows.dossier_view import DossierView
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed
@@ -99,17 +98,13 @@ async def perform(
     context: CliContext, officer: Actor, code: str, action: str, action_id: str | None, **fields: Any
 ) -> int:
     """Do `action` on dossier `code` as `officer`, print the dossier's new view."""
-    model = ACTION_INPUTS[action]
     try:
-        action_input = model(actor=officer, action_id=action_id or str(uuid.uuid4()), **fields)
+        request = action_input(officer, action, action_id, **fields)
     except ValidationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
-    handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, code)
-    view = await handle.query(DossierWorkflow.view)
-    refusal = may_act(officer, action, view, fields.get("step_id"))
-    if refusal is not None:
-        raise _refuse(officer, action, code, refusal.type.value, refusal.reason)
-    if view.status in TERMINAL:
-        raise _refuse(officer, action, code, "WrongState", f"dossier {code} is closed ({view.status.value})")
-    context.print(await handle.execute_update(getattr(DossierWorkflow, action), action_input))
+    try:
+        view = await act(await context.client(), code, action, request)
+    except ActionForbidden as err:
+        raise _refuse(officer, action, code, err.refusal.type.value, err.refusal.reason) from err
+    context.print(view)
     return EXIT_OK

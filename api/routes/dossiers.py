@@ -7,7 +7,6 @@ refusal is logged and costs no update), then by the workflow's validator, the la
 # No `from __future__ import annotations`: FastAPI reads the generated body models from the
 # handlers' annotations, which must be real classes, not strings.
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -20,10 +19,10 @@ from api.deps import Services, current_officer, services
 from api.errors import ApiError, refused
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
 from intake.service import IntakeForbidden
-from officers.policy import ACTION_INPUTS, may_act, may_read, may_receive
+from officers.acting import ActionForbidden, act as act_as, action_input
+from officers.policy import ACTION_INPUTS, may_read, may_receive
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
-from workflows.dossier_state import TERMINAL
 from workflows.dossier_view import DossierView
 from workflows.errors import ErrorType
 
@@ -39,17 +38,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "Temporal unreachable"},
 }
 
-_UPDATES = {
-    "complete_step": DossierWorkflow.complete_step,
-    "request_supplement": DossierWorkflow.request_supplement,
-    "supplement": DossierWorkflow.supplement,
-    "request_payment": DossierWorkflow.request_payment,
-    "confirm_payment": DossierWorkflow.confirm_payment,
-    "refuse": DossierWorkflow.refuse,
-    "withdraw": DossierWorkflow.withdraw,
-    "issue_apology": DossierWorkflow.issue_apology,
-    "return_result": DossierWorkflow.return_result,
-}
 
 
 @router.post(
@@ -104,7 +92,7 @@ def _handle(deps: Services, code: str) -> WorkflowHandle:
 
 
 def _action_route(action: str, body_model: type[BaseModel]) -> None:
-    model, update = ACTION_INPUTS[action], _UPDATES[action]
+    model = ACTION_INPUTS[action]
 
     async def act(
         body: body_model,  # type: ignore[valid-type]
@@ -112,19 +100,11 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
         officer: Actor = Depends(current_officer),
         deps: Services = Depends(services),
     ) -> DossierView:
-        handle = _handle(deps, code)
-        view = await handle.query(DossierWorkflow.view)
-        refusal = may_act(officer, action, view, getattr(body, "step_id", None))
-        if refusal is not None:
-            raise refused(officer, action, refusal.type.value, refusal.reason, code)
-        if view.status in TERMINAL:
-            raise refused(
-                officer, action, ErrorType.WRONG_STATE.value, f"dossier {code} is closed ({view.status.value})", code
-            )
-        fields = body.model_dump(exclude={"action_id"})
-        action_input = model(**fields, actor=officer, action_id=body.action_id or str(uuid.uuid4()))
+        request = action_input(officer, action, body.action_id, **body.model_dump(exclude={"action_id"}))
         try:
-            return await handle.execute_update(update, action_input)
+            return await act_as(deps.client, code, action, request)
+        except ActionForbidden as err:
+            raise refused(officer, action, err.refusal.type.value, err.refusal.reason, code) from err
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type:
