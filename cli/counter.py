@@ -24,7 +24,7 @@ from procedures.problems import describe_validation_error
 from workflows.dossier_inputs import Address, Applicant, SubmittedDocument
 
 from cli.context import EXIT_BAD_INPUT, EXIT_NOT_RECEIVED, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, instant
-from cli.identity import add_identity_arguments, identity, perform
+from cli.identity import add_action_parser, add_identity_arguments, identity, perform
 
 __all__ = ["add_commands"]
 
@@ -55,24 +55,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_identity_arguments(receive)
     receive.set_defaults(handler=_receive)
 
-    supplement = _action(sub, "supplement", "hand in the documents asked for")
+    supplement = add_action_parser(sub, "supplement", "hand in the documents asked for", _act)
     supplement.add_argument("--document", action="append", required=True, help="repeat per document provided")
-    withdraw = _action(sub, "withdraw", "withdraw the dossier at the applicant's request")
+    withdraw = add_action_parser(sub, "withdraw", "withdraw the dossier at the applicant's request", _act)
     withdraw.add_argument("--reason", default="applicant's request")
-    payment = _action(sub, "confirm-payment", "record the applicant's payment")
+    payment = add_action_parser(sub, "confirm-payment", "record the applicant's payment", _act)
     payment.add_argument("--amount", type=int, required=True, help="VND paid")
     payment.add_argument("--receipt", required=True, help="receipt number")
-    returned = _action(sub, "return", "hand the result to the applicant")
+    returned = add_action_parser(sub, "return", "hand the result to the applicant", _act)
     returned.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
-
-
-def _action(sub: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, help=help)
-    parser.add_argument("code", help="the dossier code")
-    parser.add_argument("--action-id", help="your id for this action: sent again, it has one effect")
-    add_identity_arguments(parser)
-    parser.set_defaults(handler=_act)
-    return parser
 
 
 def _documents(values: list[str]) -> tuple[SubmittedDocument, ...]:

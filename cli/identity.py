@@ -25,9 +25,9 @@ from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
 
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler
 
-__all__ = ["TOKEN_VARIABLE", "add_identity_arguments", "identity", "perform", "read_dossier"]
+__all__ = ["TOKEN_VARIABLE", "add_action_parser", "add_identity_arguments", "identity", "perform", "read_dossier"]
 
 TOKEN_VARIABLE = "ONESTOP_TOKEN"
 log = structlog.get_logger("cli")
@@ -51,6 +51,18 @@ def add_identity_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--unit", help="your unit's agency code, e.g. 000.00004.01.H01")
     who.add_argument("--roles", type=roles, help="comma-separated: counter_officer, specialist, leader, auditor")
     who.add_argument("--name", default="", help="your name, for the timeline")
+
+
+def add_action_parser(
+    sub: argparse._SubParsersAction, name: str, help: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """A sub-command doing one action on one dossier as the identified officer."""
+    parser = sub.add_parser(name, help=help)
+    parser.add_argument("code", help="the dossier code")
+    parser.add_argument("--action-id", help="your id for this action: sent again, it has one effect")
+    add_identity_arguments(parser)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def identity(args: argparse.Namespace, context: CliContext) -> Actor:

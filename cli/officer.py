@@ -17,7 +17,7 @@ import json
 from officers.inbox import inbox
 
 from cli.context import EXIT_OK, CliContext, instant
-from cli.identity import add_identity_arguments, identity, perform, read_dossier
+from cli.identity import add_action_parser, add_identity_arguments, identity, perform, read_dossier
 
 __all__ = ["add_commands"]
 
@@ -41,29 +41,24 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_identity_arguments(show)
     show.set_defaults(handler=_show)
 
-    complete = _action(sub, "complete", "complete the dossier's current step")
+    complete = add_action_parser(sub, "complete", "complete the dossier's current step", _act)
     complete.add_argument("step", help="the step's id, e.g. review")
     complete.add_argument("--note", default="")
-    supplement = _action(sub, "request-supplement", "ask the applicant for documents (the clock stops)")
+    supplement = add_action_parser(
+        sub, "request-supplement", "ask the applicant for documents (the clock stops)", _act
+    )
     supplement.add_argument("--reason", required=True)
     supplement.add_argument("--document", action="append", required=True, help="repeat per document")
-    payment = _action(sub, "request-payment", "ask for fees")
+    payment = add_action_parser(sub, "request-payment", "ask for fees", _act)
     payment.add_argument("--amount", type=int, required=True, help="VND")
     payment.add_argument("--reason", default="")
-    refuse = _action(sub, "refuse", "refuse the dossier, with the reason")
+    refuse = add_action_parser(sub, "refuse", "refuse the dossier, with the reason", _act)
     refuse.add_argument("--reason", required=True)
-    apology = _action(sub, "apology", "apologise for an overdue dossier with a new appointment (form 04)")
+    apology = add_action_parser(
+        sub, "apology", "apologise for an overdue dossier with a new appointment (form 04)", _act
+    )
     apology.add_argument("--reason", required=True)
     apology.add_argument("--new-due-at", type=instant, required=True, help="ISO instant, Vietnam time by default")
-
-
-def _action(sub: argparse._SubParsersAction, name: str, help: str) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, help=help)
-    parser.add_argument("code", help="the dossier code")
-    parser.add_argument("--action-id", help="your id for this action: sent again, it has one effect")
-    add_identity_arguments(parser)
-    parser.set_defaults(handler=_act)
-    return parser
 
 
 async def _inbox(args: argparse.Namespace, context: CliContext) -> int:
