@@ -16,6 +16,7 @@ import jwt
 from pydantic import ValidationError
 
 from procedures.problems import describe_validation_error
+from runtime.secret_files import read_or_create
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError
 from workflows.dossier_inputs import Actor
@@ -59,19 +60,8 @@ def token_key(settings: Settings) -> bytes:
 
 def dev_token_key(path: Path) -> bytes:
     """The key in `path` (mode 0600), created on first use; concurrent first starts agree on one."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
-            os.link(draft, path)  # the first process to link wins; the others read its key
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink(missing_ok=True)
-    key = path.read_text().strip().encode()
+    text = read_or_create(path, lambda: base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
+    key = text.strip().encode()
     if len(key) < MIN_KEY_BYTES:
         raise ConfigurationError(f"{path}: the dev token key is shorter than {MIN_KEY_BYTES} bytes")
     return key

@@ -25,6 +25,8 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
+from runtime.secret_files import read_or_create
+
 __all__ = [
     "ENCODING",
     "EncryptionCodec",
@@ -151,23 +153,9 @@ def generate_key() -> str:
 
 def dev_keyring(path: Path, key_id: str = "dev1") -> tuple[dict[str, bytes], str]:
     """The keyring in `path` (mode 0600), created with one generated key on first use."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written in full under a private name, then linked into place: a process starting at the
-        # same moment either wins the link or reads the winner's complete file.
-        draft = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as out:
-                os.fchmod(out.fileno(), 0o600)
-                out.write(f"{key_id}:{generate_key()}\n")
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink(missing_ok=True)
+    text = read_or_create(path, lambda: f"{key_id}:{generate_key()}\n")
     try:
-        return load_keyring(path.read_text())
+        return load_keyring(text)
     except KeyringError as err:
         raise KeyringError(f"{path}: {err}") from None
 
