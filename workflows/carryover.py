@@ -127,9 +127,8 @@ class CarryoverWorkflow:
             )
         report.open += 1
         kind = outcome.kind
-        field = kind.value
-        setattr(report, field, getattr(report, field) + 1)
-        setattr(state, field, getattr(state, field) + 1)
+        report.count(kind.value)
+        state.count(kind.value)
         if outcome.new_unit and kind in (OutcomeKind.TRANSFERRED, OutcomeKind.PLANNED):
             report.successors[outcome.new_unit] = report.successors.get(outcome.new_unit, 0) + 1
             if outcome.alternatives:

@@ -21,6 +21,7 @@ __all__ = [
     "CarryoverReport",
     "CarryoverState",
     "DEFAULT_REASON",
+    "OutcomeCounts",
 ]
 
 DEFAULT_REASON = "Nghị quyết 190/2025/QH15, Điều 5: cơ quan tiếp nhận chức năng tiếp tục giải quyết"
@@ -31,34 +32,36 @@ class CarryoverMode(StrEnum):
     RUN = "run"
 
 
-class AuthorityReport(BaseModel):
+class OutcomeCounts(BaseModel):
+    """How many dossiers had each outcome; one field per `OutcomeKind`, by its value."""
+
+    transferred: int = 0
+    planned: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    manual: int = 0
+    failed: int = 0
+
+    def count(self, kind: str) -> None:
+        setattr(self, kind, getattr(self, kind) + 1)
+
+
+class AuthorityReport(OutcomeCounts):
     """One old authority: how many open dossiers and where they went."""
 
     old_unit: str
     province_code: str = ""
     open: int = 0
-    transferred: int = 0
-    planned: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    manual: int = 0
-    failed: int = 0
     successors: dict[str, int] = Field(default_factory=dict)
     # Split communes: dossiers sent to the default successor although others were possible.
     with_alternatives: int = 0
 
 
-class CarryoverState(BaseModel):
+class CarryoverState(OutcomeCounts):
     cursor: str | None = None
     listing_done: bool = False
     total: int = 0
     done: int = 0
-    transferred: int = 0
-    planned: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    manual: int = 0
-    failed: int = 0
     authorities: dict[str, AuthorityReport] = Field(default_factory=dict)
     # Needs manual assignment, per (old) province: never dropped.
     manual_by_province: dict[str, list[str]] = Field(default_factory=dict)
