@@ -6,7 +6,8 @@
 Carryover: N open DossierWorkflows at Hà Nội district People's Committees (received
 2025-06-27, started directly, not timed, projected into the records DB), then one
 CarryoverWorkflow `run`; rate = N / (start of the carryover -> its report). Each dossier
-costs a `transfer_facts` query, a `transfer` update and the dossier's projection activity.
+costs a `transfer` update (carrying its old authority's successor table) and the dossier's
+projection activity.
 Reference: N idle workflows (bench/idle_workflow.py) started (not timed), then one signal
 each with as many in flight as the carryover has (parallel batches x concurrency); rate =
 N / (first signal -> last workflow completed). Both on one dev server (state in a SQLite
@@ -32,7 +33,6 @@ import tempfile
 import time
 import uuid
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from temporalio.client import Client
@@ -40,7 +40,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.idle_workflow import IdleWorkflow
-from bench.intake_throughput import CpuMeter, bounded, used_since
+from bench.intake_throughput import CpuMeter, Measurement, bounded, used_since
 from bench.old_dossiers import old_dossier_inputs, start_dossiers
 from records.database import RecordsStore, open_records
 from records.tables import DossierRow
@@ -54,19 +54,6 @@ from workflows.carryover import CarryoverWorkflow
 from workflows.carryover_models import CarryoverInput
 
 TARGET_RATIO = 0.5
-
-
-@dataclass
-class Measurement:
-    kind: str
-    round: int
-    n: int
-    elapsed: float
-    cpu: tuple[float, float]
-
-    @property
-    def rate(self) -> float:
-        return self.n / self.elapsed
 
 
 async def measure_reference(client: Client, n: int, in_flight: int, round_: int, meter: CpuMeter) -> Measurement:
