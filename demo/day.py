@@ -268,7 +268,7 @@ async def _one_stop_day(
     code = slip["dossier_code"]
     outcome.received.append(code)
     view = await _until_overdue(da_mai["leader"], code)
-    new_due = datetime.combine(_working_days_after(calendar, now.date(), 1), time(17, 0), VN_TZ)
+    new_due = datetime.combine(calendar.next_working_day(now.date()), time(17, 0), VN_TZ)
     await da_mai["leader"].act(
         code, "issue_apology", f"{code}-apology", reason="chậm do thiếu cán bộ", new_due_at=new_due.isoformat()
     )
@@ -298,13 +298,6 @@ def _when(iso: str) -> str:
 def _working_days_before(calendar: WorkingCalendar, day: date, count: int) -> date:
     while count:
         day -= timedelta(days=1)
-        count -= calendar.is_working_day(day)
-    return day
-
-
-def _working_days_after(calendar: WorkingCalendar, day: date, count: int) -> date:
-    while count:
-        day += timedelta(days=1)
         count -= calendar.is_working_day(day)
     return day
 
