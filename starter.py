@@ -31,6 +31,7 @@ from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliConte
 from intake.service import IntakeForbidden
 from runtime.logging import configure_logging
 from runtime.settings import Settings
+from runtime.temporal import exit_process
 
 # The command groups, in the order `--help` lists them.
 GROUPS = (desk, counter, officer, audit, carryover, tokens, catalogue)
@@ -74,4 +75,4 @@ def _fail(code: int, message: str) -> int:
 if __name__ == "__main__":
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `starter.py catalogue list | head` ends quietly
     configure_logging()
-    sys.exit(asyncio.run(main()))
+    exit_process(asyncio.run(main()))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 from dataclasses import replace
@@ -24,7 +23,7 @@ from officers.tokens import token_key
 from records.database import open_records
 from runtime.logging import configure_logging
 from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, temporal_client
+from runtime.temporal import ConfigurationError, exit_process, temporal_client
 from runtime.workers import build_worker
 
 log = structlog.get_logger("worker")
@@ -147,15 +146,5 @@ def run(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _exit(code: int) -> None:
-    sys.stderr.flush()
-    if code == EXIT_UNREACHABLE:
-        # After a failed connect the Temporal core's Rust thread may still release the GIL while
-        # the interpreter finalizes, aborting the process (seen ~1 in 10 runs); nothing was
-        # started, so leave without finalizing.
-        os._exit(code)
-    sys.exit(code)
-
-
 if __name__ == "__main__":
-    _exit(run())
+    exit_process(run())

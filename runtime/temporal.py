@@ -6,12 +6,14 @@ the embedded dev server only, with a keyring generated once under the data direc
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import timedelta
 import sys
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NoReturn
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -28,10 +30,24 @@ __all__ = [
     "binary",
     "connect",
     "embedded_dev_server",
+    "exit_process",
     "payload_codec",
     "register_search_attributes",
     "temporal_client",
 ]
+
+
+def exit_process(code: int) -> NoReturn:
+    """End a process that used a Temporal client, once everything it started has stopped.
+
+    The SDK's Rust core threads can outlive the event loop and touch the GIL while the
+    interpreter finalizes, aborting with "PyGILState_Release: thread state ... must be
+    current" (temporalio/sdk-python#300, open; seen here after a failed connect and after a
+    clean SIGTERM shutdown). Flushing and leaving without finalizing avoids it.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def binary(name: str) -> str:
