@@ -6,6 +6,8 @@ wrong state, unknown step, invalid request) before anything is written to histor
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,11 +25,20 @@ from workflows.dossier_inputs import (
     WithdrawInput,
     _Action,
 )
-from workflows.dossier_state import DossierState, DossierStatus
+from workflows.dossier_state import AppliedAction, DossierState, DossierStatus
 from workflows.dossier_transfer import current_handling_unit, current_receiving_unit
 from workflows.errors import ActionRefused, ErrorType
 
-__all__ = ["ActionRule", "RULES", "check_action", "current_step", "next_roles"]
+__all__ = [
+    "ActionRule",
+    "RULES",
+    "applied_action",
+    "check_action",
+    "check_action_id",
+    "current_step",
+    "fingerprint",
+    "next_roles",
+]
 
 _S = DossierStatus
 _OPEN = frozenset({_S.PROCESSING, _S.SUPPLEMENT_REQUESTED, _S.PAYMENT_REQUESTED})
@@ -92,13 +103,7 @@ def check_action(
 ) -> bool:
     """Raise ActionRefused if `action` may not be applied now; False if it already was."""
     name = type(action).__name__
-    applied = state.applied_actions.get(action.action_id)
-    if applied is not None:
-        if applied != name:
-            raise ActionRefused(
-                ErrorType.ACTION_ID_REUSED,
-                f"action id {action.action_id!r} was already used for {applied}",
-            )
+    if not check_action_id(applied_action(state, action.action_id), action):
         return False
     if isinstance(action, CompleteStepInput):
         rule = _step_rule(dossier, state, action)
@@ -108,6 +113,48 @@ def check_action(
     _check_actor(dossier, state, action, rule)
     _check_specifics(dossier, state, action, now)
     return True
+
+
+def fingerprint(action: _Action) -> str:
+    """What makes two sends of an action id the same action: its model, its content and who
+    sent it (not their display name, which a renewed token may spell differently)."""
+    content = action.model_dump(mode="json", exclude={"actor", "action_id"})
+    content = {"action": type(action).__name__, "actor": action.actor.id, **content}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def applied_action(state: DossierState, action_id: str) -> AppliedAction | None:
+    """What the dossier applied under `action_id`, if anything."""
+    name = state.applied_actions.get(action_id)
+    if name is None:
+        return None
+    return AppliedAction(action=name, fingerprint=state.applied_fingerprints.get(action_id))
+
+
+def check_action_id(applied: AppliedAction | None, action: _Action) -> bool:
+    """True if `action`'s id is new; False if it is this very action again (answer, apply nothing).
+
+    Raises ActionRefused(ActionIdReused) if the id was used for another action, or for the same
+    action with other content: answering the first one's result would hide that the second
+    was never applied.
+    """
+    if applied is None:
+        return True
+    name = type(action).__name__
+    if applied.action != name:
+        raise ActionRefused(
+            ErrorType.ACTION_ID_REUSED,
+            f"action id {action.action_id!r} was already used for another action ({applied.action});"
+            f" give this {name} an id of its own",
+        )
+    if applied.fingerprint is not None and applied.fingerprint != fingerprint(action):
+        raise ActionRefused(
+            ErrorType.ACTION_ID_REUSED,
+            f"action id {action.action_id!r} was already used for a {name} with other content;"
+            " give this one an id of its own",
+        )
+    return False
 
 
 def _step_rule(dossier: DossierInput, state: DossierState, action: CompleteStepInput) -> ActionRule:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AppliedAction",
     "CLOCK_RUNNING",
     "DossierState",
     "DossierStatus",
@@ -98,6 +99,13 @@ class PaymentRequest(BaseModel):
     receipt_number: str | None = None
 
 
+class AppliedAction(BaseModel):
+    """An action id the dossier has applied: the action's input model and its content's fingerprint."""
+
+    action: str
+    fingerprint: str | None = None
+
+
 class DossierState(BaseModel):
     status: DossierStatus = DossierStatus.RECEIVED
     step_index: int = 0  # index into the version's steps; == len(steps) once processed
@@ -114,6 +122,10 @@ class DossierState(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     # action id -> action name, so a repeated action id has one effect.
     applied_actions: dict[str, str] = Field(default_factory=dict)
+    # action id -> fingerprint of the action's content (`dossier_rules.fingerprint`), so an id
+    # sent again with other content is refused instead of answered; absent for actions applied
+    # before fingerprints were kept.
+    applied_fingerprints: dict[str, str] = Field(default_factory=dict)
     # Entries not yet handed to the records store; carried over so none is lost.
     unrecorded: list[int] = Field(default_factory=list)
     runs: int = 1
