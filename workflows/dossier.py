@@ -13,7 +13,9 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
     from activities.records import ApplicantNotice, DossierSummary, RecordActivities, RecordEventsInput
+    from procedures.calendar import WorkingCalendar
     from workflows import search_attributes as sa
+    from workflows.dossier_apology import appointment_refusal
     from workflows.dossier_inputs import (
         Actor,
         ApologyInput,
@@ -39,10 +41,12 @@ with workflow.unsafe.imports_passed_through():
         transfer_facts,
         transfer_target,
     )
-    from workflows.dossier_rules import check_action, current_step, next_roles
+    from workflows.dossier_rules import applied_action, check_action, current_step, fingerprint, next_roles
     from workflows.dossier_view import DossierView
+    from workflows.errors import ActionRefused, ErrorType
     from workflows.dossier_state import (
         CLOCK_RUNNING,
+        AppliedAction,
         TERMINAL,
         DossierState,
         DossierStatus,
@@ -55,6 +59,9 @@ __all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
 A = TypeVar("A", bound=_Action)
 S = DossierStatus
 SYSTEM_ACTOR = "system"
+# From this patch on, each applied action's content fingerprint is kept with its id, so the id
+# sent again with other content is refused (ActionIdReused) instead of answered.
+ACTION_FINGERPRINT_PATCH = "action-id-content-fingerprint"
 
 # A records-store outage must only delay the projection: retry for as long as it takes.
 PROJECTION_RETRY = RetryPolicy(
@@ -141,7 +148,14 @@ class DossierWorkflow:
             original_receiving_unit=dossier.receiving_unit.code,
             carried_over_from=state.carried_over_from,
             carried_over_at=state.carried_over_at,
+            apology_max_working_days=dossier.apology_max_working_days,
         )
+
+    @workflow.query
+    def applied_action(self, action_id: str) -> AppliedAction | None:
+        """What this dossier applied under `action_id`, if anything; also once it is closed,
+        when no update can reach it any more (the entry points answer a retry from this)."""
+        return applied_action(self._state, action_id)
 
     @workflow.query
     def transfer_facts(self) -> TransferFacts:
@@ -212,7 +226,14 @@ class DossierWorkflow:
 
     @issue_apology.validator
     def _validate_issue_apology(self, action: ApologyInput) -> None:
-        self._validate(action)
+        # The appointment rule asks the calendar, so it is checked here only (see
+        # workflows.dossier_apology), and not for a repeated action id, which gets its answer.
+        if self._validate(action):
+            refusal = appointment_refusal(
+                WorkingCalendar.default(), action.new_due_at, workflow.now(), self._dossier.apology_max_working_days
+            )
+            if refusal is not None:
+                raise ActionRefused(ErrorType.INVALID_REQUEST, refusal)
 
     @workflow.update
     async def return_result(self, action: ReturnResultInput) -> DossierView:
@@ -282,8 +303,8 @@ class DossierWorkflow:
 
     # Applying actions.
 
-    def _validate(self, action: _Action) -> None:
-        check_action(self._dossier, self._state, action, workflow.now())
+    def _validate(self, action: _Action) -> bool:
+        return check_action(self._dossier, self._state, action, workflow.now())
 
     async def _act(self, action: A, apply: Callable[[A], Awaitable[None]]) -> DossierView:
         # One action at a time: an action may await the calendar, and the next one must
@@ -293,6 +314,8 @@ class DossierWorkflow:
             if check_action(self._dossier, self._state, action, workflow.now()):
                 await apply(action)
                 self._state.applied_actions[action.action_id] = type(action).__name__
+                if workflow.patched(ACTION_FINGERPRINT_PATCH):
+                    self._state.applied_fingerprints[action.action_id] = fingerprint(action)
                 self._changes += 1
                 self._publish()
                 self._log(

@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from procedures.models import Channel, ProcedureVersion, Role
+from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS
 from workflows.dossier_state import DossierState, Unit
 
 __all__ = [
@@ -85,6 +86,8 @@ class DossierInput(_Message):
     due_at: AwareDatetime
     # The counter's request id, so a resubmission can find this dossier again.
     request_id: str | None = None
+    # How far an apology's new appointment may lie, in working days (workflows.dossier_apology).
+    apology_max_working_days: int = Field(default=APOLOGY_MAX_WORKING_DAYS, ge=1, le=250)
     # Continue-as-new once history passes this many events (Temporal caps it at 51,200).
     continue_as_new_after_events: int = Field(default=5000, ge=50)
     # Set only when the workflow continues as new: the state it carries over.

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pydantic import AwareDatetime, BaseModel
 
 from procedures.models import Step
+from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS
 from workflows.dossier_state import DossierStatus, PaymentRequest, SupplementRequest, TimelineEntry
 
 __all__ = ["DossierView"]
@@ -47,3 +48,5 @@ class DossierView(BaseModel):
     original_receiving_unit: str | None = None
     carried_over_from: str | None = None
     carried_over_at: AwareDatetime | None = None
+    # How far an apology's new appointment may lie, in working days (pinned at the start).
+    apology_max_working_days: int = APOLOGY_MAX_WORKING_DAYS
