@@ -44,7 +44,8 @@ _ACTION_ID = (
         default=None,
         min_length=1,
         max_length=100,
-        description="your id for this action: sent again, it has one effect (default: a new one)",
+        description="your idempotency key for this action (or the Idempotency-Key header; one of them is"
+        " required): sent again, it has one effect",
     ),
 )
 

@@ -27,6 +27,9 @@ REFUSAL_STATUS = {
     ErrorType.ACTION_ID_REUSED.value: 409,
     ErrorType.UNKNOWN_STEP.value: 422,
     ErrorType.INVALID_REQUEST.value: 422,
+    # A state-changing call without one idempotency key (officers.acting).
+    "MissingActionId": 400,
+    "ActionIdConflict": 400,
 }
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
-from officers.acting import UPDATES
 from officers.policy import ACTION_INPUTS
 from workflows.dossier import DossierWorkflow
 
 from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, read_model
+from cli.identity import act_as
 
 __all__ = ["add_commands"]
 
@@ -47,7 +47,8 @@ async def _show(args: argparse.Namespace, context: CliContext) -> int:
 
 
 async def _act(args: argparse.Namespace, context: CliContext) -> int:
+    # The same way as the role commands (policy, then the update; a closed dossier answers a
+    # repeated action id), with the actor the file names.
     action = read_model(args.file, ACTION_INPUTS[args.action])
-    handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, args.code)
-    context.print(await handle.execute_update(UPDATES[args.action], action))
+    context.print(await act_as(context, args.code, args.action, action))
     return EXIT_OK

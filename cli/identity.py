@@ -15,19 +15,27 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from officers.acting import ActionForbidden, act, action_input
+from officers.acting import ActionForbidden, MissingActionId, act, action_input
 from officers.policy import may_read
 from officers.tokens import InvalidToken, read_token, token_key
 from procedures.models import Role
 from procedures.problems import describe_validation_error
 from runtime.temporal import ConfigurationError
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor
+from workflows.dossier_inputs import Actor, _Action
 from workflows.dossier_view import DossierView
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler
 
-__all__ = ["TOKEN_VARIABLE", "add_action_parser", "add_identity_arguments", "identity", "perform", "read_dossier"]
+__all__ = [
+    "TOKEN_VARIABLE",
+    "act_as",
+    "add_action_parser",
+    "add_identity_arguments",
+    "identity",
+    "perform",
+    "read_dossier",
+]
 
 TOKEN_VARIABLE = "ONESTOP_TOKEN"
 log = structlog.get_logger("cli")
@@ -59,7 +67,12 @@ def add_action_parser(
     """A sub-command doing one action on one dossier as the identified officer."""
     parser = sub.add_parser(name, help=help)
     parser.add_argument("code", help="the dossier code")
-    parser.add_argument("--action-id", help="your id for this action: sent again, it has one effect")
+    parser.add_argument(
+        "--action-id",
+        required=True,
+        help="your idempotency key for this action (required): sent again, it has one effect,"
+        " so a retry after a lost answer never applies it twice",
+    )
     add_identity_arguments(parser)
     parser.set_defaults(handler=handler)
     return parser
@@ -112,11 +125,17 @@ async def perform(
     """Do `action` on dossier `code` as `officer`, print the dossier's new view."""
     try:
         request = action_input(officer, action, action_id, **fields)
+    except MissingActionId as err:
+        raise CommandFailed(EXIT_BAD_INPUT, f"--action-id: {err}") from err
     except ValidationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
-    try:
-        view = await act(await context.client(), code, action, request)
-    except ActionForbidden as err:
-        raise _refuse(officer, action, code, err.refusal.type.value, err.refusal.reason) from err
-    context.print(view)
+    context.print(await act_as(context, code, action, request))
     return EXIT_OK
+
+
+async def act_as(context: CliContext, code: str, action: str, request: _Action) -> DossierView:
+    """`officers.acting.act` for a command: a refusal becomes exit 4, logged."""
+    try:
+        return await act(await context.client(), code, action, request)
+    except ActionForbidden as err:
+        raise _refuse(request.actor, action, code, err.refusal.type.value, err.refusal.reason) from err

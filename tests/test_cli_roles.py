@@ -93,25 +93,28 @@ class TestRoles:
         code, out, _ = await run("officer", "inbox", *SPECIALIST)
         assert f"{dossier}  processing  complete_step review" in out
 
-        assert (await run("officer", "complete", dossier, "review", "--note", "ok", *SPECIALIST))[0] == 0
+        assert (await run("officer", "complete", dossier, "review", "--note", "ok", "--action-id", "cli-review", *SPECIALIST))[0] == 0
         with capture_logs() as logs:
             code, _, err = await run("officer", "show", dossier, *who("s-9", OTHER_COMMITTEE, "specialist"))
         assert code == 4 and "WrongUnit" in err
         assert [e["officer"] for e in logs if e["event"] == "request refused"] == ["s-9"]
 
         code, _, _ = await run(
-            "officer", "request-supplement", dossier, "--reason", "blurred", "--document", "photo", *LEADER
+            "officer", "request-supplement", dossier, "--reason", "blurred", "--document", "photo",
+            "--action-id", "cli-ask", *LEADER,
         )
         assert code == 0
-        code, _, err = await run("counter", "supplement", dossier, "--document", "photo", *SPECIALIST)
+        code, _, err = await run(
+            "counter", "supplement", dossier, "--document", "photo", "--action-id", "cli-bring-0", *SPECIALIST
+        )
         assert code == 4 and "WrongUnit" in err
-        assert (await run("counter", "supplement", dossier, "--document", "photo", *COUNTER))[0] == 0
+        assert (await run("counter", "supplement", dossier, "--document", "photo", "--action-id", "cli-bring", *COUNTER))[0] == 0
 
-        code, _, err = await run("officer", "refuse", dossier, "--reason", "ineligible", *SPECIALIST)
+        code, _, err = await run("officer", "refuse", dossier, "--reason", "ineligible", "--action-id", "cli-no-0", *SPECIALIST)
         assert code == 4 and "WrongRole" in err
-        code, out, _ = await run("officer", "refuse", dossier, "--reason", "ineligible", *LEADER)
+        code, out, _ = await run("officer", "refuse", dossier, "--reason", "ineligible", "--action-id", "cli-no", *LEADER)
         assert code == 0 and json.loads(out)["status"] == "refused"
-        code, _, err = await run("counter", "withdraw", dossier, *COUNTER)
+        code, _, err = await run("counter", "withdraw", dossier, "--action-id", "cli-withdraw", *COUNTER)
         assert code == 4 and "closed" in err
         code, out, _ = await run("officer", "show", dossier, *who("a-1", "000.00.01.H01", "auditor"))
         assert code == 0 and json.loads(out)["status"] == "refused"
@@ -120,7 +123,7 @@ class TestRoles:
     async def test_the_validator_still_has_the_last_word(self, run, counter):
         """A step that is not the current one passes the CLI's check and is refused by the workflow."""
         handle = await counter.start()
-        code, _, err = await run("officer", "complete", handle.id, "approve", *LEADER)
+        code, _, err = await run("officer", "complete", handle.id, "approve", "--action-id", "cli-approve", *LEADER)
         assert code == 4 and "WrongState" in err
 
 

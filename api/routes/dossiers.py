@@ -9,7 +9,7 @@ refusal is logged and costs no update), then by the workflow's validator, the la
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -19,7 +19,7 @@ from api.deps import Services, current_officer, services
 from api.errors import ApiError, refused
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
 from intake.service import IntakeForbidden
-from officers.acting import ActionForbidden, act as act_as, action_input
+from officers.acting import MISSING_ACTION_ID, ActionForbidden, MissingActionId, act as act_as, action_input
 from officers.policy import ACTION_INPUTS, may_read, may_receive
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
@@ -38,6 +38,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "Temporal unreachable"},
 }
 
+IDEMPOTENCY_KEY = Header(
+    default=None,
+    alias="Idempotency-Key",
+    min_length=1,
+    max_length=100,
+    description="the action's idempotency key, instead of action_id in the body",
+)
 
 
 @router.post(
@@ -97,10 +104,26 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
     async def act(
         body: body_model,  # type: ignore[valid-type]
         code: str = CODE,
+        idempotency_key: str | None = IDEMPOTENCY_KEY,
         officer: Actor = Depends(current_officer),
         deps: Services = Depends(services),
     ) -> DossierView:
-        request = action_input(officer, action, body.action_id, **body.model_dump(exclude={"action_id"}))
+        action_id = body.action_id or idempotency_key
+        if body.action_id and idempotency_key and body.action_id != idempotency_key:
+            raise refused(
+                officer, action, "ActionIdConflict",
+                f"action_id {body.action_id!r} and the Idempotency-Key header {idempotency_key!r} differ;"
+                " send one key, or the same in both",
+                code,
+            )
+        try:
+            request = action_input(officer, action, action_id, **body.model_dump(exclude={"action_id"}))
+        except MissingActionId as err:
+            raise refused(
+                officer, action, MISSING_ACTION_ID,
+                f"{err}: give action_id in the body or an Idempotency-Key header",
+                code,
+            ) from err
         try:
             return await act_as(deps.client, code, action, request)
         except ActionForbidden as err:
@@ -119,6 +142,7 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
         summary=f"{action.replace('_', ' ')} ({model.__name__})",
         responses={
             **_ERRORS,
+            400: {"description": "MissingActionId or ActionIdConflict: no idempotency key, or two that differ"},
             409: {"description": "WrongState or ActionIdReused"},
             422: {"description": "ValidationError, UnknownStep or InvalidRequest"},
         },

@@ -43,8 +43,12 @@ class Api:
     async def get(self, officer: Actor, code: str) -> httpx.Response:
         return await self.http.get(f"/dossiers/{code}", headers=self.auth(officer))
 
-    async def act(self, officer: Actor, code: str, action: str, body: dict) -> httpx.Response:
-        return await self.http.post(f"/dossiers/{code}/actions/{action}", json=body, headers=self.auth(officer))
+    async def act(
+        self, officer: Actor, code: str, action: str, body: dict, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"/dossiers/{code}/actions/{action}", json=body, headers={**self.auth(officer), **(headers or {})}
+        )
 
     async def inbox(self, officer: Actor, **params) -> httpx.Response:
         return await self.http.get("/inbox", params=params, headers=self.auth(officer))

@@ -48,11 +48,11 @@ MATRIX = {
 }
 
 BODIES = {
-    "complete_step": {"step_id": "review", "note": "complete"},
-    "request_supplement": {"reason": "blurred copy", "documents": ["declaration"]},
-    "supplement": {"documents": ["declaration"]},
-    "withdraw": {"reason": "the applicant asks"},
-    "refuse": {"reason": "not eligible"},
+    "complete_step": {"step_id": "review", "note": "complete", "action_id": "authz-review"},
+    "request_supplement": {"reason": "blurred copy", "documents": ["declaration"], "action_id": "authz-ask"},
+    "supplement": {"documents": ["declaration"], "action_id": "authz-supplement"},
+    "withdraw": {"reason": "the applicant asks", "action_id": "authz-withdraw"},
+    "refuse": {"reason": "not eligible", "action_id": "authz-refuse"},
 }
 
 RECEIVE_BODY = {

@@ -89,7 +89,7 @@ class TestAct:
         response = await api.act(specialist, handle.id, "complete_step", forged)
         assert response.status_code == 422 and response.json()["problems"][0]["field"] == "actor"
 
-        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "review"})
+        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "review", "action_id": "r-1"})
         assert response.status_code == 200, response.text
         view = response.json()
         assert view["current_step"]["id"] == "approve"
@@ -99,21 +99,23 @@ class TestAct:
     async def test_a_step_that_is_not_current_is_refused_by_the_workflow_with_409(self, api, counter):
         """The validator is the last word: WrongState, with the current step named."""
         handle = await counter.start()
-        response = await api.act(leader, handle.id, "complete_step", {"step_id": "approve"})
+        response = await api.act(leader, handle.id, "complete_step", {"step_id": "approve", "action_id": "a-1"})
         assert response.status_code == 409
         assert response.json()["type"] == "WrongState" and "review" in response.json()["message"]
 
     async def test_an_unknown_step_answers_422(self, api, counter):
         handle = await counter.start()
-        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "sign"})
+        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "sign", "action_id": "s-1"})
         assert response.status_code == 422 and response.json()["type"] == "UnknownStep"
 
     async def test_a_supplement_lacking_requested_documents_answers_422(self, api, counter):
         """InvalidRequest from the validator: the message names what is missing."""
         handle = await counter.start()
-        asked = {"reason": "blurred", "documents": ["declaration", "photo"]}
+        asked = {"reason": "blurred", "documents": ["declaration", "photo"], "action_id": "ask-1"}
         assert (await api.act(specialist, handle.id, "request_supplement", asked)).status_code == 200
-        response = await api.act(counter_officer, handle.id, "supplement", {"documents": ["declaration"]})
+        response = await api.act(
+            counter_officer, handle.id, "supplement", {"documents": ["declaration"], "action_id": "bring-1"}
+        )
         assert response.status_code == 422 and response.json()["type"] == "InvalidRequest"
         assert "photo" in response.json()["message"]
         await settled(handle)
@@ -132,15 +134,15 @@ class TestAct:
 
     async def test_a_closed_dossier_answers_409(self, api, counter):
         handle = await counter.start()
-        assert (await api.act(counter_officer, handle.id, "withdraw", {})).status_code == 200
-        response = await api.act(leader, handle.id, "refuse", {"reason": "late"})
+        assert (await api.act(counter_officer, handle.id, "withdraw", {"action_id": "w-1"})).status_code == 200
+        response = await api.act(leader, handle.id, "refuse", {"reason": "late", "action_id": "r-1"})
         assert response.status_code == 409 and response.json()["type"] == "WrongState"
         await settled(handle)
 
     async def test_an_unknown_dossier_answers_404(self, api):
         for response in (
             await api.get(leader, "000.00004.01.H01-000101-9999"),
-            await api.act(leader, "000.00004.01.H01-000101-9999", "refuse", {"reason": "x"}),
+            await api.act(leader, "000.00004.01.H01-000101-9999", "refuse", {"reason": "x", "action_id": "r-1"}),
         ):
             assert response.status_code == 404 and response.json()["type"] == "UnknownDossier"
 

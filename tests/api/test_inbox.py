@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from procedures.calendar import WorkingCalendar
 from procedures.models import Role
 from tests.api.test_authorization import OFFICERS
 from tests.builders import SPECIALIST, action_id, settled
@@ -63,8 +64,8 @@ async def test_inbox_lists_what_waits_for_each_officer_overdue_first(env, api, c
     assert [i["code"] for i in await inbox_of(both)] == [late.id, approving.id, sooner.id, later.id]
 
     # The leader apologises through the API (form 04): the dossier leaves the leader's inbox.
-    new_due = (await env.get_current_time()) + timedelta(days=7)
-    apology = {"reason": "verification took longer", "new_due_at": new_due.isoformat()}
+    new_due = WorkingCalendar.default().add_working_days(await env.get_current_time(), 5)
+    apology = {"reason": "verification took longer", "new_due_at": new_due.isoformat(), "action_id": "sorry-1"}
     response = await api.act(OFFICERS["leader/own"], late.id, "issue_apology", apology)
     assert response.status_code == 200, response.text
     assert response.json()["apology_due"] is False
