@@ -14,8 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from officers.policy import ACTION_INPUTS, Refusal, may_act
@@ -34,8 +33,6 @@ __all__ = ["ActionForbidden", "MISSING_ACTION_ID", "MissingActionId", "UPDATES",
 UPDATES = {action: getattr(DossierWorkflow, action) for action in ACTION_INPUTS}
 # The refusal type of a state-changing call without an idempotency key.
 MISSING_ACTION_ID = "MissingActionId"
-# The server's failure of an update it had accepted when the workflow completed first.
-_COMPLETED_FIRST = "AcceptedUpdateCompletedWorkflow"
 
 
 class ActionForbidden(Exception):
@@ -90,11 +87,6 @@ async def act(client: Client, code: str, action: str, request: _Action) -> Dossi
         # The dossier closed while the update was on its way (another officer's action): the
         # server no longer takes updates for it, but it is not unknown.
         if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        return await _closed_since(handle, request, err)
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if not (isinstance(cause, ApplicationError) and cause.type == _COMPLETED_FIRST):
             raise
         return await _closed_since(handle, request, err)
 

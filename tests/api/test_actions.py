@@ -5,9 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections import Counter as Tally
 
+import httpx
 import pytest
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowUpdateInput,
+    WorkflowExecutionStatus,
+    WorkflowUpdateHandle,
+)
 
+from api import create_app
 from procedures.models import Role
+from runtime.settings import Settings
+from tests.api.conftest import KEY, Api
 from tests.api.test_authorization import OFFICERS
 from tests.builders import request, settled
 from workflows.dossier import DossierWorkflow
@@ -144,6 +156,68 @@ class TestClosingActionRetried:
         crossed = await api.act(counter_officer, handle.id, elsewhere, {**elsewhere_body, "action_id": "done-1"})
         assert crossed.status_code == 409 and crossed.json()["type"] == "ActionIdReused"
         assert "another action" in crossed.json()["message"]
+
+
+class HoldUpdatesUntilClosed(Interceptor):
+    """Lets the first update to each dossier through and holds every later one until that
+    dossier's workflow has completed: updates that reach a dossier just after it closed, as
+    a slow network between the API and Temporal delivers them."""
+
+    def __init__(self, observer: Client) -> None:
+        self.observer, self.passed = observer, set()
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Hold(next, self)
+
+
+class _Hold(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, root: HoldUpdatesUntilClosed) -> None:
+        super().__init__(next)
+        self.root = root
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle:
+        if input.id in self.root.passed:
+            handle = self.root.observer.get_workflow_handle(input.id)
+            while (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+                await asyncio.sleep(0.05)
+        self.root.passed.add(input.id)
+        return await super().start_workflow_update(input)
+
+
+@pytest.fixture
+async def late_api(env, records, tmp_path):
+    """The API on a client whose updates after the first reach each dossier once it has closed."""
+    client = Client(**{**env.client.config(), "interceptors": [HoldUpdatesUntilClosed(env.client)]})
+    app = create_app(client, records, Settings.from_env({"DATA_DIR": str(tmp_path)}), key=KEY)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+        yield http
+
+
+async def post(http: httpx.AsyncClient, officer: Actor, code: str, action: str, body: dict) -> httpx.Response:
+    return await http.post(f"/dossiers/{code}/actions/{action}", json=body, headers=Api.auth(officer))
+
+
+class TestUpdatesReachingAClosedDossier:
+    async def test_returns_arriving_after_the_close_answer_wrong_state_not_unknown(self, api, counter, late_api):
+        """20 return_result at once, 20 ids, all but the first arriving after the dossier closed:
+        one 200 and nineteen 409 WrongState; a closed dossier is not an unknown one (404)."""
+        handle = await processed(api, counter)
+        answers = await asyncio.gather(
+            *(post(late_api, counter_officer, handle.id, "return_result", {"action_id": f"ret-{i}"}) for i in range(20))
+        )
+        kinds = Tally((a.status_code, a.json().get("type", "ok")) for a in answers)
+        assert kinds == {(200, "ok"): 1, (409, "WrongState"): 19}, kinds
+
+    async def test_a_retry_arriving_after_the_close_answers_the_recorded_outcome(self, api, counter, late_api):
+        """The same return_result 20 times at once, the retries arriving after the close: all 200, returned."""
+        handle = await processed(api, counter)
+        answers = await asyncio.gather(
+            *(post(late_api, counter_officer, handle.id, "return_result", {"action_id": "ret"}) for _ in range(20))
+        )
+        assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers if a.status_code != 200]
+        assert {a.json()["status"] for a in answers} == {"returned"}
+        view = await settled(handle)
+        assert sum(1 for e in view.timeline if e.action == "result_returned") == 1
 
 
 class TestParallelReturns:
