@@ -144,3 +144,47 @@ def test_help_at_every_level(capsys):
         with pytest.raises(SystemExit) as exit_:
             starter.parser().parse_args([*path, "--help"])
         assert exit_.value.code == 0, path
+
+
+class TestActionIds:
+    async def test_a_role_command_without_an_action_id_is_bad_input(self, run, capsys):
+        """No --action-id: exit 2 naming the flag, before anything is sent (a retry must not apply twice)."""
+        with pytest.raises(SystemExit) as argparse_exit:
+            await run("officer", "request-payment", "000.00004.01.H01-000101-0001", "--amount", "50000", *LEADER)
+        assert argparse_exit.value.code == 2
+        assert "--action-id" in capsys.readouterr().err
+
+    async def test_a_closing_command_retried_answers_the_closed_dossier(self, run, counter):
+        """withdraw again under its id: exit 0 with the withdrawn dossier; other content under that id,
+        or another action under it: exit 4 ActionIdReused; a new id: exit 4 WrongState."""
+        handle = await counter.start()
+        withdraw = ("counter", "withdraw", handle.id, "--action-id", "cli-w-1", *COUNTER)
+        code, first, err = await run(*withdraw)
+        assert code == 0, err
+        code, again, err = await run(*withdraw)
+        assert code == 0, err
+        assert json.loads(again)["timeline"] == json.loads(first)["timeline"]
+        assert json.loads(again)["status"] == "withdrawn"
+        code, _, err = await run(*withdraw, "--reason", "moved abroad")
+        assert code == 4 and "ActionIdReused" in err and "'cli-w-1'" in err
+        code, _, err = await run("counter", "return", handle.id, "--action-id", "cli-w-1", *COUNTER)
+        assert code == 4 and "ActionIdReused" in err and "another action" in err
+        code, _, err = await run("counter", "withdraw", handle.id, "--action-id", "cli-w-2", *COUNTER)
+        assert code == 4 and "WrongState" in err
+        await settled(handle)
+
+    async def test_act_with_a_file_retried_after_the_close_answers_the_closed_dossier(self, run, counter, tmp_path):
+        """`act CODE refuse --file` goes the same way as the role commands: a retry after the close exits 0."""
+        handle = await counter.start()
+        body = tmp_path / "refuse.json"
+        body.write_text(json.dumps({
+            "actor": {"id": "l-1", "unit": BA_DINH_COMMITTEE, "roles": ["leader"]},
+            "action_id": "cli-refuse-1",
+            "reason": "không đủ điều kiện",
+        }))
+        code, out, err = await run("act", handle.id, "refuse", "--file", str(body))
+        assert code == 0, err
+        await handle.result()  # closed: no update can reach it any more
+        code, again, err = await run("act", handle.id, "refuse", "--file", str(body))
+        assert code == 0, err
+        assert json.loads(again)["status"] == "refused" and json.loads(again)["timeline"] == json.loads(out)["timeline"]
