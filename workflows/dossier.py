@@ -229,9 +229,15 @@ class DossierWorkflow:
         # The appointment rule asks the calendar, so it is checked here only (see
         # workflows.dossier_apology), and not for a repeated action id, which gets its answer.
         if self._validate(action):
-            refusal = appointment_refusal(
-                WorkingCalendar.default(), action.new_due_at, workflow.now(), self._dossier.apology_max_working_days
-            )
+            # `holidays` builds a year on first use, reading locale and time-zone settings the
+            # sandbox refuses; the result depends on the date alone.
+            with workflow.unsafe.sandbox_unrestricted():
+                refusal = appointment_refusal(
+                    WorkingCalendar.default(),
+                    action.new_due_at,
+                    workflow.now(),
+                    self._dossier.apology_max_working_days,
+                )
             if refusal is not None:
                 raise ActionRefused(ErrorType.INVALID_REQUEST, refusal)
 

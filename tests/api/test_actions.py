@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter as Tally
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from temporalio.client import (
 )
 
 from api import create_app
+from procedures.calendar import WorkingCalendar
 from procedures.models import Role
 from runtime.settings import Settings
 from tests.api.conftest import KEY, Api
@@ -246,3 +248,29 @@ class TestParallelReturns:
         view = await settled(handle)
         assert sum(1 for e in view.timeline if e.action == "result_returned") == 1
 
+
+
+class TestApologyThroughTheApi:
+    async def test_an_appointment_off_the_calendar_or_out_of_range_answers_422(self, api, counter, env):
+        """A Sunday 03:00 and year 9999 at -12:00 are refused with InvalidRequest naming the rule;
+        the end of a working day within the bound is taken."""
+        now = await env.get_current_time()
+        handle = await counter.start(received_at=now, due_at=now + timedelta(seconds=2))
+        while not (await handle.query(DossierWorkflow.view)).apology_due:
+            await env.sleep(timedelta(seconds=1))
+        calendar = WorkingCalendar.default()
+        sunday = calendar.add_working_days(now, 7)
+        sunday = sunday + timedelta(days=6 - sunday.weekday(), hours=-14)  # 03:00 on the Sunday after
+        for bad, why in (
+            (sunday.isoformat(), "end of office hours of a working day"),
+            ("9999-12-31T23:59:59-12:00", "working days away"),
+        ):
+            body = {"reason": "chờ ý kiến", "new_due_at": bad, "action_id": f"sorry-{bad[:4]}"}
+            response = await api.act(leader, handle.id, "issue_apology", body)
+            assert response.status_code == 422 and response.json()["type"] == "InvalidRequest", response.text
+            assert why in response.json()["message"]
+        good = calendar.add_working_days(await env.get_current_time(), 10).isoformat()
+        body = {"reason": "chờ ý kiến", "new_due_at": good, "action_id": "sorry-ok"}
+        response = await api.act(leader, handle.id, "issue_apology", body)
+        assert response.status_code == 200, response.text
+        await settled(handle)
