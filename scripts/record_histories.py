@@ -29,13 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from temporalio.api.enums.v1 import EventType  # noqa: E402
-from temporalio.client import Client, WorkflowHandle, WorkflowHistory  # noqa: E402
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
 from adminunits import VN_TZ  # noqa: E402
 from intake.forms import ReceiptSlip  # noqa: E402
+from procedures.calendar import WorkingCalendar  # noqa: E402
 from procedures.models import Channel  # noqa: E402
 from records.database import RecordsStore, open_records  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
@@ -271,6 +272,40 @@ async def carried_over(desk: Desk) -> WorkflowHandle:
     return handle
 
 
+async def action_ids(desk: Desk) -> WorkflowHandle:
+    """Actions under the content-fingerprint patch: a request for documents sent twice (one
+    effect), then under its id with another reason (refused by the validator, no event), brought;
+    overdue, an apology for the end of a working day (the calendar-checked validator); returned."""
+    handle, monday, slip = await desk.receive_on(weekday=0)
+    ask = RequestSupplementInput(actor=SPECIALIST, action_id="ids-ask", reason="bản chụp mờ", documents=("photo",))
+    await act(handle, DossierWorkflow.request_supplement, ask)
+    await handle.execute_update(DossierWorkflow.request_supplement, ask)
+    await idle(handle)
+    try:
+        await handle.execute_update(
+            DossierWorkflow.request_supplement, ask.model_copy(update={"reason": "thiếu trang 2"})
+        )
+    except WorkflowUpdateFailedError as err:
+        assert getattr(err.cause, "type", None) == "ActionIdReused", err.cause
+    else:
+        raise AssertionError("the same action id with other content was accepted")
+    await act(handle, DossierWorkflow.supplement, SupplementInput(actor=COUNTER, action_id="ids-bring", documents=("photo",)))
+    due_at = (await handle.query(DossierWorkflow.view)).due_at
+    await travel_to(desk.env, due_at + timedelta(minutes=1))
+    await idle(handle)  # overdue, apology due
+    await act(
+        handle, DossierWorkflow.issue_apology,
+        ApologyInput(
+            actor=LEADER, action_id="ids-apology", reason="cần xác minh thêm",
+            new_due_at=WorkingCalendar.default().add_working_days(due_at + timedelta(minutes=1), 3),
+        ),
+    )
+    await act(handle, DossierWorkflow.complete_step, step(SPECIALIST, "review", "ids"))
+    await act(handle, DossierWorkflow.complete_step, step(LEADER, "approve", "ids"))
+    await act(handle, DossierWorkflow.return_result, ReturnResultInput(actor=COUNTER, action_id="ids-return"))
+    return handle
+
+
 TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_returned": returned,
     "dossier_supplemented": supplemented,
@@ -279,6 +314,7 @@ TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_overdue_apology": overdue_apology,
     "dossier_payment": payment,
     "dossier_carried_over": carried_over,
+    "dossier_action_ids": action_ids,
 }
 
 
