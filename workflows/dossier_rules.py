@@ -117,8 +117,12 @@ def check_action(
 
 def fingerprint(action: _Action) -> str:
     """What makes two sends of an action id the same action: its model, its content and who
-    sent it (not their display name, which a renewed token may spell differently)."""
-    content = action.model_dump(mode="json", exclude={"actor", "action_id"})
+    sent it (not their display name, which a renewed token may spell differently).
+
+    Fields left at their defaults are not part of it, so a field added to an input model later
+    (with a default, as every new field gets) leaves the fingerprints already kept unchanged.
+    """
+    content = action.model_dump(mode="json", exclude={"actor", "action_id"}, exclude_defaults=True)
     content = {"action": type(action).__name__, "actor": action.actor.id, **content}
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

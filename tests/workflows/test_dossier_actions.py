@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from pydantic import create_model
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
@@ -50,6 +51,29 @@ class TestActionIds:
         applied = await handle.query(DossierWorkflow.applied_action, "w-1")
         assert (applied.action, applied.fingerprint) == ("WithdrawInput", fingerprint(withdraw))
         assert await handle.query(DossierWorkflow.applied_action, "w-2") is None
+
+
+class TestFingerprint:
+    def test_a_field_added_later_with_its_default_keeps_fingerprints(self):
+        """Fingerprints kept before an input model gains a defaulted field still match after."""
+        before = WithdrawInput(actor=COUNTER, action_id="w", reason="moved abroad")
+        later_model = create_model("WithdrawInput", __base__=WithdrawInput, channel_note=(str, ""))
+        later = later_model(actor=COUNTER, action_id="w", reason="moved abroad")
+        assert fingerprint(later) == fingerprint(before)
+        assert fingerprint(later_model(actor=COUNTER, action_id="w", reason="moved abroad", channel_note="x")) != (
+            fingerprint(before)
+        )
+
+    def test_content_and_sender_count_but_not_the_display_name(self):
+        """Another reason or another officer is other content; a renamed token is not."""
+        base = WithdrawInput(actor=COUNTER, action_id="w", reason="a")
+        assert fingerprint(base.model_copy(update={"actor": COUNTER.model_copy(update={"name": "Chị Lan"})})) == (
+            fingerprint(base)
+        )
+        assert fingerprint(base.model_copy(update={"reason": "b"})) != fingerprint(base)
+        assert fingerprint(base.model_copy(update={"actor": COUNTER.model_copy(update={"id": "c-2"})})) != (
+            fingerprint(base)
+        )
 
 
 async def overdue(env, counter, **changes):
