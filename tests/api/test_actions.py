@@ -167,9 +167,21 @@ class HoldUpdatesUntilClosed(Interceptor):
 
     def __init__(self, observer: Client) -> None:
         self.observer, self.passed = observer, set()
+        self._closing: dict[str, asyncio.Task] = {}
 
     def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
         return _Hold(next, self)
+
+    async def closed(self, workflow_id: str) -> None:
+        """Until the workflow has completed: one watcher per workflow, however many wait."""
+        if workflow_id not in self._closing:
+            self._closing[workflow_id] = asyncio.create_task(self._watch(workflow_id))
+        await asyncio.shield(self._closing[workflow_id])
+
+    async def _watch(self, workflow_id: str) -> None:
+        handle = self.observer.get_workflow_handle(workflow_id)
+        while (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+            await asyncio.sleep(0.1)
 
 
 class _Hold(OutboundInterceptor):
@@ -179,9 +191,7 @@ class _Hold(OutboundInterceptor):
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle:
         if input.id in self.root.passed:
-            handle = self.root.observer.get_workflow_handle(input.id)
-            while (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
-                await asyncio.sleep(0.05)
+            await self.root.closed(input.id)
         self.root.passed.add(input.id)
         return await super().start_workflow_update(input)
 
