@@ -2,10 +2,10 @@
 
     starter.py counter receive --procedure 1.004873 --applicant-name "…" --personal-id 001090123456 \\
         --province 01 --commune 00004 --document declaration --token TOKEN
-    starter.py counter supplement CODE --document photo
-    starter.py counter withdraw CODE --reason "the applicant asks"
-    starter.py counter confirm-payment CODE --amount 50000 --receipt BL-001
-    starter.py counter return CODE
+    starter.py counter supplement CODE --document photo --action-id CODE-photo
+    starter.py counter withdraw CODE --reason "the applicant asks" --action-id CODE-withdraw
+    starter.py counter confirm-payment CODE --amount 50000 --receipt BL-001 --action-id CODE-paid
+    starter.py counter return CODE --action-id CODE-return
 
 (`starter.py receive --file request.json` takes the whole request as JSON.)
 """

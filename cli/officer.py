@@ -2,11 +2,11 @@
 
     starter.py officer inbox --token TOKEN
     starter.py officer show CODE
-    starter.py officer complete CODE review --note "complete"
-    starter.py officer request-supplement CODE --reason "blurred copy" --document photo
-    starter.py officer request-payment CODE --amount 50000
-    starter.py officer refuse CODE --reason "not eligible"
-    starter.py officer apology CODE --reason "…" --new-due-at 2026-12-20T17:00
+    starter.py officer complete CODE review --note "complete" --action-id CODE-review
+    starter.py officer request-supplement CODE --reason "blurred copy" --document photo --action-id CODE-ask
+    starter.py officer request-payment CODE --amount 50000 --action-id CODE-fees
+    starter.py officer refuse CODE --reason "not eligible" --action-id CODE-refuse
+    starter.py officer apology CODE --reason "…" --new-due-at 2026-12-21T17:00 --action-id CODE-sorry
 """
 
 from __future__ import annotations
