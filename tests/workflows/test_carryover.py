@@ -427,3 +427,38 @@ class TestTransferAcrossContinueAsNew:
                 ),
             )
         assert refused.value.cause.type == "WrongUnit"
+
+
+class TestAuditorsReadCarriedOverDossiers:
+    async def test_history_through_the_command_and_the_route(self, env, desk, store, capsys, tmp_path):
+        """After a real carryover, `starter.py history CODE` and `GET /audit/dossiers/{code}/history`
+        read each carried-over dossier (they crashed on the transfer's actor "system")."""
+        import httpx
+
+        import starter
+        from api import create_app
+        from runtime.settings import Settings
+        from tests.api.conftest import KEY, Api
+        from tests.api.test_authorization import OFFICERS
+
+        slips = await open_dossiers(desk)
+        report = await carryover(desk, f"history-{uuid.uuid4().hex[:6]}")
+        assert report.progress.transferred == 3
+        url = store.engine.url.render_as_string(hide_password=False)
+        settings = Settings.from_env({"TASK_QUEUE": desk.task_queue, "DATA_DIR": str(tmp_path), "DATABASE_URL": url})
+        app = create_app(env.client, store, settings, key=KEY)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            for slip in slips.values():
+                code = slip.dossier_code
+                await settled(desk.handle(code))
+                capsys.readouterr()
+                assert await starter.main(["history", code], env.client, settings) == 0
+                out = capsys.readouterr().out
+                assert "transfer             system  -> accepted" in out and "agrees" in out
+                response = await http.get(f"/audit/dossiers/{code}/history", headers=Api.auth(OFFICERS["auditor/other"]))
+                assert response.status_code == 200, response.text
+                history = response.json()
+                assert history["agrees"] is True
+                [transfer] = [i for i in history["items"] if i["what"] == "transfer"]
+                assert (transfer["actor_id"], transfer["details"]["from_unit"]) == ("system", slip.handling_unit)
+                assert [e["action"] for e in history["audit"]][-1] == "carried_over"
