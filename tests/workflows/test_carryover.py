@@ -462,3 +462,45 @@ class TestAuditorsReadCarriedOverDossiers:
                 [transfer] = [i for i in history["items"] if i["what"] == "transfer"]
                 assert (transfer["actor_id"], transfer["details"]["from_unit"]) == ("system", slip.handling_unit)
                 assert [e["action"] for e in history["audit"]][-1] == "carried_over"
+
+
+class TestTheSuccessorCounter:
+    async def test_sees_and_returns_a_dossier_whose_counter_was_abolished(self, env, desk, store):
+        """The district counter's dossier, carried over: the projection's receiving unit, the
+        `ReceivingUnit` search attribute, the successor counter's inbox, search and report follow
+        the move; the counter of receipt stays in its own column."""
+        from officers.acting import act
+        from officers.inbox import inbox
+        from records.reports import ReportQuery, report
+        from records.search import SearchFilter, search
+
+        slips = await open_dossiers(desk)
+        assert (await carryover(desk, f"counter-{uuid.uuid4().hex[:6]}")).progress.transferred == 3
+        code = slips["district"].dossier_code
+        handle = desk.handle(code)
+        leader = officer(Role.LEADER, BA_DINH_WARD, "leader")
+        await handle.execute_update(
+            DossierWorkflow.complete_step, CompleteStepInput(actor=leader, action_id=action_id(), step_id="approve")
+        )
+        await settled(handle)
+
+        assert (await handle.describe()).typed_search_attributes.get(sa.RECEIVING_UNIT) == BA_DINH_COUNTER
+        async with store.sessions() as session:
+            row = await session.get(DossierRow, code)
+        assert (row.receiving_unit, row.original_receiving_unit) == (BA_DINH_COUNTER, BA_DINH_DISTRICT)
+
+        successor_counter = officer(Role.COUNTER_OFFICER, BA_DINH_COUNTER, "counter")
+        waiting = {item.code: item.actions for item in await inbox(env.client, store, successor_counter)}
+        assert waiting == {code: ("return_result",)}
+        assert await inbox(env.client, store, officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter")) == []
+
+        found = await search(store, SearchFilter(receiving_unit=BA_DINH_COUNTER))
+        assert [(r.code, r.original_receiving_unit) for r in found.items] == [(code, BA_DINH_DISTRICT)]
+        assert (await search(store, SearchFilter(receiving_unit=BA_DINH_DISTRICT))).total == 0
+        june = ReportQuery(start=vn(1, 0), end=datetime(2025, 7, 1, tzinfo=VN_TZ), group_by=("receiving_unit",))
+        by_counter = {r.group["receiving_unit"]: r.counts.received for r in (await report(store, june)).rows}
+        assert by_counter[BA_DINH_COUNTER] == 1 and BA_DINH_DISTRICT not in by_counter
+
+        view = await act(env.client, code, "return_result", ReturnResultInput(actor=successor_counter, action_id=action_id()))
+        assert view.status is DossierStatus.RETURNED
+        await settled(handle)

@@ -35,6 +35,7 @@ SHAPES = {
     "dossier_continued_run1",
     "dossier_continued_run2",
     "dossier_carried_over",
+    "dossier_carried_over_counter",
 }
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
