@@ -2,7 +2,9 @@
 
 Open dossiers are found in the records store (`dossiers`: handling unit and status), which
 works on every Temporal server, including the time-skipping one that has no visibility
-listing. The applicant's address is not in the records store (personal data stays in the
+listing; then in Temporal visibility (the `HandlingUnit` and `ReceivedAt` search attributes),
+for the open dossiers the records store has no row of (a projection that never landed). The
+applicant's address is not in the records store (personal data stays in the
 encrypted workflow): each dossier's `transfer_facts` query returns the address as unit codes
 only, and the successor is chosen here from `adminunits.succession`.
 
@@ -28,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from adminunits.succession import AuthoritySuccession, SuccessorUnit
 from records.database import RecordsStore
 from records.tables import DossierRow
+from workflows import search_attributes as sa
 from workflows.dossier_inputs import TransferActor, TransferInput, Unit
 from workflows.dossier_state import TERMINAL
 from workflows.dossier_transfer import TransferFacts
@@ -47,6 +50,9 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 _CLOSED = tuple(s.value for s in TERMINAL)
+DOSSIER_WORKFLOW = "DossierWorkflow"
+# The listing cursor of the second phase (visibility) starts with this; dossier codes never do.
+VISIBILITY_CURSOR = "visibility:"
 
 
 def transfer_id_for(carryover_id: str, dossier_code: str) -> str:
@@ -56,7 +62,9 @@ def transfer_id_for(carryover_id: str, dossier_code: str) -> str:
 
 class ListCandidatesInput(BaseModel):
     received_before: AwareDatetime
-    after: str | None = None  # keyset cursor: the last dossier code already handed out
+    # Keyset cursor: the last dossier code already handed out, first from the records store,
+    # then (prefixed with VISIBILITY_CURSOR) from Temporal visibility.
+    after: str | None = None
     limit: int = Field(default=200, ge=1, le=5000)
 
 
@@ -136,11 +144,65 @@ class CarryoverActivities:
                 .where(*self._open_before(request.received_before))
                 .group_by(DossierRow.handling_unit)
             )
-            return sum(n for unit, n in rows if self.succession.is_abolished(unit))
+            projected = sum(n for unit, n in rows if self.succession.is_abolished(unit))
+        return projected + len(await self._unprojected(request.received_before))
 
     @activity.defn(name="list_carryover_candidates")
     async def list_candidates(self, request: ListCandidatesInput) -> CandidatePage:
-        """Up to `limit` candidate codes after the cursor, in code order."""
+        """Up to `limit` candidate codes after the cursor, in code order: those of the records
+        store first, then those only Temporal visibility knows of."""
+        if request.after is not None and request.after.startswith(VISIBILITY_CURSOR):
+            after = request.after.removeprefix(VISIBILITY_CURSOR)
+            missing = [c for c in await self._unprojected(request.received_before) if c.code > after]
+            page = missing[: request.limit]
+            more = len(missing) > request.limit
+            return CandidatePage(dossiers=page, next_after=VISIBILITY_CURSOR + page[-1].code if more else None)
+        page = await self._projected(request)
+        if page.next_after is None:
+            # The records store is done: visibility's turn, from its first code.
+            page.next_after = VISIBILITY_CURSOR
+        return page
+
+    async def _unprojected(self, received_before: datetime) -> list[Candidate]:
+        """Open dossiers at an abolished authority that visibility lists and the records store
+        has no row of, in code order (few: projections that never landed).
+
+        A server without a visibility listing (the time-skipping test server) has none to add.
+        """
+        query = (
+            f"WorkflowType = '{DOSSIER_WORKFLOW}' AND ExecutionStatus = 'Running'"
+            f" AND {sa.RECEIVED_AT.name} < '{received_before.isoformat()}' AND {sa.CARRIED_OVER_FROM.name} IS NULL"
+        )
+        listed: dict[str, Candidate] = {}
+        try:
+            async for execution in self._client.list_workflows(query):
+                attributes = execution.typed_search_attributes
+                unit = attributes.get(sa.HANDLING_UNIT)
+                if unit and self.succession.is_abolished(unit):
+                    listed[execution.id] = Candidate(
+                        code=execution.id, handling_unit=unit, receiving_unit=attributes.get(sa.RECEIVING_UNIT) or ""
+                    )
+        except RPCError as err:
+            if err.status is RPCStatusCode.UNIMPLEMENTED:
+                log.warning("carryover: no visibility listing on this server; records store only", error=err.message)
+                return []
+            raise ApplicationError(f"visibility listing failed: {err.message}") from err
+        known: set[str] = set()
+        codes = sorted(listed)
+        async with self._sessions() as session:
+            for start in range(0, len(codes), 500):
+                chunk = codes[start : start + 500]
+                known.update((await session.scalars(select(DossierRow.code).where(DossierRow.code.in_(chunk)))).all())
+        missing = [listed[code] for code in codes if code not in known]
+        if missing:
+            log.warning(
+                "carryover: open dossiers missing from the records store, listed from visibility",
+                dossiers=len(missing),
+                codes=[c.code for c in missing[:20]],
+            )
+        return missing
+
+    async def _projected(self, request: ListCandidatesInput) -> CandidatePage:
         found: list[Candidate] = []
         after = request.after
         async with self._sessions() as session:

@@ -35,7 +35,7 @@ class DossierSummary(BaseModel):
     code: str
     procedure_code: str
     version_id: str
-    receiving_unit: str
+    receiving_unit: str  # the current counter (moved by a carryover if it was abolished)
     handling_unit: str
     received_at: AwareDatetime
     due_at: AwareDatetime
@@ -49,6 +49,9 @@ class DossierSummary(BaseModel):
     closed_at: AwareDatetime | None = None  # returned, refused or withdrawn
     carried_over_from: str | None = None
     carried_over_at: AwareDatetime | None = None
+    # The counter of receipt. Older summaries lack it, and their `receiving_unit` is the
+    # counter of receipt even after a carryover moved it (the `carried_over` entry says where).
+    original_receiving_unit: str | None = None
 
 
 class ApplicantNotice(BaseModel):
@@ -156,6 +159,7 @@ class RecordActivities:
     def _upsert_dossier(self, dossier: DossierSummary, entries: list[TimelineEntry], last_hash: str):
         values = {
             **dossier.model_dump(),
+            "original_receiving_unit": dossier.original_receiving_unit or dossier.receiving_unit,
             "current_roles": ",".join(dossier.current_roles),
             "last_event_seq": entries[-1].seq,
             "last_event_hash": last_hash,
@@ -166,8 +170,17 @@ class RecordActivities:
             # Older summaries do not carry it: the timeline entry says it too.
             values["carried_over_from"] = carried[-1].details.get("from")
             values["carried_over_at"] = carried[-1].at
+        fixed = {"code", "original_receiving_unit"}  # written by the first batch (the receipt) only
+        if dossier.original_receiving_unit is None:
+            # An older summary names the counter of receipt as `receiving_unit`: the current
+            # counter is the one its `carried_over` entry moved it to, or the row's as it is.
+            moved = [e.details["receiving_to"] for e in carried if "receiving_to" in e.details]
+            if moved:
+                values["receiving_unit"] = moved[-1]
+            else:
+                fixed.add("receiving_unit")
         statement = insert_for(self._engine, DossierRow).values(**values)
-        updates = {k: v for k, v in values.items() if k != "code"}
+        updates = {k: v for k, v in values.items() if k not in fixed}
         # Facts learnt from one batch's entries must survive the later batches without them.
         for column in ("carried_over_from", "carried_over_at"):
             updates[column] = func.coalesce(statement.excluded[column], DossierRow.__table__.c[column])

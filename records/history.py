@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, computed_field
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from activities.records import RecordEventsInput
 from records.audit import AuditEntry, audit_trail
@@ -26,7 +27,7 @@ from records.database import RecordsStore
 from workflows.dossier_inputs import DossierInput
 from workflows.dossier_state import TimelineEntry
 
-__all__ = ["AuditorHistory", "Disagreement", "HistoryItem", "dossier_history", "render_history"]
+__all__ = ["AuditorHistory", "Disagreement", "HistoryItem", "dossier_history", "read_timeline", "render_history"]
 
 RECORD_ACTIVITY = "record_dossier_events"
 DisagreementKind = Literal["missing_in_audit", "missing_in_temporal", "differs", "action_not_recorded"]
@@ -74,9 +75,7 @@ async def dossier_history(client: Client, store: RecordsStore, code: str) -> Aud
     Raises temporalio.service.RPCError (NOT_FOUND) if Temporal knows no such workflow.
     """
     runs = await _fetch_runs(client, code)
-    reader = _Reader(client)
-    for number, events in enumerate(runs, start=1):
-        await reader.read(number, events)
+    reader = await _read(client.data_converter, runs)
     status = (await client.get_workflow_handle(code).describe()).status
     audit = await audit_trail(store, code)
     return AuditorHistory(
@@ -88,6 +87,18 @@ async def dossier_history(client: Client, store: RecordsStore, code: str) -> Aud
         audit=audit,
         disagreements=_compare(reader, audit),
     )
+
+
+async def read_timeline(converter: DataConverter, runs: list[list[HistoryEvent]]) -> list[HistoryItem]:
+    """The readable timeline of a dossier's runs (oldest first), e.g. of a recorded history."""
+    return (await _read(converter, runs)).items
+
+
+async def _read(converter: DataConverter, runs: list[list[HistoryEvent]]) -> _Reader:
+    reader = _Reader(converter)
+    for number, events in enumerate(runs, start=1):
+        await reader.read(number, events)
+    return reader
 
 
 async def _fetch_runs(client: Client, code: str) -> list[list[HistoryEvent]]:
@@ -111,8 +122,8 @@ def _at(event: HistoryEvent) -> datetime:
 class _Reader:
     """Walks the events of each run, building the timeline and what was projected."""
 
-    def __init__(self, client: Client) -> None:
-        self._converter = client.data_converter
+    def __init__(self, converter: DataConverter) -> None:
+        self._converter = converter
         self.items: list[HistoryItem] = []
         self.projected: dict[int, TimelineEntry] = {}  # seq -> entry, activity completed
         self.in_flight: dict[int, TimelineEntry] = {}  # scheduled, not (yet) completed
@@ -197,13 +208,15 @@ class _Reader:
 
     async def _update_accepted(self, run: int, event: HistoryEvent) -> HistoryItem:
         request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-        arguments = await self._decode(request.input.args) or {}
-        actor = arguments.pop("actor", {}) if isinstance(arguments, dict) else {}
+        arguments = await self._decode(request.input.args)
+        if not isinstance(arguments, dict):
+            arguments = {}
+        actor_id, roles, unit = _actor(arguments)
         item = HistoryItem(
             run=run, event_id=event.event_id, at=_at(event), what=request.input.name,
-            actor_id=actor.get("id", ""), actor_roles=tuple(actor.get("roles", ())), actor_unit=actor.get("unit", ""),
+            actor_id=actor_id, actor_roles=roles, actor_unit=unit,
             outcome="pending",
-            details={k: _text(v) for k, v in arguments.items()} if isinstance(arguments, dict) else {},
+            details={k: _text(v) for k, v in arguments.items()},
         )
         self.items.append(item)
         return item
@@ -234,9 +247,31 @@ _CLOSINGS = {
 }
 
 
+def _actor(arguments: dict[str, Any]) -> tuple[str, tuple[str, ...], str]:
+    """Who sent an update: (id, roles, unit), taken out of its arguments.
+
+    An officer's action carries an `Actor` object; a transfer carries only its kind
+    ("system" or "operator") with the id beside it, and no unit: the carryover or an
+    operator acts for no unit. The kind stands in as the role, as on the timeline entry.
+    """
+    actor = arguments.pop("actor", None)
+    if isinstance(actor, dict):
+        return str(actor.get("id", "")), tuple(actor.get("roles", ())), str(actor.get("unit", ""))
+    if isinstance(actor, str):
+        return str(arguments.pop("actor_id", actor)), (actor,), ""
+    return "", (), ""
+
+
 def _text(value: Any) -> str:
+    """An argument as one line: a unit by its code, a mapping as `key: value` pairs."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        if "code" in value:
+            return str(value["code"])
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
+        return ", ".join(map(_text, value))
     return str(value)
 
 
@@ -270,7 +305,11 @@ def render_history(history: AuditorHistory, tz=None) -> str:
     lines = [f"dossier {history.code}: {history.runs} run(s), {history.status}"]
     for item in history.items:
         at = item.at.astimezone(tz) if tz else item.at
-        who = f"{item.actor_id} ({', '.join(item.actor_roles)}) at {item.actor_unit}" if item.actor_id else "system"
+        who = item.actor_id or "system"
+        if item.actor_roles and item.actor_roles != (item.actor_id,):
+            who += f" ({', '.join(item.actor_roles)})"
+        if item.actor_unit:
+            who += f" at {item.actor_unit}"
         details = ", ".join(f"{k}={v}" for k, v in item.details.items() if k != "action_id" and v)
         line = f"{at:%Y-%m-%d %H:%M:%S%z}  run {item.run}  {item.what:<20} {who}"
         if item.outcome:

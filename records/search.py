@@ -61,7 +61,8 @@ class DossierRecord(BaseModel):
     code: str
     procedure_code: str
     version_id: str
-    receiving_unit: str
+    receiving_unit: str  # the current counter
+    original_receiving_unit: str  # the counter of receipt (differs once a carryover moved it)
     handling_unit: str
     status: str
     channel: str
@@ -161,6 +162,7 @@ def _record(row: DossierRow) -> DossierRecord:
         procedure_code=row.procedure_code,
         version_id=row.version_id,
         receiving_unit=row.receiving_unit,
+        original_receiving_unit=row.original_receiving_unit,
         handling_unit=row.handling_unit,
         status=row.status,
         channel=row.channel,

@@ -58,6 +58,10 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _receiving_unit_at_insert(context) -> str:
+    return context.get_current_parameters()["receiving_unit"]
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -81,6 +85,7 @@ class DossierRow(Base):
         Index("ix_dossiers_handling_unit_received_at", "handling_unit", "received_at"),
         Index("ix_dossiers_procedure_code_received_at", "procedure_code", "received_at"),
         Index("ix_dossiers_receiving_unit", "receiving_unit"),
+        Index("ix_dossiers_original_receiving_unit", "original_receiving_unit"),
         Index("ix_dossiers_status", "status"),
         Index("ix_dossiers_due_at", "due_at"),
         Index("ix_dossiers_carried_over_from", "carried_over_from"),
@@ -88,7 +93,11 @@ class DossierRow(Base):
     code: Mapped[str] = mapped_column(String(CODE), primary_key=True)
     procedure_code: Mapped[str] = mapped_column(String(32))
     version_id: Mapped[str] = mapped_column(String(100))
+    # The current counter (a carryover may move it to the successor's): inbox, search, reports.
     receiving_unit: Mapped[str] = mapped_column(String(UNIT))
+    # The counter where the dossier was received; never changes. At insert it is the
+    # receiving unit unless given (a dossier is first projected at its receipt).
+    original_receiving_unit: Mapped[str] = mapped_column(String(UNIT), default=_receiving_unit_at_insert)
     handling_unit: Mapped[str] = mapped_column(String(UNIT))
     status: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16), default="counter")

@@ -306,6 +306,32 @@ async def action_ids(desk: Desk) -> WorkflowHandle:
     return handle
 
 
+async def carried_over_counter(desk: Desk) -> WorkflowHandle:
+    """Carried over with its counter (the district's counter was abolished too): the transfer
+    also upserts `ReceivingUnit`; the successor approves and its counter returns the result."""
+    handle, _, _ = await desk.receive_on(weekday=0)
+    successor = "000.00008.00.H01"
+    successor_counter = "000.00008.01.H01"
+    transfer = TransferInput(
+        transfer_id="carried-counter-transfer",
+        to_unit=Unit(code=successor, name="Ủy ban nhân dân Phường Ngọc Hà", province_code="01", commune_code="00008"),
+        to_receiving_unit=Unit(
+            code=successor_counter, name="Trung tâm Phục vụ hành chính công Phường Ngọc Hà",
+            province_code="01", commune_code="00008",
+        ),
+        reason="Nghị quyết 190/2025/QH15",
+    )
+    await handle.execute_update(DossierWorkflow.transfer, transfer, id=transfer.transfer_id)
+    await idle(handle)
+    await act(handle, DossierWorkflow.complete_step, step(SPECIALIST.model_copy(update={"unit": successor}), "review", "carried-counter"))
+    await act(handle, DossierWorkflow.complete_step, step(LEADER.model_copy(update={"unit": successor}), "approve", "carried-counter"))
+    await act(
+        handle, DossierWorkflow.return_result,
+        ReturnResultInput(actor=COUNTER.model_copy(update={"unit": successor_counter}), action_id="carried-counter-return"),
+    )
+    return handle
+
+
 TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_returned": returned,
     "dossier_supplemented": supplemented,
@@ -315,6 +341,7 @@ TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_payment": payment,
     "dossier_carried_over": carried_over,
     "dossier_action_ids": action_ids,
+    "dossier_carried_over_counter": carried_over_counter,
 }
 
 

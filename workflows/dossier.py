@@ -68,6 +68,8 @@ PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
 PROJECTION_TIMEOUT = timedelta(seconds=30)
+# workflow.patched id: a transfer that moves the counter also upserts `ReceivingUnit`.
+TRANSFER_MOVES_RECEIVING_UNIT = "transfer-upserts-receiving-unit"
 RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
 # What the applicant is told about; the message text is the gateway's job to localise.
 NOTIFIED_ACTIONS = {
@@ -304,6 +306,9 @@ class DossierWorkflow:
                 sa.CARRIED_OVER_FROM.value_set(old.code),
             ]
         )
+        # Lists of a counter's dossiers in visibility follow the move, as its inbox does.
+        if counter is not None and workflow.patched(TRANSFER_MOVES_RECEIVING_UNIT):
+            workflow.upsert_search_attributes([sa.RECEIVING_UNIT.value_set(counter.code)])
         self._changes += 1
         self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
 
@@ -539,7 +544,8 @@ class DossierWorkflow:
             code=dossier.code,
             procedure_code=dossier.procedure.procedure_code,
             version_id=dossier.procedure.version_id,
-            receiving_unit=dossier.receiving_unit.code,
+            receiving_unit=current_receiving_unit(dossier, state).code,
+            original_receiving_unit=dossier.receiving_unit.code,
             handling_unit=current_handling_unit(dossier, state).code,
             received_at=dossier.received_at,
             due_at=state.due_at,

@@ -427,3 +427,80 @@ class TestTransferAcrossContinueAsNew:
                 ),
             )
         assert refused.value.cause.type == "WrongUnit"
+
+
+class TestAuditorsReadCarriedOverDossiers:
+    async def test_history_through_the_command_and_the_route(self, env, desk, store, capsys, tmp_path):
+        """After a real carryover, `starter.py history CODE` and `GET /audit/dossiers/{code}/history`
+        read each carried-over dossier (they crashed on the transfer's actor "system")."""
+        import httpx
+
+        import starter
+        from api import create_app
+        from runtime.settings import Settings
+        from tests.api.conftest import KEY, Api
+        from tests.api.test_authorization import OFFICERS
+
+        slips = await open_dossiers(desk)
+        report = await carryover(desk, f"history-{uuid.uuid4().hex[:6]}")
+        assert report.progress.transferred == 3
+        url = store.engine.url.render_as_string(hide_password=False)
+        settings = Settings.from_env({"TASK_QUEUE": desk.task_queue, "DATA_DIR": str(tmp_path), "DATABASE_URL": url})
+        app = create_app(env.client, store, settings, key=KEY)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            for slip in slips.values():
+                code = slip.dossier_code
+                await settled(desk.handle(code))
+                capsys.readouterr()
+                assert await starter.main(["history", code], env.client, settings) == 0
+                out = capsys.readouterr().out
+                assert "transfer             system  -> accepted" in out and "agrees" in out
+                response = await http.get(f"/audit/dossiers/{code}/history", headers=Api.auth(OFFICERS["auditor/other"]))
+                assert response.status_code == 200, response.text
+                history = response.json()
+                assert history["agrees"] is True
+                [transfer] = [i for i in history["items"] if i["what"] == "transfer"]
+                assert (transfer["actor_id"], transfer["details"]["from_unit"]) == ("system", slip.handling_unit)
+                assert [e["action"] for e in history["audit"]][-1] == "carried_over"
+
+
+class TestTheSuccessorCounter:
+    async def test_sees_and_returns_a_dossier_whose_counter_was_abolished(self, env, desk, store):
+        """The district counter's dossier, carried over: the projection's receiving unit, the
+        `ReceivingUnit` search attribute, the successor counter's inbox, search and report follow
+        the move; the counter of receipt stays in its own column."""
+        from officers.acting import act
+        from officers.inbox import inbox
+        from records.reports import ReportQuery, report
+        from records.search import SearchFilter, search
+
+        slips = await open_dossiers(desk)
+        assert (await carryover(desk, f"counter-{uuid.uuid4().hex[:6]}")).progress.transferred == 3
+        code = slips["district"].dossier_code
+        handle = desk.handle(code)
+        leader = officer(Role.LEADER, BA_DINH_WARD, "leader")
+        await handle.execute_update(
+            DossierWorkflow.complete_step, CompleteStepInput(actor=leader, action_id=action_id(), step_id="approve")
+        )
+        await settled(handle)
+
+        assert (await handle.describe()).typed_search_attributes.get(sa.RECEIVING_UNIT) == BA_DINH_COUNTER
+        async with store.sessions() as session:
+            row = await session.get(DossierRow, code)
+        assert (row.receiving_unit, row.original_receiving_unit) == (BA_DINH_COUNTER, BA_DINH_DISTRICT)
+
+        successor_counter = officer(Role.COUNTER_OFFICER, BA_DINH_COUNTER, "counter")
+        waiting = {item.code: item.actions for item in await inbox(env.client, store, successor_counter)}
+        assert waiting == {code: ("return_result",)}
+        assert await inbox(env.client, store, officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter")) == []
+
+        found = await search(store, SearchFilter(receiving_unit=BA_DINH_COUNTER))
+        assert [(r.code, r.original_receiving_unit) for r in found.items] == [(code, BA_DINH_DISTRICT)]
+        assert (await search(store, SearchFilter(receiving_unit=BA_DINH_DISTRICT))).total == 0
+        june = ReportQuery(start=vn(1, 0), end=datetime(2025, 7, 1, tzinfo=VN_TZ), group_by=("receiving_unit",))
+        by_counter = {r.group["receiving_unit"]: r.counts.received for r in (await report(store, june)).rows}
+        assert by_counter[BA_DINH_COUNTER] == 1 and BA_DINH_DISTRICT not in by_counter
+
+        view = await act(env.client, code, "return_result", ReturnResultInput(actor=successor_counter, action_id=action_id()))
+        assert view.status is DossierStatus.RETURNED
+        await settled(handle)

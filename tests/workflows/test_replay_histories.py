@@ -36,6 +36,7 @@ SHAPES = {
     "dossier_continued_run2",
     "dossier_carried_over",
     "dossier_action_ids",
+    "dossier_carried_over_counter",
 }
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
