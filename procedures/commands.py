@@ -60,7 +60,8 @@ def search_procedures(catalogue: Catalogue, text: str, out: TextIO) -> int:
     return EXIT_OK if found else EXIT_NOT_FOUND
 
 
-def show_procedure(catalogue: Catalogue, code: str, at: datetime, out: TextIO, err: TextIO = sys.stderr) -> int:
+def show_procedure(catalogue: Catalogue, code: str, at: datetime, out: TextIO, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
     """The version of `code` in force at `at`, as JSON; a listed procedure without facts shows
     what the national list says of it and why it is not receivable."""
     try:
@@ -82,7 +83,8 @@ def coverage(catalogue: Catalogue, at: datetime, out: TextIO) -> int:
     return EXIT_OK
 
 
-def validate_directory(directory: Path, out: TextIO, err: TextIO = sys.stderr) -> int:
+def validate_directory(directory: Path, out: TextIO, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
     try:
         catalogue = Catalogue.load(directory)
     except CatalogueError as problem:
@@ -102,7 +104,8 @@ def _check_out_file(out_file: Path) -> str:
     return ""
 
 
-def import_export(export: Path, out_file: Path, sector: str, out: TextIO, err: TextIO = sys.stderr) -> int:
+def import_export(export: Path, out_file: Path, sector: str, out: TextIO, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
     """Import an official export into a catalogue file; every rejected row is printed."""
     from procedures.importer import import_to_catalogue  # openpyxl only when importing
 
@@ -122,7 +125,8 @@ def import_export(export: Path, out_file: Path, sector: str, out: TextIO, err: T
     return EXIT_OK if result.versions and not result.rejected else EXIT_INVALID
 
 
-def import_national_sources(sources: Path, out_dir: Path, out: TextIO, err: TextIO = sys.stderr) -> int:
+def import_national_sources(sources: Path, out_dir: Path, out: TextIO, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
     """Re-generate `out_dir` (definitions/national) from the national sources."""
     from procedures.national_import import import_national
 

@@ -347,12 +347,12 @@ def department_from_name(name: str) -> dict[str, str] | None:
     """Sở Tư pháp -> {"code": "STP", "name": "Sở Tư pháp"}; None unless `name` names a Sở.
 
     The code is the initials of the name without "và"/"and" (department codes are not in the
-    data at hand), at most ten letters as the model requires.
+    data at hand); the model refuses one of more than ten letters.
     """
     words = [w for w in _key(name).split() if w not in ("va", "and")]
     if len(words) < 2 or words[0] not in ("so", "department"):
         return None
-    return {"code": "".join(w[0] for w in words).upper()[:10], "name": name.strip()}
+    return {"code": "".join(w[0] for w in words).upper(), "name": name.strip()}
 
 
 def read_time_limit(text: str) -> dict[str, Any]:

@@ -191,6 +191,7 @@ def _authority(record: dict[str, Any], agencies: list[str]) -> tuple[dict[str, A
             if fold(agency).startswith("so "):
                 department = department_from_name(agency)
                 if department is not None:
+                    department["code"] = department["code"][:10]  # the model's bound; names stay whole
                     return {
                         "authority_level": AuthorityLevel.PROVINCE_DEPARTMENT.value,
                         "department": department,

@@ -129,7 +129,7 @@ class TestMissingDocuments:
         """A request with one of two mandatory documents lists just the other one."""
         unit = commune_counter("00229")
         outcome = await counter.receive(
-            request_at(unit, "1.004859", documents=(SubmittedDocument(id="commitment"),))
+            request_at(unit, "1.004884", documents=(SubmittedDocument(id="commitment"),))
         )
         assert isinstance(outcome, SupplementNotice)
         assert [m.id for m in outcome.missing] == ["declaration"]
@@ -137,7 +137,7 @@ class TestMissingDocuments:
 
     async def test_national_database_documents_are_never_missing(self, counter):
         """Documents replaceable by a national database (applicant_id, owner_id) are never asked for."""
-        for code in ("1.001193", "2.000505", "2.000720"):
+        for code in ("1.001193", "3.000333", "1.001612"):
             outcome = await counter.receive(request_at(BA_DINH_COUNTER, code, documents=()))
             assert isinstance(outcome, SupplementNotice), code
             assert not {"applicant_id", "owner_id"} & {m.id for m in outcome.missing}, code
@@ -145,7 +145,7 @@ class TestMissingDocuments:
 
     async def test_too_few_copies_listed_with_reason(self, counter, records):
         """A document given in fewer copies than required is listed with how many are missing."""
-        version = default_catalogue().resolve("1.004859", datetime.now(VN_TZ))
+        version = default_catalogue().resolve("1.004884", datetime.now(VN_TZ))
         documents = [d.model_dump() for d in version.required_documents]
         documents[0]["copies"] = 3  # declaration
         strict = ProcedureVersion.model_validate(
@@ -156,7 +156,7 @@ class TestMissingDocuments:
         outcome = await service.receive(
             request_at(
                 unit,
-                "1.004859",
+                "1.004884",
                 documents=(
                     SubmittedDocument(id="declaration"),
                     SubmittedDocument(id="commitment"),
@@ -171,7 +171,7 @@ class TestMissingDocuments:
         outcome = await service.receive(
             request_at(
                 unit,
-                "1.004859",
+                "1.004884",
                 documents=(
                     SubmittedDocument(id="declaration", copies=2),
                     SubmittedDocument(id="commitment"),
@@ -196,17 +196,17 @@ class TestRefusals:
         await assert_nothing_started(records, unit)
 
     async def test_before_the_reform_the_district_version_applies(self, counter):
-        """2.000720 received on 2025-06-30 16:59 uses the district version and goes to the district."""
+        """1.001612 received on 2025-06-30 16:59 uses the district version and goes to the district."""
         slip = await counter.receive(
             request_at(
                 CITY_CENTRE,
-                "2.000720",
+                "1.001612",
                 applicant=applicant_at(LEGACY_PHUC_XA),
                 received_at=datetime(2025, 6, 30, 16, 59, tzinfo=VN_TZ),
             )
         )
         assert isinstance(slip, ReceiptSlip), slip
-        assert slip.version_id == "2.000720@2021-04-01-district"
+        assert slip.version_id == "1.001612@2021-04-01-district"
         assert slip.handling_unit == DISTRICT_BA_DINH
         assert slip.handling_unit_name == "Ủy ban nhân dân Quận Ba Đình"
         assert slip.receiving_unit == CITY_CENTRE
@@ -220,7 +220,7 @@ class TestRefusals:
         outcome = await counter.receive(
             request_at(
                 CITY_CENTRE,
-                "2.000720",
+                "1.001612",
                 applicant=applicant_at(LEGACY_PHUC_XA),
                 received_at=datetime(2025, 7, 1, 8, tzinfo=VN_TZ),
             )
@@ -236,7 +236,7 @@ class TestRefusals:
         outcome = await counter.receive(
             request_at(
                 CITY_CENTRE,
-                "2.000720",
+                "1.001612",
                 applicant=applicant_at(address),
                 received_at=datetime(2025, 6, 30, 10, tzinfo=VN_TZ),
             )
@@ -400,8 +400,8 @@ class TestCrossBoundaryReceipt:
 
 class TestProvinceDepartment:
     async def test_judicial_record_goes_to_the_department_of_justice(self, counter):
-        """2.000505 is handled by Hà Nội's Department of Justice, 000.STP.00.H01."""
-        slip = await counter.receive(request_at(BA_DINH_COUNTER, "2.000505"))
+        """3.000333 is handled by Hà Nội's Department of Justice, 000.STP.00.H01."""
+        slip = await counter.receive(request_at(BA_DINH_COUNTER, "3.000333"))
         assert isinstance(slip, ReceiptSlip), slip
         assert slip.handling_unit == "000.STP.00.H01"
         assert slip.handling_unit_name == "Sở Tư pháp (Ủy ban nhân dân Thành phố Hà Nội)"
@@ -414,7 +414,7 @@ class TestProvinceDepartment:
         slip = await counter.receive(
             request_at(
                 centre,
-                "2.000505",
+                "3.000333",
                 applicant=applicant_at(address),
                 received_at=datetime(2025, 6, 30, 10, tzinfo=VN_TZ),
             )
@@ -430,8 +430,8 @@ class TestReceiptSlip:
         """Form 01 carries the code, the calendar's appointment, the version's fees and the documents."""
         unit = commune_counter("00127")
         when = at(THURSDAY, 10)
-        slip = await counter.receive(request_at(unit, "2.000720", received_at=when))
-        version = default_catalogue().resolve("2.000720", when)
+        slip = await counter.receive(request_at(unit, "1.001612", received_at=when))
+        version = default_catalogue().resolve("1.001612", when)
 
         assert isinstance(slip, ReceiptSlip) and slip.form == "01"
         assert re.fullmatch(r"000\.00127\.01\.H01-\d{6}-\d{4}", slip.dossier_code)
@@ -448,7 +448,7 @@ class TestReceiptSlip:
                 note="unverified; set by provincial resolution",
             ),
         )
-        assert (slip.procedure_code, slip.version_id) == ("2.000720", "2.000720@2025-07-01-commune")
+        assert (slip.procedure_code, slip.version_id) == ("1.001612", "1.001612@2025-07-01-commune")
         assert slip.procedure_name == "Đăng ký thành lập hộ kinh doanh"
         assert slip.applicant_name == APPLICANT.full_name
         assert slip.receiving_unit_name == "Trung tâm Phục vụ hành chính công Phường Việt Hưng"
@@ -481,11 +481,11 @@ class TestReceiptSlip:
 
 class TestDeadlines:
     async def test_tet_2026(self, counter):
-        """1.004859 (5 working days) received Fri 13 Feb 2026 is due Fri 27 Feb 17:00, past Tết."""
+        """1.004884 (5 working days) received Fri 13 Feb 2026 is due Fri 27 Feb 17:00, past Tết."""
         slip = await counter.receive(
             request_at(
                 commune_counter("00160"),
-                "1.004859",
+                "1.004884",
                 received_at=datetime(2026, 2, 13, 10, tzinfo=VN_TZ),
             )
         )

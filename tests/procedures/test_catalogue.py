@@ -145,10 +145,10 @@ class TestSchemaRules:
 
 class TestResolution:
     def test_at_the_boundary_the_version_changes(self):
-        """2.000720 is district-level at 23:59:59 on 30 June 2025 and commune-level at midnight."""
+        """1.001612 is district-level at 23:59:59 on 30 June 2025 and commune-level at midnight."""
         catalogue = default_catalogue()
-        before = catalogue.resolve("2.000720", LAST_SECOND_BEFORE)
-        after = catalogue.resolve("2.000720", BOUNDARY)
+        before = catalogue.resolve("1.001612", LAST_SECOND_BEFORE)
+        after = catalogue.resolve("1.001612", BOUNDARY)
         assert before.authority_level is AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE
         assert after.authority_level is AuthorityLevel.COMMUNE_PEOPLES_COMMITTEE
 
@@ -181,7 +181,7 @@ class TestResolution:
     def test_resolution_needs_an_aware_instant(self):
         """A naive instant is refused rather than guessed."""
         with pytest.raises(ValueError, match="timezone"):
-            default_catalogue().resolve("2.000720", datetime(2025, 7, 1))
+            default_catalogue().resolve("1.001612", datetime(2025, 7, 1))
 
 
 class TestFiles:
@@ -194,17 +194,22 @@ class TestFiles:
         )
 
     def test_every_shipped_procedure_states_its_provenance(self):
-        """Curated procedures are verified or unverified with a legal basis; none is synthetic."""
+        """Curated procedures are verified or unverified with a legal basis; imported ones name
+        their source, the record's update date, the crawl date and the licence; none is synthetic."""
         for versions in default_catalogue().versions_by_code.values():
             provenance = versions[0].provenance
-            assert provenance.status in {"verified", "unverified"}
-            assert provenance.legal_basis, versions[0].procedure_code
+            assert provenance.status in {"verified", "unverified", "portal"}
+            if provenance.status == "portal":
+                assert provenance.source == "portal-details" and provenance.licence == "none"
+                assert provenance.record_updated and provenance.retrieved
+            else:
+                assert provenance.legal_basis, versions[0].procedure_code
 
 
 class TestProcedureModel:
     def test_a_procedure_holds_its_facts_and_ordered_versions(self):
-        """2.000720 is one Procedure: its facts once, district then commune version."""
-        procedure = default_catalogue().procedures["2.000720"]
+        """1.001612 is one Procedure: its facts once, district then commune version."""
+        procedure = default_catalogue().procedures["1.001612"]
         assert procedure.name == "Đăng ký thành lập hộ kinh doanh"
         assert [v.authority_level for v in procedure.versions] == [
             AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE,
@@ -220,4 +225,4 @@ class TestProcedureModel:
 
         versions = default_catalogue().versions_by_code
         with pytest.raises(ValidationError, match="belongs to"):
-            Procedure.of([versions["2.000720"][0], versions["1.004873"][0]])
+            Procedure.of([versions["1.001612"][0], versions["1.004873"][0]])
