@@ -44,6 +44,7 @@ APPLICANT = Applicant(
 # Documents that satisfy each curated procedure's mandatory list.
 DOCUMENTS = {
     "1.001193": ("declaration", "birth_certificate"),
+    "2.000815": ("original", "copy"),
     "1.004884": ("declaration", "commitment"),
     "1.004873": ("declaration",),
     "1.001612": ("application",),
