@@ -80,9 +80,11 @@ def _limit(amount: Any, unit_name: Any) -> dict[str, Any] | None:
     return {"amount": int(amount) if amount == int(amount) else amount, "unit": unit.value}
 
 
-def _hours(limit: dict[str, Any]) -> float:
+def _hours(limit: dict[str, Any]) -> tuple[float, int]:
+    """Office hours a limit may span, for picking the longest; a working day outlasts a calendar day."""
     factor = {"working_hours": 1, "working_days": 8, "calendar_days": 8, "months": 248}
-    return limit["amount"] * factor[limit["unit"]]
+    rank = {"working_hours": 0, "calendar_days": 1, "working_days": 2, "months": 3}
+    return limit["amount"] * factor[limit["unit"]], rank[limit["unit"]]
 
 
 def _channel_terms(record: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from procedures.catalogue import Catalogue, CatalogueError, NoVersionInForce, UnknownProcedure, default_catalogue
+from procedures.calendar import VN_TZ
+from procedures.catalogue import (
+    DEFINITIONS_DIR,
+    Catalogue,
+    CatalogueError,
+    NoVersionInForce,
+    UnknownProcedure,
+    default_catalogue,
+)
 from procedures.catalogue_files import read_catalogue_file, write_catalogue_file
 from procedures.models import AuthorityLevel
 
@@ -226,3 +234,43 @@ class TestProcedureModel:
         versions = default_catalogue().versions_by_code
         with pytest.raises(ValidationError, match="belongs to"):
             Procedure.of([versions["1.001612"][0], versions["1.004873"][0]])
+
+
+class TestCuratedAgainstThePortal:
+    """The curated procedures carry the portal's codes and limits (issue 15)."""
+
+    CURATED = {
+        "1.001193", "1.004884", "1.004859", "1.004873", "1.000894", "1.000656", "1.001022",
+        "2.000815", "2.000884", "1.001612", "1.013225", "1.013978", "3.000333",
+    }
+
+    def test_the_curated_thirteen_are_on_the_national_list(self):
+        """Each curated code is a procedure of the national list; the wrong old codes are not curated."""
+        catalogue = default_catalogue()
+        curated = {c for c, vs in catalogue.versions_by_code.items() if vs[-1].provenance.status != "portal"}
+        assert curated == self.CURATED
+        assert all(catalogue.listed(code) is not None for code in curated)
+        assert catalogue.listed("2.000505") is None  # no longer on the list
+
+    def test_curated_limits_and_cases_match_the_portal_records(self):
+        """Where the portal has a record, the curated version in force states its limit and cases."""
+        from procedures.national_catalogue import load_national
+        from procedures.processes import InternalProcesses
+
+        _, imported = load_national(DEFINITIONS_DIR / "national", InternalProcesses.load())
+        portal = {v.procedure_code: v for v in imported}
+        catalogue = default_catalogue()
+        checked = []
+        for code in sorted(self.CURATED & portal.keys()):
+            curated = catalogue.resolve(code, datetime(2026, 11, 30, tzinfo=VN_TZ))
+            assert curated.time_limit == portal[code].time_limit, code
+            if curated.cases:
+                assert {c.code: c.time_limit for c in curated.cases} == {c.code: c.time_limit for c in portal[code].cases}
+            checked.append(code)
+        assert checked == ["1.000656", "1.000894", "1.001193", "1.004859", "1.004873", "1.004884", "1.013225"]
+
+    def test_the_synthetic_generator_is_not_in_the_default_catalogue(self):
+        """No synthetic 9.xxxxxx procedure is shipped; the generator serves the scale benchmark only."""
+        catalogue = default_catalogue()
+        assert not [c for c in catalogue.known_codes if c.startswith("9.")]
+        assert all(vs[0].provenance.status != "synthetic" for vs in catalogue.versions_by_code.values())
