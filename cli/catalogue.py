@@ -50,6 +50,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     national.add_argument("--sources", type=Path, default=None, help="the catalogue-sources directory")
     national.add_argument("--out", type=Path, default=DEFINITIONS_DIR / NATIONAL_SUBDIR)
     national.set_defaults(handler=_import_national)
+    units = sub.add_parser(
+        "units-check", help="cross-check the administrative units against the official list (codes and names)"
+    )
+    units.add_argument("--sources", type=Path, default=None, help="the catalogue-sources directory")
+    units.set_defaults(handler=_units_check)
 
 
 def _at(args: argparse.Namespace) -> datetime:
@@ -94,3 +99,22 @@ async def _import(args: argparse.Namespace, context: CliContext) -> int:
 async def _import_national(args: argparse.Namespace, context: CliContext) -> int:
     sources = args.sources or default_sources_dir()
     return catalogue_commands.import_national_sources(sources, args.out, context.out)
+
+
+async def _units_check(args: argparse.Namespace, context: CliContext) -> int:
+    from adminunits.crosscheck import cross_check
+
+    sources = args.sources or default_sources_dir()
+    try:
+        report = cross_check(sources)
+    except (OSError, ValueError, KeyError) as err:
+        raise CommandFailed(EXIT_BAD_INPUT, f"{sources}: cannot read the official list: {err}") from err
+    for difference in report.differences:
+        print(difference.line(), file=context.out)
+    print(
+        f"{report.provinces} provinces, {report.communes} communes in the official list;"
+        f" {report.spelling_variants} names spelled with the tone mark elsewhere (not differences);"
+        f" {len(report.differences)} differences, {len(report.unresolved)} unresolved",
+        file=context.out,
+    )
+    return EXIT_BAD_INPUT if report.unresolved else 0

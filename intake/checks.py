@@ -55,6 +55,9 @@ def review_request(
     review = IntakeReview(received_at=received_at)
     era = era_at(received_at)
     review.receiving_unit = _check_receiving_unit(request, era, agencies, review.reasons)
+    if review.receiving_unit is not None:
+        # The names the units bear on the receipt date (a ward since 2026-04-30, say).
+        review.receiving_unit = agencies.as_of(review.receiving_unit, received_at)
     try:
         # The applicant's province: its own internal process, where it has one, replaces the default.
         review.version = catalogue.resolve(
@@ -75,7 +78,7 @@ def review_request(
         review.reasons.append(f"case: {request.case} is not a case of {review.version.version_id} (cases: {cases})")
     _check_documents(request, review.version, review)
     if address_ok:
-        review.handling_unit = _route(request, review.version, era, units, agencies, review.reasons)
+        review.handling_unit = _route(request, review.version, era, units, agencies, review.reasons, received_at)
     return review
 
 
@@ -176,8 +179,10 @@ def _route(
     units: AdminUnits,
     agencies: AgencyDirectory,
     reasons: list[str],
+    received_at: datetime,
 ) -> Unit | None:
-    """The competent authority, from the version's level and the applicant's commune."""
+    """The competent authority, from the version's level and the applicant's commune, named as
+    its unit is named on the receipt date."""
     address = request.applicant.address
     level = version.authority_level
     agency: Agency | None = None
@@ -192,6 +197,7 @@ def _route(
     elif level is AuthorityLevel.PROVINCE_DEPARTMENT and version.department is not None:
         committee = agencies.province_peoples_committee(address.province_code, era)
         if committee is not None:
+            committee = agencies.as_of(committee, received_at)
             department = version.department
             # Derived code (department codes are not in the data we hold): 000.STP.00.H01;
             # the committee's group is kept (90 for a retired province code: 000.STP.90.H80).
@@ -207,7 +213,7 @@ def _route(
             f" ({era.value} units)"
         )
         return None
-    return unit_of(agency)
+    return unit_of(agencies.as_of(agency, received_at))
 
 
 def unit_of(agency: Agency) -> Unit:

@@ -747,3 +747,38 @@ class TestNationalCatalogue:
         view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
         assert view.internal_process == "01/residence"
         assert view.current_step.id == "check" and view.current_step.share_hours == 28  # half of 7 days
+
+
+class TestUnitChangesOnReceipts:
+    """Receipts from 2026-04-30 name Đồng Nai's new wards and city; earlier dossiers keep theirs."""
+
+    @pytest.mark.parametrize(
+        ("when", "centre", "committee"),
+        [
+            (datetime(2026, 4, 29, 10, tzinfo=VN_TZ), "Xã Lộc Ninh", "Xã Lộc Ninh"),
+            (datetime(2026, 5, 4, 10, tzinfo=VN_TZ), "Phường Lộc Ninh", "Phường Lộc Ninh"),
+        ],
+    )
+    async def test_the_slip_names_the_units_of_its_day(self, counter, when, centre, committee):
+        unit = "000.25270.01.H75"
+        address = Address(province_code="75", commune_code="25270", detail="1 Đường thử")
+        slip = await counter.receive(
+            request_at(unit, "1.004873", applicant=applicant_at(address), received_at=when)
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.receiving_unit_name == f"Trung tâm Phục vụ hành chính công {centre}"
+        assert slip.handling_unit_name == f"Ủy ban nhân dân {committee}"
+        assert slip.receiving_unit == unit  # codes do not change with a rename
+        view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
+        assert view.handling_unit == "000.25270.00.H75"
+
+    async def test_a_province_department_is_named_after_the_city(self, counter):
+        """From 2026-04-30 Đồng Nai's police are named after Thành phố Đồng Nai."""
+        address = Address(province_code="75", commune_code="25270", detail="1 Đường thử")
+        slip = await counter.receive(
+            request_at("000.00.01.H75", "3.000333", applicant=applicant_at(address),
+                       received_at=datetime(2026, 5, 4, 10, tzinfo=VN_TZ))
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.receiving_unit_name == "Trung tâm Phục vụ hành chính công Thành phố Đồng Nai"
+        assert slip.handling_unit_name == "Công an tỉnh (Ủy ban nhân dân Thành phố Đồng Nai)"
