@@ -56,13 +56,15 @@ class InternalProcess(_Model):
 
     def steps_for(self, limit: TimeLimit) -> tuple[Step, ...]:
         counted = limit.unit in (TimeUnit.WORKING_DAYS, TimeUnit.WORKING_HOURS)
+        # The steps were validated as this process's; only the shares are computed here.
         return tuple(
-            Step(
+            Step.model_construct(
                 id=s.id,
                 name=s.name,
                 role=s.role,
                 place=s.place,
                 share_hours=round(s.share * limit.working_hours, 2) if counted else 0,
+                inter_agency=False,
             )
             for s in self.steps
         )
