@@ -21,7 +21,7 @@ from procedures.problems import describe_validation_error
 from procedures.processes import InternalProcesses
 from procedures.sources import PORTAL_DETAILS
 
-__all__ = ["ListedProcedure", "build_version", "check_facts", "load_national"]
+__all__ = ["ListedProcedure", "build_version", "check_facts", "load_national", "read_facts_files"]
 
 _LISTING = "listing.jsonl"
 
@@ -66,6 +66,25 @@ class ListedProcedure:
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+def read_facts_files(directory: Path) -> dict[str, dict[str, Any]]:
+    """The procedures of every `facts-*.json` in `directory`, by code (raw JSON, with `_file`)."""
+    procedures: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("facts-*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise CatalogueError(f"{path.name}: cannot read: {err}") from err
+        if not isinstance(document, dict) or not isinstance(document.get("procedures"), list):
+            raise CatalogueError(f"{path.name}: expected an object with a 'procedures' list")
+        for procedure in document["procedures"]:
+            if not isinstance(procedure, dict) or not isinstance(procedure.get("code"), str):
+                raise CatalogueError(f"{path.name}: each procedure is an object with a code")
+            if procedure["code"] in procedures:
+                raise CatalogueError(f"{path.name}: {procedure['code']}: procedure appears in two facts files")
+            procedures[procedure["code"]] = {**procedure, "_file": path.name}
+    return procedures
 
 
 def build_version(
@@ -116,8 +135,6 @@ def check_facts(listed: dict[str, Any], procedure: dict[str, Any], processes: In
 
 def load_national(directory: Path, processes: InternalProcesses) -> tuple[dict[str, ListedProcedure], list[ProcedureVersion]]:
     """The listing and the facts versions of `directory`, all valid, or CatalogueError."""
-    from procedures.national_import import read_facts_files  # one reader of the facts files
-
     listing: dict[str, ListedProcedure] = {}
     raw: dict[str, dict[str, Any]] = {}
     path = directory / _LISTING

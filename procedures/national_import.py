@@ -30,6 +30,7 @@ from typing import Any
 from procedures.calendar import VN_TZ
 from procedures.catalogue_files import CatalogueError
 from procedures.models import DISTRICT_LEVEL_ENDS
+from procedures.national_catalogue import check_facts, read_facts_files
 from procedures.portal_records import facts_of_record, levels_of_record, record_updated
 from procedures.sources import MINISTRY_PAGES, PORTAL_DETAILS, PORTAL_LIST, SOURCES
 from procedures.vietnamese import fold
@@ -119,25 +120,6 @@ def _portal_details(sources: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
-def read_facts_files(directory: Path) -> dict[str, dict[str, Any]]:
-    """The procedures of every `facts-*.json` in `directory`, by code (raw JSON)."""
-    procedures: dict[str, dict[str, Any]] = {}
-    for path in sorted(directory.glob("facts-*.json")):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise CatalogueError(f"{path.name}: cannot read: {err}") from err
-        if not isinstance(document, dict) or not isinstance(document.get("procedures"), list):
-            raise CatalogueError(f"{path.name}: expected an object with a 'procedures' list")
-        for procedure in document["procedures"]:
-            if not isinstance(procedure, dict) or not isinstance(procedure.get("code"), str):
-                raise CatalogueError(f"{path.name}: each procedure is an object with a code")
-            if procedure["code"] in procedures:
-                raise CatalogueError(f"{path.name}: {procedure['code']}: procedure appears in two facts files")
-            procedures[procedure["code"]] = {**procedure, "_file": path.name}
-    return procedures
-
-
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=VN_TZ)
 
@@ -190,8 +172,6 @@ def import_national(sources: Path, out_dir: Path) -> NationalImport:
     previous = read_facts_files(out_dir) if out_dir.is_dir() else {}
     result = NationalImport()
     by_sector: dict[str, list[dict[str, Any]]] = {}
-
-    from procedures.national_catalogue import check_facts  # the loader's own validation
 
     for code in sorted(set(listing) | set(records)):
         entry = listing.get(code) or {"code": code, "name": "", "sector": "", "sources": []}
