@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import starter
+from procedures.catalogue import DEFINITIONS_DIR
 
 
 async def run(capsys, *argv: str) -> tuple[int, str]:
@@ -136,3 +137,19 @@ class TestCommandErrors:
         code, out, err = await run_split(capsys, "import", str(export), "--out", str(tmp_path / "x.json"), "--sector", "X")
         assert code == 2 and "Traceback" not in err
         assert "rejected row 2 (1.000001): department level 'Sở' without a department name" in err
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("time_limit", {"amount": 99999999999999999999999, "unit": "working_days"}, "time_limit: Value error, amount: 1e+23 working_days is above the bound of 730"),
+            ("fees", [{"name": "Lệ phí", "amount_vnd": 10**29}], "fees.0.amount_vnd: Input should be less than or equal to 1000000000000"),
+        ],
+    )
+    async def test_validate_refuses_absurd_limits_and_fees(self, capsys, tmp_path, field, value, message):
+        """validate names the file, the procedure, the version and the field of an absurd figure."""
+        document = json.loads((DEFINITIONS_DIR / "civil_status.json").read_text(encoding="utf-8"))
+        document["procedures"][0]["versions"][0][field] = value
+        (tmp_path / "civil_status.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        code, out, err = await run_split(capsys, "validate", str(tmp_path))
+        assert (code, out) == (2, "")
+        assert err == f"invalid: civil_status.json: 1.000656: version 1.000656@2016-01-01: {message}\n"
