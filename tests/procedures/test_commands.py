@@ -152,4 +152,4 @@ class TestCommandErrors:
         (tmp_path / "civil_status.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
         code, out, err = await run_split(capsys, "validate", str(tmp_path))
         assert (code, out) == (2, "")
-        assert err == f"invalid: civil_status.json: 1.000656: version 1.000656@2016-01-01: {message}\n"
+        assert err == f"invalid: civil_status.json: 1.001193: version 1.001193@2016-01-01: {message}\n"
