@@ -32,6 +32,7 @@ from procedures.catalogue_files import CatalogueError
 from procedures.models import DISTRICT_LEVEL_ENDS
 from procedures.national_catalogue import check_facts, read_facts_files
 from procedures.portal_records import facts_of_record, levels_of_record, record_updated
+from procedures.processes import InternalProcesses
 from procedures.sources import MINISTRY_PAGES, PORTAL_DETAILS, PORTAL_LIST, SOURCES
 from procedures.vietnamese import fold
 
@@ -170,6 +171,7 @@ def import_national(sources: Path, out_dir: Path) -> NationalImport:
     pages = _ministry_pages(sources)
     records = _portal_details(sources)
     previous = read_facts_files(out_dir) if out_dir.is_dir() else {}
+    processes = InternalProcesses.load()  # versions are checked as the loader will build them
     result = NationalImport()
     by_sector: dict[str, list[dict[str, Any]]] = {}
 
@@ -204,7 +206,7 @@ def import_national(sources: Path, out_dir: Path) -> NationalImport:
             else:
                 versions, added = _versions(code, portal.facts, updated, previous.get(code, {}).get("versions", []))
                 procedure = {"code": code, "name": entry["name"], "versions": versions}
-                problem = check_facts(entry, procedure)
+                problem = check_facts(entry, procedure, processes)
                 if problem:
                     result.problems.append(ImportProblem(code, problem))
                     continue
