@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
+from .changes import UnitChanges
 from .registry import AdminUnits, Era
 
 __all__ = ["AgencyKind", "Agency", "AgencyDirectory"]
@@ -93,9 +95,13 @@ class Agency:
 class AgencyDirectory:
     """Immutable lookup of agencies by code and by (unit code, era)."""
 
-    __slots__ = ("_by_code", "_by_unit", "_by_province")
+    __slots__ = ("_by_code", "_by_unit", "_by_province", "_aliases", "_changes")
 
-    def __init__(self, agencies: list[Agency]) -> None:
+    def __init__(
+        self, agencies: list[Agency], aliases: dict[str, str] | None = None, changes: UnitChanges | None = None
+    ) -> None:
+        self._aliases = dict(aliases or {})
+        self._changes = changes
         self._by_code: dict[str, Agency] = {}
         # (kind, unit code, era) -> agency; unit code is the province, district
         # or commune code the agency is attached to.
@@ -124,7 +130,7 @@ class AgencyDirectory:
     @classmethod
     @functools.lru_cache(maxsize=4)  # bounded: each directory holds ~17k agencies
     def _from_units(cls, units: AdminUnits) -> AgencyDirectory:
-        return cls(list(_derive(units)))
+        return cls(list(_derive(units)), units.aliases, UnitChanges.load())
 
     def __len__(self) -> int:
         return len(self._by_code)
@@ -138,7 +144,25 @@ class AgencyDirectory:
         return self._by_code.get(code)
 
     def _unit(self, kind: AgencyKind, unit_code: str, era: Era) -> Agency | None:
-        return self._by_unit.get((kind, unit_code, Era(era)))
+        era = Era(era)
+        if era is Era.FROM_2025:
+            unit_code = self._aliases.get(unit_code, unit_code)
+        return self._by_unit.get((kind, unit_code, era))
+
+    def as_of(self, agency: Agency, at: datetime) -> Agency:
+        """The agency under the names its unit bears at `at` (a ward since 2026-04-30, a city...).
+
+        Codes never change with a rename; only the name shown on forms does.
+        """
+        if self._changes is None or not agency.valid_in(Era.FROM_2025):
+            return agency
+        name = agency.name
+        for rename in self._changes.renames_at(at):
+            unit = agency.commune_code if rename.kind == "commune" else agency.province_code
+            at_this_level = (agency.commune_code is None) == (rename.kind == "province")
+            if unit == rename.code and at_this_level and rename.was in name:
+                name = name.replace(rename.was, rename.name)
+        return agency if name == agency.name else replace(agency, name=name)
 
     def province_peoples_committee(self, province_code: str, era: Era) -> Agency | None:
         """People's Committee of the province ``province_code`` of ``era``."""

@@ -28,6 +28,8 @@ from pathlib import Path
 from procedures.calendar import VN_TZ
 from procedures.models import DISTRICT_LEVEL_ENDS
 
+from .changes import UnitChanges
+
 __all__ = [
     "VN_TZ",
     "REFORM_INSTANT",
@@ -95,16 +97,19 @@ class Commune:
 class AdminUnits:
     """Immutable in-memory index of both eras' provinces, districts and communes."""
 
-    __slots__ = ("_provinces", "_communes", "_communes_by_province", "_districts")
+    __slots__ = ("_provinces", "_communes", "_communes_by_province", "_districts", "aliases")
 
     def __init__(
         self,
         provinces: dict[tuple[str, Era], Province],
         communes: dict[tuple[str, Era], Commune],
         districts: dict[str, list[tuple[str, str]]],
+        aliases: dict[str, str] | None = None,
     ) -> None:
         self._provinces = dict(provinces)
         self._communes = dict(communes)
+        # Package commune code -> official code (FROM_2025), see unit_changes.json.
+        self.aliases = dict(aliases or {})
         by_province: dict[tuple[str, Era], list[Commune]] = defaultdict(list)
         for commune in self._communes.values():
             by_province[(commune.province_code, commune.era)].append(commune)
@@ -145,24 +150,36 @@ class AdminUnits:
                 district_name=row["district"],
             )
 
+        # Where the package's code differs from the official list, the official code wins; the
+        # package's code stays an alias, since address conversions still return it.
+        corrections = {c.package_code: c for c in UnitChanges.load().corrections}
+        aliases: dict[str, str] = {}
         for row in current:
             pcode = row["provinceCode"]
             provinces.setdefault(
                 (pcode, Era.FROM_2025), Province(pcode, row["province"], Era.FROM_2025)
             )
-            communes[(row["wardCode"], Era.FROM_2025)] = Commune(
-                code=row["wardCode"], name=row["ward"], province_code=pcode, era=Era.FROM_2025
+            code = row["wardCode"]
+            fix = corrections.get(code)
+            if fix is not None and fix.province_code == pcode:
+                aliases[code] = code = fix.code
+            communes[(code, Era.FROM_2025)] = Commune(
+                code=code, name=row["ward"], province_code=pcode, era=Era.FROM_2025
             )
 
-        return cls(provinces, communes, {k: sorted(v) for k, v in districts.items()})
+        return cls(provinces, communes, {k: sorted(v) for k, v in districts.items()}, aliases)
 
     def province(self, code: str, era: Era) -> Province | None:
         """The province with ``code`` in ``era``, or None."""
         return self._provinces.get((code, Era(era)))
 
     def commune(self, code: str, era: Era) -> Commune | None:
-        """The commune with ``code`` in ``era``, or None."""
-        return self._communes.get((code, Era(era)))
+        """The commune with ``code`` in ``era``, or None (a corrected package code finds the
+        commune under its official code)."""
+        era = Era(era)
+        if era is Era.FROM_2025:
+            code = self.aliases.get(code, code)
+        return self._communes.get((code, era))
 
     def provinces(self, era: Era) -> list[Province]:
         """All provinces of ``era``, sorted by code."""

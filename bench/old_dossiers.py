@@ -24,7 +24,7 @@ __all__ = ["RECEIVED_AT", "old_dossier_inputs", "start_dossiers"]
 
 RECEIVED_AT = datetime(2025, 6, 27, 9, 0, tzinfo=VN_TZ)
 PROVINCE = "01"  # Hà Nội: 30 districts, all abolished on 2025-07-01
-PROCEDURE = "2.000720"  # a district-level version until 2025-07-01
+PROCEDURE = "1.001612"  # a district-level version until 2025-07-01
 
 
 def old_dossier_inputs(n: int, prefix: str) -> list[DossierInput]:

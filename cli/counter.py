@@ -49,6 +49,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--email")
     receive.add_argument("--document", action="append", default=[], metavar="ID[:COPIES]", help="repeat per document")
     receive.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
+    receive.add_argument("--case", help="the procedure's case, which selects its time limit (e.g. 1.000894.02)")
     receive.add_argument("--request-id", help="your id for this request: sent again, it is one dossier")
     receive.add_argument("--received-at", type=instant, help="ISO instant (default: now)")
     receive.add_argument("--receiving-unit", help="the counter (default: your unit)")
@@ -95,6 +96,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
             receiving_unit=unit,
             documents=_documents(args.document),
             channel=Channel(args.channel),
+            case=args.case,
             received_by=officer,
             received_at=args.received_at,
             request_id=args.request_id,

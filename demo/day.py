@@ -146,7 +146,7 @@ async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: Dem
         slip = await counter.receive(
             {
                 "request_id": f"demo-district-{number}",
-                "procedure_code": "2.000720",
+                "procedure_code": "1.001612",
                 "applicant": cast.applicant(number, address).model_dump(mode="json"),
                 "documents": [{"id": "application"}, {"id": "owner_id"}],
                 "received_at": received.replace(tzinfo=VN_TZ).isoformat(),
@@ -164,7 +164,7 @@ async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: Dem
     slip = await centre.receive(
         {
             "request_id": "demo-justice-1",
-            "procedure_code": "2.000505",
+            "procedure_code": "3.000333",
             "applicant": cast.applicant(4, address).model_dump(mode="json"),
             "documents": [{"id": "declaration"}, {"id": "applicant_id"}],
             "received_at": datetime(2025, 6, 30, 14, 0, tzinfo=VN_TZ).isoformat(),

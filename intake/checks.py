@@ -10,8 +10,8 @@ from datetime import datetime
 
 from adminunits import AdminUnits, Agency, AgencyDirectory, AgencyKind, Era, era_at
 from intake.forms import IntakeRequest, MissingDocument
-from procedures.catalogue import Catalogue, NoVersionInForce, UnknownProcedure
-from procedures.models import AuthorityLevel, ProcedureVersion, Role
+from procedures.catalogue import Catalogue, NoVersionInForce, NotReceivable, UnknownProcedure
+from procedures.models import AuthorityLevel, Fee, ProcedureVersion, Role, TimeLimit
 from workflows.dossier_inputs import Unit
 
 __all__ = ["IntakeForbidden", "IntakeReview", "review_request", "unit_of"]
@@ -40,6 +40,9 @@ class IntakeReview:
     handling_unit: Unit | None = None
     reasons: list[str] = field(default_factory=list)
     missing: list[MissingDocument] = field(default_factory=list)
+    # What the channel and the case select: the limit the appointment is counted from, the fees.
+    time_limit: TimeLimit | None = None
+    fees: tuple[Fee, ...] = ()
 
 
 def review_request(
@@ -52,9 +55,15 @@ def review_request(
     review = IntakeReview(received_at=received_at)
     era = era_at(received_at)
     review.receiving_unit = _check_receiving_unit(request, era, agencies, review.reasons)
+    if review.receiving_unit is not None:
+        # The names the units bear on the receipt date (a ward since 2026-04-30, say).
+        review.receiving_unit = agencies.as_of(review.receiving_unit, received_at)
     try:
-        review.version = catalogue.resolve(request.procedure_code, received_at)
-    except (UnknownProcedure, NoVersionInForce) as err:
+        # The applicant's province: its own internal process, where it has one, replaces the default.
+        review.version = catalogue.resolve(
+            request.procedure_code, received_at, province=request.applicant.address.province_code
+        )
+    except (UnknownProcedure, NoVersionInForce, NotReceivable) as err:
         review.reasons.append(f"procedure_code: {err}")
     address_ok = _check_address(request, era, units, review.reasons)
     if review.version is None:
@@ -62,9 +71,14 @@ def review_request(
     if request.channel not in review.version.channels:
         offered = ", ".join(c.value for c in review.version.channels)
         review.reasons.append(f"channel: {request.channel.value} is not offered (offered: {offered})")
+    try:
+        review.time_limit, review.fees = review.version.terms(request.channel, request.case)
+    except KeyError:
+        cases = ", ".join(c.code for c in review.version.cases) or "none"
+        review.reasons.append(f"case: {request.case} is not a case of {review.version.version_id} (cases: {cases})")
     _check_documents(request, review.version, review)
     if address_ok:
-        review.handling_unit = _route(request, review.version, era, units, agencies, review.reasons)
+        review.handling_unit = _route(request, review.version, era, units, agencies, review.reasons, received_at)
     return review
 
 
@@ -165,8 +179,10 @@ def _route(
     units: AdminUnits,
     agencies: AgencyDirectory,
     reasons: list[str],
+    received_at: datetime,
 ) -> Unit | None:
-    """The competent authority, from the version's level and the applicant's commune."""
+    """The competent authority, from the version's level and the applicant's commune, named as
+    its unit is named on the receipt date."""
     address = request.applicant.address
     level = version.authority_level
     agency: Agency | None = None
@@ -181,6 +197,7 @@ def _route(
     elif level is AuthorityLevel.PROVINCE_DEPARTMENT and version.department is not None:
         committee = agencies.province_peoples_committee(address.province_code, era)
         if committee is not None:
+            committee = agencies.as_of(committee, received_at)
             department = version.department
             # Derived code (department codes are not in the data we hold): 000.STP.00.H01;
             # the committee's group is kept (90 for a retired province code: 000.STP.90.H80).
@@ -196,7 +213,7 @@ def _route(
             f" ({era.value} units)"
         )
         return None
-    return unit_of(agency)
+    return unit_of(agencies.as_of(agency, received_at))
 
 
 def unit_of(agency: Agency) -> Unit:

@@ -31,6 +31,9 @@ class IntakeRequest(BaseModel):
     receiving_unit: str = Field(min_length=1, max_length=64, description="agency code of the counter")
     documents: tuple[SubmittedDocument, ...] = Field(default=(), max_length=200)
     channel: Channel = Channel.COUNTER
+    # The procedure's case (e.g. 1.000894.02), which selects its own time limit; none: the
+    # channel's limit, or the version's general one.
+    case: str | None = Field(default=None, min_length=1, max_length=32)
     received_by: Actor
     # Default: now. Set for dossiers taken in during an outage or by post and entered later.
     received_at: AwareDatetime | None = None
@@ -56,7 +59,9 @@ class ReceiptSlip(BaseModel):
     documents: tuple[str, ...]
     fees: tuple[Fee, ...] = ()
     received_by: str
-    resubmitted: bool = False  # True when the request id had already produced this dossier
+    resubmitted: bool = False
+    case: str | None = None  # the case whose time limit applies
+    internal_process: str = ""  # which internal process the dossier follows  # True when the request id had already produced this dossier
 
 
 class MissingDocument(BaseModel):

@@ -109,9 +109,8 @@ class IntakeService:
             return SupplementNotice(procedure_code=request.procedure_code, missing=tuple(review.missing))
         version, receiving, handling = review.version, review.receiving_unit, review.handling_unit
         assert version is not None and receiving is not None and handling is not None
-        due_at = self._calendar.due_at(
-            received_at, version.time_limit.amount, version.time_limit.unit.value, version.afternoon_cutoff
-        )
+        limit = review.time_limit or version.time_limit  # as the channel and the case select it
+        due_at = self._calendar.due_at(received_at, limit.amount, limit.unit.value, version.afternoon_cutoff)
 
         async def start(code: str) -> WorkflowHandle:
             dossier = DossierInput(
@@ -126,6 +125,7 @@ class IntakeService:
                 received_at=received_at,
                 due_at=due_at,
                 request_id=request.request_id,
+                case=request.case,
             )
             try:
                 return await self._client.start_workflow(
@@ -201,7 +201,9 @@ class IntakeService:
             received_at=received_at,
             due_at=due_at,
             documents=tuple(d.id for d in request.documents),
-            fees=version.fees,
+            fees=review.fees,
             received_by=request.received_by.id,
             resubmitted=resubmitted,
+            case=request.case,
+            internal_process=version.internal_process or "curated",
         )

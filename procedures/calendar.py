@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+from dateutil.relativedelta import relativedelta
 
 __all__ = ["VN_TZ", "WorkingCalendar", "CalendarConfigError"]
 
@@ -233,16 +234,52 @@ class WorkingCalendar:
             total += min(e, b) - s
         return total
 
+    def add_calendar_days(self, received_at: datetime, days: int, cutoff: time | None = None) -> datetime:
+        """End of office hours on the ``days``-th calendar day after receipt.
+
+        Weekends and holidays count (the portal's DAY unit), but the day of receipt does not
+        (Civil Code Art. 147) and a deadline falling on a day off moves to the end of the next
+        working day (Art. 148). ``days == 0`` means the receipt day itself.
+        """
+        _non_negative(days, "days")
+        if days != int(days):
+            raise ValueError(f"days must be a whole number, got {days!r}")
+        d = self.effective_receipt_date(received_at, cutoff) + timedelta(days=int(days))
+        if not self.is_working_day(d):
+            d = self.next_working_day(d)
+        return datetime.combine(d, self._periods[-1][1], tzinfo=VN_TZ)
+
+    def add_months(self, received_at: datetime, months: int, cutoff: time | None = None) -> datetime:
+        """End of office hours on the day of the ``months``-th month after receipt that
+        bears the receipt day's number, or the month's last day when it has none
+        (Civil Code Art. 147); moved to the next working day when that day is off (Art. 148)."""
+        _non_negative(months, "months")
+        if months != int(months):
+            raise ValueError(f"months must be a whole number, got {months!r}")
+        d = self.effective_receipt_date(received_at, cutoff)
+        d = d + relativedelta(months=int(months))  # clamps 31 January + 1 month to 28/29 February
+        if not self.is_working_day(d):
+            d = self.next_working_day(d)
+        return datetime.combine(d, self._periods[-1][1], tzinfo=VN_TZ)
+
     def due_at(self, received_at: datetime, amount: int | float, unit: str, cutoff: time | None = None) -> datetime:
-        """Deadline for a time limit of ``amount`` ``unit`` ("working_days" or "working_hours")."""
+        """Deadline for a time limit of ``amount`` ``unit``: "working_days", "working_hours",
+        "calendar_days" or "months"."""
         _non_negative(amount, "amount")
-        if unit == "working_days":
+        if unit in ("working_days", "calendar_days", "months"):
             if amount != int(amount):
-                raise ValueError(f"amount must be a whole number of working days, got {amount!r}")
-            return self.add_working_days(received_at, int(amount), cutoff)
+                raise ValueError(f"amount must be a whole number of {unit.replace('_', ' ')}, got {amount!r}")
+            add = {
+                "working_days": self.add_working_days,
+                "calendar_days": self.add_calendar_days,
+                "months": self.add_months,
+            }[unit]
+            return add(received_at, int(amount), cutoff)
         if unit == "working_hours":
             return self.add_working_hours(received_at, amount, cutoff)
-        raise ValueError(f"unknown unit {unit!r}; expected 'working_days' or 'working_hours'")
+        raise ValueError(
+            f"unknown unit {unit!r}; expected 'working_days', 'working_hours', 'calendar_days' or 'months'"
+        )
 
 
 def _entries(path: Path, data: dict[str, Any], key: str) -> list[dict[str, Any]]:

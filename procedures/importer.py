@@ -19,8 +19,9 @@ Row rules; a row breaking any is rejected with every reason found, and never aff
   the implementing agency; Cấp huyện/huyện/district -> district_peoples_committee only with an
   effective_to on or before 2025-07-01 (the district level ended then); anything else is rejected.
 - time limit: "05 ngày làm việc"/"5 working days" -> 5 working_days; "04 giờ làm việc"/"4 working
-  hours" -> 4 working_hours; "Trong ngày"/"same day" -> 0 working_days; calendar days ("15 ngày")
-  are rejected, never converted; several limits in one cell or anything else is rejected.
+  hours" -> 4 working_hours; "Trong ngày"/"same day" -> 0 working_days; calendar days ("15 ngày",
+  "15 days") -> 15 calendar_days, never converted; "3 tháng"/"3 months" -> 3 months; several limits
+  in one cell or anything else is rejected. Limits and fees beyond the model's bounds are rejected.
 - fees: empty/"Không"/"Miễn phí" -> none; parts separated by ";" or newlines, each with one amount
   ("Lệ phí: 100.000 đồng", "100,000 VND") -> Fee(name=text before the amount or "Phí, lệ phí", note=text after).
 - documents: separated by ";" or newlines, bullets removed; id = ASCII slug of the name (max 64,
@@ -58,7 +59,14 @@ from procedures.models import DISTRICT_LEVEL_ENDS, AuthorityLevel, ProcedureVers
 from procedures.problems import describe_validation_error
 from procedures.vietnamese import fold
 
-__all__ = ["ImportResult", "RejectedRow", "import_export", "import_to_catalogue"]
+__all__ = [
+    "ImportResult",
+    "RejectedRow",
+    "department_from_name",
+    "import_export",
+    "import_to_catalogue",
+    "read_time_limit",
+]
 
 DEFAULT_EFFECTIVE_FROM = DISTRICT_LEVEL_ENDS  # the two-level government began then
 REQUIRED = ("code", "name", "level", "time_limit")
@@ -87,8 +95,13 @@ _LEVELS = {
 }
 _CODE_PATTERN = re.compile(ProcedureVersion.model_json_schema()["properties"]["procedure_code"]["pattern"])
 _DURATION = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(ngay lam viec|working days?|gio lam viec|working hours?|ngay|calendar days?|days?)\b"
+    r"(\d+(?:[.,]\d+)?)\s*(ngay lam viec|working days?|gio lam viec|working hours?|ngay|calendar days?|days?"
+    r"|thang|months?)\b"
 )
+# Effective dates of a procedure version: anything outside is a typing error (and 9999-12-31 with
+# an offset overflows when converted).
+_EARLIEST = datetime(1990, 1, 1, tzinfo=VN_TZ)
+_LATEST = datetime(2100, 1, 1, tzinfo=VN_TZ)
 _SAME_DAY = ("trong ngay", "same day", "within the day")
 _NUMBER = r"(\d{1,3}(?:[.,]\d{3})+|\d+)"
 _AMOUNT = re.compile(_NUMBER + r"\s*(?:đồng|đ|dong|vnđ|vnd)(?!\w)", re.IGNORECASE)
@@ -278,16 +291,25 @@ def _parts(text: str) -> tuple[str, ...]:
 
 def _date(value: Any, what: str) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+        value = value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+        try:
+            in_range = _EARLIEST <= value < _LATEST
+        except OverflowError:  # 9999-12-31T23:59:59-12:00 cannot even be compared
+            in_range = False
+        if not in_range:
+            raise _Reject(f"{what}: {value.isoformat()} is outside {_EARLIEST.year}-{_LATEST.year - 1}")
+        return value
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=VN_TZ)
+        return _date(datetime(value.year, value.month, value.day, tzinfo=VN_TZ), what)
     text = _text(value)
     if not text:
         return None
     try:
         if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
-            return datetime(int(m[3]), int(m[2]), int(m[1]), tzinfo=VN_TZ)
+            return _date(datetime(int(m[3]), int(m[2]), int(m[1]), tzinfo=VN_TZ), what)
         return _date(datetime.fromisoformat(text), what)
+    except _Reject:
+        raise
     except ValueError:
         raise _Reject(f"{what}: cannot read date {text!r} (expected dd/mm/yyyy or yyyy-mm-dd)") from None
 
@@ -315,13 +337,27 @@ def _level(row: dict[str, Any], effective_to: datetime | None) -> dict[str, Any]
     if level is not AuthorityLevel.PROVINCE_DEPARTMENT:
         return {"authority_level": level}
     name = text if k.startswith(("so ", "department ")) else _text(row.get("agency"))
-    words = [w for w in _key(name).split() if w not in ("va", "and")]
-    if not name or not (words[0] in ("so", "department")):
+    department = department_from_name(name)
+    if department is None:
         raise _Reject(f"department level {text!r} without a department name (Sở ...)")
-    return {
-        "authority_level": level,
-        "department": {"code": "".join(w[0] for w in words).upper(), "name": name},
-    }
+    return {"authority_level": level, "department": department}
+
+
+def department_from_name(name: str) -> dict[str, str] | None:
+    """Sở Tư pháp -> {"code": "STP", "name": "Sở Tư pháp"}; None unless `name` names a Sở.
+
+    The code is the initials of the name without "và"/"and" (department codes are not in the
+    data at hand); the model refuses one of more than ten letters.
+    """
+    words = [w for w in _key(name).split() if w not in ("va", "and")]
+    if len(words) < 2 or words[0] not in ("so", "department"):
+        return None
+    return {"code": "".join(w[0] for w in words).upper(), "name": name.strip()}
+
+
+def read_time_limit(text: str) -> dict[str, Any]:
+    """A time limit written as text ("Không quá 05 ngày làm việc"), or ValueError."""
+    return _time_limit(text)
 
 
 def _time_limit(text: str) -> dict[str, Any]:
@@ -339,7 +375,9 @@ def _time_limit(text: str) -> dict[str, Any]:
         return {"amount": amount, "unit": "working_days"}
     if unit in ("gio lam viec", "working hour", "working hours"):
         return {"amount": amount, "unit": "working_hours"}
-    raise _Reject(f"calendar days not supported: {text!r}")
+    if unit in ("thang", "month", "months"):
+        return {"amount": amount, "unit": "months"}
+    return {"amount": amount, "unit": "calendar_days"}
 
 
 def _fees(text: str) -> tuple[dict[str, Any], ...]:

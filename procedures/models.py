@@ -7,7 +7,7 @@ New fields must get defaults so that recorded inputs still decode.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Literal
 
@@ -16,12 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "DISTRICT_LEVEL_ENDS",
     "PROCEDURE_FIELDS",
+    "MAX_FEE_VND",
+    "MAX_TIME_LIMIT",
     "AuthorityLevel",
     "Channel",
+    "ChannelTerms",
     "Department",
     "Fee",
     "Provenance",
     "Procedure",
+    "ProcedureCase",
     "ProcedureVersion",
     "RequiredDocument",
     "Role",
@@ -71,6 +75,22 @@ class Channel(StrEnum):
 class TimeUnit(StrEnum):
     WORKING_DAYS = "working_days"
     WORKING_HOURS = "working_hours"  # same-day procedures
+    CALENDAR_DAYS = "calendar_days"  # the portal's DAY: weekends and holidays count
+    MONTHS = "months"
+
+
+# The longest limit any published procedure states is a few months; anything beyond these is a
+# typing or import error, refused at load before the calendar tries to count it.
+MAX_TIME_LIMIT = {
+    TimeUnit.WORKING_DAYS: 730,
+    TimeUnit.WORKING_HOURS: 2_000,
+    TimeUnit.CALENDAR_DAYS: 1_095,
+    TimeUnit.MONTHS: 36,
+}
+# A fee above a thousand billion đồng is not a fee the one-stop counter collects.
+MAX_FEE_VND = 10**12
+# Office hours per day and per calendar span, used only to check step shares against a limit.
+_HOURS_PER_DAY = 8
 
 
 class StepPlace(StrEnum):
@@ -86,19 +106,41 @@ class TimeLimit(_Model):
     amount: float = Field(ge=0)
     unit: TimeUnit = TimeUnit.WORKING_DAYS
 
+    @model_validator(mode="after")
+    def _bounded(self) -> TimeLimit:
+        bound = MAX_TIME_LIMIT[self.unit]
+        if self.amount > bound:
+            raise ValueError(f"amount: {self.amount:g} {self.unit.value} is above the bound of {bound}")
+        return self
+
     @property
     def working_hours(self) -> float:
-        # Provincial systems store durations in working hours, 8 to a working day.
-        return self.amount * 8 if self.unit is TimeUnit.WORKING_DAYS else self.amount
+        """The office time the limit can hold, for checking step shares against it.
+
+        Provincial systems store durations in working hours, 8 to a working day. A calendar
+        day or month holds at most as many working hours as the days it spans.
+        """
+        if self.unit is TimeUnit.WORKING_HOURS:
+            return self.amount
+        if self.unit is TimeUnit.MONTHS:
+            return self.amount * 31 * _HOURS_PER_DAY
+        return self.amount * _HOURS_PER_DAY
+
+    def describe(self) -> str:
+        return f"{self.amount:g} {self.unit.value.replace('_', ' ')}"
 
 
 class RequiredDocument(_Model):
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1)
     mandatory: bool = True
-    copies: int = Field(default=1, ge=1)
+    copies: int = Field(default=1, ge=1, le=100)
     # Data the authority can read from a national database (population, land...) need not be submitted.
     replaceable_by_national_db: bool = False
+    # As the portal states them: originals and copies asked for, and the case the document belongs to.
+    originals: int | None = Field(default=None, ge=0, le=100)
+    copies_stated: int | None = Field(default=None, ge=0, le=100)
+    group: str = ""
 
 
 class Step(_Model):
@@ -112,8 +154,27 @@ class Step(_Model):
 
 class Fee(_Model):
     name: str
-    amount_vnd: int = Field(ge=0)
+    amount_vnd: int = Field(ge=0, le=MAX_FEE_VND)
     note: str = ""
+
+
+class ChannelTerms(_Model):
+    """What a channel (counter, online, post) promises: its time limit and its fees.
+
+    `time_limit` is None when the limit follows the case the counter selects.
+    """
+
+    channel: Channel
+    time_limit: TimeLimit | None = None
+    fees: tuple[Fee, ...] = ()
+
+
+class ProcedureCase(_Model):
+    """A case of a procedure with its own time limit (e.g. marriage with or without verification)."""
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = ""
+    time_limit: TimeLimit
 
 
 class Department(_Model):
@@ -126,9 +187,16 @@ class Department(_Model):
 class Provenance(_Model):
     """Where the facts come from. `unverified` marks a code, limit or fee we are not sure of."""
 
-    status: Literal["verified", "unverified", "synthetic"]
+    # "portal": imported from the national portal's records (see `source`).
+    status: Literal["verified", "unverified", "synthetic", "portal"]
     legal_basis: tuple[str, ...] = ()
     notes: str = ""
+    # For imported facts: the source (file, repository and commit), the record's own update
+    # date, when the source was crawled, and the licence of the compilation ("none").
+    source: str = ""
+    record_updated: date | None = None
+    retrieved: date | None = None
+    licence: str = ""
 
 
 class ProcedureVersion(_Model):
@@ -150,6 +218,12 @@ class ProcedureVersion(_Model):
     steps: tuple[Step, ...] = Field(min_length=1)
     result_documents: tuple[str, ...] = ()
     provenance: Provenance
+    # Per-channel limits and fees, and cases with their own limits (national facts).
+    channel_terms: tuple[ChannelTerms, ...] = ()
+    cases: tuple[ProcedureCase, ...] = ()
+    # Which internal process (steps, roles, shares) applies: "curated", a level default or a
+    # province's own; the dossier pins it with the version.
+    internal_process: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> ProcedureVersion:
@@ -168,6 +242,8 @@ class ProcedureVersion(_Model):
         for kind, ids in (
             ("step", [s.id for s in self.steps]),
             ("document", [d.id for d in self.required_documents]),
+            ("case", [c.code for c in self.cases]),
+            ("channel", [t.channel.value for t in self.channel_terms]),
         ):
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
@@ -175,6 +251,24 @@ class ProcedureVersion(_Model):
         if sum(s.share_hours for s in self.steps) > self.time_limit.working_hours + 1e-9:
             raise ValueError("step shares add up to more than the time limit")
         return self
+
+    def terms(self, channel: Channel, case: str | None = None) -> tuple[TimeLimit, tuple[Fee, ...]]:
+        """The time limit and fees for a dossier received on `channel` in `case`.
+
+        A named case's limit wins; then the channel's own; then the version's general limit.
+        Fees follow the channel when the version states them per channel. Raises KeyError
+        for a case the version does not have.
+        """
+        terms = next((t for t in self.channel_terms if t.channel is channel), None)
+        fees = terms.fees if terms is not None else self.fees
+        if case is not None:
+            found = next((c for c in self.cases if c.code == case), None)
+            if found is None:
+                raise KeyError(case)
+            return found.time_limit, fees
+        if terms is not None and terms.time_limit is not None:
+            return terms.time_limit, fees
+        return self.time_limit, fees
 
     def in_force_at(self, instant: datetime) -> bool:
         return self.effective_from <= instant and (

@@ -234,8 +234,8 @@ async def overdue_apology(desk: Desk) -> WorkflowHandle:
 
 
 async def payment(desk: Desk) -> WorkflowHandle:
-    """2.000505 at the provincial Department of Justice: fees requested, paid at the counter, result returned."""
-    handle, _, slip = await desk.receive_on(weekday=0, procedure="2.000505")
+    """3.000333 at the provincial police (a department-level version): fees requested, paid at the counter, result returned."""
+    handle, _, slip = await desk.receive_on(weekday=0, procedure="3.000333")
     leader = LEADER.model_copy(update={"unit": slip.handling_unit})
     specialist = SPECIALIST.model_copy(update={"unit": slip.handling_unit})
     await act(handle, DossierWorkflow.complete_step, step(leader, "assign", "payment"))

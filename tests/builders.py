@@ -44,10 +44,11 @@ APPLICANT = Applicant(
 # Documents that satisfy each curated procedure's mandatory list.
 DOCUMENTS = {
     "1.001193": ("declaration", "birth_certificate"),
-    "1.004859": ("declaration", "commitment"),
+    "2.000815": ("original", "copy"),
+    "1.004884": ("declaration", "commitment"),
     "1.004873": ("declaration",),
-    "2.000720": ("application",),
-    "2.000505": ("declaration",),
+    "1.001612": ("application",),
+    "3.000333": ("declaration",),
 }
 
 

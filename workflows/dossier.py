@@ -127,6 +127,8 @@ class DossierWorkflow:
             request_id=dossier.request_id,
             procedure_code=dossier.procedure.procedure_code,
             version_id=dossier.procedure.version_id,
+            internal_process=dossier.procedure.internal_process or "curated",
+            case=dossier.case,
             status=state.status,
             status_code=state.status.portal_code,
             current_step=current_step(dossier, state) if state.status not in TERMINAL else None,

@@ -24,6 +24,10 @@ class DossierView(BaseModel):
     request_id: str | None = None
     procedure_code: str
     version_id: str
+    # Which internal process (steps, roles, shares) the dossier follows: "curated", a level's
+    # default or a province's own; pinned at receipt with the version.
+    internal_process: str = "curated"
+    case: str | None = None
     status: DossierStatus
     status_code: int
     current_step: Step | None

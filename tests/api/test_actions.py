@@ -35,8 +35,8 @@ def entries(view: dict, action: str) -> int:
 
 
 async def with_fees(api):
-    """A dossier of a procedure with fees (2.000505, at the Department of Justice), and its specialist."""
-    slip = await api.counter.receive(request("2.000505"))
+    """A dossier of a procedure with fees (3.000333, at the provincial police), and its specialist."""
+    slip = await api.counter.receive(request("3.000333"))
     handle = api.counter.handle(slip.dossier_code)
     department = slip.handling_unit
     boss = Actor(id="l-dept", roles=(Role.LEADER,), unit=department)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from temporalio.client import Client
@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api import create_app
 from officers.tokens import mint_token
+from procedures.calendar import WorkingCalendar
 from runtime.settings import Settings
 from runtime.temporal import binary
 from tests.api.conftest import KEY
@@ -56,6 +57,29 @@ class TestReceive:
         assert response.status_code == 422
         assert response.json()["form"] == "03"
         assert any(r.startswith("procedure_code:") for r in response.json()["reasons"])
+
+    async def test_the_case_selects_the_time_limit_and_is_on_the_slip(self, api):
+        """Death registration's case 1.000656.02 (1 calendar day) sent through the API gives its appointment."""
+        response = await api.receive(
+            counter_officer,
+            changed(
+                procedure_code="1.000656",
+                case="1.000656.02",
+                documents=[{"id": "declaration"}, {"id": "death_notice"}],
+                request_id="case-" + str(id(api)),
+            ),
+        )
+        assert response.status_code == 201, response.text
+        slip = response.json()
+        assert slip["case"] == "1.000656.02" and slip["internal_process"] == "curated"
+        received, due = (datetime.fromisoformat(slip[k]) for k in ("received_at", "due_at"))
+        assert due == WorkingCalendar.default().due_at(received, 1, "calendar_days")
+
+    async def test_a_listed_procedure_without_facts_answers_422_with_form_03(self, api):
+        """3.000616 is on the national list but not receivable: form 03 says why."""
+        response = await api.receive(counter_officer, changed(procedure_code="3.000616"))
+        assert response.status_code == 422 and response.json()["form"] == "03"
+        assert "is listed but cannot be received here" in response.json()["reasons"][0]
 
     async def test_a_malformed_field_is_named_in_a_structured_422(self, api):
         """Validation errors carry each problem's dotted field path."""

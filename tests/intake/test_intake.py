@@ -129,7 +129,7 @@ class TestMissingDocuments:
         """A request with one of two mandatory documents lists just the other one."""
         unit = commune_counter("00229")
         outcome = await counter.receive(
-            request_at(unit, "1.004859", documents=(SubmittedDocument(id="commitment"),))
+            request_at(unit, "1.004884", documents=(SubmittedDocument(id="commitment"),))
         )
         assert isinstance(outcome, SupplementNotice)
         assert [m.id for m in outcome.missing] == ["declaration"]
@@ -137,7 +137,7 @@ class TestMissingDocuments:
 
     async def test_national_database_documents_are_never_missing(self, counter):
         """Documents replaceable by a national database (applicant_id, owner_id) are never asked for."""
-        for code in ("1.001193", "2.000505", "2.000720"):
+        for code in ("1.001193", "3.000333", "1.001612"):
             outcome = await counter.receive(request_at(BA_DINH_COUNTER, code, documents=()))
             assert isinstance(outcome, SupplementNotice), code
             assert not {"applicant_id", "owner_id"} & {m.id for m in outcome.missing}, code
@@ -145,7 +145,7 @@ class TestMissingDocuments:
 
     async def test_too_few_copies_listed_with_reason(self, counter, records):
         """A document given in fewer copies than required is listed with how many are missing."""
-        version = default_catalogue().resolve("1.004859", datetime.now(VN_TZ))
+        version = default_catalogue().resolve("1.004884", datetime.now(VN_TZ))
         documents = [d.model_dump() for d in version.required_documents]
         documents[0]["copies"] = 3  # declaration
         strict = ProcedureVersion.model_validate(
@@ -156,7 +156,7 @@ class TestMissingDocuments:
         outcome = await service.receive(
             request_at(
                 unit,
-                "1.004859",
+                "1.004884",
                 documents=(
                     SubmittedDocument(id="declaration"),
                     SubmittedDocument(id="commitment"),
@@ -171,7 +171,7 @@ class TestMissingDocuments:
         outcome = await service.receive(
             request_at(
                 unit,
-                "1.004859",
+                "1.004884",
                 documents=(
                     SubmittedDocument(id="declaration", copies=2),
                     SubmittedDocument(id="commitment"),
@@ -196,17 +196,17 @@ class TestRefusals:
         await assert_nothing_started(records, unit)
 
     async def test_before_the_reform_the_district_version_applies(self, counter):
-        """2.000720 received on 2025-06-30 16:59 uses the district version and goes to the district."""
+        """1.001612 received on 2025-06-30 16:59 uses the district version and goes to the district."""
         slip = await counter.receive(
             request_at(
                 CITY_CENTRE,
-                "2.000720",
+                "1.001612",
                 applicant=applicant_at(LEGACY_PHUC_XA),
                 received_at=datetime(2025, 6, 30, 16, 59, tzinfo=VN_TZ),
             )
         )
         assert isinstance(slip, ReceiptSlip), slip
-        assert slip.version_id == "2.000720@2021-04-01-district"
+        assert slip.version_id == "1.001612@2021-04-01-district"
         assert slip.handling_unit == DISTRICT_BA_DINH
         assert slip.handling_unit_name == "Ủy ban nhân dân Quận Ba Đình"
         assert slip.receiving_unit == CITY_CENTRE
@@ -220,7 +220,7 @@ class TestRefusals:
         outcome = await counter.receive(
             request_at(
                 CITY_CENTRE,
-                "2.000720",
+                "1.001612",
                 applicant=applicant_at(LEGACY_PHUC_XA),
                 received_at=datetime(2025, 7, 1, 8, tzinfo=VN_TZ),
             )
@@ -236,7 +236,7 @@ class TestRefusals:
         outcome = await counter.receive(
             request_at(
                 CITY_CENTRE,
-                "2.000720",
+                "1.001612",
                 applicant=applicant_at(address),
                 received_at=datetime(2025, 6, 30, 10, tzinfo=VN_TZ),
             )
@@ -399,12 +399,12 @@ class TestCrossBoundaryReceipt:
 
 
 class TestProvinceDepartment:
-    async def test_judicial_record_goes_to_the_department_of_justice(self, counter):
-        """2.000505 is handled by Hà Nội's Department of Justice, 000.STP.00.H01."""
-        slip = await counter.receive(request_at(BA_DINH_COUNTER, "2.000505"))
+    async def test_judicial_record_goes_to_the_provincial_police(self, counter):
+        """3.000333 is handled by Hà Nội's police from 2025-07-01 (a Ministry of Public Security procedure)."""
+        slip = await counter.receive(request_at(BA_DINH_COUNTER, "3.000333"))
         assert isinstance(slip, ReceiptSlip), slip
-        assert slip.handling_unit == "000.STP.00.H01"
-        assert slip.handling_unit_name == "Sở Tư pháp (Ủy ban nhân dân Thành phố Hà Nội)"
+        assert slip.handling_unit == "000.CAT.00.H01"
+        assert slip.handling_unit_name == "Công an tỉnh (Ủy ban nhân dân Thành phố Hà Nội)"
         assert [f.amount_vnd for f in slip.fees] == [200000]
 
     async def test_retired_province_department_is_not_its_committee(self, counter):
@@ -414,7 +414,7 @@ class TestProvinceDepartment:
         slip = await counter.receive(
             request_at(
                 centre,
-                "2.000505",
+                "3.000333",
                 applicant=applicant_at(address),
                 received_at=datetime(2025, 6, 30, 10, tzinfo=VN_TZ),
             )
@@ -430,8 +430,8 @@ class TestReceiptSlip:
         """Form 01 carries the code, the calendar's appointment, the version's fees and the documents."""
         unit = commune_counter("00127")
         when = at(THURSDAY, 10)
-        slip = await counter.receive(request_at(unit, "2.000720", received_at=when))
-        version = default_catalogue().resolve("2.000720", when)
+        slip = await counter.receive(request_at(unit, "1.001612", received_at=when))
+        version = default_catalogue().resolve("1.001612", when)
 
         assert isinstance(slip, ReceiptSlip) and slip.form == "01"
         assert re.fullmatch(r"000\.00127\.01\.H01-\d{6}-\d{4}", slip.dossier_code)
@@ -448,7 +448,7 @@ class TestReceiptSlip:
                 note="unverified; set by provincial resolution",
             ),
         )
-        assert (slip.procedure_code, slip.version_id) == ("2.000720", "2.000720@2025-07-01-commune")
+        assert (slip.procedure_code, slip.version_id) == ("1.001612", "1.001612@2025-07-01-commune")
         assert slip.procedure_name == "Đăng ký thành lập hộ kinh doanh"
         assert slip.applicant_name == APPLICANT.full_name
         assert slip.receiving_unit_name == "Trung tâm Phục vụ hành chính công Phường Việt Hưng"
@@ -481,11 +481,11 @@ class TestReceiptSlip:
 
 class TestDeadlines:
     async def test_tet_2026(self, counter):
-        """1.004859 (5 working days) received Fri 13 Feb 2026 is due Fri 27 Feb 17:00, past Tết."""
+        """1.004884 (5 working days) received Fri 13 Feb 2026 is due Fri 27 Feb 17:00, past Tết."""
         slip = await counter.receive(
             request_at(
                 commune_counter("00160"),
-                "1.004859",
+                "1.004884",
                 received_at=datetime(2026, 2, 13, 10, tzinfo=VN_TZ),
             )
         )
@@ -501,9 +501,9 @@ class TestDeadlines:
         [(14, 0, THURSDAY), (14, 59, THURSDAY), (15, 0, FRIDAY), (15, 30, FRIDAY)],
     )
     async def test_afternoon_cutoff(self, counter, hour, minute, due_day):
-        """1.001193 is due the same day if received before 15:00, else the next working day."""
+        """2.000815 (same day) is due the same day if received before 15:00, else the next working day."""
         slip = await counter.receive(
-            request_at(BA_DINH_COUNTER, "1.001193", received_at=at(THURSDAY, hour, minute))
+            request_at(BA_DINH_COUNTER, "2.000815", received_at=at(THURSDAY, hour, minute))
         )
         assert isinstance(slip, ReceiptSlip), slip
         assert slip.due_at == at(due_day, 17)
@@ -516,7 +516,7 @@ class TestDeadlines:
         slips = []
         for hour, minute in ((14, 0), (15, 30)):
             await travel_to(env, at(thursday, hour, minute))
-            slips.append(await counter.receive(request_at(unit, "1.001193")))
+            slips.append(await counter.receive(request_at(unit, "2.000815")))
         assert all(isinstance(s, ReceiptSlip) for s in slips), slips
         assert [s.due_at for s in slips] == [at(thursday, 17), at(thursday + timedelta(days=1), 17)]
         assert [s.received_at.date() for s in slips] == [thursday, thursday]
@@ -649,3 +649,136 @@ class TestConcurrency:
         assert await sequence_rows(records, unit) == [(f"{THURSDAY:%y%m%d}", 15)]
         for code in codes:
             assert (await counter.handle(code).describe()).id == code
+
+
+class TestNationalCatalogue:
+    """Receiving against the national list: facts by channel and case, two layers pinned."""
+
+    async def test_listed_procedure_without_facts_is_refused_with_form_03(self, counter):
+        """3.000616 is on the national list without execution facts: form 03 says so, nothing starts."""
+        outcome = await counter.receive(request_at(commune_counter("00301"), "3.000616"))
+        assert isinstance(outcome, RefusalNotice) and outcome.form == "03"
+        assert outcome.reasons == (
+            "procedure_code: procedure '3.000616' is listed but cannot be received here: no execution"
+            " facts (time limits, fees, documents) in the sources",
+        )
+
+    async def test_portal_procedure_without_limit_is_refused_naming_why(self, counter):
+        """A procedure whose portal record states its limit only as text is refused with that reason."""
+        catalogue = default_catalogue()
+        code = next(
+            c
+            for c, e in catalogue.listing.items()
+            if e.not_receivable.startswith("no time limit") and c not in catalogue.versions_by_code
+        )
+        outcome = await counter.receive(request_at(commune_counter("00316"), code))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons[0].endswith("no time limit in a unit the engine can count (stated only as text or per unit OTHER)")
+
+    @pytest.mark.parametrize(
+        ("case", "due"),
+        [
+            (None, THURSDAY + timedelta(days=7)),  # the longest case, 5 working days: next Thursday
+            ("1.000656.01", THURSDAY + timedelta(days=7)),  # 5 working days
+            ("1.000656.02", FRIDAY),  # 1 calendar day
+            ("1.000656.03", THURSDAY + timedelta(days=4)),  # 2 calendar days: Saturday, moved to Monday
+        ],
+    )
+    async def test_the_case_selects_the_time_limit(self, counter, case, due):
+        """Death registration 1.000656: each case of the portal's record has its own limit and unit."""
+        unit = commune_counter(("00322", "00328", "00331", "00337")[[None, "1.000656.01", "1.000656.02", "1.000656.03"].index(case)])
+        slip = await counter.receive(
+            request_at(unit, "1.000656", case=case, received_at=at(THURSDAY, 10),
+                       documents=(SubmittedDocument(id="declaration"), SubmittedDocument(id="death_notice")))
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.due_at == at(due, 17) and slip.case == case
+        view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
+        assert (view.due_at, view.case) == (at(due, 17), case)
+
+    async def test_marriage_registration_has_its_two_cases(self, counter):
+        """1.000894 offers the portal's two cases, 1 working day and 1 calendar day; another is refused."""
+        version = default_catalogue().resolve("1.000894", at(THURSDAY, 10))
+        assert {c.code: (c.time_limit.amount, c.time_limit.unit.value) for c in version.cases} == {
+            "1.000894.01": (1, "calendar_days"),
+            "1.000894.02": (1, "working_days"),
+        }
+        outcome = await counter.receive(
+            request_at(commune_counter("00340"), "1.000894", case="1.000894.09", received_at=at(THURSDAY, 10))
+        )
+        assert isinstance(outcome, RefusalNotice)
+        assert "case: 1.000894.09 is not a case of 1.000894@2016-01-01 (cases: 1.000894.01, 1.000894.02)" in outcome.reasons
+
+    @pytest.mark.parametrize(("channel", "fee"), [(Channel.COUNTER, 20000), (Channel.ONLINE, 10000)])
+    async def test_the_channel_selects_the_fees(self, counter, channel, fee):
+        """Permanent residence registration 1.004222 costs 20,000 đ at the counter, 10,000 đ online."""
+        unit = commune_counter("00352" if channel is Channel.COUNTER else "00364")
+        slip = await counter.receive(request_at(unit, "1.004222", channel=channel, received_at=at(THURSDAY, 10)))
+        assert isinstance(slip, ReceiptSlip), slip
+        assert [f.amount_vnd for f in slip.fees] == [fee]
+        assert slip.due_at == at(THURSDAY + timedelta(days=11), 17)  # 7 working days: Monday week
+
+    async def test_the_view_says_which_internal_process_applied(self, counter):
+        """A curated procedure follows its curated process; an imported one its level's default."""
+        curated = await counter.receive(request_at(commune_counter("00367"), "1.004873", received_at=at(THURSDAY, 10)))
+        imported = await counter.receive(request_at(commune_counter("00376"), "1.004222", received_at=at(THURSDAY, 10)))
+        assert isinstance(curated, ReceiptSlip) and isinstance(imported, ReceiptSlip)
+        assert (curated.internal_process, imported.internal_process) == ("curated", "default/commune_peoples_committee")
+        view = await counter.handle(imported.dossier_code).query(DossierWorkflow.view)
+        assert view.internal_process == "default/commune_peoples_committee"
+        assert view.current_step is not None and view.current_step.id == "review"
+
+    async def test_a_province_overrides_the_internal_process(self, counter, records, tmp_path):
+        """Hà Nội's own process file replaces the default for its dossiers; the dossier pins it."""
+        from procedures.catalogue import DEFINITIONS_DIR
+        from procedures.processes import PROCESSES_DIR
+
+        (tmp_path / "default.json").write_text((PROCESSES_DIR / "default.json").read_text(encoding="utf-8"))
+        (tmp_path / "province-01.json").write_text(
+            '{"processes": [{"id": "01/residence", "procedure_code": "1.004222", "steps": ['
+            '{"id": "check", "name": "Công an xã kiểm tra", "role": "specialist", "share": 0.5},'
+            '{"id": "sign", "name": "Trưởng Công an xã ký", "role": "leader", "share": 0.25}]}]}',
+            encoding="utf-8",
+        )
+        with_catalogue(counter, records, Catalogue.load(DEFINITIONS_DIR, processes_dir=tmp_path))
+        slip = await counter.receive(request_at(commune_counter("00382"), "1.004222", received_at=at(THURSDAY, 10)))
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.internal_process == "01/residence"
+        view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
+        assert view.internal_process == "01/residence"
+        assert view.current_step.id == "check" and view.current_step.share_hours == 28  # half of 7 days
+
+
+class TestUnitChangesOnReceipts:
+    """Receipts from 2026-04-30 name Đồng Nai's new wards and city; earlier dossiers keep theirs."""
+
+    @pytest.mark.parametrize(
+        ("when", "centre", "committee"),
+        [
+            (datetime(2026, 4, 29, 10, tzinfo=VN_TZ), "Xã Lộc Ninh", "Xã Lộc Ninh"),
+            (datetime(2026, 5, 4, 10, tzinfo=VN_TZ), "Phường Lộc Ninh", "Phường Lộc Ninh"),
+        ],
+    )
+    async def test_the_slip_names_the_units_of_its_day(self, counter, when, centre, committee):
+        unit = "000.25270.01.H75"
+        address = Address(province_code="75", commune_code="25270", detail="1 Đường thử")
+        slip = await counter.receive(
+            request_at(unit, "1.004873", applicant=applicant_at(address), received_at=when)
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.receiving_unit_name == f"Trung tâm Phục vụ hành chính công {centre}"
+        assert slip.handling_unit_name == f"Ủy ban nhân dân {committee}"
+        assert slip.receiving_unit == unit  # codes do not change with a rename
+        view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
+        assert view.handling_unit == "000.25270.00.H75"
+
+    async def test_a_province_department_is_named_after_the_city(self, counter):
+        """From 2026-04-30 Đồng Nai's police are named after Thành phố Đồng Nai."""
+        address = Address(province_code="75", commune_code="25270", detail="1 Đường thử")
+        slip = await counter.receive(
+            request_at("000.00.01.H75", "3.000333", applicant=applicant_at(address),
+                       received_at=datetime(2026, 5, 4, 10, tzinfo=VN_TZ))
+        )
+        assert isinstance(slip, ReceiptSlip), slip
+        assert slip.receiving_unit_name == "Trung tâm Phục vụ hành chính công Thành phố Đồng Nai"
+        assert slip.handling_unit_name == "Công an tỉnh (Ủy ban nhân dân Thành phố Đồng Nai)"

@@ -198,9 +198,48 @@ class TestValidation:
             CAL.due_at(vn(2025, 3, 3, 9), -2, "working_days")
 
     def test_unknown_unit_rejected(self):
-        """Only working_days and working_hours are known."""
-        with pytest.raises(ValueError, match="calendar_days"):
-            CAL.due_at(vn(2025, 3, 3, 9), 2, "calendar_days")
+        """Only working days and hours, calendar days and months are known."""
+        with pytest.raises(ValueError, match="fortnights"):
+            CAL.due_at(vn(2025, 3, 3, 9), 2, "fortnights")
+
+
+class TestCalendarDaysAndMonths:
+    """The portal's DAY and MONTH limits, counted beside working days (Civil Code Arts. 147-148)."""
+
+    def test_calendar_days_count_weekends(self):
+        """Thursday + 3 calendar days is Sunday, which moves to Monday's end; 3 working days is Tuesday."""
+        assert CAL.due_at(vn(2025, 3, 6, 9), 3, "calendar_days") == vn(2025, 3, 10, 17)
+        assert CAL.due_at(vn(2025, 3, 6, 9), 3, "working_days") == vn(2025, 3, 11, 17)
+
+    def test_one_calendar_day_on_a_working_day(self):
+        """Marriage registration's calendar-day case: Monday's receipt is due Tuesday 17:00."""
+        assert CAL.due_at(vn(2025, 3, 3, 9), 1, "calendar_days") == vn(2025, 3, 4, 17)
+
+    def test_calendar_days_skip_a_holiday_landing(self):
+        """A deadline landing on 30 April 2025 moves past the holidays (30 April - 4 May) to Monday 5 May."""
+        assert CAL.due_at(vn(2025, 4, 28, 9), 2, "calendar_days") == vn(2025, 5, 5, 17)
+
+    def test_calendar_days_respect_the_cutoff(self):
+        """A receipt after the cut-off counts from the next working day."""
+        assert CAL.due_at(vn(2025, 3, 7, 15, 30), 1, "calendar_days", time(15)) == vn(2025, 3, 11, 17)
+
+    def test_months_keep_the_day_number(self):
+        """10 March + 1 month is 10 April (a Thursday)."""
+        assert CAL.due_at(vn(2025, 3, 10, 9), 1, "months") == vn(2025, 4, 10, 17)
+
+    def test_months_clamp_to_the_last_day(self):
+        """31 January + 1 month is 28 February 2025 (a Friday)."""
+        assert CAL.due_at(vn(2025, 1, 31, 9), 1, "months") == vn(2025, 2, 28, 17)
+
+    def test_month_landing_on_a_weekend_moves(self):
+        """7 May + 1 month is Saturday 7 June 2025, which moves to Monday 9 June."""
+        assert CAL.due_at(vn(2025, 5, 7, 9), 1, "months") == vn(2025, 6, 9, 17)
+
+    def test_fractional_calendar_units_rejected(self):
+        with pytest.raises(ValueError, match="whole number"):
+            CAL.due_at(vn(2025, 3, 3, 9), 1.5, "calendar_days")
+        with pytest.raises(ValueError, match="whole number"):
+            CAL.due_at(vn(2025, 3, 3, 9), 0.5, "months")
 
     def test_fractional_days_rejected(self):
         """Working days are whole."""

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from procedures.catalogue import Catalogue, CatalogueError, NoVersionInForce, UnknownProcedure, default_catalogue
+from procedures.calendar import VN_TZ
+from procedures.catalogue import (
+    DEFINITIONS_DIR,
+    Catalogue,
+    CatalogueError,
+    NoVersionInForce,
+    UnknownProcedure,
+    default_catalogue,
+)
 from procedures.catalogue_files import read_catalogue_file, write_catalogue_file
 from procedures.models import AuthorityLevel
 
@@ -145,10 +153,10 @@ class TestSchemaRules:
 
 class TestResolution:
     def test_at_the_boundary_the_version_changes(self):
-        """2.000720 is district-level at 23:59:59 on 30 June 2025 and commune-level at midnight."""
+        """1.001612 is district-level at 23:59:59 on 30 June 2025 and commune-level at midnight."""
         catalogue = default_catalogue()
-        before = catalogue.resolve("2.000720", LAST_SECOND_BEFORE)
-        after = catalogue.resolve("2.000720", BOUNDARY)
+        before = catalogue.resolve("1.001612", LAST_SECOND_BEFORE)
+        after = catalogue.resolve("1.001612", BOUNDARY)
         assert before.authority_level is AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE
         assert after.authority_level is AuthorityLevel.COMMUNE_PEOPLES_COMMITTEE
 
@@ -181,7 +189,7 @@ class TestResolution:
     def test_resolution_needs_an_aware_instant(self):
         """A naive instant is refused rather than guessed."""
         with pytest.raises(ValueError, match="timezone"):
-            default_catalogue().resolve("2.000720", datetime(2025, 7, 1))
+            default_catalogue().resolve("1.001612", datetime(2025, 7, 1))
 
 
 class TestFiles:
@@ -194,17 +202,22 @@ class TestFiles:
         )
 
     def test_every_shipped_procedure_states_its_provenance(self):
-        """Curated procedures are verified or unverified with a legal basis; none is synthetic."""
+        """Curated procedures are verified or unverified with a legal basis; imported ones name
+        their source, the record's update date, the crawl date and the licence; none is synthetic."""
         for versions in default_catalogue().versions_by_code.values():
             provenance = versions[0].provenance
-            assert provenance.status in {"verified", "unverified"}
-            assert provenance.legal_basis, versions[0].procedure_code
+            assert provenance.status in {"verified", "unverified", "portal"}
+            if provenance.status == "portal":
+                assert provenance.source == "portal-details" and provenance.licence == "none"
+                assert provenance.record_updated and provenance.retrieved
+            else:
+                assert provenance.legal_basis, versions[0].procedure_code
 
 
 class TestProcedureModel:
     def test_a_procedure_holds_its_facts_and_ordered_versions(self):
-        """2.000720 is one Procedure: its facts once, district then commune version."""
-        procedure = default_catalogue().procedures["2.000720"]
+        """1.001612 is one Procedure: its facts once, district then commune version."""
+        procedure = default_catalogue().procedures["1.001612"]
         assert procedure.name == "Đăng ký thành lập hộ kinh doanh"
         assert [v.authority_level for v in procedure.versions] == [
             AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE,
@@ -220,4 +233,44 @@ class TestProcedureModel:
 
         versions = default_catalogue().versions_by_code
         with pytest.raises(ValidationError, match="belongs to"):
-            Procedure.of([versions["2.000720"][0], versions["1.004873"][0]])
+            Procedure.of([versions["1.001612"][0], versions["1.004873"][0]])
+
+
+class TestCuratedAgainstThePortal:
+    """The curated procedures carry the portal's codes and limits (issue 15)."""
+
+    CURATED = {
+        "1.001193", "1.004884", "1.004859", "1.004873", "1.000894", "1.000656", "1.001022",
+        "2.000815", "2.000884", "1.001612", "1.013225", "1.013978", "3.000333",
+    }
+
+    def test_the_curated_thirteen_are_on_the_national_list(self):
+        """Each curated code is a procedure of the national list; the wrong old codes are not curated."""
+        catalogue = default_catalogue()
+        curated = {c for c, vs in catalogue.versions_by_code.items() if vs[-1].provenance.status != "portal"}
+        assert curated == self.CURATED
+        assert all(catalogue.listed(code) is not None for code in curated)
+        assert catalogue.listed("2.000505") is None  # no longer on the list
+
+    def test_curated_limits_and_cases_match_the_portal_records(self):
+        """Where the portal has a record, the curated version in force states its limit and cases."""
+        from procedures.national_catalogue import load_national
+        from procedures.processes import InternalProcesses
+
+        _, imported = load_national(DEFINITIONS_DIR / "national", InternalProcesses.load())
+        portal = {v.procedure_code: v for v in imported}
+        catalogue = default_catalogue()
+        checked = []
+        for code in sorted(self.CURATED & portal.keys()):
+            curated = catalogue.resolve(code, datetime(2026, 11, 30, tzinfo=VN_TZ))
+            assert curated.time_limit == portal[code].time_limit, code
+            if curated.cases:
+                assert {c.code: c.time_limit for c in curated.cases} == {c.code: c.time_limit for c in portal[code].cases}
+            checked.append(code)
+        assert checked == ["1.000656", "1.000894", "1.001193", "1.004859", "1.004873", "1.004884", "1.013225"]
+
+    def test_the_synthetic_generator_is_not_in_the_default_catalogue(self):
+        """No synthetic 9.xxxxxx procedure is shipped; the generator serves the scale benchmark only."""
+        catalogue = default_catalogue()
+        assert not [c for c in catalogue.known_codes if c.startswith("9.")]
+        assert all(vs[0].provenance.status != "synthetic" for vs in catalogue.versions_by_code.values())

@@ -21,10 +21,9 @@ SAMPLE_XLSX = FIXTURES / "sample_export.xlsx"
 DATE_HEADERS = {"Hiệu lực từ", "Hiệu lực đến"}
 JULY_2025 = datetime(2025, 7, 1, tzinfo=VN_TZ)
 
-SAMPLE_ACCEPTED = ["1.001193", "1.000894", "1.009994", "2.000815", "1.000948.H38", "2.000720"]
+SAMPLE_ACCEPTED = ["1.001193", "3.000333", "1.009994", "2.000815", "1.000948.H38", "1.001612", "1.000200"]
 SAMPLE_REJECTED = [
     RejectedRow(8, "1.000100", "unknown level: 'Cấp trung ương'"),
-    RejectedRow(9, "1.000200", "calendar days not supported: '15 ngày'"),
     RejectedRow(10, "1.948", "malformed code '1.948': expected e.g. 1.000948 or 1.000948.H38"),
     RejectedRow(11, "1.001193", "duplicate code (first at row 2)"),
     RejectedRow(
@@ -122,7 +121,7 @@ class TestSampleExport:
     def test_sample_details(self):
         """Spot checks: department, hours, fees, optional documents, district version with an end."""
         by_code = {v.procedure_code: v for v in import_export(SAMPLE_CSV).versions}
-        assert by_code["1.000894"].department == Department(code="STP", name="Sở Tư pháp")
+        assert by_code["3.000333"].department == Department(code="STP", name="Sở Tư pháp")
         assert by_code["2.000815"].time_limit.unit is TimeUnit.WORKING_HOURS
         assert [f.amount_vnd for f in by_code["1.009994"].fees] == [500000, 1500000]
         birth = by_code["1.001193"]
@@ -132,9 +131,9 @@ class TestSampleExport:
             Channel.POST,
         )
         assert [d.mandatory for d in birth.required_documents] == [True, True, False]
-        district = by_code["2.000720"]
+        district = by_code["1.001612"]
         assert district.authority_level is AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE
-        assert district.version_id == "2.000720@2021-04-01-import"
+        assert district.version_id == "1.001612@2021-04-01-import"
         assert district.effective_to == JULY_2025
 
 
@@ -255,6 +254,13 @@ class TestLevel:
         version = accept(tmp_path, level="department", implementing_agency="Sở Y tế")
         assert version.department == Department(code="SYT", name="Sở Y tế")
 
+    @pytest.mark.parametrize("agency", ["---", "Sở", ""])
+    def test_bare_so_with_a_nameless_agency(self, tmp_path, agency):
+        """Level 'Sở' with agency '---' (or nothing) is a rejected row, not an IndexError (issue 12)."""
+        assert reject(tmp_path, level="Sở", implementing_agency=agency).startswith(
+            "department level 'Sở' without a department name"
+        )
+
     def test_department_without_name(self, tmp_path):
         """Level 'department' with no Sở as agency is rejected."""
         assert reject(tmp_path, level="department", implementing_agency="UBND tỉnh").startswith(
@@ -305,10 +311,25 @@ class TestTimeLimit:
         limit = accept(tmp_path, time_limit=text).time_limit
         assert (limit.amount, limit.unit) == (amount, unit)
 
-    @pytest.mark.parametrize("text", ["15 ngày", "30 days", "10 calendar days"])
-    def test_calendar_days_rejected(self, tmp_path, text):
-        """Calendar days are rejected, not converted."""
-        assert reject(tmp_path, time_limit=text) == f"calendar days not supported: {text!r}"
+    @pytest.mark.parametrize(
+        ("text", "amount", "unit"),
+        [
+            ("15 ngày", 15, TimeUnit.CALENDAR_DAYS),
+            ("30 days", 30, TimeUnit.CALENDAR_DAYS),
+            ("10 calendar days", 10, TimeUnit.CALENDAR_DAYS),
+            ("03 tháng", 3, TimeUnit.MONTHS),
+            ("2 months", 2, TimeUnit.MONTHS),
+        ],
+    )
+    def test_calendar_days_and_months_kept_in_their_unit(self, tmp_path, text, amount, unit):
+        """Calendar days and months are read in their own unit, never converted to working days."""
+        limit = accept(tmp_path, time_limit=text).time_limit
+        assert (limit.amount, limit.unit) == (amount, unit)
+
+    def test_absurd_limit_refused_naming_the_field(self, tmp_path):
+        """A limit of 99999999999999999999999 working days is refused at import, naming time_limit."""
+        reason = reject(tmp_path, time_limit="99999999999999999999999 ngày làm việc")
+        assert reason.startswith("time_limit: ") and "above the bound of 730" in reason
 
     def test_unparseable(self, tmp_path):
         """Text without a duration is rejected."""
@@ -343,6 +364,16 @@ class TestFees:
             Fee(name="Lệ phí", amount_vnd=50000, note="/lần"),
             Fee(name="Phí thẩm định", amount_vnd=1200000),
         )
+
+    def test_thirty_digit_fee_refused_naming_the_field(self, tmp_path):
+        """A fee of 30 digits is refused at import, naming the fee's amount (issue 12)."""
+        reason = reject(tmp_path, fees="1" + "0" * 29 + " đồng")
+        assert reason.startswith("fees.0.amount_vnd: Input should be less than or equal to 1000000000000")
+
+    @pytest.mark.parametrize("text", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "01/01/2300"])
+    def test_extreme_effective_date_refused(self, tmp_path, text):
+        """An effective date outside 1990-2099 is a rejected row, never an OverflowError (issue 12)."""
+        assert "is outside 1990-2099" in reject(tmp_path, effective_from=text)
 
     def test_unreadable(self, tmp_path):
         """A percentage, or two amounts in one part, is rejected."""
@@ -433,12 +464,12 @@ class TestVersion:
 
     def test_all_reasons_reported(self, tmp_path):
         """A row with several problems reports all of them."""
-        reason = reject(tmp_path, code="X", level="galaxy", time_limit="15 ngày", effective_from="soon")
+        reason = reject(tmp_path, code="X", level="galaxy", time_limit="khi nào xong", effective_from="soon")
         assert reason.split("; ") == [
             "malformed code 'X': expected e.g. 1.000948 or 1.000948.H38",
             "effective from: cannot read date 'soon' (expected dd/mm/yyyy or yyyy-mm-dd)",
             "unknown level: 'galaxy'",
-            "calendar days not supported: '15 ngày'",
+            "cannot read time limit 'khi nào xong'",
         ]
 
     def test_missing_values(self, tmp_path):
@@ -462,10 +493,10 @@ class TestImportToCatalogue:
         assert result.rejected == SAMPLE_REJECTED
         catalogue = Catalogue.load(out.parent)
         assert catalogue.codes == sorted(SAMPLE_ACCEPTED)
-        assert catalogue.resolve("1.000894", JULY_2025) == next(
-            v for v in result.versions if v.procedure_code == "1.000894"
+        assert catalogue.resolve("3.000333", JULY_2025) == next(
+            v for v in result.versions if v.procedure_code == "3.000333"
         )
-        district = catalogue.resolve("2.000720", datetime(2024, 1, 1, tzinfo=VN_TZ))
+        district = catalogue.resolve("1.001612", datetime(2024, 1, 1, tzinfo=VN_TZ))
         assert district.authority_level is AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE
 
     def test_nothing_written_when_all_rejected(self, tmp_path):

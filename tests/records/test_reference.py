@@ -23,15 +23,15 @@ async def test_catalogue_snapshot_has_every_procedure_and_version_and_is_repeata
     async with records.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ProcedureVersionRow)) == versions
         district = await session.scalar(
-            select(ProcedureVersionRow).where(ProcedureVersionRow.procedure_code == "2.000720").order_by(
+            select(ProcedureVersionRow).where(ProcedureVersionRow.procedure_code == "1.001612").order_by(
                 ProcedureVersionRow.effective_from
             )
         )
-        procedure = await session.get(ProcedureRow, "2.000720")
-    # 2.000720 had a district version until the reform.
+        procedure = await session.get(ProcedureRow, "1.001612")
+    # 1.001612 had a district version until the reform.
     assert district.authority_level.startswith("district") and district.effective_until is not None
-    assert json.loads(district.definition)["procedure_code"] == "2.000720"
-    assert procedure.name == catalogue.procedures["2.000720"].name
+    assert json.loads(district.definition)["procedure_code"] == "1.001612"
+    assert procedure.name == catalogue.procedures["1.001612"].name
 
 
 async def test_units_snapshot_keeps_both_eras(records):

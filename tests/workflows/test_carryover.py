@@ -127,12 +127,12 @@ async def open_dossiers(desk: Counter) -> dict[str, ReceiptSlip]:
     trúc_bạch = applicant("01", "001", "00004")
     vũ_ninh = applicant("27", "256", "09163")
     slips = {
-        "district": await receive(desk, "2.000720", BA_DINH_DISTRICT, trúc_bạch, vn(25, 9), ["application"]),
+        "district": await receive(desk, "1.001612", BA_DINH_DISTRICT, trúc_bạch, vn(25, 9), ["application"]),
         "land": await receive(
-            desk, "1.009794", BAC_NINH_CITY, vũ_ninh, vn(27, 14), ["application", "land_title", "drawings"]
+            desk, "1.013225", BAC_NINH_CITY, vũ_ninh, vn(27, 14), ["application", "land_title", "drawings"]
         ),
         # The last minute before the boundary at a counter: still the old version and units.
-        "department": await receive(desk, "2.000505", BAC_NINH_CENTRE, vũ_ninh, vn(30, 16, 59), ["declaration"]),
+        "department": await receive(desk, "3.000333", BAC_NINH_CENTRE, vũ_ninh, vn(30, 16, 59), ["declaration"]),
     }
     handle = desk.handle(slips["district"].dossier_code)
     await handle.execute_update(
@@ -149,7 +149,7 @@ class TestCarryover:
     async def test_each_dossier_continues_at_its_successor(self, env, desk, store):
         """Successor, appointment, pinned version, done steps, timeline entry; old officers refused."""
         slips = await open_dossiers(desk)
-        assert slips["department"].version_id == "2.000505@2017-01-01"
+        assert slips["department"].version_id == "3.000333@2017-01-01"
         assert slips["department"].handling_unit == OLD_JUSTICE
         assert slips["district"].version_id.endswith("-district")
         before = {k: await desk.handle(s.dossier_code).query(DossierWorkflow.view) for k, s in slips.items()}
@@ -313,7 +313,7 @@ class TestBoundaryAtIntake:
         """2025-07-01 00:00 at a district counter: refused, with the commune counter to go to."""
         outcome = await desk.receive(
             request(
-                "2.000720",
+                "1.001612",
                 applicant=Applicant(
                     full_name="Lê Văn Cường",
                     personal_id="001090654321",
@@ -331,7 +331,7 @@ class TestBoundaryAtIntake:
         """The same procedure at the new commune counter on 2025-07-01 gets the commune version."""
         slip = await receive(
             desk,
-            "2.000720",
+            "1.001612",
             "000.00004.01.H01",
             Applicant(
                 full_name="Lê Văn Cường",

@@ -63,11 +63,11 @@ async def test_a_dossier_whose_projection_never_landed_is_carried_over(server, t
     async with open_records(f"sqlite+aiosqlite:///{tmp_path / 'records.sqlite'}") as store:
         desk = Counter(server, dossiers, store)
         async with build_worker(client, dossiers, store):
-            projected = await receive(desk, "2.000720", BA_DINH_DISTRICT, who, vn(25, 9), ["application"])
+            projected = await receive(desk, "1.001612", BA_DINH_DISTRICT, who, vn(25, 9), ["application"])
         async with Worker(client, task_queue=dossiers, workflows=[DossierWorkflow]):
             held = await desk.receive(
                 request(
-                    "2.000720",
+                    "1.001612",
                     applicant=who,
                     receiving_unit=BA_DINH_DISTRICT,
                     received_by=officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter"),

@@ -307,7 +307,7 @@ class TestIdempotency:
 class TestPayment:
     async def test_fees_are_requested_and_confirmed_at_the_counter(self, counter):
         """A province-department procedure with fees: payment requested (6), confirmed, back to processing."""
-        slip = await counter.receive(request("2.000505"))
+        slip = await counter.receive(request("3.000333"))
         handle = counter.handle(slip.dossier_code)
         department = slip.handling_unit
         leader = LEADER.model_copy(update={"unit": department})

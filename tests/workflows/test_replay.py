@@ -27,7 +27,7 @@ class TestReplay:
         """Supplement, payment, overdue, apology and result: the recorded history replays cleanly."""
         if not env.supports_time_skipping:
             pytest.skip("needs the clock moved past a deadline")
-        slip = await counter.receive(request("2.000505"))
+        slip = await counter.receive(request("3.000333"))
         handle = counter.handle(slip.dossier_code)
         department = slip.handling_unit
         leader = LEADER.model_copy(update={"unit": department})
