@@ -9,6 +9,7 @@ from temporalio.client import Client
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.routes import ROUTERS
+from api.routes.codec import CodecCors
 from intake.service import IntakeService
 from officers.tokens import token_key
 from procedures.catalogue import Catalogue
@@ -52,4 +53,5 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(CodecCors, origins=settings.codec_ui_origins)
     return app
