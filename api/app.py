@@ -8,6 +8,7 @@ from temporalio.client import Client
 
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.responses import VietnamTimeJSONResponse
 from api.routes import ROUTERS
 from api.routes.codec import CodecCors
 from intake.service import IntakeService
@@ -41,7 +42,11 @@ def create_app(
     raises ConfigurationError when a real cluster has none."""
     # Swagger UI and ReDoc from the assets of an installed package: nothing is fetched from a CDN.
     app = FastAPIOffline(
-        title="One-stop dossier engine", version="0.1.0", description=DESCRIPTION, static_url=DOCS_ASSETS
+        title="One-stop dossier engine",
+        version="0.1.0",
+        description=DESCRIPTION,
+        static_url=DOCS_ASSETS,
+        default_response_class=VietnamTimeJSONResponse,
     )
     app.state.services = Services(
         client=client,
