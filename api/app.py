@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
+from api.access_log import AccessLog
 from api.deps import Services
 from api.errors import install_error_handlers
 from api.responses import VietnamTimeJSONResponse
@@ -59,4 +60,5 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(CodecCors, origins=settings.codec_ui_origins)
+    app.add_middleware(AccessLog)  # outermost: it sees every answer, the CORS preflights too
     return app
