@@ -1,0 +1,113 @@
+"""Every error the API answers with, as one JSON shape: `{"type", "message", "problems"?}`.
+
+Refusals are logged here, once, with who asked, what, on which dossier and why.
+"""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from temporalio.service import RPCError, RPCStatusCode
+
+from procedures.problems import plain_message
+from workflows.dossier_inputs import Actor
+from workflows.errors import ErrorType
+
+__all__ = ["ApiError", "REFUSAL_STATUS", "install_error_handlers", "refused"]
+
+log = structlog.get_logger("api")
+
+# The HTTP status of each refusal type of the workflow (and of the API's own pre-check).
+REFUSAL_STATUS = {
+    "Unauthenticated": 401,
+    ErrorType.WRONG_ROLE.value: 403,
+    ErrorType.WRONG_UNIT.value: 403,
+    ErrorType.WRONG_STATE.value: 409,
+    ErrorType.ACTION_ID_REUSED.value: 409,
+    ErrorType.UNKNOWN_STEP.value: 422,
+    ErrorType.INVALID_REQUEST.value: 422,
+}
+
+
+class ApiError(Exception):
+    """An answer other than success: HTTP status, a type a client can act on, a message."""
+
+    def __init__(self, status: int, type: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.type, self.message, self.headers = status, type, message, headers
+
+
+def refused(
+    officer: Actor | None, action: str, error_type: str, reason: str, dossier_code: str | None = None
+) -> ApiError:
+    """Log a refusal (who, what, which dossier, why) and return the error to raise."""
+    status = REFUSAL_STATUS.get(error_type, 403)
+    log.warning(
+        "request refused",
+        officer=officer.id if officer else None,
+        unit=officer.unit if officer else None,
+        roles=[r.value for r in officer.roles] if officer else None,
+        action=action,
+        dossier_code=dossier_code,
+        error_type=error_type,
+        status=status,
+        reason=reason,
+    )
+    return ApiError(status, error_type, reason)
+
+
+def _body(type: str, message: str, **more) -> dict:
+    return {"type": type, "message": message, **more}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, err: ApiError) -> JSONResponse:
+        return JSONResponse(_body(err.type, err.message), status_code=err.status, headers=err.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": _field(error["loc"]), "message": plain_message(error), "kind": error["type"]}
+            for error in err.errors()
+        ]
+        message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+        return JSONResponse(_body("ValidationError", message, problems=problems), status_code=422)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, err: RPCError) -> JSONResponse:
+        code = request.path_params.get("code")
+        if err.status is RPCStatusCode.NOT_FOUND and code is not None:
+            return JSONResponse(_body("UnknownDossier", f"no dossier {code}"), status_code=404)
+        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            log.error("temporal unreachable", path=request.url.path, error=str(err))
+            return JSONResponse(
+                _body("TemporalUnavailable", f"Temporal did not answer: {err.message}"),
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        log.error("temporal error", path=request.url.path, status=err.status.name, error=str(err))
+        return JSONResponse(_body("TemporalError", err.message), status_code=502)
+
+    @app.exception_handler(RuntimeError)
+    async def _not_connected(request: Request, err: RuntimeError) -> JSONResponse:
+        # A lazy client that cannot reach its server raises RuntimeError("Failed client connect…").
+        if "client connect" not in str(err):
+            log.exception("internal error", path=request.url.path)
+            return JSONResponse(_body("InternalError", "internal error"), status_code=500)
+        log.error("temporal unreachable", path=request.url.path, error=str(err))
+        return JSONResponse(
+            _body("TemporalUnavailable", f"Temporal did not answer: {err}"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+
+def _field(loc: tuple) -> str:
+    # ("body", "applicant", "personal_id") -> "applicant.personal_id"; ("query", "limit") stays.
+    parts = [str(part) for part in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts)

@@ -1,0 +1,123 @@
+"""Counter staff: receive a dossier from flags, and act on the applicant's behalf.
+
+    starter.py counter receive --procedure 1.004873 --applicant-name "…" --personal-id 001090123456 \\
+        --province 01 --commune 00004 --document declaration --token TOKEN
+    starter.py counter supplement CODE --document photo
+    starter.py counter withdraw CODE --reason "the applicant asks"
+    starter.py counter confirm-payment CODE --amount 50000 --receipt BL-001
+    starter.py counter return CODE
+
+(`starter.py receive --file request.json` takes the whole request as JSON.)
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from pydantic import ValidationError
+
+from intake.forms import IntakeRequest, ReceiptSlip
+from intake.service import IntakeService
+from officers.policy import may_receive
+from procedures.models import Channel
+from procedures.problems import describe_validation_error
+from workflows.dossier_inputs import Address, Applicant, SubmittedDocument
+
+from cli.context import EXIT_BAD_INPUT, EXIT_NOT_RECEIVED, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, instant
+from cli.identity import add_action_parser, add_identity_arguments, identity, perform
+
+__all__ = ["add_commands"]
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    counter = commands.add_parser(
+        "counter",
+        help="counter staff: receive, supplement, withdraw, confirm-payment, return",
+        description=__doc__.split("\n\n")[0],
+    )
+    sub = counter.add_subparsers(dest="counter_command", required=True)
+
+    receive = sub.add_parser("receive", help="receive a dossier at your counter (form 01, 02 or 03)")
+    receive.add_argument("--procedure", required=True, help="procedure code, e.g. 1.004873")
+    receive.add_argument("--applicant-name", "--full-name", dest="full_name", required=True)
+    receive.add_argument("--personal-id", required=True, help="12-digit personal ID number")
+    receive.add_argument("--province", required=True, help="2-digit province code of the address")
+    receive.add_argument("--commune", required=True, help="5-digit commune code of the address")
+    receive.add_argument("--district", help="3-digit district code (addresses before 2025-07-01)")
+    receive.add_argument("--detail", default="", help="street and number")
+    receive.add_argument("--phone")
+    receive.add_argument("--email")
+    receive.add_argument("--document", action="append", default=[], metavar="ID[:COPIES]", help="repeat per document")
+    receive.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
+    receive.add_argument("--request-id", help="your id for this request: sent again, it is one dossier")
+    receive.add_argument("--received-at", type=instant, help="ISO instant (default: now)")
+    receive.add_argument("--receiving-unit", help="the counter (default: your unit)")
+    add_identity_arguments(receive)
+    receive.set_defaults(handler=_receive)
+
+    supplement = add_action_parser(sub, "supplement", "hand in the documents asked for", _act)
+    supplement.add_argument("--document", action="append", required=True, help="repeat per document provided")
+    withdraw = add_action_parser(sub, "withdraw", "withdraw the dossier at the applicant's request", _act)
+    withdraw.add_argument("--reason", default="applicant's request")
+    payment = add_action_parser(sub, "confirm-payment", "record the applicant's payment", _act)
+    payment.add_argument("--amount", type=int, required=True, help="VND paid")
+    payment.add_argument("--receipt", required=True, help="receipt number")
+    returned = add_action_parser(sub, "return", "hand the result to the applicant", _act)
+    returned.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
+
+
+def _documents(values: list[str]) -> tuple[SubmittedDocument, ...]:
+    documents = []
+    for value in values:
+        doc_id, _, copies = value.partition(":")
+        if copies and not copies.isdigit():
+            raise CommandFailed(EXIT_BAD_INPUT, f"--document {value!r}: copies must be a number")
+        documents.append(SubmittedDocument(id=doc_id, copies=int(copies or 1)))
+    return tuple(documents)
+
+
+async def _receive(args: argparse.Namespace, context: CliContext) -> int:
+    officer = identity(args, context)
+    unit = args.receiving_unit or officer.unit
+    refusal = may_receive(officer, unit)
+    if refusal is not None:
+        raise CommandFailed(EXIT_REFUSED, f"refused ({refusal.type.value}): {refusal.reason}")
+    try:
+        address = Address(
+            province_code=args.province, commune_code=args.commune, district_code=args.district, detail=args.detail
+        )
+        request = IntakeRequest(
+            procedure_code=args.procedure,
+            applicant=Applicant(
+                full_name=args.full_name, personal_id=args.personal_id, address=address,
+                phone=args.phone, email=args.email,
+            ),
+            receiving_unit=unit,
+            documents=_documents(args.document),
+            channel=Channel(args.channel),
+            received_by=officer,
+            received_at=args.received_at,
+            request_id=args.request_id,
+        )
+    except ValidationError as err:
+        raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
+    client = await context.client()
+    async with context.records() as records:
+        outcome = await IntakeService.standard(client, context.settings.task_queue, records).receive(request)
+    context.print(outcome)
+    return EXIT_OK if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED
+
+
+async def _act(args: argparse.Namespace, context: CliContext) -> int:
+    officer = identity(args, context)
+    command = args.counter_command
+    if command == "supplement":
+        return await perform(context, officer, args.code, "supplement", args.action_id, documents=tuple(args.document))
+    if command == "withdraw":
+        return await perform(context, officer, args.code, "withdraw", args.action_id, reason=args.reason)
+    if command == "confirm-payment":
+        return await perform(
+            context, officer, args.code, "confirm_payment", args.action_id,
+            amount_vnd=args.amount, receipt_number=args.receipt,
+        )
+    return await perform(context, officer, args.code, "return_result", args.action_id, channel=Channel(args.channel))

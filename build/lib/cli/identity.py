@@ -1,0 +1,122 @@
+"""Who runs an officer's command, and doing an action as them.
+
+The identity comes from a token (`--token`, or the ONESTOP_TOKEN variable), checked with the
+configured signing key, or from `--officer`, `--unit` and `--roles` for operators on a trusted
+machine (the same trust as `act --file`, whose JSON names the actor). The API accepts tokens
+only. Either way the entry point's policy check comes first and the workflow's validator last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from officers.acting import ActionForbidden, act, action_input
+from officers.policy import may_read
+from officers.tokens import InvalidToken, read_token, token_key
+from procedures.models import Role
+from procedures.problems import describe_validation_error
+from runtime.temporal import ConfigurationError
+from workflows.dossier import DossierWorkflow
+from workflows.dossier_inputs import Actor
+from workflows.dossier_view import DossierView
+
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler
+
+__all__ = ["TOKEN_VARIABLE", "add_action_parser", "add_identity_arguments", "identity", "perform", "read_dossier"]
+
+TOKEN_VARIABLE = "ONESTOP_TOKEN"
+log = structlog.get_logger("cli")
+
+
+def roles(text: str) -> tuple[Role, ...]:
+    """An argparse type: comma-separated role names."""
+    try:
+        return tuple(Role(name.strip()) for name in text.split(",") if name.strip())
+    except ValueError as err:
+        known = ", ".join(r.value for r in Role)
+        raise argparse.ArgumentTypeError(f"unknown role in {text!r} (roles: {known})") from err
+
+
+def add_identity_arguments(parser: argparse.ArgumentParser) -> None:
+    who = parser.add_argument_group(
+        "who you are", f"a token (--token or ${TOKEN_VARIABLE}), or --officer, --unit and --roles"
+    )
+    who.add_argument("--token", help=f"a token from `starter.py token` (default: ${TOKEN_VARIABLE})")
+    who.add_argument("--officer", help="your officer id")
+    who.add_argument("--unit", help="your unit's agency code, e.g. 000.00004.01.H01")
+    who.add_argument("--roles", type=roles, help="comma-separated: counter_officer, specialist, leader, auditor")
+    who.add_argument("--name", default="", help="your name, for the timeline")
+
+
+def add_action_parser(
+    sub: argparse._SubParsersAction, name: str, help: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """A sub-command doing one action on one dossier as the identified officer."""
+    parser = sub.add_parser(name, help=help)
+    parser.add_argument("code", help="the dossier code")
+    parser.add_argument("--action-id", help="your id for this action: sent again, it has one effect")
+    add_identity_arguments(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def identity(args: argparse.Namespace, context: CliContext) -> Actor:
+    """The officer running this command, or CommandFailed saying what is missing."""
+    flags = [args.officer, args.unit, args.roles]
+    token = args.token or (os.environ.get(TOKEN_VARIABLE) if not any(flags) else None)
+    if token:
+        try:
+            return read_token(token, token_key(context.settings))
+        except ConfigurationError as err:
+            raise CommandFailed(EXIT_BAD_INPUT, f"configuration: {err}") from err
+        except InvalidToken as err:
+            raise CommandFailed(EXIT_BAD_INPUT, f"--token: {err}") from err
+    if not all(flags):
+        missing = [f"--{n}" for n, v in zip(("officer", "unit", "roles"), flags) if not v]
+        raise CommandFailed(
+            EXIT_BAD_INPUT,
+            f"who are you? give --token (or ${TOKEN_VARIABLE}), or {', '.join(missing)}",
+        )
+    try:
+        return Actor(id=args.officer, unit=args.unit, roles=args.roles, name=args.name)
+    except ValidationError as err:
+        raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
+
+
+def _refuse(officer: Actor, action: str, code: str, error_type: str, reason: str) -> CommandFailed:
+    log.warning(
+        "request refused",
+        officer=officer.id, unit=officer.unit, action=action, dossier_code=code,
+        error_type=error_type, reason=reason,
+    )
+    return CommandFailed(EXIT_REFUSED, f"refused ({error_type}): {reason}")
+
+
+async def read_dossier(context: CliContext, officer: Actor, code: str) -> DossierView:
+    handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, code)
+    view = await handle.query(DossierWorkflow.view)
+    refusal = may_read(officer, view)
+    if refusal is not None:
+        raise _refuse(officer, "read", code, refusal.type.value, refusal.reason)
+    return view
+
+
+async def perform(
+    context: CliContext, officer: Actor, code: str, action: str, action_id: str | None, **fields: Any
+) -> int:
+    """Do `action` on dossier `code` as `officer`, print the dossier's new view."""
+    try:
+        request = action_input(officer, action, action_id, **fields)
+    except ValidationError as err:
+        raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
+    try:
+        view = await act(await context.client(), code, action, request)
+    except ActionForbidden as err:
+        raise _refuse(officer, action, code, err.refusal.type.value, err.refusal.reason) from err
+    context.print(view)
+    return EXIT_OK

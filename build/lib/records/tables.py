@@ -1,0 +1,226 @@
+"""Tables of the records store: a projection of dossiers for search, reports and audit.
+
+Temporal's history is the source of truth; these rows are rebuilt from it by idempotent
+activities. The schema is created and changed by the Alembic migrations in
+`records/migrations` (never by `create_all`): a change here needs a new migration, and
+tests/records/test_migrations.py fails while the two disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Base",
+    "DossierEventRow",
+    "DossierRow",
+    "DossierSequenceRow",
+    "IntakeRequestRow",
+    "NotificationRow",
+    "OfficerRow",
+    "ProcedureRow",
+    "ProcedureVersionRow",
+    "UnitRow",
+    "UnitSuccessionRow",
+    "UtcDateTime",
+]
+
+CODE = 100  # dossier codes: agency code (up to 64) + date + number
+UNIT = 64
+
+
+class UtcDateTime(TypeDecorator):
+    """An instant stored in UTC and read back timezone-aware on both dialects.
+
+    SQLite has no time zone type: SQLAlchemy writes the wall-clock digits and drops the
+    offset, so a Vietnam-time instant would come back 7 hours off. Converting to UTC first
+    keeps comparisons and date ranges right on both dialects.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the records store needs aware instants")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DossierSequenceRow(Base):
+    """The last dossier number given out per receiving agency and receipt day."""
+
+    __tablename__ = "dossier_sequences"
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(6), primary_key=True)  # YYMMDD
+    last_number: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class DossierRow(Base):
+    """One row per dossier: its searchable facts as of its last recorded event."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        # Reports scan a period of receipts per unit or procedure; search filters on these.
+        Index("ix_dossiers_received_at", "received_at"),
+        Index("ix_dossiers_handling_unit_received_at", "handling_unit", "received_at"),
+        Index("ix_dossiers_procedure_code_received_at", "procedure_code", "received_at"),
+        Index("ix_dossiers_receiving_unit", "receiving_unit"),
+        Index("ix_dossiers_status", "status"),
+        Index("ix_dossiers_due_at", "due_at"),
+        Index("ix_dossiers_carried_over_from", "carried_over_from"),
+    )
+    code: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(String(32))
+    version_id: Mapped[str] = mapped_column(String(100))
+    receiving_unit: Mapped[str] = mapped_column(String(UNIT))
+    handling_unit: Mapped[str] = mapped_column(String(UNIT))
+    status: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16), default="counter")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # result ready
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # returned/refused/withdrawn
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the deadline was first missed (the first `overdue` entry): it stays after an apology
+    # moves `due_at`, so a report still counts the dossier as late.
+    overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    carried_over_from: Mapped[str | None] = mapped_column(String(UNIT), nullable=True)
+    carried_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    current_step: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    current_roles: Mapped[str] = mapped_column(String(200), default="")  # comma-separated role values
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Hash of the last event: the head of the chain, so a truncated chain shows.
+    last_event_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DossierEventRow(Base):
+    """Append-only, hash-chained: one row per timeline entry, unique per (dossier, seq).
+
+    hash = SHA-256 over (dossier code, seq, prev_hash, payload); prev_hash is the hash of
+    seq - 1 (64 zeros for seq 1). The columns beside `payload` are copies for querying;
+    `verify` checks they agree with it.
+    """
+
+    __tablename__ = "dossier_events"
+    __table_args__ = (
+        UniqueConstraint("dossier_code", "seq"),
+        # Reports count sparse actions (supplement requested, carried over) in a period.
+        Index("ix_dossier_events_action_at", "action", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(CODE))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(64))
+    action_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_roles: Mapped[str] = mapped_column(String(200), default="")
+    actor_unit: Mapped[str] = mapped_column(String(UNIT))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status_before: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status_after: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # the timeline entry as JSON: what is hashed
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    # When the projection wrote the row (not hashed): projection lag = recorded_at - at.
+    recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class NotificationRow(Base):
+    """Messages to the applicant, waiting for the SMS/e-mail gateway; unique per event."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("dossier_code", "event_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(CODE), index=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class IntakeRequestRow(Base):
+    """Which dossier a counter's request id produced, so a resubmitted request finds it again."""
+
+    __tablename__ = "intake_requests"
+    request_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # Empty only inside the transaction that claims the request and starts its dossier.
+    dossier_code: Mapped[str | None] = mapped_column(String(CODE), unique=True, nullable=True)
+
+
+# Reference data: snapshots that let reports and auditors name what the codes stand for.
+
+
+class ProcedureRow(Base):
+    """A procedure of the catalogue, as of the last snapshot."""
+
+    __tablename__ = "procedures"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    sector: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ProcedureVersionRow(Base):
+    """A version of a procedure, with its definition as JSON (what dossiers pin)."""
+
+    __tablename__ = "procedure_versions"
+    version_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(String(32), index=True)
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    effective_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    authority_level: Mapped[str] = mapped_column(String(32))
+    definition: Mapped[str] = mapped_column(Text)
+
+
+class UnitRow(Base):
+    """An agency (authority or counter) of either era, and where its functions went."""
+
+    __tablename__ = "units"
+    code: Mapped[str] = mapped_column(String(UNIT), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    province_code: Mapped[str] = mapped_column(String(2), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    commune_code: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    legacy: Mapped[bool] = mapped_column(Boolean)  # exists before 2025-07-01
+    current: Mapped[bool] = mapped_column(Boolean)  # exists from 2025-07-01
+    successor_code: Mapped[str | None] = mapped_column(String(UNIT), nullable=True)
+
+
+class UnitSuccessionRow(Base):
+    """Where an abolished authority's dossiers went on 1 July 2025, per pre-2025 commune of the
+    applicant's address ("" when one successor takes them all, as for a merged department)."""
+
+    __tablename__ = "unit_successions"
+    old_code: Mapped[str] = mapped_column(String(UNIT), primary_key=True)
+    legacy_commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    successor_code: Mapped[str] = mapped_column(String(UNIT), index=True)
+    # A split commune: the other candidates (agency codes, comma-separated) besides the default.
+    alternatives: Mapped[str] = mapped_column(Text, default="")
+
+
+class OfficerRow(Base):
+    """An officer seen acting on dossiers: who did what, for auditors."""
+
+    __tablename__ = "officers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str] = mapped_column(String(UNIT), index=True)
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

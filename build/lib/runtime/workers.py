@@ -1,0 +1,43 @@
+"""Assembling a worker: the dossier workflow and its activities with their dependencies."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.calendar import CalendarActivities
+from activities.carryover import CarryoverActivities
+from activities.records import RecordActivities
+from procedures.calendar import WorkingCalendar
+from records.database import RecordsStore
+from workflows.carryover import CarryoverWorkflow
+from workflows.dossier import DossierWorkflow
+
+__all__ = ["WORKFLOWS", "build_worker"]
+
+WORKFLOWS = [DossierWorkflow, CarryoverWorkflow]
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    records: RecordsStore,
+    calendar: WorkingCalendar | None = None,
+    **worker_options,
+) -> Worker:
+    recorder = RecordActivities(records)
+    clock = CalendarActivities(calendar or WorkingCalendar.default())
+    carryover = CarryoverActivities(client, records)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            recorder.record_events,
+            clock.shift_deadline,
+            carryover.count_candidates,
+            carryover.list_candidates,
+            carryover.carry_over_batch,
+        ],
+        **worker_options,
+    )

@@ -1,0 +1,78 @@
+"""Command line for counters, officers, auditors and operators.
+
+    python starter.py receive --file request.json     # form 01, 02 or 03 as JSON
+    python starter.py show CODE
+    python starter.py act CODE complete_step --file action.json
+    python starter.py catalogue list|search|show|validate|import ...
+    python starter.py counter receive|supplement|withdraw|confirm-payment|return ...
+    python starter.py officer inbox|show|complete|request-supplement|request-payment|refuse|apology ...
+    python starter.py token --officer ID --unit AGENCY --roles ROLE[,ROLE]   # for the API
+    python starter.py history CODE | search ... | report ... | export ... | verify
+    python starter.py records migrate|downgrade|snapshot
+    python starter.py carryover plan|run|status [--follow]|schedule
+
+Exit codes: 0 done, 2 bad input, 3 not received (form 02 or 03), 4 action refused,
+5 Temporal unreachable, 6 audit trail tampered with or disagreeing with Temporal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli import audit, carryover, catalogue, counter, desk, officer, tokens
+from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
+from intake.service import IntakeForbidden
+from runtime.logging import configure_logging
+from runtime.settings import Settings
+from runtime.temporal import exit_process
+
+# The command groups, in the order `--help` lists them.
+GROUPS = (desk, counter, officer, audit, carryover, tokens, catalogue)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="starter.py", description=__doc__.split("\n")[0], epilog=__doc__.split("\n\n")[-1]
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.add_commands(commands)
+    return top
+
+
+async def main(argv: list[str] | None = None, client: Client | None = None, settings: Settings | None = None) -> int:
+    args = parser().parse_args(argv)
+    context = CliContext(settings or Settings.from_env(), _client=client)
+    try:
+        return await args.handler(args, context)
+    except CommandFailed as err:
+        return _fail(err.exit_code, str(err))
+    except IntakeForbidden as err:
+        return _fail(EXIT_REFUSED, f"refused: {err}")
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        return _fail(EXIT_REFUSED, f"refused ({kind}): {message}")
+    except RPCError as err:
+        if err.status is RPCStatusCode.UNAVAILABLE:
+            return _fail(EXIT_UNREACHABLE, f"Temporal unreachable at {context.settings.client_address}: {err}")
+        return _fail(EXIT_BAD_INPUT, f"dossier {getattr(args, 'code', '')}: {err}")
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `starter.py catalogue list | head` ends quietly
+    configure_logging()
+    exit_process(asyncio.run(main()))

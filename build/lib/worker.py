@@ -1,0 +1,150 @@
+"""Runs the dossier worker and the HTTP API: `python worker.py`.
+
+Embedded dev server unless TEMPORAL_ADDRESS; the API on API_HOST:API_PORT (8000), off with
+API_PORT=0 or `--no-api`; `--json-logs` (or LOG_JSON=1) for JSON log lines. SIGINT/SIGTERM stop
+the API (requests in flight finish) and then the worker (activities in flight get 20 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from dataclasses import replace
+from datetime import timedelta
+
+import structlog
+
+from api import create_app
+from api.server import ApiServer
+from demo.day import play, print_report
+from officers.tokens import token_key
+from records.database import open_records
+from runtime.logging import configure_logging
+from runtime.settings import Settings
+from runtime.temporal import ConfigurationError, exit_process, temporal_client
+from runtime.workers import build_worker
+
+log = structlog.get_logger("worker")
+
+EXIT_BAD_CONFIG, EXIT_UNREACHABLE = 2, 5
+
+
+async def main(settings: Settings | None = None, stop: asyncio.Event | None = None, demo: bool = False) -> None:
+    settings = settings or Settings.from_env()
+    stop = stop or _stop_on_signals()
+    # Before anything starts: a real cluster without a token key is refused here.
+    key = token_key(settings) if settings.api_port else None
+    async with temporal_client(settings) as client, open_records(settings.database_url) as records:
+        # On SIGTERM, activities in flight get this long to finish before being cancelled.
+        worker = build_worker(
+            client, settings.task_queue, records, graceful_shutdown_timeout=timedelta(seconds=20)
+        )
+        api = None
+        if settings.api_port:
+            app = create_app(client, records, settings, key=key)
+            api = ApiServer(app, settings.api_host, settings.api_port)
+        async with worker:
+            if api is not None:
+                await api.start()
+            log.info(
+                "worker running",
+                temporal=settings.client_address,
+                namespace=settings.temporal_namespace,
+                task_queue=settings.task_queue,
+                web_ui=None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}",
+                api=f"{api.url}/docs" if api else None,
+                records=settings.database_url.split("@")[-1],
+            )
+            # The demonstration runs beside the worker it needs; Ctrl-C cuts it short.
+            playing = (
+                asyncio.create_task(_play_demo(client, records, settings, api, key))
+                if demo and api is not None
+                else None
+            )
+            try:
+                await _until(stop, api)
+            finally:
+                if playing is not None:
+                    playing.cancel()
+                    await asyncio.gather(playing, return_exceptions=True)
+                log.info("shutting down: API first, then in-flight tasks")
+                if api is not None:
+                    await api.stop()
+    log.info("worker stopped")
+
+
+async def _play_demo(client, records, settings: Settings, api: ApiServer, key: bytes) -> None:
+    """The one-stop day of `demo/`, then where to look; a failure is logged, the worker goes on."""
+    try:
+        outcome = await play(client, records, settings.task_queue, api.url, key, sys.stdout)
+    except Exception as err:  # noqa: BLE001 - the worker and API go on serving; say why the demo stopped
+        log.exception("demonstration failed", error=str(err))
+        return
+    print_report(outcome, sys.stdout)
+    web_ui = None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}"
+    print(
+        "\n== Where to look\n"
+        + (f"   Temporal Web UI    {web_ui}/namespaces/{settings.temporal_namespace}/workflows\n" if web_ui else "")
+        + f"   API documentation  {api.url}/docs\n"
+        + f"   a dossier          .venv/bin/python starter.py show {outcome.received[0]}\n"
+        + f"   its audit history  .venv/bin/python starter.py history {outcome.received[0]}\n"
+        + "   Ctrl-C stops the worker, the API and the dev server; `make run` again resumes them.",
+        flush=True,
+    )
+
+
+async def _until(stop: asyncio.Event, api: ApiServer | None) -> None:
+    """Wait for a stop request, or for the API to end by itself (which is an error)."""
+    waiting = asyncio.create_task(stop.wait())
+    tasks = {waiting} | ({api.done} if api is not None and api.done is not None else set())
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if waiting not in done:
+        api.done.result()  # raises what ended it
+        raise RuntimeError("the API stopped unexpectedly")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-api", action="store_true", help="run the worker only (same as API_PORT=0)")
+    parser.add_argument("--demo", action="store_true", help="play the one-stop day of demo/ once the API is up")
+    parser.add_argument("--json-logs", action="store_true", help="log JSON lines even on a terminal")
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    settings = Settings.from_env()
+    if args.no_api:
+        settings = replace(settings, api_port=0)
+    if args.json_logs:
+        settings = replace(settings, log_json=True)
+    configure_logging(json=settings.log_json)
+    try:
+        asyncio.run(main(settings, demo=args.demo))
+    except ConfigurationError as err:
+        log.error("worker cannot start: configuration", error=str(err))
+        return EXIT_BAD_CONFIG
+    except RuntimeError as err:  # the Temporal server cannot be reached, the API port is taken...
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if "client connect" in message:
+            message = f"cannot reach Temporal at {settings.client_address} ({message})"
+            log.error("worker cannot start", error=message)
+            return EXIT_UNREACHABLE
+        log.error("worker cannot start", error=message)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    exit_process(run())

@@ -1,0 +1,559 @@
+"""DossierWorkflow: one administrative dossier from receipt to the returned result."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities, ShiftDeadlineInput
+    from activities.records import ApplicantNotice, DossierSummary, RecordActivities, RecordEventsInput
+    from workflows import search_attributes as sa
+    from workflows.dossier_inputs import (
+        Actor,
+        ApologyInput,
+        CompleteStepInput,
+        ConfirmPaymentInput,
+        DossierInput,
+        RefuseInput,
+        RequestPaymentInput,
+        RequestSupplementInput,
+        ReturnResultInput,
+        SupplementInput,
+        TransferInput,
+        WithdrawInput,
+        _Action,
+    )
+    from workflows.dossier_transfer import (
+        TransferFacts,
+        appointment_after_transfer,
+        check_transfer,
+        current_handling_unit,
+        current_receiving_unit,
+        receiving_target,
+        transfer_facts,
+        transfer_target,
+    )
+    from workflows.dossier_rules import check_action, current_step, next_roles
+    from workflows.dossier_view import DossierView
+    from workflows.dossier_state import (
+        CLOCK_RUNNING,
+        TERMINAL,
+        DossierState,
+        DossierStatus,
+        PaymentRequest,
+        SupplementRequest,
+    )
+
+__all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
+
+A = TypeVar("A", bound=_Action)
+S = DossierStatus
+SYSTEM_ACTOR = "system"
+
+# A records-store outage must only delay the projection: retry for as long as it takes.
+PROJECTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+PROJECTION_TIMEOUT = timedelta(seconds=30)
+RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
+# What the applicant is told about; the message text is the gateway's job to localise.
+NOTIFIED_ACTIONS = {
+    "received": "Hồ sơ đã được tiếp nhận",
+    "supplement_requested": "Đề nghị bổ sung hồ sơ",
+    "payment_requested": "Đề nghị thực hiện nghĩa vụ tài chính",
+    "processed": "Đã có kết quả giải quyết",
+    "refused": "Hồ sơ bị từ chối giải quyết",
+    "apology_issued": "Thư xin lỗi và hẹn lại ngày trả kết quả",
+}
+
+
+@workflow.defn
+class DossierWorkflow:
+    """Runs any pinned procedure version for one dossier.
+
+    Guarantees: human actions are Updates whose validators refuse the wrong role, unit,
+    state or step before anything is written; an action id has one effect however often it
+    is sent; the due moment is a durable timer that skips the time spent waiting for the
+    applicant; every timeline entry reaches the records store exactly once, in order, across
+    retries and continue-as-new.
+    """
+
+    @workflow.init
+    def __init__(self, dossier: DossierInput) -> None:
+        self._dossier = dossier.model_copy(update={"carried_state": None})
+        self._state = dossier.carried_state or DossierState(due_at=dossier.due_at)
+        self._lock = asyncio.Lock()
+        self._changes = 0
+        # Here, not in run(): an update that arrives with the start is handled before run()
+        # begins, and must find the dossier already at its handling unit.
+        if dossier.carried_state is None:
+            self._receive()
+
+    @workflow.run
+    async def run(self, dossier: DossierInput) -> DossierView:
+        # Search attributes come with the start (intake sets them) and carry over through
+        # continue-as-new; they change only when the state does.
+        while True:
+            await self._record_pending()
+            if self._state.status in TERMINAL:
+                break
+            if self._history_is_long():
+                await self._continue_as_new()
+            await self._wait_for_change_or_deadline()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._record_pending()
+        return self.view()
+
+    @workflow.query
+    def view(self) -> DossierView:
+        state, dossier = self._state, self._dossier
+        return DossierView(
+            code=dossier.code,
+            request_id=dossier.request_id,
+            procedure_code=dossier.procedure.procedure_code,
+            version_id=dossier.procedure.version_id,
+            status=state.status,
+            status_code=state.status.portal_code,
+            current_step=current_step(dossier, state) if state.status not in TERMINAL else None,
+            receiving_unit=current_receiving_unit(dossier, state).code,
+            handling_unit=current_handling_unit(dossier, state).code,
+            received_at=dossier.received_at,
+            due_at=state.due_at,
+            overdue=state.overdue,
+            apology_due=state.apology_due,
+            paused_since=state.paused_since,
+            paused_working_time=state.paused_working_time,
+            supplement_request=state.supplement_request,
+            payment=state.payment,
+            resolved_at=state.resolved_at,
+            closed_at=state.closed_at,
+            outcome_reason=state.outcome_reason,
+            timeline=state.timeline,
+            unrecorded_events=len(state.unrecorded),
+            runs=state.runs,
+            original_handling_unit=dossier.handling_unit.code,
+            original_receiving_unit=dossier.receiving_unit.code,
+            carried_over_from=state.carried_over_from,
+            carried_over_at=state.carried_over_at,
+        )
+
+    @workflow.query
+    def transfer_facts(self) -> TransferFacts:
+        """What a carryover needs to pick the successor (address as unit codes only)."""
+        return transfer_facts(self._dossier, self._state)
+
+    # Human steps: each an Update with a validator that refuses before history is written.
+
+    @workflow.update
+    async def complete_step(self, action: CompleteStepInput) -> DossierView:
+        return await self._act(action, self._complete_step)
+
+    @complete_step.validator
+    def _validate_complete_step(self, action: CompleteStepInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def request_supplement(self, action: RequestSupplementInput) -> DossierView:
+        return await self._act(action, self._request_supplement)
+
+    @request_supplement.validator
+    def _validate_request_supplement(self, action: RequestSupplementInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def supplement(self, action: SupplementInput) -> DossierView:
+        return await self._act(action, self._supplement)
+
+    @supplement.validator
+    def _validate_supplement(self, action: SupplementInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def request_payment(self, action: RequestPaymentInput) -> DossierView:
+        return await self._act(action, self._request_payment)
+
+    @request_payment.validator
+    def _validate_request_payment(self, action: RequestPaymentInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def confirm_payment(self, action: ConfirmPaymentInput) -> DossierView:
+        return await self._act(action, self._confirm_payment)
+
+    @confirm_payment.validator
+    def _validate_confirm_payment(self, action: ConfirmPaymentInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def refuse(self, action: RefuseInput) -> DossierView:
+        return await self._act(action, self._close(S.REFUSED, "refused"))
+
+    @refuse.validator
+    def _validate_refuse(self, action: RefuseInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def withdraw(self, action: WithdrawInput) -> DossierView:
+        return await self._act(action, self._close(S.WITHDRAWN, "withdrawn"))
+
+    @withdraw.validator
+    def _validate_withdraw(self, action: WithdrawInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def issue_apology(self, action: ApologyInput) -> DossierView:
+        return await self._act(action, self._issue_apology)
+
+    @issue_apology.validator
+    def _validate_issue_apology(self, action: ApologyInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def return_result(self, action: ReturnResultInput) -> DossierView:
+        return await self._act(action, self._return_result)
+
+    @return_result.validator
+    def _validate_return_result(self, action: ReturnResultInput) -> None:
+        self._validate(action)
+
+    # Carrying the dossier over to a successor authority (2025 reform).
+
+    @workflow.update
+    async def transfer(self, transfer: TransferInput) -> DossierView:
+        async with self._lock:
+            if check_transfer(self._dossier, self._state, transfer):
+                self._transfer(transfer)
+            return self.view()
+
+    @transfer.validator
+    def _validate_transfer(self, transfer: TransferInput) -> None:
+        check_transfer(self._dossier, self._state, transfer)
+
+    def _transfer(self, transfer: TransferInput) -> None:
+        state, now = self._state, workflow.now()
+        old = current_handling_unit(self._dossier, state)
+        new = transfer_target(self._dossier, transfer)
+        assert new is not None  # check_transfer refused otherwise
+        state.handling_unit = new
+        state.carried_over_from = old.code
+        state.carried_over_at = now
+        # The appointment stays unless the policy says otherwise; completed steps, the pinned
+        # version and the clock are untouched: the successor continues where the old unit was.
+        state.due_at = appointment_after_transfer(state.due_at)
+        counter = receiving_target(self._dossier, transfer)
+        moved_counter = {}
+        if counter is not None:
+            moved_counter = {
+                "receiving_from": current_receiving_unit(self._dossier, state).code,
+                "receiving_to": counter.code,
+            }
+            state.receiving_unit = counter
+        state.applied_actions[transfer.transfer_id] = "TransferInput"
+        state.add_entry(
+            now,
+            "carried_over",
+            state.status,
+            actor_id=transfer.actor_id,
+            actor_roles=(transfer.actor.value,),
+            action_id=transfer.transfer_id,
+            note=transfer.reason,
+            details={
+                "from": old.code,
+                "to": new.code,
+                "to_name": new.name,
+                "transfer_id": transfer.transfer_id,
+                **moved_counter,
+            },
+        )
+        workflow.upsert_search_attributes(
+            [
+                sa.HANDLING_UNIT.value_set(new.code),
+                sa.CARRIED_OVER_FROM.value_set(old.code),
+            ]
+        )
+        self._changes += 1
+        self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
+
+    # Applying actions.
+
+    def _validate(self, action: _Action) -> None:
+        check_action(self._dossier, self._state, action, workflow.now())
+
+    async def _act(self, action: A, apply: Callable[[A], Awaitable[None]]) -> DossierView:
+        # One action at a time: an action may await the calendar, and the next one must
+        # see its result. The check is repeated because another action may have run
+        # between this one's validation and now.
+        async with self._lock:
+            if check_action(self._dossier, self._state, action, workflow.now()):
+                await apply(action)
+                self._state.applied_actions[action.action_id] = type(action).__name__
+                self._changes += 1
+                self._publish()
+                self._log(
+                    "dossier action applied",
+                    action=self._state.timeline[-1].action,
+                    actor=action.actor.id,
+                    unit=action.actor.unit,
+                )
+            return self.view()
+
+    def _log(self, message: str, **fields: object) -> None:
+        # workflow.logger is replay-safe: a replayed task does not log again.
+        workflow.logger.info(
+            message,
+            extra={"dossier_code": self._dossier.code, "status": self._state.status.value, **fields},
+        )
+
+    def _entry(self, action: _Action, name: str, status: DossierStatus, **fields) -> None:
+        self._state.add_entry(
+            workflow.now(), name, status, **_actor_fields(action.actor), action_id=action.action_id, **fields
+        )
+
+    async def _complete_step(self, action: CompleteStepInput) -> None:
+        state = self._state
+        state.step_index += 1
+        done = state.step_index >= len(self._dossier.procedure.steps)
+        if done:
+            state.resolved_at = workflow.now()
+        late = "yes" if workflow.now() > state.due_at else "no"
+        self._entry(
+            action,
+            "step_completed",
+            S.PROCESSED if done else S.PROCESSING,
+            step_id=action.step_id,
+            note=action.note,
+            details={"late": late},
+        )
+        if done:
+            self._system_entry("processed", S.PROCESSED, details={"late": late})
+
+    async def _request_supplement(self, action: RequestSupplementInput) -> None:
+        now = workflow.now()
+        self._state.paused_since = now
+        self._state.supplement_request = SupplementRequest(
+            reason=action.reason, documents=action.documents, requested_at=now, requested_by=action.actor.id
+        )
+        self._entry(
+            action,
+            "supplement_requested",
+            S.SUPPLEMENT_REQUESTED,
+            note=action.reason,
+            details={"documents": ", ".join(action.documents)},
+        )
+
+    async def _supplement(self, action: SupplementInput) -> None:
+        state = self._state
+        assert state.paused_since is not None
+        shifted = await workflow.execute_local_activity_method(
+            CalendarActivities.shift_deadline,
+            ShiftDeadlineInput(
+                due_at=state.due_at, paused_from=state.paused_since, paused_until=workflow.now()
+            ),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        old_due = state.due_at
+        state.due_at = shifted.due_at
+        state.paused_working_time += shifted.paused_working_time
+        state.paused_since = None
+        state.supplement_request = None
+        self._entry(
+            action,
+            "supplemented",
+            S.PROCESSING,
+            details={
+                "documents": ", ".join(action.documents),
+                "paused_working_time": str(shifted.paused_working_time),
+                "old_due_at": old_due.isoformat(),
+                "new_due_at": shifted.due_at.isoformat(),
+            },
+        )
+
+    async def _request_payment(self, action: RequestPaymentInput) -> None:
+        self._state.payment = PaymentRequest(
+            amount_vnd=action.amount_vnd, reason=action.reason, requested_at=workflow.now()
+        )
+        self._entry(
+            action,
+            "payment_requested",
+            S.PAYMENT_REQUESTED,
+            note=action.reason,
+            details={"amount_vnd": str(action.amount_vnd)},
+        )
+
+    async def _confirm_payment(self, action: ConfirmPaymentInput) -> None:
+        payment = self._state.payment
+        assert payment is not None
+        payment.paid_at = workflow.now()
+        payment.receipt_number = action.receipt_number
+        self._entry(
+            action,
+            "payment_confirmed",
+            S.PROCESSING,
+            details={"amount_vnd": str(action.amount_vnd), "receipt_number": action.receipt_number},
+        )
+
+    def _close(self, status: DossierStatus, name: str) -> Callable[[RefuseInput | WithdrawInput], Awaitable[None]]:
+        async def close(action: RefuseInput | WithdrawInput) -> None:
+            self._state.closed_at = workflow.now()
+            self._state.outcome_reason = action.reason
+            self._state.paused_since = None
+            self._entry(action, name, status, note=action.reason)
+
+        return close
+
+    async def _issue_apology(self, action: ApologyInput) -> None:
+        state = self._state
+        old_due = state.due_at
+        state.due_at = action.new_due_at
+        state.apology_due = False
+        # Form 04: the apology with its reason and the new appointment.
+        self._entry(
+            action,
+            "apology_issued",
+            state.status,
+            note=action.reason,
+            details={"old_due_at": old_due.isoformat(), "new_due_at": action.new_due_at.isoformat()},
+        )
+
+    async def _return_result(self, action: ReturnResultInput) -> None:
+        self._state.closed_at = workflow.now()
+        self._entry(action, "result_returned", S.RETURNED, details={"channel": action.channel.value})
+
+    # Receipt, deadline and housekeeping.
+
+    def _receive(self) -> None:
+        dossier = self._dossier
+        self._state.add_entry(
+            dossier.received_at,
+            "received",
+            S.RECEIVED,
+            **_actor_fields(dossier.received_by),
+            details={
+                "channel": dossier.channel.value,
+                "version_id": dossier.procedure.version_id,
+                "due_at": dossier.due_at.isoformat(),
+                "documents": ", ".join(d.id for d in dossier.documents),
+            },
+        )
+        # Form 05's first hand-over: from the receiving counter to the handling authority.
+        self._system_entry(
+            "transferred",
+            S.PROCESSING,
+            details={"from": dossier.receiving_unit.code, "to": dossier.handling_unit.code},
+        )
+
+    def _system_entry(self, name: str, status: DossierStatus, **fields) -> None:
+        self._state.add_entry(workflow.now(), name, status, actor_id=SYSTEM_ACTOR, **fields)
+
+    async def _wait_for_change_or_deadline(self) -> None:
+        state = self._state
+        seen = self._changes
+        timeout = None
+        if state.status in CLOCK_RUNNING and not state.apology_due:
+            timeout = state.due_at - workflow.now()
+            if timeout <= timedelta(0):
+                self._mark_overdue()
+                return
+        try:
+            await workflow.wait_condition(lambda: self._changes != seen, timeout=timeout)
+        except asyncio.TimeoutError:
+            # Overdue only once this workflow's clock has reached the due moment: a timer that
+            # comes back earlier (seen once across an abrupt dev-server restart) is waited out.
+            if workflow.now() >= state.due_at:
+                self._mark_overdue()
+
+    def _mark_overdue(self) -> None:
+        state = self._state
+        state.overdue = True
+        state.apology_due = True
+        self._system_entry("overdue", state.status, details={"due_at": state.due_at.isoformat()})
+        self._changes += 1
+        self._publish()
+        self._log(
+            "dossier overdue",
+            due_at=state.due_at.isoformat(),
+            unit=current_handling_unit(self._dossier, state).code,
+        )
+
+    async def _record_pending(self) -> None:
+        # Oldest first, in batches, so the store sees each dossier's events in order.
+        state = self._state
+        while state.unrecorded:
+            seqs = state.unrecorded[:RECORD_BATCH]
+            entries = [state.timeline[seq - 1] for seq in seqs]
+            await workflow.execute_activity_method(
+                RecordActivities.record_events,
+                RecordEventsInput(
+                    dossier=self._summary(),
+                    entries=entries,
+                    notices=[
+                        ApplicantNotice(event_seq=e.seq, kind=e.action, message=NOTIFIED_ACTIONS[e.action])
+                        for e in entries
+                        if e.action in NOTIFIED_ACTIONS
+                    ],
+                ),
+                start_to_close_timeout=PROJECTION_TIMEOUT,
+                retry_policy=PROJECTION_RETRY,
+            )
+            del state.unrecorded[: len(seqs)]
+
+    def _summary(self) -> DossierSummary:
+        dossier, state = self._dossier, self._state
+        step = current_step(dossier, state)
+        return DossierSummary(
+            code=dossier.code,
+            procedure_code=dossier.procedure.procedure_code,
+            version_id=dossier.procedure.version_id,
+            receiving_unit=dossier.receiving_unit.code,
+            handling_unit=current_handling_unit(dossier, state).code,
+            received_at=dossier.received_at,
+            due_at=state.due_at,
+            status=state.status.value,
+            overdue=state.overdue,
+            channel=dossier.channel.value,
+            current_step=step.id if step is not None and state.status not in TERMINAL else None,
+            current_roles=tuple(role.value for role in next_roles(dossier, state)),
+            resolved_at=state.resolved_at,
+            closed_at=state.closed_at,
+            carried_over_from=state.carried_over_from,
+            carried_over_at=state.carried_over_at,
+        )
+
+    def _publish(self) -> None:
+        state = self._state
+        workflow.upsert_search_attributes(
+            [
+                sa.STATUS.value_set(state.status.value),
+                sa.DUE_AT.value_set(state.due_at),
+                sa.OVERDUE.value_set(state.overdue),
+            ]
+        )
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._dossier.continue_as_new_after_events
+        )
+
+    async def _continue_as_new(self) -> None:
+        # The last check and continue_as_new happen with no await between them, so no
+        # update can start in the old run after its state was handed over.
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self._state.unrecorded:
+                break
+            await self._record_pending()
+        self._state.runs += 1
+        workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))
+
+
+def _actor_fields(actor: Actor) -> dict:
+    """Who did it, as a timeline entry records it (forms 05 and 06)."""
+    return {"actor_id": actor.id, "actor_roles": tuple(r.value for r in actor.roles), "actor_unit": actor.unit}

@@ -1,0 +1,173 @@
+"""Messages into a dossier: the workflow input and one input model per human action.
+
+Every action carries the acting officer and an action id; the same action id applied twice
+has one effect. New fields get defaults so recorded histories still decode.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from procedures.models import Channel, ProcedureVersion, Role
+from workflows.dossier_state import DossierState, Unit
+
+__all__ = [
+    "Actor",
+    "Address",
+    "Applicant",
+    "ApologyInput",
+    "CompleteStepInput",
+    "ConfirmPaymentInput",
+    "DossierInput",
+    "RefuseInput",
+    "RequestPaymentInput",
+    "RequestSupplementInput",
+    "ReturnResultInput",
+    "SubmittedDocument",
+    "SupplementInput",
+    "TransferActor",
+    "TransferInput",
+    "Unit",
+    "WithdrawInput",
+]
+
+PERSONAL_ID_PATTERN = r"^\d{12}$"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(_Message):
+    """The officer doing an action, as authenticated by the caller (API, CLI)."""
+
+    id: str = Field(min_length=1, max_length=64)
+    roles: tuple[Role, ...] = Field(min_length=1)
+    unit: str = Field(min_length=1, max_length=64, description="agency code of the officer's unit")
+    name: str = Field(default="", max_length=200)
+
+
+class Address(_Message):
+    province_code: str = Field(pattern=r"^\d{2}$")
+    commune_code: str = Field(pattern=r"^\d{5}$")
+    # Needed only before 2025-07-01, when communes still sat in districts.
+    district_code: str | None = Field(default=None, pattern=r"^\d{3}$")
+    detail: str = Field(default="", max_length=300)
+
+
+class Applicant(_Message):
+    full_name: str = Field(min_length=1, max_length=200)
+    personal_id: str = Field(pattern=PERSONAL_ID_PATTERN, description="12-digit personal ID number")
+    address: Address
+    phone: str | None = Field(default=None, pattern=r"^\+?\d{8,15}$")
+    email: str | None = Field(default=None, max_length=254)
+
+
+class SubmittedDocument(_Message):
+    id: str = Field(min_length=1, max_length=64, description="id of a required document")
+    copies: int = Field(default=1, ge=1, le=100)
+    # Attachments travel by reference: a payload over 2 MB fails in Temporal.
+    reference: str | None = Field(default=None, max_length=500)
+
+
+class DossierInput(_Message):
+    code: str
+    procedure: ProcedureVersion
+    applicant: Applicant
+    receiving_unit: Unit
+    handling_unit: Unit
+    documents: tuple[SubmittedDocument, ...] = ()
+    channel: Channel = Channel.COUNTER
+    received_by: Actor
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    # The counter's request id, so a resubmission can find this dossier again.
+    request_id: str | None = None
+    # Continue-as-new once history passes this many events (Temporal caps it at 51,200).
+    continue_as_new_after_events: int = Field(default=5000, ge=50)
+    # Set only when the workflow continues as new: the state it carries over.
+    carried_state: DossierState | None = None
+
+
+class _Action(_Message):
+    actor: Actor
+    action_id: str = Field(min_length=1, max_length=100)
+
+
+class CompleteStepInput(_Action):
+    step_id: str
+    note: str = Field(default="", max_length=2000)
+
+
+class RequestSupplementInput(_Action):
+    reason: str = Field(min_length=1, max_length=2000)
+    documents: tuple[str, ...] = Field(min_length=1, description="names of the documents asked for")
+
+
+class SupplementInput(_Action):
+    documents: tuple[str, ...] = Field(min_length=1, description="names of the documents provided")
+
+
+class RequestPaymentInput(_Action):
+    amount_vnd: int = Field(gt=0)
+    reason: str = Field(default="", max_length=2000)
+
+
+class ConfirmPaymentInput(_Action):
+    amount_vnd: int = Field(gt=0)
+    receipt_number: str = Field(min_length=1, max_length=100)
+
+
+class RefuseInput(_Action):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class WithdrawInput(_Action):
+    reason: str = Field(default="applicant's request", max_length=2000)
+
+
+class ApologyInput(_Action):
+    reason: str = Field(min_length=1, max_length=2000)
+    new_due_at: AwareDatetime
+
+
+class ReturnResultInput(_Action):
+    channel: Channel = Channel.COUNTER
+
+
+class TransferActor(StrEnum):
+    """Who moves a dossier to another authority: the carryover itself or an operator."""
+
+    SYSTEM = "system"
+    OPERATOR = "operator"
+
+
+class TransferInput(_Message):
+    """Carry the dossier over to the authority that took over the function (Res. 190/2025 Art. 5).
+
+    Not a human step: no officer role is checked. The same transfer id has one effect, also
+    after continue-as-new, so a retried or repeated carryover never moves a dossier twice.
+    """
+
+    transfer_id: str = Field(min_length=1, max_length=200)
+    to_unit: Unit | None = None
+    # Instead of to_unit, for a district's dossiers: the successor per pre-2025 commune of the
+    # applicant's address, which only the workflow holds (so the address never leaves it).
+    to_unit_by_commune: dict[str, Unit] = Field(default_factory=dict)
+    # The counter for the receiving-side steps, when the one of receipt was abolished too:
+    # one unit, or one per pre-2025 commune of the applicant's address. Empty: unchanged.
+    to_receiving_unit: Unit | None = None
+    to_receiving_unit_by_commune: dict[str, Unit] = Field(default_factory=dict)
+    # Transfer only from this unit: a dossier that moved meanwhile is left alone (no-op).
+    from_unit: str | None = None
+    reason: str = Field(default="", max_length=2000)
+    actor: TransferActor = TransferActor.SYSTEM
+    actor_id: str = Field(default="system", min_length=1, max_length=64, description="operator id or 'system'")
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> TransferInput:
+        if (self.to_unit is None) == (not self.to_unit_by_commune):
+            raise ValueError("give either to_unit or to_unit_by_commune")
+        return self

@@ -1,0 +1,205 @@
+"""Who may do what to a dossier, and when: pure checks shared by update validators and handlers.
+
+Each check raises `ActionRefused` with a type a caller can act on (wrong role, wrong unit,
+wrong state, unknown step, invalid request) before anything is written to history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from procedures.models import Role, Step, StepPlace
+from workflows.dossier_inputs import (
+    ApologyInput,
+    CompleteStepInput,
+    ConfirmPaymentInput,
+    DossierInput,
+    RefuseInput,
+    RequestPaymentInput,
+    RequestSupplementInput,
+    ReturnResultInput,
+    SupplementInput,
+    WithdrawInput,
+    _Action,
+)
+from workflows.dossier_state import DossierState, DossierStatus
+from workflows.dossier_transfer import current_handling_unit, current_receiving_unit
+from workflows.errors import ActionRefused, ErrorType
+
+__all__ = ["ACTION_NAMES", "ActionRule", "RULES", "check_action", "current_step", "next_roles"]
+
+_S = DossierStatus
+_OPEN = frozenset({_S.PROCESSING, _S.SUPPLEMENT_REQUESTED, _S.PAYMENT_REQUESTED})
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """The roles, the place and the statuses in which an action is allowed."""
+
+    roles: frozenset[Role]
+    place: StepPlace
+    statuses: frozenset[DossierStatus]
+
+
+RULES: dict[type[_Action], ActionRule] = {
+    RequestSupplementInput: ActionRule(
+        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({_S.PROCESSING})
+    ),
+    SupplementInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.SUPPLEMENT_REQUESTED})
+    ),
+    RequestPaymentInput: ActionRule(
+        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({_S.PROCESSING})
+    ),
+    ConfirmPaymentInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PAYMENT_REQUESTED})
+    ),
+    RefuseInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN),
+    WithdrawInput: ActionRule(frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, _OPEN),
+    ApologyInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN | {_S.PROCESSED}),
+    ReturnResultInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PROCESSED})
+    ),
+}
+
+
+# Each human action by the name its update, the API's route and the CLI give it: refusals say
+# `confirm_payment`, never the input model's class name.
+ACTION_NAMES: dict[type[_Action], str] = {
+    CompleteStepInput: "complete_step",
+    RequestSupplementInput: "request_supplement",
+    SupplementInput: "supplement",
+    RequestPaymentInput: "request_payment",
+    ConfirmPaymentInput: "confirm_payment",
+    RefuseInput: "refuse",
+    WithdrawInput: "withdraw",
+    ApologyInput: "issue_apology",
+    ReturnResultInput: "return_result",
+}
+_NAMES_BY_CLASS_NAME = {model.__name__: name for model, name in ACTION_NAMES.items()}
+
+
+def current_step(dossier: DossierInput, state: DossierState) -> Step | None:
+    steps = dossier.procedure.steps
+    return steps[state.step_index] if state.step_index < len(steps) else None
+
+
+# What moves a dossier forward in each waiting status (refusal, withdrawal and apology are
+# always possible too, but they are not what the dossier waits for).
+_FORWARD = {
+    _S.SUPPLEMENT_REQUESTED: SupplementInput,
+    _S.PAYMENT_REQUESTED: ConfirmPaymentInput,
+    _S.PROCESSED: ReturnResultInput,
+}
+
+
+def next_roles(dossier: DossierInput, state: DossierState) -> tuple[Role, ...]:
+    """The roles that can do the next thing the dossier waits for (none once it is closed)."""
+    if state.status in (_S.RECEIVED, _S.PROCESSING):
+        step = current_step(dossier, state)
+        return (step.role,) if step is not None else ()
+    action = _FORWARD.get(state.status)
+    return tuple(sorted(RULES[action].roles)) if action else ()
+
+
+def check_action(
+    dossier: DossierInput, state: DossierState, action: _Action, now: datetime
+) -> bool:
+    """Raise ActionRefused if `action` may not be applied now; False if it already was."""
+    name = type(action).__name__
+    applied = state.applied_actions.get(action.action_id)
+    if applied is not None:
+        if applied != name:
+            raise ActionRefused(
+                ErrorType.ACTION_ID_REUSED,
+                f"action id {action.action_id!r} was already used for {applied}",
+            )
+        return False
+    if isinstance(action, CompleteStepInput):
+        rule = _step_rule(dossier, state, action)
+    else:
+        rule = RULES[type(action)]
+    _check_state(state, name, rule.statuses)
+    _check_actor(dossier, state, action, rule)
+    _check_specifics(dossier, state, action, now)
+    return True
+
+
+def _step_rule(dossier: DossierInput, state: DossierState, action: CompleteStepInput) -> ActionRule:
+    step = dossier.procedure.step(action.step_id)
+    if step is None:
+        known = ", ".join(s.id for s in dossier.procedure.steps)
+        raise ActionRefused(
+            ErrorType.UNKNOWN_STEP,
+            f"procedure {dossier.procedure.version_id} has no step {action.step_id!r} (steps: {known})",
+        )
+    _check_state(state, "CompleteStepInput", frozenset({_S.PROCESSING}))
+    expected = current_step(dossier, state)
+    if expected is None or expected.id != step.id:
+        raise ActionRefused(
+            ErrorType.WRONG_STATE,
+            f"step {step.id!r} is not the current step (current: {expected.id if expected else 'none'})",
+        )
+    return ActionRule(frozenset({step.role}), step.place, frozenset({_S.PROCESSING}))
+
+
+def _check_state(state: DossierState, name: str, allowed: frozenset[DossierStatus]) -> None:
+    if state.status not in allowed:
+        raise ActionRefused(
+            ErrorType.WRONG_STATE,
+            f"{_NAMES_BY_CLASS_NAME.get(name, name)} is not allowed while the dossier is {state.status.value}"
+            f" (allowed: {', '.join(sorted(s.value for s in allowed))})",
+        )
+
+
+def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, rule: ActionRule) -> None:
+    actor = action.actor
+    if not rule.roles.intersection(actor.roles):
+        raise ActionRefused(
+            ErrorType.WRONG_ROLE,
+            f"officer {actor.id} has roles {', '.join(r.value for r in actor.roles)};"
+            f" this needs {' or '.join(sorted(r.value for r in rule.roles))}",
+        )
+    # The current handling unit: after a carryover the successor's officers act, the old
+    # unit's are refused.
+    handling = current_handling_unit(dossier, state)
+    unit = handling if rule.place is StepPlace.HANDLING else current_receiving_unit(dossier, state)
+    if actor.unit != unit.code:
+        raise ActionRefused(
+            ErrorType.WRONG_UNIT,
+            f"officer {actor.id} belongs to {actor.unit}; this is done at the"
+            f" {rule.place.value} unit {unit.code}",
+        )
+
+
+def _check_specifics(
+    dossier: DossierInput, state: DossierState, action: _Action, now: datetime
+) -> None:
+    if isinstance(action, SupplementInput):
+        asked = set(state.supplement_request.documents) if state.supplement_request else set()
+        missing = sorted(asked - set(action.documents))
+        if missing:
+            raise ActionRefused(
+                ErrorType.INVALID_REQUEST, f"supplement lacks requested documents: {', '.join(missing)}"
+            )
+    elif isinstance(action, RequestPaymentInput) and not dossier.procedure.has_fees:
+        raise ActionRefused(
+            ErrorType.INVALID_REQUEST,
+            f"procedure {dossier.procedure.version_id} has no fees to request",
+        )
+    elif isinstance(action, ConfirmPaymentInput):
+        assert state.payment is not None
+        if action.amount_vnd != state.payment.amount_vnd:
+            raise ActionRefused(
+                ErrorType.INVALID_REQUEST,
+                f"paid {action.amount_vnd} VND but {state.payment.amount_vnd} VND was requested",
+            )
+    elif isinstance(action, ApologyInput):
+        if not state.apology_due:
+            raise ActionRefused(ErrorType.WRONG_STATE, "no apology is due: the dossier is not overdue")
+        if action.new_due_at <= now:
+            raise ActionRefused(
+                ErrorType.INVALID_REQUEST,
+                f"new appointment {action.new_due_at.isoformat()} is not in the future",
+            )

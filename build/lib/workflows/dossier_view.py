@@ -1,0 +1,49 @@
+"""What a query or an accepted update returns: the dossier as officers see it.
+
+A module of its own, imported through the sandbox's pass-through: the sandbox re-executes a
+workflow's module for every run, and rebuilding this pydantic class each time cost ~1.5 ms.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import AwareDatetime, BaseModel
+
+from procedures.models import Step
+from workflows.dossier_state import DossierStatus, PaymentRequest, SupplementRequest, TimelineEntry
+
+__all__ = ["DossierView"]
+
+
+class DossierView(BaseModel):
+    """What a query or an accepted update returns: the dossier as officers see it."""
+
+    code: str
+    request_id: str | None = None
+    procedure_code: str
+    version_id: str
+    status: DossierStatus
+    status_code: int
+    current_step: Step | None
+    receiving_unit: str
+    handling_unit: str
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    overdue: bool
+    apology_due: bool
+    paused_since: AwareDatetime | None
+    paused_working_time: timedelta
+    supplement_request: SupplementRequest | None
+    payment: PaymentRequest | None
+    resolved_at: AwareDatetime | None
+    closed_at: AwareDatetime | None
+    outcome_reason: str
+    timeline: list[TimelineEntry]
+    unrecorded_events: int
+    runs: int
+    # Set once carried over (2025 reform): the authority it came from, and when.
+    original_handling_unit: str | None = None
+    original_receiving_unit: str | None = None
+    carried_over_from: str | None = None
+    carried_over_at: AwareDatetime | None = None
