@@ -277,7 +277,7 @@ async def _one_stop_day(
         code, "issue_apology", f"{code}-apology", reason="chậm do thiếu cán bộ", new_due_at=new_due.isoformat()
     )
     view = await da_mai["leader"].act(code, "complete_step", f"{code}-certify", step_id="certify")
-    say.line(f"{code} certification at {cast.COMMUNES[communes[2]]}: overdue since {_when(slip['due_at'])},"
+    say.line(f"{code} certification at {cast.COMMUNES[communes[2]]}: overdue since {_when(_missed_deadline(view))},"
              f" apology with a new appointment {_when(new_due.isoformat())}, now {view['status']}")
 
 
@@ -297,6 +297,13 @@ class _Narrator:
 
 def _when(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _missed_deadline(view: dict[str, Any]) -> str:
+    """The appointment the dossier missed, from its timeline: on a second run the slip of the
+    same request already carries the new appointment the apology gave."""
+    [missed] = [entry["details"]["due_at"] for entry in view["timeline"] if entry["action"] == "overdue"]
+    return missed
 
 
 def _working_days_before(calendar: WorkingCalendar, day: date, count: int) -> date:

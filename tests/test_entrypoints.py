@@ -60,7 +60,7 @@ class TestMainJob:
             capsys.readouterr()  # the dev server's banner
             assert await starter.main(["receive", "--file", str(EXAMPLES / "receive.json")], client, settings) == 0
             slip = json.loads(capsys.readouterr().out)
-            assert slip["form"] == "01" and slip["handling_unit"] == "000.00004.00.H01"
+            assert slip["form"] == "01" and slip["handling_unit"] == "000.07210.00.H24"
 
             code = slip["dossier_code"]
             assert await starter.main(["act", code, "complete_step", "--file", str(EXAMPLES / "review.json")], client, settings) == 0
@@ -101,7 +101,7 @@ class TestApiInTheWorker:
                 assert response.status_code == 201, response.text
                 code = response.json()["dossier_code"]
                 view = (await http.get(f"/dossiers/{code}", headers=headers)).json()
-                assert view["handling_unit"] == "000.00004.00.H01"
+                assert view["handling_unit"] == "000.07210.00.H24"
                 assert (await http.get("/openapi.json")).status_code == 200
         finally:
             stop.set()
