@@ -36,7 +36,7 @@ class TestShow:
         code, out, _ = await run("show", dossier, "--table")
         assert code == 0
         assert f"Dossier {dossier}" in out and "Timeline" in out and "due" in out
-        assert re.search(r"│ 3 +│ \d{4}-\d{2}-\d{2} \d{2}:\d{2} \+07:00 │ step_completed review", out), out
+        assert re.search(r"│ \d+ +│ \d{4}-\d{2}-\d{2} \d{2}:\d{2} \+07:00 │ step_completed review", out), out
         assert not UTC_MARK.search(out)
         assert len(out.splitlines()) < 40
 
