@@ -1,1 +1,0 @@
-"""The demonstration `make run` plays: a one-stop day in a merged province, through the API."""
