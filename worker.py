@@ -87,6 +87,7 @@ async def _play_demo(client, records, settings: Settings, api: ApiServer, key: b
     print(
         "\n== Where to look\n"
         + (f"   Temporal Web UI    {web_ui}/namespaces/{settings.temporal_namespace}/workflows\n" if web_ui else "")
+        + (f"   decoded in the UI  {api.url}/codec/sign-in with an auditor's token (docs/codec.md)\n" if web_ui else "")
         + f"   API documentation  {api.url}/docs\n"
         + f"   a dossier          .venv/bin/python starter.py show {outcome.received[0]}\n"
         + f"   its audit history  .venv/bin/python starter.py history {outcome.received[0]}\n"

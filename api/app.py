@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
+from api.access_log import AccessLog
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.responses import VietnamTimeJSONResponse
 from api.routes import ROUTERS
+from api.routes.codec import CodecCors
 from intake.service import IntakeService
 from officers.tokens import token_key
 from procedures.catalogue import Catalogue
 from records.database import RecordsStore
 from runtime.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["DOCS_ASSETS", "create_app"]
+
+# Where the documentation pages' scripts and styles are served from.
+DOCS_ASSETS = "/docs-assets"
 
 DESCRIPTION = """Vietnam's one-stop dossiers: receive at a counter, act as an officer, read as an
 auditor. Every request but `/health` carries `Authorization: Bearer TOKEN`; mint a token with
@@ -34,7 +41,14 @@ def create_app(
     """The API on this client and store. `intake` (e.g. with a test clock) defaults to the
     standard service on the settings' task queue; `key` to the configured token key, which
     raises ConfigurationError when a real cluster has none."""
-    app = FastAPI(title="One-stop dossier engine", version="0.1.0", description=DESCRIPTION)
+    # Swagger UI and ReDoc from the assets of an installed package: nothing is fetched from a CDN.
+    app = FastAPIOffline(
+        title="One-stop dossier engine",
+        version="0.1.0",
+        description=DESCRIPTION,
+        static_url=DOCS_ASSETS,
+        default_response_class=VietnamTimeJSONResponse,
+    )
     app.state.services = Services(
         client=client,
         records=records,
@@ -45,4 +59,6 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(CodecCors, origins=settings.codec_ui_origins)
+    app.add_middleware(AccessLog)  # outermost: it sees every answer, the CORS preflights too
     return app

@@ -21,7 +21,15 @@ from runtime.settings import Settings
 from workflows.dossier_inputs import Actor
 from workflows.errors import ErrorType
 
-__all__ = ["Services", "auditor", "current_officer", "requires_role", "services"]
+__all__ = [
+    "Services",
+    "auditor",
+    "check_roles",
+    "current_officer",
+    "officer_from_token",
+    "requires_role",
+    "services",
+]
 
 
 @dataclass(frozen=True)
@@ -48,31 +56,41 @@ async def current_officer(
     deps: Services = Depends(services),
 ) -> Actor:
     """The officer named by the request's bearer token; 401 without a valid one."""
+    return officer_from_token(request, credentials.credentials if credentials else None, deps)
+
+
+def officer_from_token(request: Request, token: str | None, deps: Services) -> Actor:
+    """The officer a token names (from a header or, for the codec endpoint, a cookie); 401 otherwise."""
     challenge = {"WWW-Authenticate": "Bearer"}
     what = f"{request.method} {request.url.path}"
-    if credentials is None:
+    if token is None:
         refused(None, what, "Unauthenticated", "no bearer token")
         raise ApiError(401, "Unauthenticated", "a bearer token is required", challenge)
     try:
-        return read_token(credentials.credentials, deps.token_key)
+        return read_token(token, deps.token_key)
     except InvalidToken as err:
         refused(None, what, "Unauthenticated", str(err))
         raise ApiError(401, "Unauthenticated", str(err), challenge) from err
+
+
+def check_roles(request: Request, officer: Actor, roles: tuple[Role, ...]) -> Actor:
+    """The officer, if they hold one of `roles`; 403 (logged) otherwise."""
+    if not set(roles).intersection(officer.roles):
+        raise refused(
+            officer,
+            f"{request.method} {request.url.path}",
+            ErrorType.WRONG_ROLE.value,
+            f"officer {officer.id} has roles {', '.join(r.value for r in officer.roles)};"
+            f" this needs {' or '.join(r.value for r in roles)}",
+        )
+    return officer
 
 
 def requires_role(*roles: Role):
     """A dependency: the officer, if they hold one of `roles`; 403 (logged) otherwise."""
 
     async def check(request: Request, officer: Actor = Depends(current_officer)) -> Actor:
-        if not set(roles).intersection(officer.roles):
-            raise refused(
-                officer,
-                f"{request.method} {request.url.path}",
-                ErrorType.WRONG_ROLE.value,
-                f"officer {officer.id} has roles {', '.join(r.value for r in officer.roles)};"
-                f" this needs {' or '.join(r.value for r in roles)}",
-            )
-        return officer
+        return check_roles(request, officer, roles)
 
     return check
 

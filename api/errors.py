@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
+from procedures.problems import plain_message
 from workflows.dossier_inputs import Actor
 from workflows.errors import ErrorType
 
@@ -72,7 +73,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": _field(error["loc"]), "message": error["msg"], "kind": error["type"]}
+            {"field": _field(error["loc"]), "message": plain_message(error), "kind": error["type"]}
             for error in err.errors()
         ]
         message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)

@@ -26,7 +26,8 @@ class ApiServer:
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
         self.url = f"http://{host}:{port}"
         # log_config=None: uvicorn logs through the standard library as runtime.logging set it.
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off")
+        # access_log=False: the app logs one line per request itself (api.access), with fields.
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", access_log=False)
         self._server = _Server(config)
         self._task: asyncio.Task | None = None
 

@@ -28,6 +28,7 @@ from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, instant
+from cli.tables import add_output_arguments, print_tables, report_table, search_table, wants_table
 
 __all__ = ["EXIT_TAMPERED", "add_commands"]
 
@@ -42,8 +43,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     history.add_argument("--json", action="store_true", help="print the whole comparison as JSON")
     history.set_defaults(handler=_history)
 
-    finder = commands.add_parser("search", help="find dossiers in the records store (paginated, JSON)")
+    finder = commands.add_parser("search", help="find dossiers in the records store (paginated; a table on a terminal)")
     _filter_arguments(finder)
+    add_output_arguments(finder)
     finder.add_argument("--page", type=int, default=1, help="page number, from 1 (default 1)")
     finder.add_argument("--page-size", type=int, default=50, help=f"dossiers per page, 1..{MAX_PAGE_SIZE} (default 50)")
     finder.set_defaults(handler=_search)
@@ -61,7 +63,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     reporter.add_argument("--receiving-unit", help="only dossiers received by this agency code")
     reporter.add_argument("--procedure", help="only this procedure code")
     reporter.add_argument("--as-of", type=instant, help="count pending dossiers at this moment (default: the period end, or now)")
-    reporter.add_argument("--csv", action="store_true", help="print a CSV table instead of JSON")
+    reporter.add_argument("--csv", action="store_true", help="print a CSV table")
+    add_output_arguments(reporter)
     reporter.set_defaults(handler=_report)
 
     checker = commands.add_parser("verify", help="recompute the audit trail's hash chains; exit 6 on tampering")
@@ -125,7 +128,10 @@ async def _search(args: argparse.Namespace, context: CliContext) -> int:
             page = await search(records, search_filter, page=args.page, page_size=args.page_size)
         except ValueError as err:
             raise CommandFailed(EXIT_BAD_INPUT, str(err)) from err
-    context.print(page)
+    if wants_table(args, context.out):
+        print_tables(context.out, search_table(page))
+    else:
+        context.print(page)
     return EXIT_OK
 
 
@@ -156,6 +162,8 @@ async def _report(args: argparse.Namespace, context: CliContext) -> int:
         result = await report(records, query)
     if args.csv:
         _report_csv(result, context)
+    elif wants_table(args, context.out):
+        print_tables(context.out, report_table(result))
     else:
         context.print(result)
     return EXIT_OK

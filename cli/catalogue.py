@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import datetime
 from pathlib import Path
 
 from procedures import commands as catalogue_commands
 from procedures.calendar import VN_TZ
-from procedures.catalogue import DEFINITIONS_DIR, NATIONAL_SUBDIR, default_catalogue
+from procedures.catalogue import DEFINITIONS_DIR, NATIONAL_SUBDIR, NoVersionInForce, default_catalogue
+from procedures.models import ProcedureVersion
 from procedures.sources import default_sources_dir
 
-from cli.context import EXIT_BAD_INPUT, CliContext, CommandFailed
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
+from cli.tables import add_output_arguments, catalogue_table, print_tables, wants_table
 
 __all__ = ["add_commands"]
 
@@ -23,8 +26,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     catalogue = commands.add_parser("catalogue", help="procedures: list, search, show, coverage, validate, import")
     sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
     listing = sub.add_parser("list", help="procedures receivable at an instant (--all: the whole national list)")
-    listing.add_argument("--at", default=None, help="ISO instant (default: now)")
+    listing.add_argument("--at", default=None, help="a date or an ISO instant (default: now)")
     listing.add_argument("--all", action="store_true", help="also the listed procedures that are not receivable")
+    add_output_arguments(listing)
     listing.set_defaults(handler=_list)
     search = sub.add_parser("search", help="find procedures by code, name or sector (accents ignored)")
     search.add_argument("text", nargs="+")
@@ -73,7 +77,31 @@ def _at(args: argparse.Namespace) -> datetime:
 
 
 async def _list(args: argparse.Namespace, context: CliContext) -> int:
-    return catalogue_commands.list_procedures(default_catalogue(), _at(args), context.out, every=args.all)
+    """A table on a terminal; JSON with --json; tab-separated lines into a pipe."""
+    if args.all or not (args.json or wants_table(args, context.out)):
+        # The whole national list is long: tab-separated lines, as a pipe gets them.
+        return catalogue_commands.list_procedures(default_catalogue(), _at(args), context.out, every=args.all)
+    versions = _in_force(_at(args))
+    if args.json:
+        dump = [v.model_dump(mode="json", include=_LISTED) for v in versions]
+        print(json.dumps(dump, ensure_ascii=False, indent=2), file=context.out)
+    else:
+        print_tables(context.out, catalogue_table(versions, _at(args)))
+    return EXIT_OK
+
+
+_LISTED = {"procedure_code", "procedure_name", "version_id", "authority_level", "channels", "time_limit", "fees"}
+
+
+def _in_force(at: datetime) -> list[ProcedureVersion]:
+    catalogue = default_catalogue()
+    versions = []
+    for code in catalogue.codes:
+        try:
+            versions.append(catalogue.resolve(code, at))
+        except NoVersionInForce:
+            continue
+    return versions
 
 
 async def _search(args: argparse.Namespace, context: CliContext) -> int:

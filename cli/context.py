@@ -18,7 +18,7 @@ from typing import TextIO, TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
-from procedures.calendar import VN_TZ
+from procedures.instants import in_vietnam_time, parse_instant
 from procedures.problems import describe_validation_error
 from records.database import RecordsStore, open_records
 from runtime.settings import Settings
@@ -93,13 +93,13 @@ def read_model(path: Path, model: type[M]) -> M:
 
 
 def print_model(model: BaseModel, out: TextIO) -> None:
-    print(json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2), file=out)
+    """`model` as JSON, its instants in Vietnam time."""
+    print(json.dumps(in_vietnam_time(model.model_dump(mode="json")), ensure_ascii=False, indent=2), file=out)
 
 
 def instant(text: str) -> datetime:
-    """An argparse type: an ISO instant, Vietnam time when no offset is given."""
+    """An argparse type: the forms the API accepts too (a date is that day in Vietnam time)."""
     try:
-        value = datetime.fromisoformat(text)
+        return parse_instant(text)
     except ValueError as err:
-        raise argparse.ArgumentTypeError(f"not an ISO date or instant: {text!r}") from err
-    return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+        raise argparse.ArgumentTypeError(str(err)) from err

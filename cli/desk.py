@@ -12,6 +12,7 @@ from workflows.dossier import DossierWorkflow
 
 from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, read_model
 from cli.identity import act_as
+from cli.tables import add_output_arguments, dossier_tables, print_tables, wants_table
 
 __all__ = ["add_commands"]
 
@@ -20,8 +21,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive = commands.add_parser("receive", help="receive a dossier at a counter")
     receive.add_argument("--file", type=Path, required=True, help="intake request as JSON")
     receive.set_defaults(handler=_receive)
-    show = commands.add_parser("show", help="show a dossier's state and timeline")
+    show = commands.add_parser("show", help="show a dossier's state and timeline (a table on a terminal)")
     show.add_argument("code")
+    add_output_arguments(show)
     show.set_defaults(handler=_show)
     act = commands.add_parser("act", help="do a human step on a dossier")
     act.add_argument("code")
@@ -42,7 +44,11 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
 
 async def _show(args: argparse.Namespace, context: CliContext) -> int:
     handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, args.code)
-    context.print(await handle.query(DossierWorkflow.view))
+    view = await handle.query(DossierWorkflow.view)
+    if wants_table(args, context.out):
+        print_tables(context.out, *dossier_tables(view))
+    else:
+        context.print(view)
     return EXIT_OK
 
 

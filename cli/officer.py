@@ -15,8 +15,10 @@ import argparse
 import json
 
 from officers.inbox import inbox
+from procedures.instants import in_vietnam_time
 
 from cli.context import EXIT_OK, CliContext, instant
+from cli.tables import add_output_arguments, dossier_tables, inbox_table, print_tables, wants_table
 from cli.identity import add_action_parser, add_identity_arguments, identity, perform, read_dossier
 
 __all__ = ["add_commands"]
@@ -32,12 +34,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     listing = sub.add_parser("inbox", help="dossiers waiting for you: overdue first, then by due moment")
     listing.add_argument("--limit", type=int, default=50)
-    listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    add_output_arguments(listing)
     add_identity_arguments(listing)
     listing.set_defaults(handler=_inbox)
 
     show = sub.add_parser("show", help="a dossier of your unit (auditors: any dossier)")
     show.add_argument("code")
+    add_output_arguments(show)
     add_identity_arguments(show)
     show.set_defaults(handler=_show)
 
@@ -65,21 +68,23 @@ async def _inbox(args: argparse.Namespace, context: CliContext) -> int:
     officer = identity(args, context)
     async with context.records() as records:
         items = await inbox(await context.client(), records, officer, limit=max(args.limit, 1))
-    if args.json:
-        print(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=2), file=context.out)
+    if not wants_table(args, context.out):
+        dump = in_vietnam_time([i.model_dump(mode="json") for i in items])
+        print(json.dumps(dump, ensure_ascii=False, indent=2), file=context.out)
         return EXIT_OK
     if not items:
         print(f"nothing waits for {officer.id} at {officer.unit}", file=context.out)
-    for item in items:
-        flag = "OVERDUE" if item.overdue else "       "
-        what = ", ".join(f"{a} {item.step.id}" if a == "complete_step" and item.step else a for a in item.actions)
-        print(f"{flag}  due {item.due_at.isoformat(timespec='minutes')}  {item.code}  {item.status.value}  {what}",
-              file=context.out)
+    else:
+        print_tables(context.out, inbox_table(items, officer))
     return EXIT_OK
 
 
 async def _show(args: argparse.Namespace, context: CliContext) -> int:
-    context.print(await read_dossier(context, identity(args, context), args.code))
+    view = await read_dossier(context, identity(args, context), args.code)
+    if wants_table(args, context.out):
+        print_tables(context.out, *dossier_tables(view))
+    else:
+        context.print(view)
     return EXIT_OK
 
 

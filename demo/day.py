@@ -35,9 +35,12 @@ from workflows.carryover_models import CarryoverInput
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor, Address
 
+from cli.tables import print_tables, report_table
 from demo import cast
 
-__all__ = ["DemoError", "DemoOutcome", "play"]
+__all__ = ["DemoError", "DemoOutcome", "REPORT_FROM", "play", "print_report"]
+
+REPORT_FROM = datetime(2025, 6, 1, tzinfo=VN_TZ)
 
 AUDITOR = cast.officer("tn-auditor", cast.commune_committee("09169"), Role.AUDITOR)
 
@@ -125,8 +128,9 @@ async def play(
     outcome.report = await report(
         records,
         ReportQuery(
-            start=datetime(2025, 6, 1, tzinfo=VN_TZ),
-            end=now + timedelta(days=1),
+            start=REPORT_FROM,
+            # Whole days, so that `starter.py report --from 2025-06-01 --to TOMORROW` gives this table.
+            end=datetime.combine(now.date() + timedelta(days=1), time(0), VN_TZ),
             group_by=("handling_unit",),
         ),
     )
@@ -273,7 +277,7 @@ async def _one_stop_day(
         code, "issue_apology", f"{code}-apology", reason="chậm do thiếu cán bộ", new_due_at=new_due.isoformat()
     )
     view = await da_mai["leader"].act(code, "complete_step", f"{code}-certify", step_id="certify")
-    say.line(f"{code} certification at {cast.COMMUNES[communes[2]]}: overdue since {_when(slip['due_at'])},"
+    say.line(f"{code} certification at {cast.COMMUNES[communes[2]]}: overdue since {_when(_missed_deadline(view))},"
              f" apology with a new appointment {_when(new_due.isoformat())}, now {view['status']}")
 
 
@@ -293,6 +297,13 @@ class _Narrator:
 
 def _when(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _missed_deadline(view: dict[str, Any]) -> str:
+    """The appointment the dossier missed, from its timeline: on a second run the slip of the
+    same request already carries the new appointment the apology gave."""
+    [missed] = [entry["details"]["due_at"] for entry in view["timeline"] if entry["action"] == "overdue"]
+    return missed
 
 
 def _working_days_before(calendar: WorkingCalendar, day: date, count: int) -> date:
@@ -335,17 +346,11 @@ async def _settled(client: Client, codes: list[str]) -> None:
 
 
 def print_report(outcome: DemoOutcome, out: TextIO) -> None:
-    """The province's service report as a table, one row per handling unit."""
+    """The province's service report, one row per handling unit, and the command that prints it again."""
     assert outcome.report is not None
-    columns = {
-        "received": "received", "resolved_early": "early", "resolved_on_time": "on time", "resolved_late": "late",
-        "pending_within_deadline": "pending", "pending_overdue": "overdue", "supplement_requested": "suppl.",
-        "carried_over_in": "carried in", "carried_over_out": "carried out",
-    }
-    print("\n== Service report since 1 June 2025, per handling unit (records store)", file=out)
-    print(f"   {'unit':<18}" + "".join(f"{label:>12}" for label in columns.values()) + f"{'on-time':>9}", file=out)
-    for row in [*outcome.report.rows, outcome.report.totals]:
-        unit = row.group.get("handling_unit", "all")
-        rate = "-" if row.on_time_rate is None else f"{row.on_time_rate:.0%}"
-        counts = row.counts.model_dump()
-        print(f"   {unit:<18}" + "".join(f"{counts[c]:>12}" for c in columns) + f"{rate:>9}", file=out)
+    query = outcome.report.query
+    command = (
+        f".venv/bin/python starter.py report --from {query.start.date()} --to {query.end.date()} --by handling_unit"
+    )
+    print(f"\n== Service report since {query.start.date()}, per handling unit (records store)", file=out)
+    print_tables(out, report_table(outcome.report, title=f"again: {command}"))

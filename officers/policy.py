@@ -12,24 +12,14 @@ from dataclasses import dataclass
 
 from procedures.models import Role, StepPlace
 from workflows import dossier_inputs as inputs
-from workflows.dossier_rules import RULES
+from workflows.dossier_rules import ACTION_NAMES, RULES
 from workflows.dossier_view import DossierView
 from workflows.errors import ErrorType
 
 __all__ = ["ACTION_INPUTS", "Refusal", "may_act", "may_read", "may_receive"]
 
 # Each human action by its update's name, and the model of its input.
-ACTION_INPUTS: dict[str, type[inputs._Action]] = {
-    "complete_step": inputs.CompleteStepInput,
-    "request_supplement": inputs.RequestSupplementInput,
-    "supplement": inputs.SupplementInput,
-    "request_payment": inputs.RequestPaymentInput,
-    "confirm_payment": inputs.ConfirmPaymentInput,
-    "refuse": inputs.RefuseInput,
-    "withdraw": inputs.WithdrawInput,
-    "issue_apology": inputs.ApologyInput,
-    "return_result": inputs.ReturnResultInput,
-}
+ACTION_INPUTS: dict[str, type[inputs._Action]] = {name: model for model, name in ACTION_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -69,6 +59,12 @@ def may_act(officer: inputs.Actor, action: str, view: DossierView, step_id: str 
     For `complete_step` the role and place are the current step's; a step that is not the
     current one is left to the validator, which names the step that is.
     """
+    if not set(officer.roles) - {Role.AUDITOR}:
+        # Whatever the unit: telling an auditor "wrong unit" would suggest another unit could act.
+        return Refusal(
+            ErrorType.WRONG_ROLE,
+            f"officer {officer.id} is an auditor: auditors read dossiers and change nothing ({action} is refused)",
+        )
     model = ACTION_INPUTS[action]
     if model is inputs.CompleteStepInput:
         step = view.current_step

@@ -43,7 +43,9 @@ class UnknownProcedure(LookupError):
     """No procedure with this code exists in the catalogue."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"unknown procedure code {code!r}")
+        super().__init__(
+            f"unknown procedure code {code!r}: `starter.py catalogue search WORDS` finds a procedure's code by its name"
+        )
         self.code = code
 
 

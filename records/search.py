@@ -13,6 +13,7 @@ from typing import TextIO
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlalchemy import Select, func, select
 
+from procedures.instants import VietnamInstant, in_vietnam_time
 from records.database import RecordsStore
 from records.tables import DossierRow
 
@@ -38,10 +39,10 @@ class SearchFilter(BaseModel):
     handling_unit: str | None = None
     receiving_unit: str | None = None
     status: str | None = None
-    received_from: AwareDatetime | None = None
-    received_to: AwareDatetime | None = None
-    due_from: AwareDatetime | None = None
-    due_to: AwareDatetime | None = None
+    received_from: VietnamInstant | None = None
+    received_to: VietnamInstant | None = None
+    due_from: VietnamInstant | None = None
+    due_to: VietnamInstant | None = None
     overdue: bool | None = None
     carried_over: bool | None = None
     carried_over_from: str | None = None
@@ -144,12 +145,12 @@ async def iter_dossiers(store: RecordsStore, f: SearchFilter) -> AsyncIterator[D
 
 
 async def export_csv(store: RecordsStore, f: SearchFilter, out: TextIO) -> int:
-    """Write the matching dossiers as CSV (header first, instants in ISO 8601); returns the count."""
+    """Write the matching dossiers as CSV (header first, instants in ISO 8601, Vietnam time); returns the count."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
     async for record in iter_dossiers(store, f):
-        values = record.model_dump(mode="json")
+        values = in_vietnam_time(record.model_dump(mode="json"))
         values["current_roles"] = ",".join(record.current_roles)
         writer.writerow("" if values[c] is None else values[c] for c in CSV_COLUMNS)
         count += 1

@@ -1,4 +1,11 @@
-"""structlog, configured once: readable in a terminal, JSON lines otherwise (or when asked)."""
+"""structlog, configured once: readable in a terminal, JSON lines otherwise (or when asked).
+
+Every logger of the process goes through one renderer: ours (structlog), the standard
+library's (uvicorn, the Temporal SDK, workflow.logger, activity.logger) and the SDK's Rust core,
+whose lines are forwarded to the `temporalio.core` logger instead of being written to stderr in
+colour. Context travels as fields: the SDK's workflow and activity info and the `extra=` of a
+log call become keys of the line, never a dict pasted into the message.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,14 @@ import logging
 import sys
 
 import structlog
+from temporalio import activity, workflow
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 __all__ = ["configure_logging", "wants_json"]
 
@@ -32,6 +47,9 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    # The SDK puts its workflow/activity info in the record's extras (see below), not the message.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
@@ -44,7 +62,7 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), _temporal_fields],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
@@ -55,3 +73,36 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
+    # The API logs each request once (api.access); the demo's HTTP client would log them again.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _forward_core_logs(logging.getLogger("temporalio.core"))
+
+
+def _forward_core_logs(logger: logging.Logger) -> None:
+    """The SDK's Rust core logs through `logger` (so JSON lines stay JSON) rather than to stderr.
+
+    Set before any client or worker exists: the runtime is the process's default from then on.
+    """
+    forwarding = LogForwardingConfig(
+        logger=logger, append_target_to_name=False, prepend_target_on_message=False,
+        append_log_fields_to_message=False,
+    )
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding)
+    )
+    Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
+
+
+def _temporal_fields(logger, method_name: str, event: dict) -> dict:
+    """The SDK's context objects as flat fields of the line: workflow_id, run_id, core_target..."""
+    core = event.pop("temporal_log", None)
+    if core is not None:
+        event["core_target"] = core.target
+        for key, value in (core.fields or {}).items():
+            event.setdefault(f"core_{key}", value)
+    for key in ("temporal_workflow", "temporal_activity"):
+        info = event.pop(key, None)
+        if isinstance(info, dict):
+            for name, value in info.items():
+                event.setdefault(name, value)
+    return event

@@ -35,6 +35,9 @@ class Settings:
     api_port: int = 8000
     # Log lines as JSON (True), for a terminal (False), or JSON unless stderr is a terminal (None).
     log_json: bool | None = None
+    # The Temporal Web UI origins allowed to call the codec endpoint (CORS). Empty: with the
+    # embedded dev server, its own UI; with a cluster, none until CODEC_UI_ORIGINS is set.
+    codec_ui_origins_set: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -54,6 +57,9 @@ class Settings:
             api_host=env.get("API_HOST", "127.0.0.1"),
             api_port=int(env.get("API_PORT", "8000")),
             log_json=_flag(env.get("LOG_JSON")),
+            codec_ui_origins_set=tuple(
+                o.strip().rstrip("/") for o in env.get("CODEC_UI_ORIGINS", "").split(",") if o.strip()
+            ),
         )
 
     @property
@@ -67,6 +73,20 @@ class Settings:
     @property
     def dev_token_key_file(self) -> Path:
         return self.data_dir / "api-token-key"
+
+    @property
+    def codec_ui_origins(self) -> tuple[str, ...]:
+        if self.codec_ui_origins_set or self.temporal_address is not None:
+            return self.codec_ui_origins_set
+        return (f"http://127.0.0.1:{self.dev_server_ui_port}", f"http://localhost:{self.dev_server_ui_port}")
+
+    @property
+    def codec_endpoint(self) -> str | None:
+        """The codec endpoint's URL as a browser on this machine reaches it; None without the API."""
+        if not self.api_port:
+            return None
+        host = "127.0.0.1" if self.api_host in {"0.0.0.0", "::", ""} else self.api_host
+        return f"http://{host}:{self.api_port}/codec"
 
     @property
     def client_address(self) -> str:

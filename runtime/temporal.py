@@ -111,6 +111,10 @@ async def embedded_dev_server(settings: Settings) -> AsyncIterator[Client]:
         dev_server_database_filename=str(settings.dev_server_file),
         # The first start creates the state file; a busy 2-core machine needs more than 5 s.
         dev_server_startup_timeout=timedelta(seconds=30),
+        # The UI asks the API's codec endpoint to decrypt what it shows (auditors only).
+        dev_server_extra_args=(
+            ["--ui-codec-endpoint", settings.codec_endpoint] if settings.codec_endpoint else []
+        ),
     )
     async with env:
         yield env.client

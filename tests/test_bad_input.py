@@ -55,7 +55,7 @@ INTAKE_CORPUS = [
     ("not json", "{procedure_code: 1.004873", 2, "Invalid JSON"),
     ("empty file", "", 2, "Invalid JSON"),
     ("a list, not an object", [], 2, "Input should be an object"),
-    ("missing applicant", changed("applicant", ...), 2, "applicant: Field required"),
+    ("missing applicant", changed("applicant", ...), 2, "applicant: is required"),
     ("personal id as number", changed("applicant.personal_id", 1090123456), 2, "applicant.personal_id"),
     ("personal id 11 digits", changed("applicant.personal_id", "00109012345"), 2, "applicant.personal_id"),
     ("personal id with letters", changed("applicant.personal_id", "00109012345A"), 2, "applicant.personal_id"),

@@ -86,3 +86,39 @@ class TestWorkerProcess:
         assert result.returncode == 5, result.stderr
         [line] = [line for line in log_lines(result.stderr) if line["level"] == "error"]
         assert line["error"].startswith(f"cannot reach Temporal at {env['TEMPORAL_ADDRESS']}")
+
+
+class TestLogs:
+    def test_the_demonstration_logs_one_json_line_per_request_and_fields_not_dicts(self, tmp_path):
+        """`worker.py --demo --json-logs`: every stderr line is JSON (the SDK core's too), each HTTP request
+        is one `http request` line with method, path, status and duration (no uvicorn access or httpx
+        line), and the workflows' lines carry workflow_id and dossier_code as fields."""
+        env = environment(tmp_path)
+        log_file = tmp_path / "stderr.log"
+        with log_file.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "worker.py", "--demo", "--json-logs"], cwd=ROOT, env=env,
+                stdout=subprocess.PIPE, stderr=stderr, text=True,
+            )
+            try:
+                deadline = time.monotonic() + 180
+                for line in process.stdout:
+                    if line.startswith("== Where to look") or time.monotonic() > deadline:
+                        break
+                process.send_signal(signal.SIGTERM)
+                process.communicate(timeout=60)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        lines = log_lines(log_file.read_text())  # fails on any line that is not JSON
+        assert process.returncode == 0
+        requests = [line for line in lines if line.get("event") == "http request"]
+        assert len(requests) > 20
+        assert {"method", "path", "status", "duration_ms"} <= requests[0].keys()
+        assert any(r["method"] == "POST" and r["path"] == "/dossiers" and r["status"] == 201 for r in requests)
+        assert not [line for line in lines if line.get("logger") in ("uvicorn.access", "httpx")]
+        applied = [line for line in lines if line.get("event") == "dossier action applied"]
+        assert applied and all("{" not in line["event"] for line in applied)
+        assert all(line["workflow_id"] == line["dossier_code"] for line in applied)
+        assert {"workflow_type", "run_id", "action", "status"} <= applied[0].keys()

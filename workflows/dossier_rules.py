@@ -30,6 +30,7 @@ from workflows.dossier_transfer import current_handling_unit, current_receiving_
 from workflows.errors import ActionRefused, ErrorType
 
 __all__ = [
+    "ACTION_NAMES",
     "ActionRule",
     "RULES",
     "applied_action",
@@ -73,6 +74,22 @@ RULES: dict[type[_Action], ActionRule] = {
         frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PROCESSED})
     ),
 }
+
+
+# Each human action by the name its update, the API's route and the CLI give it: refusals say
+# `confirm_payment`, never the input model's class name.
+ACTION_NAMES: dict[type[_Action], str] = {
+    CompleteStepInput: "complete_step",
+    RequestSupplementInput: "request_supplement",
+    SupplementInput: "supplement",
+    RequestPaymentInput: "request_payment",
+    ConfirmPaymentInput: "confirm_payment",
+    RefuseInput: "refuse",
+    WithdrawInput: "withdraw",
+    ApologyInput: "issue_apology",
+    ReturnResultInput: "return_result",
+}
+_NAMES_BY_CLASS_NAME = {model.__name__: name for model, name in ACTION_NAMES.items()}
 
 
 def current_step(dossier: DossierInput, state: DossierState) -> Step | None:
@@ -183,7 +200,7 @@ def _check_state(state: DossierState, name: str, allowed: frozenset[DossierStatu
     if state.status not in allowed:
         raise ActionRefused(
             ErrorType.WRONG_STATE,
-            f"{name} is not allowed while the dossier is {state.status.value}"
+            f"{_NAMES_BY_CLASS_NAME.get(name, name)} is not allowed while the dossier is {state.status.value}"
             f" (allowed: {', '.join(sorted(s.value for s in allowed))})",
         )
 

@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import Services, auditor, services
+from procedures.instants import VietnamInstant
 from api.routes.dossiers import CODE
 from records.audit import VerifyResult, verify
 from records.history import AuditorHistory, dossier_history
@@ -57,13 +58,13 @@ async def export_dossiers(where: Annotated[SearchFilter, Query()], deps: Service
 
 
 class ReportParameters(BaseModel):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: VietnamInstant
+    end: VietnamInstant
     by: list[Grouping] = []
     handling_unit: str | None = None
     receiving_unit: str | None = None
     procedure_code: str | None = None
-    as_of: AwareDatetime | None = None
+    as_of: VietnamInstant | None = None
 
 
 @router.get("/report", summary="service report for a period, per unit and/or procedure")

@@ -75,6 +75,30 @@ class TestAuditRoutes:
         )
         assert response.status_code == 422 and "received_from" in response.json()["message"]
 
+    async def test_a_report_takes_dates_and_an_unencoded_offset_like_the_cli(self, api):
+        """`start=2025-06-01` is that day in Vietnam; a raw `+07:00` (decoded as a space) is read too."""
+        auth = api.auth(auditor)
+        by_date = await api.http.get("/audit/report?start=2025-06-01&end=2025-07-01", headers=auth)
+        assert by_date.status_code == 200, by_date.text
+        assert by_date.json()["query"]["start"] == "2025-06-01T00:00:00+07:00"
+        raw = await api.http.get("/audit/report?start=2025-06-01T00:00:00+07:00&end=2025-07-01T00:00:00+07:00",
+                                 headers=auth)
+        assert raw.status_code == 200, raw.text
+        assert raw.json()["query"] == by_date.json()["query"]
+        wrong = await api.http.get("/audit/report?start=June&end=2025-07-01", headers=auth)
+        assert wrong.status_code == 422 and "a date (2025-06-01" in wrong.json()["message"]
+
+    async def test_every_instant_the_api_prints_is_vietnam_time(self, api):
+        """The dossier's view and the search page carry +07:00 only, never Z or +00:00."""
+        code = await received(api)
+        auth = api.auth(auditor)
+        view = await api.get(auditor, code)
+        page = await api.http.get("/audit/dossiers", params={"received_from": "2000-01-01"}, headers=auth)
+        exported = await api.http.get("/audit/dossiers.csv", params={"received_from": "2000-01-01"}, headers=auth)
+        for text in (view.text, page.text, exported.text):
+            assert "+07:00" in text
+            assert "Z\"" not in text and "+00:00" not in text
+
     async def test_history_of_an_unknown_dossier_is_404(self, api):
         response = await api.http.get("/audit/dossiers/no-such-dossier/history", headers=api.auth(auditor))
         assert response.status_code == 404 and response.json()["type"] == "UnknownDossier"

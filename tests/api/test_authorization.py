@@ -71,6 +71,10 @@ def expected_refusal(who: str, place: str) -> str:
     return "WrongUnit" if unit not in own else "WrongRole"
 
 
+# Auditors change nothing: every action is refused for their role, whatever their unit.
+ACTIONS_REFUSED_TO_AUDITORS = set(MATRIX) - {"receive", "read"}
+
+
 CASES = [(action, who) for action in MATRIX for who in OFFICERS]
 
 
@@ -104,7 +108,47 @@ async def test_authorization_matrix(api, counter, action, who):
             await settled(handle)
     else:
         assert response.status_code == 403, response.text
-        assert response.json()["type"] == expected_refusal(who, place)
+        auditor_acting = who.startswith("auditor/") and action in ACTIONS_REFUSED_TO_AUDITORS
+        assert response.json()["type"] == ("WrongRole" if auditor_acting else expected_refusal(who, place))
         [logged] = [e for e in logs if e["event"] == "request refused"]
         assert logged["officer"] == officer.id and logged["action"] == action
         assert logged["dossier_code"] == code and logged["reason"] == response.json()["message"]
+
+
+class TestPlainRefusals:
+    async def test_an_auditor_who_tries_to_act_is_told_the_role_cannot_act(self, api, counter):
+        """Not `WrongUnit` (which suggests another unit could): WrongRole, saying auditors change nothing."""
+        handle = await counter.start()
+        response = await api.act(OFFICERS["auditor/own"], handle.id, "complete_step", BODIES["complete_step"])
+        assert response.status_code == 403 and response.json()["type"] == "WrongRole"
+        assert "auditors read dossiers and change nothing" in response.json()["message"]
+        await settled(handle)
+
+    async def test_an_action_in_the_wrong_state_is_named_as_the_api_names_it(self, api, counter):
+        """confirm_payment on a dossier in processing: the message names `confirm_payment`, no class name."""
+        handle = await counter.start()
+        response = await api.act(OFFICERS["counter/own"], handle.id, "confirm_payment",
+                                 {"amount_vnd": 1000, "receipt_number": "BL-1"})
+        assert response.status_code == 409 and response.json()["type"] == "WrongState"
+        message = response.json()["message"]
+        assert message.startswith("confirm_payment is not allowed while the dossier is processing"), message
+        assert "Input" not in message
+        await settled(handle)
+
+    async def test_malformed_fields_are_all_named_with_what_is_expected(self, api):
+        """A bad commune and a bad phone at once: both named by their documented path, in words, no regex."""
+        body = json.loads(json.dumps(RECEIVE_BODY))
+        body["applicant"]["address"]["commune_code"] = "4"
+        body["applicant"]["phone"] = "call me"
+        response = await api.receive(OFFICERS["counter/own"], body)
+        assert response.status_code == 422
+        problems = {p["field"]: p["message"] for p in response.json()["problems"]}
+        assert problems["applicant.address.commune_code"] == "must be 5 digits"
+        assert problems["applicant.phone"].startswith("must be 8 to 15 digits")
+        assert not [m for m in problems.values() if "\\d" in m or "pattern" in m]
+
+    async def test_an_unknown_procedure_points_to_the_catalogue_search(self, api):
+        """Form 03 for an unknown code says how to find the right one."""
+        response = await api.receive(OFFICERS["counter/own"], {**RECEIVE_BODY, "procedure_code": "1.999999"})
+        assert response.status_code == 422 and response.json()["form"] == "03"
+        assert any("catalogue search" in reason for reason in response.json()["reasons"])

@@ -71,5 +71,5 @@ async def test_csv_export(records, dataset):
     by_code = {line["code"].removesuffix(f"-{dataset.tag}"): line for line in lines}
     assert set(by_code) == {"D1", "D3", "D4", "D9", "D12", "D16"}
     assert by_code["D4"]["overdue"] == "True" and by_code["D1"]["channel"] == "online"
-    assert by_code["D1"]["received_at"] == "2019-03-02T02:00:00Z"
+    assert by_code["D1"]["received_at"] == "2019-03-02T09:00:00+07:00"  # Vietnam time, as everywhere
     assert by_code["D1"]["closed_at"] == ""
