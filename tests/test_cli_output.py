@@ -32,7 +32,7 @@ class TestShow:
     async def test_show_draws_the_state_and_a_timeline_in_vietnam_time(self, run, counter):  # noqa: F811
         """`show --table`: the facts, then one timeline row per action, every instant at +07:00."""
         dossier = await received(run, counter)
-        assert (await run("officer", "complete", dossier, "review", "--note", "ok", *SPECIALIST))[0] == 0
+        assert (await run("officer", "complete", dossier, "review", "--note", "ok", "--action-id", "review-1", *SPECIALIST))[0] == 0
         code, out, _ = await run("show", dossier, "--table")
         assert code == 0
         assert f"Dossier {dossier}" in out and "Timeline" in out and "due" in out
@@ -71,7 +71,7 @@ class TestListings:
         code, out, _ = await run("catalogue", "list", "--at", "2026-01-01", "--table")
         assert code == 0
         assert re.search(r"code +┃ procedure +┃ level +┃ time limit +┃ fees \(VND\)", out)
-        assert re.search(r"2\.000505 .*10 working days .*200,000", out)
+        assert re.search(r"3\.000333 .*10 working days .*200,000", out)
         code, out, _ = await run("catalogue", "list", "--at", "2026-01-01", "--json")
         listed = json.loads(out)
-        assert {"procedure_code": "2.000505"}.items() <= next(p for p in listed if p["procedure_code"] == "2.000505").items()
+        assert {"procedure_code": "3.000333"}.items() <= next(p for p in listed if p["procedure_code"] == "3.000333").items()

@@ -141,7 +141,7 @@ class TestCommandErrors:
     @pytest.mark.parametrize(
         ("field", "value", "message"),
         [
-            ("time_limit", {"amount": 99999999999999999999999, "unit": "working_days"}, "time_limit: Value error, amount: 1e+23 working_days is above the bound of 730"),
+            ("time_limit", {"amount": 99999999999999999999999, "unit": "working_days"}, "time_limit: amount: 1e+23 working_days is above the bound of 730"),
             ("fees", [{"name": "Lệ phí", "amount_vnd": 10**29}], "fees.0.amount_vnd: Input should be less than or equal to 1000000000000"),
         ],
     )
