@@ -1,17 +1,24 @@
 """Receiving a dossier at a one-stop counter: check, number, start, answer with a form.
 
 Nothing is started for a refused or incomplete request. A received dossier becomes one
-DossierWorkflow whose id is its code; the code's number is committed only once the
-workflow exists.
+DossierWorkflow whose id is its code. The code is reserved for the request's id, and
+committed, before the start, and no database transaction is open during the call to
+Temporal; so a start whose outcome is unknown (a network cut) keeps its code, and the same
+request sent again starts or finds that very dossier: one request id, one dossier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import structlog
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -19,25 +26,75 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
-from intake.checks import IntakeForbidden, review_request, unit_of
+from intake.checks import IntakeForbidden, IntakeReview, check_receipt_time, review_request, unit_of
+from intake.errors import RequestIdConflict, StartOutcomeUnknown
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
-from records.dossier_codes import CodeTaken, DossierCodeAllocator
+from records.dossier_codes import Claim, DossierCodeAllocator
 from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import DossierInput
 from workflows.dossier_state import DossierStatus
 
-__all__ = ["IntakeForbidden", "IntakeService"]
+__all__ = ["IntakeForbidden", "IntakeService", "IntakeTimeouts", "RequestIdConflict", "StartOutcomeUnknown"]
 
 log = structlog.get_logger(__name__)
 # A counter's clock may be a little ahead of the server's; more than this is a mistake.
 CLOCK_TOLERANCE = timedelta(minutes=5)
+# Temporal answers that leave the start's outcome unknown: the request may have been applied.
+_UNKNOWN_OUTCOME = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.UNKNOWN,
+        RPCStatusCode.INTERNAL,
+        RPCStatusCode.ABORTED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class IntakeTimeouts:
+    """How long a receipt waits for Temporal, and how far back a receipt may be dated.
+
+    `rpc` bounds each call; `settle` bounds the retries of a start whose outcome is unknown
+    before the counter is told to send the request again; `backfill_tolerance` is how far in
+    the past a receipt may be dated without an operator's backfill permission.
+    """
+
+    rpc: timedelta = timedelta(seconds=5)
+    settle: timedelta = timedelta(seconds=20)
+    backfill_tolerance: timedelta = timedelta(minutes=5)
+
+    VARIABLES: ClassVar[dict[str, str]] = {
+        "rpc": "INTAKE_RPC_TIMEOUT",
+        "settle": "INTAKE_START_SETTLE_TIMEOUT",
+        "backfill_tolerance": "INTAKE_BACKFILL_TOLERANCE",
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> IntakeTimeouts:
+        """From INTAKE_RPC_TIMEOUT, INTAKE_START_SETTLE_TIMEOUT, INTAKE_BACKFILL_TOLERANCE (seconds)."""
+        values = {}
+        for name, variable in cls.VARIABLES.items():
+            text = env.get(variable)
+            if not text:
+                continue
+            try:
+                seconds = float(text)
+            except ValueError:
+                raise ValueError(f"{variable}: {text!r} is not a number of seconds") from None
+            if seconds <= 0:
+                raise ValueError(f"{variable}: {text!r} must be more than 0")
+            values[name] = timedelta(seconds=seconds)
+        return cls(**values)
 
 
 class IntakeService:
@@ -52,6 +109,7 @@ class IntakeService:
         agencies: AgencyDirectory,
         calendar: WorkingCalendar,
         clock: Callable[[], datetime] | None = None,
+        timeouts: IntakeTimeouts | None = None,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
@@ -61,6 +119,7 @@ class IntakeService:
         self._agencies = agencies
         self._calendar = calendar
         self._clock = clock or (lambda: datetime.now(VN_TZ))
+        self._timeouts = timeouts or IntakeTimeouts()
 
     @classmethod
     def standard(
@@ -71,8 +130,9 @@ class IntakeService:
         *,
         catalogue: Catalogue | None = None,
         clock: Callable[[], datetime] | None = None,
+        timeouts: IntakeTimeouts | None = None,
     ) -> IntakeService:
-        """The service on the shipped catalogue, units and calendar."""
+        """The service on the shipped catalogue, units and calendar; timeouts from the environment."""
         return cls(
             client,
             task_queue,
@@ -82,126 +142,231 @@ class IntakeService:
             agencies=AgencyDirectory.load(),
             calendar=WorkingCalendar.default(),
             clock=clock,
+            timeouts=timeouts or IntakeTimeouts.from_env(),
         )
 
-    @staticmethod
-    async def _started_for(handle: WorkflowHandle, request_id: str) -> bool:
-        try:
-            view = await handle.query(DossierWorkflow.view)
-        except (RPCError, WorkflowQueryFailedError):
-            return False
-        return view.request_id == request_id
-
     async def receive(self, request: IntakeRequest) -> IntakeOutcome:
+        """Form 01, 02 or 03 for `request`.
+
+        Raises RequestIdConflict when the request id names another request at this counter,
+        StartOutcomeUnknown when Temporal did not confirm the start in time (the code stays
+        reserved: send the same request again), IntakeForbidden for a caller who may not.
+        """
         now = self._clock()
-        received_at = (request.received_at or now).astimezone(VN_TZ)
-        review = review_request(request, received_at, self._catalogue, self._units, self._agencies)
-        if received_at > now + CLOCK_TOLERANCE:
-            review.reasons.append(f"received_at: {received_at.isoformat()} is in the future")
-        if review.reasons:
-            # The missing documents too, so that a corrected request needs one round only.
-            return RefusalNotice(
-                procedure_code=request.procedure_code,
-                reasons=tuple(review.reasons),
-                missing=tuple(review.missing),
+        fingerprint = request.content_hash()
+        unit = request.receiving_unit
+        claim = await self._allocator.find(unit, request.request_id) if request.request_id else None
+        while True:
+            if claim is not None:
+                _check_same_request(claim, request, fingerprint)
+            # A claimed request keeps the receipt instant of its first submission.
+            received_at = (
+                claim.received_at if claim is not None and claim.received_at is not None
+                else request.received_at or now
+            ).astimezone(VN_TZ)
+            review = review_request(request, received_at, self._catalogue, self._units, self._agencies)
+            backfill_reason = None
+            if claim is None:
+                backfill_reason = check_receipt_time(
+                    request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, review.reasons
+                )
+            elif claim.started:
+                return await self._slip_of_stored(claim.dossier_code)
+            if review.reasons:
+                # The missing documents too, so that a corrected request needs one round only.
+                return RefusalNotice(
+                    procedure_code=request.procedure_code,
+                    reasons=tuple(review.reasons),
+                    missing=tuple(review.missing),
+                )
+            if review.missing:
+                return SupplementNotice(procedure_code=request.procedure_code, missing=tuple(review.missing))
+            if claim is None:
+                # Requests without an id get one of their own: the code is reserved all the same.
+                request_id = request.request_id or f"auto-{uuid.uuid4()}"
+                claim = await self._allocator.reserve(
+                    unit, received_at.date(), request_id, fingerprint, received_at
+                )
+                if not claim.claimed_now:
+                    continue  # a concurrent submission of this request claimed it first
+            break
+        dossier = self._dossier_input(request, review, claim, received_at, backfill_reason)
+        dossier, created = await self._start_settled(claim, dossier)
+        log.info(
+            "dossier received",
+            dossier_code=dossier.code,
+            workflow_id=dossier.code,
+            unit=dossier.receiving_unit.code,
+            handling_unit=dossier.handling_unit.code,
+            procedure=dossier.procedure.version_id,
+            resubmitted=not created,
+            backfill=backfill_reason is not None,
+        )
+        if backfill_reason is not None:
+            log.warning(
+                "past receipt backfilled",
+                dossier_code=dossier.code,
+                officer=request.received_by.id,
+                received_at=received_at.isoformat(),
+                reason=backfill_reason,
             )
-        if review.missing:
-            return SupplementNotice(procedure_code=request.procedure_code, missing=tuple(review.missing))
+        if not created:
+            return await self._slip_of_stored(dossier.code)
+        return _slip(dossier, resubmitted=False)
+
+    def _dossier_input(
+        self,
+        request: IntakeRequest,
+        review: IntakeReview,
+        claim: Claim,
+        received_at: datetime,
+        backfill_reason: str | None,
+    ) -> DossierInput:
         version, receiving, handling = review.version, review.receiving_unit, review.handling_unit
         assert version is not None and receiving is not None and handling is not None
         due_at = self._calendar.due_at(
             received_at, version.time_limit.amount, version.time_limit.unit.value, version.afternoon_cutoff
         )
-
-        async def start(code: str) -> WorkflowHandle:
-            dossier = DossierInput(
-                code=code,
-                procedure=version,
-                applicant=request.applicant,
-                receiving_unit=unit_of(receiving),
-                handling_unit=handling,
-                documents=request.documents,
-                channel=request.channel,
-                received_by=request.received_by,
-                received_at=received_at,
-                due_at=due_at,
-                request_id=request.request_id,
-            )
-            try:
-                return await self._client.start_workflow(
-                    DossierWorkflow.run,
-                    dossier,
-                    id=code,
-                    task_queue=self._task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                    search_attributes=TypedSearchAttributes(
-                        [
-                            SearchAttributePair(sa.PROCEDURE_CODE, version.procedure_code),
-                            SearchAttributePair(sa.HANDLING_UNIT, handling.code),
-                            SearchAttributePair(sa.RECEIVING_UNIT, receiving.code),
-                            # The workflow hands a received dossier to its authority at once.
-                            SearchAttributePair(sa.STATUS, DossierStatus.PROCESSING.value),
-                            SearchAttributePair(sa.RECEIVED_AT, received_at),
-                            SearchAttributePair(sa.DUE_AT, due_at),
-                            SearchAttributePair(sa.OVERDUE, False),
-                        ]
-                    ),
-                )
-            except WorkflowAlreadyStartedError as err:
-                existing = self._client.get_workflow_handle(code)
-                if request.request_id is not None and await self._started_for(existing, request.request_id):
-                    # Started for this very request by an attempt whose commit was lost:
-                    # this is the dossier, not a reason to open a second one.
-                    log.warning("dossier of a lost commit adopted", dossier_code=code)
-                    return existing
-                raise CodeTaken(code) from err
-            except RPCError:
-                # The reply may be lost after the server started the dossier (a timeout).
-                # While this transaction holds the code's number nobody else can start it,
-                # so a dossier under this code now is this one.
-                handle = self._client.get_workflow_handle(code)
-                try:
-                    await handle.describe()
-                except RPCError:
-                    raise  # not started: the number is rolled back
-                log.warning("dossier start reply lost; the dossier exists", dossier_code=code)
-                return handle
-
-        code, handle = await self._allocator.allocate(
-            receiving.code, received_at.date(), start, request_id=request.request_id
-        )
-        if handle is None:
-            # The same request was received before: answer with that dossier's slip.
-            view = await self._client.get_workflow_handle(code).query(DossierWorkflow.view)
-            # The slip of that dossier: its own receipt time, not this resubmission's.
-            received_at, due_at = view.received_at.astimezone(VN_TZ), view.due_at.astimezone(VN_TZ)
-            resubmitted = True
-        else:
-            resubmitted = False
-        log.info(
-            "dossier received",
-            dossier_code=code,
-            workflow_id=code,
-            unit=receiving.code,
-            handling_unit=handling.code,
-            procedure=version.version_id,
-            resubmitted=resubmitted,
-        )
-        return ReceiptSlip(
-            dossier_code=code,
-            procedure_code=version.procedure_code,
-            procedure_name=version.procedure_name,
-            version_id=version.version_id,
-            applicant_name=request.applicant.full_name,
-            receiving_unit=receiving.code,
-            receiving_unit_name=receiving.name,
-            handling_unit=handling.code,
-            handling_unit_name=handling.name,
+        return DossierInput(
+            code=claim.dossier_code,
+            procedure=version,
+            applicant=request.applicant,
+            receiving_unit=unit_of(receiving),
+            handling_unit=handling,
+            documents=request.documents,
+            channel=request.channel,
+            received_by=request.received_by,
             received_at=received_at,
             due_at=due_at,
-            documents=tuple(d.id for d in request.documents),
-            fees=version.fees,
-            received_by=request.received_by.id,
-            resubmitted=resubmitted,
+            request_id=claim.request_id,
+            backfill_reason=backfill_reason,
         )
+
+    async def _start_settled(self, claim: Claim, dossier: DossierInput) -> tuple[DossierInput, bool]:
+        """Start the dossier under its claim's code, or find it started for this request.
+
+        Returns the dossier as started (renumbered if its code was another's) and whether
+        this call started it. An unknown outcome is not a "no": the start is tried
+        again (an id that exists is never started twice) until Temporal answers or the settle
+        time is over; then StartOutcomeUnknown, and the claim keeps its code for the resend.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeouts.settle.total_seconds()
+        delay, created, attempted = 0.1, True, False
+        while True:
+            try:
+                await self._start(dossier)
+                break
+            except WorkflowAlreadyStartedError:
+                try:
+                    owner = await self._stored_dossier(dossier.code)
+                except (RPCError, RuntimeError) as err:
+                    if not _outcome_unknown(err):
+                        raise
+                    last: BaseException = err
+                else:
+                    if (owner.receiving_unit.code, owner.request_id) == (claim.receiving_unit, claim.request_id):
+                        # Started by this call's unanswered attempt, or by an earlier submission.
+                        created = attempted
+                        break
+                    # Another dossier holds this code (the counter's row was behind).
+                    log.warning("dossier code taken; renumbering", dossier_code=dossier.code)
+                    claim = await self._allocator.renumber(claim, dossier.received_at.astimezone(VN_TZ).date())
+                    dossier = dossier.model_copy(update={"code": claim.dossier_code})
+                    continue
+            except (RPCError, RuntimeError) as err:
+                if not _outcome_unknown(err):
+                    raise  # a definite refusal: nothing started; the claim stays for a resend
+                last, attempted = err, True
+            if loop.time() + delay > deadline:
+                log.error(
+                    "dossier start unsettled",
+                    dossier_code=dossier.code,
+                    request_id=claim.request_id,
+                    unit=claim.receiving_unit,
+                    error=str(last),
+                )
+                raise StartOutcomeUnknown(claim.receiving_unit, claim.request_id, dossier.code) from last
+            log.warning("dossier start unanswered; trying again", dossier_code=dossier.code, error=str(last))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        await self._allocator.mark_started(claim)
+        return dossier, created
+
+    async def _start(self, dossier: DossierInput) -> WorkflowHandle:
+        return await self._client.start_workflow(
+            DossierWorkflow.run,
+            dossier,
+            id=dossier.code,
+            task_queue=self._task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            rpc_timeout=self._timeouts.rpc,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.PROCEDURE_CODE, dossier.procedure.procedure_code),
+                    SearchAttributePair(sa.HANDLING_UNIT, dossier.handling_unit.code),
+                    SearchAttributePair(sa.RECEIVING_UNIT, dossier.receiving_unit.code),
+                    # The workflow hands a received dossier to its authority at once.
+                    SearchAttributePair(sa.STATUS, DossierStatus.PROCESSING.value),
+                    SearchAttributePair(sa.RECEIVED_AT, dossier.received_at),
+                    SearchAttributePair(sa.DUE_AT, dossier.due_at),
+                    SearchAttributePair(sa.OVERDUE, False),
+                ]
+            ),
+        )
+
+    async def _stored_dossier(self, code: str) -> DossierInput:
+        """The input the dossier `code` was started with (its current run's), read from its
+        history: no worker needed, and nothing from a resubmitted request."""
+        handle = self._client.get_workflow_handle(code)
+        async for event in handle.fetch_history_events(page_size=1, rpc_timeout=self._timeouts.rpc):
+            started = event.workflow_execution_started_event_attributes
+            [dossier] = await self._client.data_converter.decode(started.input.payloads, [DossierInput])
+            return dossier
+        raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
+
+    async def _slip_of_stored(self, code: str) -> ReceiptSlip:
+        return _slip(await self._stored_dossier(code), resubmitted=True)
+
+
+def _check_same_request(claim: Claim, request: IntakeRequest, fingerprint: str) -> None:
+    # Claims from before content hashes were kept cannot be compared: they are trusted.
+    if claim.content_hash and claim.content_hash != fingerprint:
+        log.warning(
+            "request id reused for another request",
+            request_id=claim.request_id,
+            unit=claim.receiving_unit,
+            dossier_code=claim.dossier_code,
+            officer=request.received_by.id,
+        )
+        raise RequestIdConflict(claim.receiving_unit, claim.request_id, claim.dossier_code)
+
+
+def _outcome_unknown(err: BaseException) -> bool:
+    if isinstance(err, RPCError):
+        return err.status in _UNKNOWN_OUTCOME
+    # A lazily connected client that cannot reach its server.
+    return isinstance(err, RuntimeError) and "connect" in str(err)
+
+
+def _slip(dossier: DossierInput, *, resubmitted: bool) -> ReceiptSlip:
+    """Form 01 of a dossier, from what it was started with."""
+    version = dossier.procedure
+    return ReceiptSlip(
+        dossier_code=dossier.code,
+        procedure_code=version.procedure_code,
+        procedure_name=version.procedure_name,
+        version_id=version.version_id,
+        applicant_name=dossier.applicant.full_name,
+        receiving_unit=dossier.receiving_unit.code,
+        receiving_unit_name=dossier.receiving_unit.name,
+        handling_unit=dossier.handling_unit.code,
+        handling_unit_name=dossier.handling_unit.name,
+        received_at=dossier.received_at.astimezone(VN_TZ),
+        due_at=dossier.due_at.astimezone(VN_TZ),
+        documents=tuple(d.id for d in dossier.documents),
+        fees=version.fees,
+        received_by=dossier.received_by.id,
+        resubmitted=resubmitted,
+    )

@@ -85,6 +85,8 @@ class DossierInput(_Message):
     due_at: AwareDatetime
     # The counter's request id, so a resubmission can find this dossier again.
     request_id: str | None = None
+    # Set when an operator entered a receipt dated in the past: why (recorded in the timeline).
+    backfill_reason: str | None = None
     # Continue-as-new once history passes this many events (Temporal caps it at 51,200).
     continue_as_new_after_events: int = Field(default=5000, ge=50)
     # Set only when the workflow continues as new: the state it carries over.
