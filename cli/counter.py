@@ -51,6 +51,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
     receive.add_argument("--request-id", help="your id for this request: sent again, it is one dossier")
     receive.add_argument("--received-at", type=instant, help="ISO instant (default: now)")
+    receive.add_argument(
+        "--backfill-reason",
+        help="why a receipt dated more than a few minutes ago is entered now (needs the operator role)",
+    )
     receive.add_argument("--receiving-unit", help="the counter (default: your unit)")
     add_identity_arguments(receive)
     receive.set_defaults(handler=_receive)
@@ -98,6 +102,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
             received_by=officer,
             received_at=args.received_at,
             request_id=args.request_id,
+            backfill_reason=args.backfill_reason,
         )
     except ValidationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
