@@ -18,10 +18,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from adminunits import VN_TZ
 from intake.forms import IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
-from intake.service import IntakeForbidden, IntakeService, RequestIdConflict
+from intake.service import IntakeForbidden, IntakeService, IntakeTimeouts, RequestIdConflict
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from procedures.models import Channel, Fee, ProcedureVersion, Role
+from records.database import PostgresTimeouts
 from records.dossier_codes import DossierCodeAllocator
 from records.tables import DossierSequenceRow, IntakeRequestRow
 from tests.builders import (
@@ -340,6 +341,67 @@ class TestRefusals:
             "procedure_code",
             "applicant.address.commune_code",
         ]
+
+
+class TestBackfill:
+    async def test_a_past_receipt_without_a_reason_is_refused(self, env, counter, records):
+        """Ten minutes back, with no backfill_reason: form 03 naming received_at; nothing started."""
+        unit = commune_counter("00433")
+        past = (await env.get_current_time()).astimezone(VN_TZ) - timedelta(minutes=10)
+        outcome = await counter.receive(request_at(unit, received_at=past, backfill_reason=None))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons == (
+            f"received_at: {past.isoformat()} is more than 5 minutes in the past; entering a past receipt"
+            " is a backfill: it needs the operator role and a backfill_reason",
+        )
+        await assert_nothing_started(records, unit)
+
+    async def test_a_counter_officer_may_not_backfill(self, env, counter, records):
+        """With a reason but without the operator role: IntakeForbidden (WrongRole); nothing started."""
+        unit = commune_counter("00454")
+        past = (await env.get_current_time()).astimezone(VN_TZ) - timedelta(days=2)
+        with pytest.raises(IntakeForbidden, match="operator role") as forbidden:
+            await counter.receive(request_at(unit, received_at=past, backfill_reason="outage", received_by=officer(unit)))
+        assert forbidden.value.error_type == "WrongRole"
+        await assert_nothing_started(records, unit)
+
+    async def test_an_operator_backfill_is_recorded_in_the_timeline(self, env, counter):
+        """An operator's backfill is received; the received entry carries the reason and when it was entered."""
+        unit = commune_counter("00466")
+        now = (await env.get_current_time()).astimezone(VN_TZ)
+        operator = officer(unit, Role.COUNTER_OFFICER, Role.OPERATOR)
+        slip = await counter.receive(
+            request_at(unit, received_at=at(THURSDAY, 9), backfill_reason="paper register", received_by=operator)
+        )
+        assert isinstance(slip, ReceiptSlip) and slip.received_at == at(THURSDAY, 9)
+        entry = (await settled(counter.handle(slip.dossier_code))).timeline[0]
+        assert entry.action == "received" and entry.at == at(THURSDAY, 9)
+        assert entry.details["backfill_reason"] == "paper register"
+        assert datetime.fromisoformat(entry.details["entered_at"]) >= now
+
+    async def test_the_tolerance_is_configurable(self, env, counter, records):
+        """With a two-hour tolerance, one hour back needs no permission; three hours back does."""
+        counter.service = IntakeService.standard(
+            env.client, counter.task_queue, records, clock=lambda: counter._now,
+            timeouts=IntakeTimeouts(backfill_tolerance=timedelta(hours=2)),
+        )
+        unit = commune_counter("00475")
+        now = (await env.get_current_time()).astimezone(VN_TZ)
+        slip = await counter.receive(request_at(unit, received_at=now - timedelta(hours=1), backfill_reason=None))
+        assert isinstance(slip, ReceiptSlip), slip
+        refused = await counter.receive(request_at(unit, received_at=now - timedelta(hours=3), backfill_reason=None))
+        assert isinstance(refused, RefusalNotice) and "more than 120 minutes" in refused.reasons[0]
+
+    def test_bounds_come_from_the_environment_and_bad_values_are_named(self):
+        """INTAKE_* and RECORDS_* variables set the bounds in seconds; a bad value names its variable."""
+        timeouts = IntakeTimeouts.from_env({"INTAKE_BACKFILL_TOLERANCE": "600", "INTAKE_RPC_TIMEOUT": "2.5"})
+        assert (timeouts.backfill_tolerance, timeouts.rpc) == (timedelta(minutes=10), timedelta(seconds=2.5))
+        assert timeouts.settle == IntakeTimeouts().settle
+        with pytest.raises(ValueError, match="INTAKE_START_SETTLE_TIMEOUT"):
+            IntakeTimeouts.from_env({"INTAKE_START_SETTLE_TIMEOUT": "soon"})
+        with pytest.raises(ValueError, match="RECORDS_LOCK_TIMEOUT"):
+            PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "-1"})
+        assert PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "2"}).server_settings()["lock_timeout"] == "2000"
 
 
 class TestValidation:
