@@ -8,13 +8,15 @@ and a silent TCP peer are all cut off in seconds (`PostgresTimeouts`, set by env
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+import fcntl
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -22,6 +24,7 @@ from records import migrate
 
 __all__ = [
     "PostgresTimeouts",
+    "RecordsInUse",
     "RecordsStore",
     "create_engine",
     "create_schema",
@@ -138,11 +141,62 @@ class RecordsStore:
     sessions: async_sessionmaker
 
 
-@asynccontextmanager
-async def open_records(database_url: str) -> AsyncIterator[RecordsStore]:
-    engine = create_engine(database_url)
+class RecordsInUse(RuntimeError):
+    """Another serving process already uses this SQLite records file."""
+
+
+@contextmanager
+def _sole_server(database_url: str) -> Iterator[None]:
+    """Hold the SQLite file's server lock for as long as this process serves.
+
+    SQLite serialises writers with a file lock, and this process queues its own receipts in
+    memory; a second worker or API process on the same file would contend for that lock with
+    no order between the processes, so it is refused at start. PostgreSQL is the store for
+    more than one process. The lock is the kernel's (flock): it goes with the process, so a
+    killed worker never leaves it behind. One-off commands (`starter.py`) take no lock.
+    """
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        yield
+        return
+    path = Path(f"{url.database}.server-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held open for as long as this process serves
     try:
-        await create_schema(engine)
-        yield RecordsStore(engine, session_factory(engine))
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RecordsInUse(
+                f"records store {url.database} is already served by {holder}: SQLite records serve one"
+                " worker/API process; stop the other one, or use PostgreSQL for more than one"
+                " (DATABASE_URL=postgresql+asyncpg://…)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
+        yield
     finally:
-        await engine.dispose()
+        handle.close()  # releases the lock
+
+
+@asynccontextmanager
+async def open_records(database_url: str, *, serving: bool = False) -> AsyncIterator[RecordsStore]:
+    """The records store at `database_url`, its schema brought to head.
+
+    `serving`: this process serves (worker, API): on SQLite it must be the only one.
+    """
+    with _sole_server(database_url) if serving else _no_lock():
+        engine = create_engine(database_url)
+        try:
+            await create_schema(engine)
+            yield RecordsStore(engine, session_factory(engine))
+        finally:
+            await engine.dispose()
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield
