@@ -6,6 +6,7 @@
     starter.py counter withdraw CODE --reason "the applicant asks"
     starter.py counter confirm-payment CODE --amount 50000 --receipt BL-001
     starter.py counter return CODE
+    starter.py counter unsettled        # receipts whose start Temporal never confirmed, settled
 
 (`starter.py receive --file request.json` takes the whole request as JSON.)
 """
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from pydantic import ValidationError
 
@@ -58,6 +60,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--receiving-unit", help="the counter (default: your unit)")
     add_identity_arguments(receive)
     receive.set_defaults(handler=_receive)
+
+    unsettled = sub.add_parser(
+        "unsettled",
+        help="receipts whose start Temporal never confirmed: confirm those it has, list those awaiting a resend",
+    )
+    unsettled.set_defaults(handler=_unsettled)
 
     supplement = add_action_parser(sub, "supplement", "hand in the documents asked for", _act)
     supplement.add_argument("--document", action="append", required=True, help="repeat per document provided")
@@ -111,6 +119,17 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
         outcome = await IntakeService.standard(client, context.settings.task_queue, records).receive(request)
     context.print(outcome)
     return EXIT_OK if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED
+
+
+async def _unsettled(args: argparse.Namespace, context: CliContext) -> int:
+    client = await context.client()
+    async with context.records() as records:
+        receipts = await IntakeService.standard(client, context.settings.task_queue, records).settle()
+    print(
+        json.dumps([r.model_dump(mode="json") for r in receipts], ensure_ascii=False, indent=2),
+        file=context.out,
+    )
+    return EXIT_OK
 
 
 async def _act(args: argparse.Namespace, context: CliContext) -> int:

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import structlog
+from pydantic import AwareDatetime, BaseModel
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -41,7 +42,14 @@ from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import DossierInput
 from workflows.dossier_state import DossierStatus
 
-__all__ = ["IntakeForbidden", "IntakeService", "IntakeTimeouts", "RequestIdConflict", "StartOutcomeUnknown"]
+__all__ = [
+    "IntakeForbidden",
+    "IntakeService",
+    "IntakeTimeouts",
+    "RequestIdConflict",
+    "StartOutcomeUnknown",
+    "UnsettledReceipt",
+]
 
 log = structlog.get_logger(__name__)
 # A counter's clock may be a little ahead of the server's; more than this is a mistake.
@@ -95,6 +103,18 @@ class IntakeTimeouts:
                 raise ValueError(f"{variable}: {text!r} must be more than 0")
             values[name] = timedelta(seconds=seconds)
         return cls(**values)
+
+
+class UnsettledReceipt(BaseModel):
+    """A reserved code whose dossier's start was never confirmed, as Temporal sees it now."""
+
+    receiving_unit: str
+    request_id: str
+    dossier_code: str
+    received_at: AwareDatetime | None
+    # started: found (this request's) and now confirmed; not_started: awaits the counter's
+    # resend of the request; unknown: Temporal did not answer.
+    state: Literal["started", "not_started", "unknown"]
 
 
 class IntakeService:
@@ -315,6 +335,38 @@ class IntakeService:
                 ]
             ),
         )
+
+    async def settle(self) -> list[UnsettledReceipt]:
+        """Reconcile every claim whose start is unconfirmed with Temporal.
+
+        A dossier found under the code, started for that request, is confirmed; one not found
+        keeps its reservation for the counter's resend (the request's content is not stored,
+        so it cannot be started from here); no answer leaves it as it is.
+        """
+        receipts = []
+        for claim in await self._allocator.unsettled():
+            state: Literal["started", "not_started", "unknown"]
+            try:
+                stored = await self._stored_dossier(claim.dossier_code)
+            except RPCError as err:
+                state = "not_started" if err.status is RPCStatusCode.NOT_FOUND else "unknown"
+            except RuntimeError:
+                state = "unknown"
+            else:
+                ours = (stored.receiving_unit.code, stored.request_id) == (claim.receiving_unit, claim.request_id)
+                state = "started" if ours else "not_started"
+                if ours:
+                    await self._allocator.mark_started(claim)
+            receipts.append(
+                UnsettledReceipt(
+                    receiving_unit=claim.receiving_unit,
+                    request_id=claim.request_id,
+                    dossier_code=claim.dossier_code,
+                    received_at=claim.received_at,
+                    state=state,
+                )
+            )
+        return receipts
 
     async def _stored_dossier(self, code: str) -> DossierInput:
         """The input the dossier `code` was started with (its current run's), read from its

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,14 @@ from tests.intake.test_intake import commune_counter
 from tests.test_bad_input import cli, printed_json, settings  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("worker")
+
+
+def _now() -> datetime:
+    return datetime.now(VN_TZ)
+
+
+def printed_json_list(output: str) -> list:
+    return json.loads(output.split("\f")[0])
 
 
 def receive_args(unit: str, *more: str, name: str = APPLICANT.full_name, roles: str = "counter_officer") -> list[str]:
@@ -57,3 +66,16 @@ class TestCounterReceive:
         )
         assert code == 0, output
         counter.started.append(printed_json(output)["dossier_code"])
+
+    async def test_unsettled_lists_reservations_as_json(self, client, settings, tmp_path, capsys, records):  # noqa: F811
+        """`counter unsettled` exits 0 and prints every unconfirmed reservation with its state."""
+        from records.dossier_codes import DossierCodeAllocator
+
+        unit = commune_counter("00541")
+        claim = await DossierCodeAllocator(records.engine, records.sessions).reserve(
+            unit, _now().date(), f"req-{uuid.uuid4()}", "h", _now()
+        )
+        code, output = await cli(client, settings, tmp_path, capsys, "counter", "unsettled")
+        assert code == 0, output
+        listed = {r["dossier_code"]: r["state"] for r in printed_json_list(output)}
+        assert listed[claim.dossier_code] == "not_started"

@@ -150,6 +150,37 @@ class TestNetworkCuts:
         assert (unit, request_id) not in {(c.receiving_unit, c.request_id) for c in await allocator.unsettled()}
 
 
+    async def test_settle_confirms_a_started_dossier_and_keeps_an_unstarted_reservation(
+        self, cut_counter, records, proxy
+    ):
+        """After two cuts (one whose start reached the server, one whose did not), settling
+        confirms the first, and lists the second as awaiting the counter's resend."""
+        reached, lost = commune_counter("00340"), commune_counter("00508")
+        reached_id, lost_id = f"req-{uuid.uuid4()}", f"req-{uuid.uuid4()}"
+        proxy.lose_replies()
+        with pytest.raises(StartOutcomeUnknown) as started:
+            await cut_counter.receive(request_at(reached, request_id=reached_id))
+        proxy.partition()
+        with pytest.raises(StartOutcomeUnknown) as not_started:
+            await cut_counter.receive(request_at(lost, request_id=lost_id))
+        proxy.restore()
+        cut_counter.started.append(started.value.dossier_code)
+
+        states = {
+            r.request_id: (r.dossier_code, r.state)
+            for r in await cut_counter.service.settle()
+            if r.request_id in (reached_id, lost_id)
+        }
+        assert states == {
+            reached_id: (started.value.dossier_code, "started"),
+            lost_id: (not_started.value.dossier_code, "not_started"),
+        }
+        unsettled = {c.request_id for c in await DossierCodeAllocator(records.engine, records.sessions).unsettled()}
+        assert reached_id not in unsettled and lost_id in unsettled
+        resent = await cut_counter.receive(request_at(lost, request_id=lost_id))
+        assert isinstance(resent, ReceiptSlip) and resent.dossier_code == not_started.value.dossier_code
+
+
 class TestNoLockAcrossTheNetwork:
     async def test_a_receipt_stuck_on_temporal_does_not_hold_the_counter(
         self, env, cut_counter, counter, records, proxy, task_queue
