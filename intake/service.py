@@ -192,6 +192,12 @@ class IntakeService:
                 )
             elif claim.started:
                 return await self._slip_of_stored(claim.dossier_code)
+            elif request.backfill_reason is not None:
+                # A reservation resent: its instant was accepted at the first submission; a
+                # backfill keeps its reason on the dossier (and still needs an operator).
+                backfill_reason = check_receipt_time(
+                    request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, []
+                )
             if review.reasons:
                 # The missing documents too, so that a corrected request needs one round only.
                 return RefusalNotice(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import Client
@@ -22,7 +22,9 @@ from adminunits import VN_TZ
 from intake.forms import ReceiptSlip
 from intake.service import IntakeService, IntakeTimeouts, StartOutcomeUnknown
 from records.dossier_codes import DossierCodeAllocator
-from tests.builders import Counter, settled
+from procedures.models import Role
+from tests.builders import Counter, at, quiet_day, settled
+from workflows.dossier_inputs import Actor
 from tests.intake.netcut import CuttableProxy
 from tests.intake.test_intake import commune_counter, request_at, sequence_rows
 
@@ -179,6 +181,25 @@ class TestNetworkCuts:
         assert reached_id not in unsettled and lost_id in unsettled
         resent = await cut_counter.receive(request_at(lost, request_id=lost_id))
         assert isinstance(resent, ReceiptSlip) and resent.dossier_code == not_started.value.dossier_code
+
+
+    async def test_a_backfill_resent_after_a_cut_keeps_its_reason(self, cut_counter, proxy):
+        """An operator's backfill whose start was cut off: the resend opens the dossier with
+        the backfill reason in its received entry, as the first attempt would have."""
+        unit, request_id = commune_counter("00562"), f"req-{uuid.uuid4()}"
+        operator = Actor(id=f"operator@{unit}", roles=(Role.COUNTER_OFFICER, Role.OPERATOR), unit=unit)
+        past = request_at(
+            unit, request_id=request_id, received_at=at(quiet_day(datetime(2026, 3, 1, tzinfo=VN_TZ), 3), 9),
+            backfill_reason="paper register", received_by=operator,
+        )
+        proxy.partition()
+        with pytest.raises(StartOutcomeUnknown):
+            await cut_counter.receive(past)
+        proxy.restore()
+        slip = await cut_counter.receive(past)
+        assert isinstance(slip, ReceiptSlip)
+        entry = (await settled(cut_counter.handle(slip.dossier_code))).timeline[0]
+        assert entry.details["backfill_reason"] == "paper register"
 
 
 class TestNoLockAcrossTheNetwork:
