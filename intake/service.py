@@ -9,38 +9,24 @@ request sent again starts or finds that very dossier: one request id, one dossie
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal
 
 import structlog
-from pydantic import AwareDatetime, BaseModel
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
 from intake.checks import IntakeForbidden, IntakeReview, check_receipt_time, review_request, unit_of
 from intake.errors import RequestIdConflict, StartOutcomeUnknown
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
+from intake.starting import DossierStarter, UnsettledReceipt
+from intake.timeouts import IntakeTimeouts
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
 from records.dossier_codes import Claim, DossierCodeAllocator
-from workflows import search_attributes as sa
-from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import DossierInput
-from workflows.dossier_state import DossierStatus
 
 __all__ = [
     "IntakeForbidden",
@@ -54,69 +40,6 @@ __all__ = [
 log = structlog.get_logger(__name__)
 # A counter's clock may be a little ahead of the server's; more than this is a mistake.
 CLOCK_TOLERANCE = timedelta(minutes=5)
-# Temporal answers that leave the start's outcome unknown: the request may have been applied.
-_UNKNOWN_OUTCOME = frozenset(
-    {
-        RPCStatusCode.UNAVAILABLE,
-        RPCStatusCode.DEADLINE_EXCEEDED,
-        RPCStatusCode.CANCELLED,
-        RPCStatusCode.UNKNOWN,
-        RPCStatusCode.INTERNAL,
-        RPCStatusCode.ABORTED,
-        RPCStatusCode.RESOURCE_EXHAUSTED,
-    }
-)
-
-
-@dataclass(frozen=True)
-class IntakeTimeouts:
-    """How long a receipt waits for Temporal, and how far back a receipt may be dated.
-
-    `rpc` bounds each call; `settle` bounds the retries of a start whose outcome is unknown
-    before the counter is told to send the request again; `backfill_tolerance` is how far in
-    the past a receipt may be dated without an operator's backfill permission.
-    """
-
-    rpc: timedelta = timedelta(seconds=5)
-    settle: timedelta = timedelta(seconds=20)
-    backfill_tolerance: timedelta = timedelta(minutes=5)
-
-    VARIABLES: ClassVar[dict[str, str]] = {
-        "rpc": "INTAKE_RPC_TIMEOUT",
-        "settle": "INTAKE_START_SETTLE_TIMEOUT",
-        "backfill_tolerance": "INTAKE_BACKFILL_TOLERANCE",
-    }
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> IntakeTimeouts:
-        """From INTAKE_RPC_TIMEOUT, INTAKE_START_SETTLE_TIMEOUT, INTAKE_BACKFILL_TOLERANCE (seconds)."""
-        values = {}
-        for name, variable in cls.VARIABLES.items():
-            text = env.get(variable)
-            if not text:
-                continue
-            try:
-                seconds = float(text)
-            except ValueError:
-                raise ValueError(f"{variable}: {text!r} is not a number of seconds") from None
-            if seconds <= 0:
-                raise ValueError(f"{variable}: {text!r} must be more than 0")
-            values[name] = timedelta(seconds=seconds)
-        return cls(**values)
-
-
-class UnsettledReceipt(BaseModel):
-    """A reserved code whose dossier's start was never confirmed, as Temporal sees it now."""
-
-    receiving_unit: str
-    request_id: str
-    dossier_code: str
-    received_at: AwareDatetime | None
-    # started: found (this request's) and now confirmed; not_started: awaits the counter's
-    # resend of the request; unknown: Temporal did not answer.
-    state: Literal["started", "not_started", "unknown"]
-
-
 class IntakeService:
     def __init__(
         self,
@@ -131,8 +54,6 @@ class IntakeService:
         clock: Callable[[], datetime] | None = None,
         timeouts: IntakeTimeouts | None = None,
     ) -> None:
-        self._client = client
-        self._task_queue = task_queue
         self._allocator = allocator
         self._catalogue = catalogue
         self._units = units
@@ -140,6 +61,7 @@ class IntakeService:
         self._calendar = calendar
         self._clock = clock or (lambda: datetime.now(VN_TZ))
         self._timeouts = timeouts or IntakeTimeouts()
+        self._starter = DossierStarter(client, task_queue, allocator, self._timeouts)
 
     @classmethod
     def standard(
@@ -151,12 +73,13 @@ class IntakeService:
         catalogue: Catalogue | None = None,
         clock: Callable[[], datetime] | None = None,
         timeouts: IntakeTimeouts | None = None,
+        allocator: DossierCodeAllocator | None = None,
     ) -> IntakeService:
         """The service on the shipped catalogue, units and calendar; timeouts from the environment."""
         return cls(
             client,
             task_queue,
-            DossierCodeAllocator(records.engine, records.sessions),
+            allocator or DossierCodeAllocator(records.engine, records.sessions),
             catalogue=catalogue or default_catalogue(),
             units=AdminUnits.load(),
             agencies=AgencyDirectory.load(),
@@ -217,7 +140,7 @@ class IntakeService:
                     continue  # a concurrent submission of this request claimed it first
             break
         dossier = self._dossier_input(request, review, claim, received_at, backfill_reason)
-        dossier, created = await self._start_settled(claim, dossier)
+        dossier, created = await self._starter.start_settled(claim, dossier)
         log.info(
             "dossier received",
             dossier_code=dossier.code,
@@ -268,124 +191,12 @@ class IntakeService:
             backfill_reason=backfill_reason,
         )
 
-    async def _start_settled(self, claim: Claim, dossier: DossierInput) -> tuple[DossierInput, bool]:
-        """Start the dossier under its claim's code, or find it started for this request.
-
-        Returns the dossier as started (renumbered if its code was another's) and whether
-        this call started it. An unknown outcome is not a "no": the start is tried
-        again (an id that exists is never started twice) until Temporal answers or the settle
-        time is over; then StartOutcomeUnknown, and the claim keeps its code for the resend.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeouts.settle.total_seconds()
-        delay, created, attempted = 0.1, True, False
-        while True:
-            try:
-                await self._start(dossier)
-                break
-            except WorkflowAlreadyStartedError:
-                try:
-                    owner = await self._stored_dossier(dossier.code)
-                except (RPCError, RuntimeError) as err:
-                    if not _outcome_unknown(err):
-                        raise
-                    last: BaseException = err
-                else:
-                    if (owner.receiving_unit.code, owner.request_id) == (claim.receiving_unit, claim.request_id):
-                        # Started by this call's unanswered attempt, or by an earlier submission.
-                        created = attempted
-                        break
-                    # Another dossier holds this code (the counter's row was behind).
-                    log.warning("dossier code taken; renumbering", dossier_code=dossier.code)
-                    claim = await self._allocator.renumber(claim, dossier.received_at.astimezone(VN_TZ).date())
-                    dossier = dossier.model_copy(update={"code": claim.dossier_code})
-                    continue
-            except (RPCError, RuntimeError) as err:
-                if not _outcome_unknown(err):
-                    raise  # a definite refusal: nothing started; the claim stays for a resend
-                last, attempted = err, True
-            if loop.time() + delay > deadline:
-                log.error(
-                    "dossier start unsettled",
-                    dossier_code=dossier.code,
-                    request_id=claim.request_id,
-                    unit=claim.receiving_unit,
-                    error=str(last),
-                )
-                raise StartOutcomeUnknown(claim.receiving_unit, claim.request_id, dossier.code) from last
-            log.warning("dossier start unanswered; trying again", dossier_code=dossier.code, error=str(last))
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-        await self._allocator.mark_started(claim)
-        return dossier, created
-
-    async def _start(self, dossier: DossierInput) -> WorkflowHandle:
-        return await self._client.start_workflow(
-            DossierWorkflow.run,
-            dossier,
-            id=dossier.code,
-            task_queue=self._task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            rpc_timeout=self._timeouts.rpc,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.PROCEDURE_CODE, dossier.procedure.procedure_code),
-                    SearchAttributePair(sa.HANDLING_UNIT, dossier.handling_unit.code),
-                    SearchAttributePair(sa.RECEIVING_UNIT, dossier.receiving_unit.code),
-                    # The workflow hands a received dossier to its authority at once.
-                    SearchAttributePair(sa.STATUS, DossierStatus.PROCESSING.value),
-                    SearchAttributePair(sa.RECEIVED_AT, dossier.received_at),
-                    SearchAttributePair(sa.DUE_AT, dossier.due_at),
-                    SearchAttributePair(sa.OVERDUE, False),
-                ]
-            ),
-        )
-
     async def settle(self) -> list[UnsettledReceipt]:
-        """Reconcile every claim whose start is unconfirmed with Temporal.
-
-        A dossier found under the code, started for that request, is confirmed; one not found
-        keeps its reservation for the counter's resend (the request's content is not stored,
-        so it cannot be started from here); no answer leaves it as it is.
-        """
-        receipts = []
-        for claim in await self._allocator.unsettled():
-            state: Literal["started", "not_started", "unknown"]
-            try:
-                stored = await self._stored_dossier(claim.dossier_code)
-            except RPCError as err:
-                state = "not_started" if err.status is RPCStatusCode.NOT_FOUND else "unknown"
-            except RuntimeError:
-                state = "unknown"
-            else:
-                ours = (stored.receiving_unit.code, stored.request_id) == (claim.receiving_unit, claim.request_id)
-                state = "started" if ours else "not_started"
-                if ours:
-                    await self._allocator.mark_started(claim)
-            receipts.append(
-                UnsettledReceipt(
-                    receiving_unit=claim.receiving_unit,
-                    request_id=claim.request_id,
-                    dossier_code=claim.dossier_code,
-                    received_at=claim.received_at,
-                    state=state,
-                )
-            )
-        return receipts
-
-    async def _stored_dossier(self, code: str) -> DossierInput:
-        """The input the dossier `code` was started with (its current run's), read from its
-        history: no worker needed, and nothing from a resubmitted request."""
-        handle = self._client.get_workflow_handle(code)
-        async for event in handle.fetch_history_events(page_size=1, rpc_timeout=self._timeouts.rpc):
-            started = event.workflow_execution_started_event_attributes
-            [dossier] = await self._client.data_converter.decode(started.input.payloads, [DossierInput])
-            return dossier
-        raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
+        """Reconcile every claim whose start is unconfirmed with Temporal (DossierStarter.settle)."""
+        return await self._starter.settle()
 
     async def _slip_of_stored(self, code: str) -> ReceiptSlip:
-        return _slip(await self._stored_dossier(code), resubmitted=True)
+        return _slip(await self._starter.stored_dossier(code), resubmitted=True)
 
 
 def _check_same_request(claim: Claim, request: IntakeRequest, fingerprint: str) -> None:
@@ -399,13 +210,6 @@ def _check_same_request(claim: Claim, request: IntakeRequest, fingerprint: str) 
             officer=request.received_by.id,
         )
         raise RequestIdConflict(claim.receiving_unit, claim.request_id, claim.dossier_code)
-
-
-def _outcome_unknown(err: BaseException) -> bool:
-    if isinstance(err, RPCError):
-        return err.status in _UNKNOWN_OUTCOME
-    # A lazily connected client that cannot reach its server.
-    return isinstance(err, RuntimeError) and "connect" in str(err)
 
 
 def _slip(dossier: DossierInput, *, resubmitted: bool) -> ReceiptSlip:

@@ -733,7 +733,10 @@ class TestIdempotency:
                     raise OperationalError("UPDATE intake_requests", {}, ConnectionResetError("connection lost"))
                 await super().mark_started(claim)
 
-        counter.service._allocator = LosesTheFirstConfirmation(records.engine, records.sessions)
+        counter.service = IntakeService.standard(
+            counter.env.client, counter.task_queue, records, clock=lambda: counter._now,
+            allocator=LosesTheFirstConfirmation(records.engine, records.sessions),
+        )
         with pytest.raises(OperationalError):
             await counter.receive(request_at(unit, request_id=request_id))
         other = await counter.receive(request_at(unit, request_id=f"req-{uuid.uuid4()}"))
@@ -762,8 +765,9 @@ class TestIdempotency:
                 await self._client.start_workflow(*args, **kwargs)
                 raise RPCError("deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b"")
 
-        service = counter.service
-        service._client = LosesReplies(env.client)
+        counter.service = IntakeService.standard(
+            LosesReplies(env.client), counter.task_queue, records, clock=lambda: counter._now
+        )
         slip = await counter.receive(request_at(unit))
         assert isinstance(slip, ReceiptSlip)
         assert (await counter.handle(slip.dossier_code).describe()).id == slip.dossier_code
