@@ -11,8 +11,9 @@
     python starter.py records migrate|downgrade|snapshot
     python starter.py carryover plan|run|status [--follow]|schedule
 
-Exit codes: 0 done, 2 bad input, 3 not received (form 02 or 03), 4 action refused,
-5 Temporal unreachable, 6 audit trail tampered with or disagreeing with Temporal.
+Exit codes: 0 done, 2 bad input (or a request id used for another request), 3 not received
+(form 02 or 03), 4 action refused, 5 Temporal unreachable (or a start it did not confirm:
+send the same request again), 6 audit trail tampered with or disagreeing with Temporal.
 """
 
 from __future__ import annotations
