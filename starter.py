@@ -11,8 +11,9 @@
     python starter.py records migrate|downgrade|snapshot
     python starter.py carryover plan|run|status [--follow]|schedule
 
-Exit codes: 0 done, 2 bad input, 3 not received (form 02 or 03), 4 action refused,
-5 Temporal unreachable, 6 audit trail tampered with or disagreeing with Temporal.
+Exit codes: 0 done, 2 bad input (or a request id used for another request), 3 not received
+(form 02 or 03), 4 action refused, 5 Temporal unreachable (or a start it did not confirm:
+send the same request again), 6 audit trail tampered with or disagreeing with Temporal.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli import audit, carryover, catalogue, counter, desk, officer, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
-from intake.service import IntakeForbidden
+from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
+from records.dossier_codes import CounterBusy
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import exit_process
@@ -56,6 +58,10 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
         return _fail(err.exit_code, str(err))
     except IntakeForbidden as err:
         return _fail(EXIT_REFUSED, f"refused: {err}")
+    except RequestIdConflict as err:
+        return _fail(EXIT_BAD_INPUT, f"conflict: {err}")
+    except (StartOutcomeUnknown, CounterBusy) as err:
+        return _fail(EXIT_UNREACHABLE, f"not confirmed: {err}")
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__

@@ -20,7 +20,7 @@ from api import create_app
 from api.server import ApiServer
 from demo.day import play, print_report
 from officers.tokens import token_key
-from records.database import open_records
+from records.database import RecordsInUse, open_records
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, exit_process, temporal_client
@@ -36,7 +36,8 @@ async def main(settings: Settings | None = None, stop: asyncio.Event | None = No
     stop = stop or _stop_on_signals()
     # Before anything starts: a real cluster without a token key is refused here.
     key = token_key(settings) if settings.api_port else None
-    async with temporal_client(settings) as client, open_records(settings.database_url) as records:
+    # The records first: a SQLite file another worker serves is refused before a dev server starts.
+    async with open_records(settings.database_url, serving=True) as records, temporal_client(settings) as client:
         # On SIGTERM, activities in flight get this long to finish before being cancelled.
         worker = build_worker(
             client, settings.task_queue, records, graceful_shutdown_timeout=timedelta(seconds=20)
@@ -135,6 +136,9 @@ def run(argv: list[str] | None = None) -> int:
         asyncio.run(main(settings, demo=args.demo))
     except ConfigurationError as err:
         log.error("worker cannot start: configuration", error=str(err))
+        return EXIT_BAD_CONFIG
+    except RecordsInUse as err:
+        log.error("worker cannot start: records store in use", error=str(err))
         return EXIT_BAD_CONFIG
     except RuntimeError as err:  # the Temporal server cannot be reached, the API port is taken...
         message = str(err).splitlines()[0] if str(err) else type(err).__name__

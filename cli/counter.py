@@ -6,6 +6,7 @@
     starter.py counter withdraw CODE --reason "the applicant asks" --action-id CODE-withdraw
     starter.py counter confirm-payment CODE --amount 50000 --receipt BL-001 --action-id CODE-paid
     starter.py counter return CODE --action-id CODE-return
+    starter.py counter unsettled        # receipts whose start Temporal never confirmed, settled
 
 (`starter.py receive --file request.json` takes the whole request as JSON.)
 """
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from pydantic import ValidationError
 
@@ -52,9 +54,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--case", help="the procedure's case, which selects its time limit (e.g. 1.000894.02)")
     receive.add_argument("--request-id", help="your id for this request: sent again, it is one dossier")
     receive.add_argument("--received-at", type=instant, help="ISO instant (default: now)")
+    receive.add_argument(
+        "--backfill-reason",
+        help="why a receipt dated more than a few minutes ago is entered now (needs the operator role)",
+    )
     receive.add_argument("--receiving-unit", help="the counter (default: your unit)")
     add_identity_arguments(receive)
     receive.set_defaults(handler=_receive)
+
+    unsettled = sub.add_parser(
+        "unsettled",
+        help="receipts whose start Temporal never confirmed: confirm those it has, list those awaiting a resend",
+    )
+    unsettled.set_defaults(handler=_unsettled)
 
     supplement = add_action_parser(sub, "supplement", "hand in the documents asked for", _act)
     supplement.add_argument("--document", action="append", required=True, help="repeat per document provided")
@@ -100,6 +112,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
             received_by=officer,
             received_at=args.received_at,
             request_id=args.request_id,
+            backfill_reason=args.backfill_reason,
         )
     except ValidationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
@@ -108,6 +121,17 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
         outcome = await IntakeService.standard(client, context.settings.task_queue, records).receive(request)
     context.print(outcome)
     return EXIT_OK if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED
+
+
+async def _unsettled(args: argparse.Namespace, context: CliContext) -> int:
+    client = await context.client()
+    async with context.records() as records:
+        receipts = await IntakeService.standard(client, context.settings.task_queue, records).settle()
+    print(
+        json.dumps([r.model_dump(mode="json") for r in receipts], ensure_ascii=False, indent=2),
+        file=context.out,
+    )
+    return EXIT_OK
 
 
 async def _act(args: argparse.Namespace, context: CliContext) -> int:

@@ -57,7 +57,7 @@ def add_identity_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--token", help=f"a token from `starter.py token` (default: ${TOKEN_VARIABLE})")
     who.add_argument("--officer", help="your officer id")
     who.add_argument("--unit", help="your unit's agency code, e.g. 000.00004.01.H01")
-    who.add_argument("--roles", type=roles, help="comma-separated: counter_officer, specialist, leader, auditor")
+    who.add_argument("--roles", type=roles, help="comma-separated: counter_officer, specialist, leader, auditor, operator")
     who.add_argument("--name", default="", help="your name, for the timeline")
 
 

@@ -139,10 +139,16 @@ async def play(
 
 # Scenes.
 
+# The 2025 scenes are entered today with the dates they happened: backfills.
+BACKFILL_REASON = "nhập bù: hồ sơ tiếp nhận trước ngày 01/7/2025"
+
 
 async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: DemoOutcome, say: _Narrator) -> None:
     say.scene("27-30 June 2025: the district of Thành phố Bắc Ninh still registers household businesses")
-    counter = Desk(http, cast.officer("tn-counter-256", cast.DISTRICT_COMMITTEE, Role.COUNTER_OFFICER), key)
+    # Entered now, dated then: a backfill, which needs the operator role and a reason.
+    counter = Desk(
+        http, cast.officer("tn-counter-256", cast.DISTRICT_COMMITTEE, Role.COUNTER_OFFICER, Role.OPERATOR), key
+    )
     district_specialist = Desk(http, cast.officer("tn-specialist-256", cast.DISTRICT_COMMITTEE, Role.SPECIALIST), key)
     days = [datetime(2025, 6, 27, 9, 30), datetime(2025, 6, 30, 10, 15), datetime(2025, 6, 30, 16, 59)]
     for number, (ward, received) in enumerate(zip(cast.DISTRICT_WARDS, days), start=1):
@@ -154,6 +160,7 @@ async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: Dem
                 "applicant": cast.applicant(number, address).model_dump(mode="json"),
                 "documents": [{"id": "application"}, {"id": "owner_id"}],
                 "received_at": received.replace(tzinfo=VN_TZ).isoformat(),
+                "backfill_reason": BACKFILL_REASON,
             }
         )
         outcome.received.append(slip["dossier_code"])
@@ -163,7 +170,9 @@ async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: Dem
     await district_specialist.act(first, "complete_step", f"{first}-review", step_id="review", note="hồ sơ hợp lệ")
     say.line(f"{first}: reviewed at the district before the boundary")
 
-    centre = Desk(http, cast.officer("tn-counter-h27", cast.OLD_PROVINCE_CENTRE, Role.COUNTER_OFFICER), key)
+    centre = Desk(
+        http, cast.officer("tn-counter-h27", cast.OLD_PROVINCE_CENTRE, Role.COUNTER_OFFICER, Role.OPERATOR), key
+    )
     address = Address(province_code=cast.OLD_PROVINCE, district_code=cast.DISTRICT, commune_code="09166")
     slip = await centre.receive(
         {
@@ -172,6 +181,7 @@ async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: Dem
             "applicant": cast.applicant(4, address).model_dump(mode="json"),
             "documents": [{"id": "declaration"}, {"id": "applicant_id"}],
             "received_at": datetime(2025, 6, 30, 14, 0, tzinfo=VN_TZ).isoformat(),
+            "backfill_reason": BACKFILL_REASON,
         }
     )
     outcome.received.append(slip["dossier_code"])
@@ -266,8 +276,16 @@ async def _one_stop_day(
     backlog_day = _working_days_before(calendar, now.date(), 2)
     received = datetime.combine(backlog_day, time(16, 0), VN_TZ)
     da_mai = desks[communes[2]]
-    slip = await da_mai["counter"].receive(
-        body(3, communes[2], "2.000815", ["original", "copy"], received_at=received.isoformat())
+    operator = Desk(
+        http,
+        cast.officer(f"tn-operator-{communes[2]}", cast.commune_counter(communes[2]), Role.COUNTER_OFFICER, Role.OPERATOR),
+        key,
+    )
+    slip = await operator.receive(
+        body(
+            3, communes[2], "2.000815", ["original", "copy"],
+            received_at=received.isoformat(), backfill_reason="nhập bù hồ sơ tiếp nhận buổi tối",
+        )
     )
     code = slip["dossier_code"]
     outcome.received.append(code)

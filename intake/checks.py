@@ -6,7 +6,7 @@ Every problem is collected, not just the first, so the applicant hears all of th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from adminunits import AdminUnits, Agency, AgencyDirectory, AgencyKind, Era, era_at
 from intake.forms import IntakeRequest, MissingDocument
@@ -14,7 +14,7 @@ from procedures.catalogue import Catalogue, NoVersionInForce, NotReceivable, Unk
 from procedures.models import AuthorityLevel, Fee, ProcedureVersion, Role, TimeLimit
 from workflows.dossier_inputs import Unit
 
-__all__ = ["IntakeForbidden", "IntakeReview", "review_request", "unit_of"]
+__all__ = ["IntakeForbidden", "IntakeReview", "check_receipt_time", "review_request", "unit_of"]
 
 RECEIVING_KINDS = frozenset(
     {
@@ -28,6 +28,13 @@ RECEIVING_KINDS = frozenset(
 
 class IntakeForbidden(PermissionError):
     """The officer may not receive dossiers at this counter; nothing was checked further."""
+
+    error_type = "WrongUnit"
+
+    def __init__(self, message: str, error_type: str | None = None) -> None:
+        super().__init__(message)
+        if error_type is not None:
+            self.error_type = error_type
 
 
 @dataclass
@@ -82,12 +89,47 @@ def review_request(
     return review
 
 
+def check_receipt_time(
+    request: IntakeRequest,
+    received_at: datetime,
+    now: datetime,
+    clock_tolerance: timedelta,
+    backfill_tolerance: timedelta,
+    reasons: list[str],
+) -> str | None:
+    """The backfill reason to record when the receipt is dated in the past, else None.
+
+    A counter's clock may be a little off: `clock_tolerance` ahead, `backfill_tolerance`
+    behind. An older receipt picks older procedure versions and report periods and may be
+    overdue at birth, so it is an operator's decision (the `operator` role) with a reason.
+    """
+    if received_at > now + clock_tolerance:
+        reasons.append(f"received_at: {received_at.isoformat()} is in the future")
+        return None
+    if received_at >= now - backfill_tolerance:
+        return None
+    minutes = int(backfill_tolerance.total_seconds() // 60)
+    if request.backfill_reason is None:
+        reasons.append(
+            f"received_at: {received_at.isoformat()} is more than {minutes} minutes in the past;"
+            " entering a past receipt is a backfill: it needs the operator role and a backfill_reason"
+        )
+        return None
+    if Role.OPERATOR not in request.received_by.roles:
+        raise IntakeForbidden(
+            f"officer {request.received_by.id} may not backfill a receipt dated {received_at.isoformat()}"
+            f" (more than {minutes} minutes in the past): that needs the operator role",
+            "WrongRole",
+        )
+    return request.backfill_reason
+
+
 def _check_receiving_unit(
     request: IntakeRequest, era: Era, agencies: AgencyDirectory, reasons: list[str]
 ) -> Agency | None:
     actor = request.received_by
     if Role.COUNTER_OFFICER not in actor.roles:
-        raise IntakeForbidden(f"officer {actor.id} is not a counter officer")
+        raise IntakeForbidden(f"officer {actor.id} is not a counter officer", "WrongRole")
     if actor.unit != request.receiving_unit:
         raise IntakeForbidden(
             f"officer {actor.id} belongs to {actor.unit}, not to the receiving unit {request.receiving_unit}"

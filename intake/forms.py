@@ -6,6 +6,8 @@ form 03 (refusal of receipt, with every reason) follow Circular 01/2018/TT-VPCP.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -37,8 +39,22 @@ class IntakeRequest(BaseModel):
     received_by: Actor
     # Default: now. Set for dossiers taken in during an outage or by post and entered later.
     received_at: AwareDatetime | None = None
-    # The counter's own id for this request: sending it again never creates a second dossier.
+    # The counter's own id for this request, unique at its counter: sending the same request
+    # again never creates a second dossier; another request under a used id is refused.
     request_id: str | None = Field(default=None, min_length=1, max_length=100)
+    # Why a receipt dated in the past is entered now (an outage, the post): needed, with an
+    # operator's permission, when received_at is older than the intake's tolerance.
+    backfill_reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+    def content_hash(self) -> str:
+        """SHA-256 of what the request asks for: everything but its id and who sends it.
+
+        The same request sent again (by a colleague, after a network cut) hashes the same;
+        another applicant, procedure or document list under the same id does not.
+        """
+        content = self.model_dump(mode="json", exclude={"request_id", "received_by"})
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 class ReceiptSlip(BaseModel):

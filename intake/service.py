@@ -1,45 +1,45 @@
 """Receiving a dossier at a one-stop counter: check, number, start, answer with a form.
 
 Nothing is started for a refused or incomplete request. A received dossier becomes one
-DossierWorkflow whose id is its code; the code's number is committed only once the
-workflow exists.
+DossierWorkflow whose id is its code. The code is reserved for the request's id, and
+committed, before the start, and no database transaction is open during the call to
+Temporal; so a start whose outcome is unknown (a network cut) keeps its code, and the same
+request sent again starts or finds that very dossier: one request id, one dossier.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
-from intake.checks import IntakeForbidden, review_request, unit_of
+from intake.checks import IntakeForbidden, IntakeReview, check_receipt_time, review_request, unit_of
+from intake.errors import RequestIdConflict, StartOutcomeUnknown
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
+from intake.starting import DossierStarter, UnsettledReceipt
+from intake.timeouts import IntakeTimeouts
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
-from records.dossier_codes import CodeTaken, DossierCodeAllocator
-from workflows import search_attributes as sa
-from workflows.dossier import DossierWorkflow
+from records.dossier_codes import Claim, DossierCodeAllocator
 from workflows.dossier_inputs import DossierInput
-from workflows.dossier_state import DossierStatus
 
-__all__ = ["IntakeForbidden", "IntakeService"]
+__all__ = [
+    "IntakeForbidden",
+    "IntakeService",
+    "IntakeTimeouts",
+    "RequestIdConflict",
+    "StartOutcomeUnknown",
+    "UnsettledReceipt",
+]
 
 log = structlog.get_logger(__name__)
 # A counter's clock may be a little ahead of the server's; more than this is a mistake.
 CLOCK_TOLERANCE = timedelta(minutes=5)
-
-
 class IntakeService:
     def __init__(
         self,
@@ -52,15 +52,16 @@ class IntakeService:
         agencies: AgencyDirectory,
         calendar: WorkingCalendar,
         clock: Callable[[], datetime] | None = None,
+        timeouts: IntakeTimeouts | None = None,
     ) -> None:
-        self._client = client
-        self._task_queue = task_queue
         self._allocator = allocator
         self._catalogue = catalogue
         self._units = units
         self._agencies = agencies
         self._calendar = calendar
         self._clock = clock or (lambda: datetime.now(VN_TZ))
+        self._timeouts = timeouts or IntakeTimeouts()
+        self._starter = DossierStarter(client, task_queue, allocator, self._timeouts)
 
     @classmethod
     def standard(
@@ -71,139 +72,165 @@ class IntakeService:
         *,
         catalogue: Catalogue | None = None,
         clock: Callable[[], datetime] | None = None,
+        timeouts: IntakeTimeouts | None = None,
+        allocator: DossierCodeAllocator | None = None,
     ) -> IntakeService:
-        """The service on the shipped catalogue, units and calendar."""
+        """The service on the shipped catalogue, units and calendar; timeouts from the environment."""
         return cls(
             client,
             task_queue,
-            DossierCodeAllocator(records.engine, records.sessions),
+            allocator or DossierCodeAllocator(records.engine, records.sessions),
             catalogue=catalogue or default_catalogue(),
             units=AdminUnits.load(),
             agencies=AgencyDirectory.load(),
             calendar=WorkingCalendar.default(),
             clock=clock,
+            timeouts=timeouts or IntakeTimeouts.from_env(),
         )
 
-    @staticmethod
-    async def _started_for(handle: WorkflowHandle, request_id: str) -> bool:
-        try:
-            view = await handle.query(DossierWorkflow.view)
-        except (RPCError, WorkflowQueryFailedError):
-            return False
-        return view.request_id == request_id
-
     async def receive(self, request: IntakeRequest) -> IntakeOutcome:
+        """Form 01, 02 or 03 for `request`.
+
+        Raises RequestIdConflict when the request id names another request at this counter,
+        StartOutcomeUnknown when Temporal did not confirm the start in time (the code stays
+        reserved: send the same request again), IntakeForbidden for a caller who may not.
+        """
         now = self._clock()
-        received_at = (request.received_at or now).astimezone(VN_TZ)
-        review = review_request(request, received_at, self._catalogue, self._units, self._agencies)
-        if received_at > now + CLOCK_TOLERANCE:
-            review.reasons.append(f"received_at: {received_at.isoformat()} is in the future")
-        if review.reasons:
-            # The missing documents too, so that a corrected request needs one round only.
-            return RefusalNotice(
-                procedure_code=request.procedure_code,
-                reasons=tuple(review.reasons),
-                missing=tuple(review.missing),
+        fingerprint = request.content_hash()
+        unit = request.receiving_unit
+        claim = await self._allocator.find(unit, request.request_id) if request.request_id else None
+        while True:
+            if claim is not None:
+                _check_same_request(claim, request, fingerprint)
+            # A claimed request keeps the receipt instant of its first submission.
+            received_at = (
+                claim.received_at if claim is not None and claim.received_at is not None
+                else request.received_at or now
+            ).astimezone(VN_TZ)
+            review = review_request(request, received_at, self._catalogue, self._units, self._agencies)
+            backfill_reason = None
+            if claim is None:
+                backfill_reason = check_receipt_time(
+                    request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, review.reasons
+                )
+            elif claim.started:
+                return await self._slip_of_stored(claim.dossier_code)
+            elif request.backfill_reason is not None:
+                # A reservation resent: its instant was accepted at the first submission; a
+                # backfill keeps its reason on the dossier (and still needs an operator).
+                backfill_reason = check_receipt_time(
+                    request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, []
+                )
+            if review.reasons:
+                # The missing documents too, so that a corrected request needs one round only.
+                return RefusalNotice(
+                    procedure_code=request.procedure_code,
+                    reasons=tuple(review.reasons),
+                    missing=tuple(review.missing),
+                )
+            if review.missing:
+                return SupplementNotice(procedure_code=request.procedure_code, missing=tuple(review.missing))
+            if claim is None:
+                # Requests without an id get one of their own: the code is reserved all the same.
+                request_id = request.request_id or f"auto-{uuid.uuid4()}"
+                claim = await self._allocator.reserve(
+                    unit, received_at.date(), request_id, fingerprint, received_at
+                )
+                if not claim.claimed_now:
+                    continue  # a concurrent submission of this request claimed it first
+            break
+        dossier = self._dossier_input(request, review, claim, received_at, backfill_reason)
+        dossier, created = await self._starter.start_settled(claim, dossier)
+        log.info(
+            "dossier received",
+            dossier_code=dossier.code,
+            workflow_id=dossier.code,
+            unit=dossier.receiving_unit.code,
+            handling_unit=dossier.handling_unit.code,
+            procedure=dossier.procedure.version_id,
+            resubmitted=not created,
+            backfill=backfill_reason is not None,
+        )
+        if backfill_reason is not None:
+            log.warning(
+                "past receipt backfilled",
+                dossier_code=dossier.code,
+                officer=request.received_by.id,
+                received_at=received_at.isoformat(),
+                reason=backfill_reason,
             )
-        if review.missing:
-            return SupplementNotice(procedure_code=request.procedure_code, missing=tuple(review.missing))
+        if not created:
+            return await self._slip_of_stored(dossier.code)
+        return _slip(dossier, resubmitted=False)
+
+    def _dossier_input(
+        self,
+        request: IntakeRequest,
+        review: IntakeReview,
+        claim: Claim,
+        received_at: datetime,
+        backfill_reason: str | None,
+    ) -> DossierInput:
         version, receiving, handling = review.version, review.receiving_unit, review.handling_unit
         assert version is not None and receiving is not None and handling is not None
         limit = review.time_limit or version.time_limit  # as the channel and the case select it
         due_at = self._calendar.due_at(received_at, limit.amount, limit.unit.value, version.afternoon_cutoff)
-
-        async def start(code: str) -> WorkflowHandle:
-            dossier = DossierInput(
-                code=code,
-                procedure=version,
-                applicant=request.applicant,
-                receiving_unit=unit_of(receiving),
-                handling_unit=handling,
-                documents=request.documents,
-                channel=request.channel,
-                received_by=request.received_by,
-                received_at=received_at,
-                due_at=due_at,
-                request_id=request.request_id,
-                case=request.case,
-            )
-            try:
-                return await self._client.start_workflow(
-                    DossierWorkflow.run,
-                    dossier,
-                    id=code,
-                    task_queue=self._task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                    search_attributes=TypedSearchAttributes(
-                        [
-                            SearchAttributePair(sa.PROCEDURE_CODE, version.procedure_code),
-                            SearchAttributePair(sa.HANDLING_UNIT, handling.code),
-                            SearchAttributePair(sa.RECEIVING_UNIT, receiving.code),
-                            # The workflow hands a received dossier to its authority at once.
-                            SearchAttributePair(sa.STATUS, DossierStatus.PROCESSING.value),
-                            SearchAttributePair(sa.RECEIVED_AT, received_at),
-                            SearchAttributePair(sa.DUE_AT, due_at),
-                            SearchAttributePair(sa.OVERDUE, False),
-                        ]
-                    ),
-                )
-            except WorkflowAlreadyStartedError as err:
-                existing = self._client.get_workflow_handle(code)
-                if request.request_id is not None and await self._started_for(existing, request.request_id):
-                    # Started for this very request by an attempt whose commit was lost:
-                    # this is the dossier, not a reason to open a second one.
-                    log.warning("dossier of a lost commit adopted", dossier_code=code)
-                    return existing
-                raise CodeTaken(code) from err
-            except RPCError:
-                # The reply may be lost after the server started the dossier (a timeout).
-                # While this transaction holds the code's number nobody else can start it,
-                # so a dossier under this code now is this one.
-                handle = self._client.get_workflow_handle(code)
-                try:
-                    await handle.describe()
-                except RPCError:
-                    raise  # not started: the number is rolled back
-                log.warning("dossier start reply lost; the dossier exists", dossier_code=code)
-                return handle
-
-        code, handle = await self._allocator.allocate(
-            receiving.code, received_at.date(), start, request_id=request.request_id
-        )
-        if handle is None:
-            # The same request was received before: answer with that dossier's slip.
-            view = await self._client.get_workflow_handle(code).query(DossierWorkflow.view)
-            # The slip of that dossier: its own receipt time, not this resubmission's.
-            received_at, due_at = view.received_at.astimezone(VN_TZ), view.due_at.astimezone(VN_TZ)
-            resubmitted = True
-        else:
-            resubmitted = False
-        log.info(
-            "dossier received",
-            dossier_code=code,
-            workflow_id=code,
-            unit=receiving.code,
-            handling_unit=handling.code,
-            procedure=version.version_id,
-            resubmitted=resubmitted,
-        )
-        return ReceiptSlip(
-            dossier_code=code,
-            procedure_code=version.procedure_code,
-            procedure_name=version.procedure_name,
-            version_id=version.version_id,
-            applicant_name=request.applicant.full_name,
-            receiving_unit=receiving.code,
-            receiving_unit_name=receiving.name,
-            handling_unit=handling.code,
-            handling_unit_name=handling.name,
+        return DossierInput(
+            code=claim.dossier_code,
+            procedure=version,
+            applicant=request.applicant,
+            receiving_unit=unit_of(receiving),
+            handling_unit=handling,
+            documents=request.documents,
+            channel=request.channel,
+            received_by=request.received_by,
             received_at=received_at,
             due_at=due_at,
-            documents=tuple(d.id for d in request.documents),
-            fees=review.fees,
-            received_by=request.received_by.id,
-            resubmitted=resubmitted,
+            request_id=claim.request_id,
             case=request.case,
-            internal_process=version.internal_process or "curated",
+            backfill_reason=backfill_reason,
         )
+
+    async def settle(self) -> list[UnsettledReceipt]:
+        """Reconcile every claim whose start is unconfirmed with Temporal (DossierStarter.settle)."""
+        return await self._starter.settle()
+
+    async def _slip_of_stored(self, code: str) -> ReceiptSlip:
+        return _slip(await self._starter.stored_dossier(code), resubmitted=True)
+
+
+def _check_same_request(claim: Claim, request: IntakeRequest, fingerprint: str) -> None:
+    # Claims from before content hashes were kept cannot be compared: they are trusted.
+    if claim.content_hash and claim.content_hash != fingerprint:
+        log.warning(
+            "request id reused for another request",
+            request_id=claim.request_id,
+            unit=claim.receiving_unit,
+            dossier_code=claim.dossier_code,
+            officer=request.received_by.id,
+        )
+        raise RequestIdConflict(claim.receiving_unit, claim.request_id, claim.dossier_code)
+
+
+def _slip(dossier: DossierInput, *, resubmitted: bool) -> ReceiptSlip:
+    """Form 01 of a dossier, from what it was started with."""
+    version = dossier.procedure
+    return ReceiptSlip(
+        dossier_code=dossier.code,
+        procedure_code=version.procedure_code,
+        procedure_name=version.procedure_name,
+        version_id=version.version_id,
+        applicant_name=dossier.applicant.full_name,
+        receiving_unit=dossier.receiving_unit.code,
+        receiving_unit_name=dossier.receiving_unit.name,
+        handling_unit=dossier.handling_unit.code,
+        handling_unit_name=dossier.handling_unit.name,
+        received_at=dossier.received_at.astimezone(VN_TZ),
+        due_at=dossier.due_at.astimezone(VN_TZ),
+        documents=tuple(d.id for d in dossier.documents),
+        fees=version.terms(dossier.channel, dossier.case)[1],  # as the channel and the case select them
+        received_by=dossier.received_by.id,
+        resubmitted=resubmitted,
+        case=dossier.case,
+        internal_process=version.internal_process or "curated",
+    )

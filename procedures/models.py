@@ -64,6 +64,7 @@ class Role(StrEnum):
     SPECIALIST = "specialist"  # reviews the dossier
     LEADER = "leader"  # assigns, approves and signs
     AUDITOR = "auditor"  # reads only
+    OPERATOR = "operator"  # may enter receipts dated in the past (a backfill, with its reason)
 
 
 class Channel(StrEnum):

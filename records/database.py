@@ -1,19 +1,30 @@
-"""Connecting to the records database chosen by DATABASE_URL (SQLite file by default)."""
+"""Connecting to the records database chosen by DATABASE_URL (SQLite file by default).
+
+On PostgreSQL every session is bounded, so that a peer cut off by the network cannot hold
+locks for the server's default two hours: lock waits, statements, a transaction left idle
+and a silent TCP peer are all cut off in seconds (`PostgresTimeouts`, set by environment).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from records import migrate
 
 __all__ = [
+    "PostgresTimeouts",
+    "RecordsInUse",
     "RecordsStore",
     "create_engine",
     "create_schema",
@@ -23,7 +34,69 @@ __all__ = [
 ]
 
 
-def create_engine(url: str) -> AsyncEngine:
+@dataclass(frozen=True)
+class PostgresTimeouts:
+    """Bounds on every PostgreSQL session of ours, in seconds.
+
+    A receipt waits at most `lock_wait` for a counter's daily number; a transaction left
+    idle (its client cut off mid-transaction) is ended by the server after
+    `idle_in_transaction`; no statement runs longer than `statement`; the server probes a
+    silent client after `keepalive_idle` s, every `keepalive_interval` s, `keepalive_count`
+    times, and drops it (releasing its locks). `command` bounds the client's own wait for
+    an answer, so a silent server is given up too.
+    """
+
+    lock_wait: float = 5.0
+    idle_in_transaction: float = 10.0
+    statement: float = 60.0
+    keepalive_idle: int = 10
+    keepalive_interval: int = 5
+    keepalive_count: int = 3
+    command: float = 90.0
+
+    VARIABLES: ClassVar[dict[str, str]] = {
+        "lock_wait": "RECORDS_LOCK_TIMEOUT",
+        "idle_in_transaction": "RECORDS_IDLE_IN_TRANSACTION_TIMEOUT",
+        "statement": "RECORDS_STATEMENT_TIMEOUT",
+        "keepalive_idle": "RECORDS_TCP_KEEPALIVE_IDLE",
+        "keepalive_interval": "RECORDS_TCP_KEEPALIVE_INTERVAL",
+        "keepalive_count": "RECORDS_TCP_KEEPALIVE_COUNT",
+        "command": "RECORDS_COMMAND_TIMEOUT",
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> PostgresTimeouts:
+        values: dict[str, Any] = {}
+        for name, variable in cls.VARIABLES.items():
+            text = env.get(variable)
+            if not text:
+                continue
+            kind = type(getattr(cls, name))
+            try:
+                value = kind(text)
+            except ValueError:
+                raise ValueError(f"{variable}: {text!r} is not a number of seconds") from None
+            if value <= 0:
+                raise ValueError(f"{variable}: {text!r} must be more than 0")
+            values[name] = value
+        return cls(**values)
+
+    def server_settings(self) -> dict[str, str]:
+        return {
+            "lock_timeout": _ms(self.lock_wait),
+            "idle_in_transaction_session_timeout": _ms(self.idle_in_transaction),
+            "statement_timeout": _ms(self.statement),
+            "tcp_keepalives_idle": str(self.keepalive_idle),
+            "tcp_keepalives_interval": str(self.keepalive_interval),
+            "tcp_keepalives_count": str(self.keepalive_count),
+        }
+
+
+def _ms(seconds: float) -> str:
+    return str(int(seconds * 1000))
+
+
+def create_engine(url: str, timeouts: PostgresTimeouts | None = None) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -36,7 +109,13 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    timeouts = timeouts or PostgresTimeouts.from_env()
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql+asyncpg"):
+        connect_args = {"server_settings": timeouts.server_settings(), "command_timeout": timeouts.command}
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=30, connect_args=connect_args
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
@@ -62,11 +141,62 @@ class RecordsStore:
     sessions: async_sessionmaker
 
 
-@asynccontextmanager
-async def open_records(database_url: str) -> AsyncIterator[RecordsStore]:
-    engine = create_engine(database_url)
+class RecordsInUse(RuntimeError):
+    """Another serving process already uses this SQLite records file."""
+
+
+@contextmanager
+def _sole_server(database_url: str) -> Iterator[None]:
+    """Hold the SQLite file's server lock for as long as this process serves.
+
+    SQLite serialises writers with a file lock, and this process queues its own receipts in
+    memory; a second worker or API process on the same file would contend for that lock with
+    no order between the processes, so it is refused at start. PostgreSQL is the store for
+    more than one process. The lock is the kernel's (flock): it goes with the process, so a
+    killed worker never leaves it behind. One-off commands (`starter.py`) take no lock.
+    """
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        yield
+        return
+    path = Path(f"{url.database}.server-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held open for as long as this process serves
     try:
-        await create_schema(engine)
-        yield RecordsStore(engine, session_factory(engine))
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RecordsInUse(
+                f"records store {url.database} is already served by {holder}: SQLite records serve one"
+                " worker/API process; stop the other one, or use PostgreSQL for more than one"
+                " (DATABASE_URL=postgresql+asyncpg://…)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
+        yield
     finally:
-        await engine.dispose()
+        handle.close()  # releases the lock
+
+
+@asynccontextmanager
+async def open_records(database_url: str, *, serving: bool = False) -> AsyncIterator[RecordsStore]:
+    """The records store at `database_url`, its schema brought to head.
+
+    `serving`: this process serves (worker, API): on SQLite it must be the only one.
+    """
+    with _sole_server(database_url) if serving else _no_lock():
+        engine = create_engine(database_url)
+        try:
+            await create_schema(engine)
+            yield RecordsStore(engine, session_factory(engine))
+        finally:
+            await engine.dispose()
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield

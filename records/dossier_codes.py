@@ -1,36 +1,59 @@
 """Dossier codes: receiving agency code, receipt date YYMMDD, four-digit daily number.
 
-A number is taken inside the same transaction that starts the dossier and only committed
-when the start succeeded, so numbers have no gaps; the row lock on the daily counter (or
-SQLite's write lock) serialises concurrent counters, so numbers never repeat.
+A counter's request id is claimed together with the code reserved for its dossier, in one
+short transaction that is committed before the dossier is started: no transaction is open
+while Temporal is called, so a counter's daily row lock is never held across the network.
+The row lock (or SQLite's write lock) serialises concurrent counters, so numbers never
+repeat; a number is used once claimed, so the claim of a request whose start fails keeps
+it, and a resend of that request starts (or finds) the dossier under that very code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from datetime import date
-from typing import TypeVar
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from records.database import insert_for
 from records.tables import DossierSequenceRow, IntakeRequestRow
 
-__all__ = ["CodeTaken", "DailyLimitReached", "DossierCodeAllocator", "format_code"]
+__all__ = [
+    "Claim",
+    "CounterBusy",
+    "DailyLimitReached",
+    "DossierCodeAllocator",
+    "format_code",
+]
 
-T = TypeVar("T")
 MAX_NUMBER = 9999
-
-
-class CodeTaken(Exception):
-    """The code is already the id of a dossier (the counter row was behind); take the next."""
+# PostgreSQL's SQLSTATEs for a lock wait or statement cut off by lock_timeout/statement_timeout.
+_LOCK_NOT_AVAILABLE, _QUERY_CANCELED = "55P03", "57014"
 
 
 class DailyLimitReached(RuntimeError):
     """The agency has used all four-digit numbers for that day."""
+
+
+class CounterBusy(RuntimeError):
+    """The counter's daily number stayed locked longer than the store's lock timeout."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request id at a counter and the code reserved for its dossier."""
+
+    receiving_unit: str
+    request_id: str
+    dossier_code: str
+    content_hash: str  # "" for claims made before request contents were hashed
+    received_at: datetime | None  # None for claims made before receipt instants were kept
+    started: bool  # False: the dossier's start is not confirmed yet
+    claimed_now: bool = False  # made by this call (False: the request id was claimed before)
 
 
 def format_code(agency_code: str, day: date, number: int) -> str:
@@ -43,55 +66,99 @@ class DossierCodeAllocator:
         self._sessions = sessions
         # SQLite has one write lock for the whole file: queue this process's allocations
         # here rather than in SQLite's sleep-and-retry busy loop, which starves them.
-        self._local_queue = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._local_queue = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
-    async def allocate(
-        self,
-        agency_code: str,
-        day: date,
-        start: Callable[[str], Awaitable[T]],
-        request_id: str | None = None,
-    ) -> tuple[str, T | None]:
-        """Take the next code and run `start(code)` before committing it.
+    def _queue(self) -> contextlib.AbstractAsyncContextManager:
+        return self._local_queue or contextlib.nullcontext()
 
-        Returns (code, start's result), or (existing code, None) when `request_id` was
-        already used: a resubmitted counter request never creates a second dossier.
+    async def find(self, agency_code: str, request_id: str) -> Claim | None:
+        """The claim of `request_id` at counter `agency_code`, if there is one."""
+        async with self._sessions() as session:
+            row = await session.get(IntakeRequestRow, (agency_code, request_id))
+            return _claim_of(row) if row is not None else None
+
+    async def reserve(
+        self, agency_code: str, day: date, request_id: str, content_hash: str, received_at: datetime
+    ) -> Claim:
+        """Claim `request_id` at the counter with the next code of `day`, committed at once.
+
+        When the id was claimed before (by a concurrent submission), that claim is returned
+        with `claimed_now=False` and no number is used.
         """
-        # Closing the session without a commit rolls everything back (autobegin).
-        async with self._local_queue, self._sessions() as session:
-            # Writes come before any read so that SQLite takes its write lock first (a read
-            # first risks a busy snapshot). Claiming the request id first makes a concurrent
-            # submission of the same request wait here, then find its dossier.
-            if request_id is not None and not await self._claim(session, request_id):
-                existing = await session.scalar(
-                    select(IntakeRequestRow.dossier_code).where(IntakeRequestRow.request_id == request_id)
+        async with self._queue(), _lock_waits_bounded(agency_code), self._sessions() as session:
+            # Closing the session without a commit gives the number back (autobegin).
+            number = await self._take_number(session, agency_code, day)
+            code = format_code(agency_code, day, number)
+            statement = (
+                insert_for(self._engine, IntakeRequestRow)
+                .values(
+                    receiving_unit=agency_code,
+                    request_id=request_id,
+                    dossier_code=code,
+                    content_hash=content_hash,
+                    received_at=received_at,
+                    started=False,
                 )
-                return existing, None
-            while True:
-                number = await self._take_number(session, agency_code, day)
-                code = format_code(agency_code, day, number)
-                try:
-                    result = await start(code)
-                except CodeTaken:
-                    continue  # the number belongs to an existing dossier: it stays used
-                break
-            if request_id is not None:
-                await session.execute(
-                    update(IntakeRequestRow)
-                    .where(IntakeRequestRow.request_id == request_id)
-                    .values(dossier_code=code)
-                )
-            await session.commit()
-            return code, result
+                .on_conflict_do_nothing(index_elements=["receiving_unit", "request_id"])
+                .returning(IntakeRequestRow.request_id)
+            )
+            if (await session.execute(statement)).scalar_one_or_none() is not None:
+                await session.commit()
+                return Claim(agency_code, request_id, code, content_hash, received_at, False, claimed_now=True)
+        existing = await self.find(agency_code, request_id)
+        assert existing is not None, "a claim that conflicted is never deleted"
+        return existing
 
-    async def _claim(self, session, request_id: str) -> bool:
-        statement = (
-            insert_for(self._engine, IntakeRequestRow)
-            .values(request_id=request_id, dossier_code=None)
-            .on_conflict_do_nothing(index_elements=["request_id"])
-            .returning(IntakeRequestRow.request_id)
-        )
-        return (await session.execute(statement)).scalar_one_or_none() is not None
+    async def renumber(self, claim: Claim, day: date) -> Claim:
+        """Move the claim to the next code: its code turned out to be another dossier's id.
+
+        The taken number stays used (it is that dossier's).
+        """
+        async with self._queue(), _lock_waits_bounded(claim.receiving_unit), self._sessions() as session:
+            number = await self._take_number(session, claim.receiving_unit, day)
+            code = format_code(claim.receiving_unit, day, number)
+            moved = await session.execute(
+                update(IntakeRequestRow)
+                .where(
+                    IntakeRequestRow.receiving_unit == claim.receiving_unit,
+                    IntakeRequestRow.request_id == claim.request_id,
+                    IntakeRequestRow.dossier_code == claim.dossier_code,
+                    IntakeRequestRow.started.is_(False),
+                )
+                .values(dossier_code=code)
+            )
+            if moved.rowcount == 1:
+                await session.commit()
+                return Claim(
+                    claim.receiving_unit, claim.request_id, code, claim.content_hash,
+                    claim.received_at, False, claim.claimed_now,
+                )
+        # A concurrent resend moved (or started) it first: follow that claim.
+        current = await self.find(claim.receiving_unit, claim.request_id)
+        assert current is not None
+        return current
+
+    async def mark_started(self, claim: Claim) -> None:
+        """The dossier under the claim's code is confirmed started."""
+        async with self._sessions() as session:
+            await session.execute(
+                update(IntakeRequestRow)
+                .where(
+                    IntakeRequestRow.receiving_unit == claim.receiving_unit,
+                    IntakeRequestRow.request_id == claim.request_id,
+                    IntakeRequestRow.dossier_code == claim.dossier_code,
+                )
+                .values(started=True)
+            )
+            await session.commit()
+
+    async def unsettled(self) -> list[Claim]:
+        """Claims whose dossier's start was never confirmed, for operators to look at."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(IntakeRequestRow).where(IntakeRequestRow.started.is_(False)).order_by(IntakeRequestRow.dossier_code)
+            )
+            return [_claim_of(row) for row in rows]
 
     async def _take_number(self, session, agency_code: str, day: date) -> int:
         statement = insert_for(self._engine, DossierSequenceRow).values(
@@ -105,3 +172,24 @@ class DossierCodeAllocator:
         if number > MAX_NUMBER:
             raise DailyLimitReached(f"{agency_code} has used all {MAX_NUMBER} numbers of {day}")
         return number
+
+
+def _claim_of(row: IntakeRequestRow) -> Claim:
+    return Claim(
+        row.receiving_unit, row.request_id, row.dossier_code, row.content_hash, row.received_at, row.started
+    )
+
+
+@contextlib.asynccontextmanager
+async def _lock_waits_bounded(agency_code: str):
+    """Turn PostgreSQL's lock_timeout (or statement_timeout) into CounterBusy."""
+    try:
+        yield
+    except DBAPIError as err:
+        state = getattr(err.orig, "sqlstate", None) or getattr(getattr(err.orig, "__cause__", None), "sqlstate", None)
+        if state in (_LOCK_NOT_AVAILABLE, _QUERY_CANCELED):
+            raise CounterBusy(
+                f"the daily number of counter {agency_code} is locked by another transaction;"
+                " nothing was received, send the request again"
+            ) from err
+        raise

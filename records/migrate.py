@@ -81,6 +81,11 @@ async def _run_locked(engine: AsyncEngine, migrate) -> None:
         try:
             async with engine.begin() as connection:
                 if engine.dialect.name == "postgresql":
+                    # A migration may wait for another process's migration and for readers
+                    # to leave its tables: the sessions' short lock and statement bounds are
+                    # for receipts, not for schema changes.
+                    await connection.execute(text("SET LOCAL lock_timeout = 0"))
+                    await connection.execute(text("SET LOCAL statement_timeout = 0"))
                     await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
                 await connection.run_sync(migrate)
             return

@@ -165,12 +165,26 @@ class NotificationRow(Base):
 
 
 class IntakeRequestRow(Base):
-    """Which dossier a counter's request id produced, so a resubmitted request finds it again."""
+    """A counter's request id, claimed with the code reserved for its dossier.
+
+    Request ids are scoped to the receiving counter: two counters may use the same id. The
+    hash of the request's content tells a true resubmission from another request that reuses
+    the id. The code is reserved here, and committed, before the dossier is started, so a
+    start whose outcome is unknown (a network cut) keeps its code: a resend of the request
+    starts or finds that very dossier, never a second one.
+    """
 
     __tablename__ = "intake_requests"
+    __table_args__ = (UniqueConstraint("dossier_code", name="uq_intake_requests_dossier_code"),)
+    receiving_unit: Mapped[str] = mapped_column(String(UNIT), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    # Empty only inside the transaction that claims the request and starts its dossier.
-    dossier_code: Mapped[str | None] = mapped_column(String(CODE), unique=True, nullable=True)
+    dossier_code: Mapped[str] = mapped_column(String(CODE))
+    # SHA-256 of the request's content; empty for claims made before migration 0004.
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # The receipt instant fixed by the first submission (a resend keeps it); NULL before 0004.
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # False while the dossier's start is not confirmed (reserved, outcome unknown).
+    started: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 # Reference data: snapshots that let reports and auditors name what the codes stand for.

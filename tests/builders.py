@@ -52,7 +52,18 @@ DOCUMENTS = {
 }
 
 
+# Tests that date a receipt in the past enter it as an operator's backfill, with this reason.
+TEST_BACKFILL = "test: a receipt dated in the past"
+
+
 def request(procedure_code: str = "1.004873", **changes) -> IntakeRequest:
+    """A complete request; one with `received_at` is sent as an operator's backfill unless
+    `backfill_reason` is given (None: a plain receipt)."""
+    if changes.get("received_at") is not None and "backfill_reason" not in changes:
+        officer = changes.get("received_by", COUNTER)
+        if Role.COUNTER_OFFICER in officer.roles and Role.OPERATOR not in officer.roles:
+            changes["received_by"] = officer.model_copy(update={"roles": (*officer.roles, Role.OPERATOR)})
+        changes["backfill_reason"] = TEST_BACKFILL
     fields = {
         "procedure_code": procedure_code,
         "applicant": APPLICANT,

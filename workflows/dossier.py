@@ -475,6 +475,12 @@ class DossierWorkflow:
                 "version_id": dossier.procedure.version_id,
                 "due_at": dossier.due_at.isoformat(),
                 "documents": ", ".join(d.id for d in dossier.documents),
+                # A past receipt entered now: the operator's reason and when it was entered.
+                **(
+                    {"backfill_reason": dossier.backfill_reason, "entered_at": workflow.now().isoformat()}
+                    if dossier.backfill_reason
+                    else {}
+                ),
             },
         )
         # Form 05's first hand-over: from the receiving counter to the handling authority.

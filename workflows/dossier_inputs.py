@@ -90,6 +90,8 @@ class DossierInput(_Message):
     apology_max_working_days: int = Field(default=APOLOGY_MAX_WORKING_DAYS, ge=1, le=250)
     # The procedure's case the counter selected (its time limit gave due_at), if any.
     case: str | None = None
+    # Set when an operator entered a receipt dated in the past: why (recorded in the timeline).
+    backfill_reason: str | None = None
     # Continue-as-new once history passes this many events (Temporal caps it at 51,200).
     continue_as_new_after_events: int = Field(default=5000, ge=50)
     # Set only when the workflow continues as new: the state it carries over.

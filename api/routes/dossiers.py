@@ -18,13 +18,13 @@ from api.bodies import ACTION_BODIES, ReceiveBody
 from api.deps import Services, current_officer, services
 from api.errors import ApiError, refused
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
-from intake.service import IntakeForbidden
+from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
+from records.dossier_codes import CounterBusy
 from officers.acting import MISSING_ACTION_ID, ActionForbidden, MissingActionId, act as act_as, action_input
 from officers.policy import ACTION_INPUTS, may_read, may_receive
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
-from workflows.errors import ErrorType
 
 __all__ = ["router"]
 
@@ -55,8 +55,14 @@ IDEMPOTENCY_KEY = Header(
     responses={
         200: {"description": "form 01 again: this request_id was received before"},
         201: {"description": "form 01: received; the receipt and appointment slip"},
+        403: {"description": "WrongRole or WrongUnit: not this officer's to receive (a backfill needs operator)"},
+        409: {"description": "RequestIdConflict: this request_id was used at this counter for another request"},
         422: {"description": "form 02 (documents missing) or 03 (refused), or a ValidationError"},
-        **{k: v for k, v in _ERRORS.items() if k != 404},
+        503: {
+            "description": "StartOutcomeUnknown (Temporal did not confirm the start; the code is reserved:"
+            " send the same request again), CounterBusy, or TemporalUnavailable"
+        },
+        **{k: v for k, v in _ERRORS.items() if k not in (403, 404, 503)},
     },
 )
 async def receive(
@@ -74,7 +80,11 @@ async def receive(
     try:
         outcome = await deps.intake.receive(request)
     except IntakeForbidden as err:
-        raise refused(officer, "receive", ErrorType.WRONG_UNIT.value, str(err)) from err
+        raise refused(officer, "receive", err.error_type, str(err)) from err
+    except RequestIdConflict as err:
+        raise ApiError(409, "RequestIdConflict", str(err)) from err
+    except (StartOutcomeUnknown, CounterBusy) as err:
+        raise ApiError(503, type(err).__name__, str(err), {"Retry-After": "5"}) from err
     if isinstance(outcome, ReceiptSlip):
         response.status_code = 200 if outcome.resubmitted else 201
         response.headers["Location"] = f"{router.prefix}/{outcome.dossier_code}"

@@ -26,8 +26,11 @@ KEY = os.urandom(32)
 class Api:
     """An httpx client on the app, with a token per officer and the server's clock at intake."""
 
-    def __init__(self, counter: Counter, http: httpx.AsyncClient, clock: list[datetime]) -> None:
+    def __init__(
+        self, counter: Counter, http: httpx.AsyncClient, clock: list[datetime], records: RecordsStore
+    ) -> None:
         self.env, self.counter, self.http, self._clock = counter.env, counter, http, clock
+        self.records = records
 
     @staticmethod
     def auth(officer: Actor) -> dict[str, str]:
@@ -64,4 +67,4 @@ async def api(
     app = create_app(env.client, records, settings, intake=intake, key=KEY)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-        yield Api(counter, http, clock)
+        yield Api(counter, http, clock, records)

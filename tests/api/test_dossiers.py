@@ -10,7 +10,12 @@ from temporalio.client import Client
 from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 
+from sqlalchemy import select
+
+from adminunits import VN_TZ
 from api import create_app
+from procedures.models import Role
+from records.tables import DossierEventRow
 from officers.tokens import mint_token
 from procedures.calendar import WorkingCalendar
 from runtime.settings import Settings
@@ -18,6 +23,7 @@ from runtime.temporal import binary
 from tests.api.conftest import KEY
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import COUNTER, LEADER, SPECIALIST, free_port, settled
+from workflows.dossier import DossierWorkflow
 
 counter_officer, specialist, leader = OFFICERS["counter/own"], OFFICERS["specialist/own"], OFFICERS["leader/own"]
 
@@ -43,6 +49,57 @@ class TestReceive:
         assert (first.status_code, second.status_code) == (201, 200)
         assert first.json()["dossier_code"] == second.json()["dossier_code"]
         assert second.json()["resubmitted"] is True
+
+    async def test_another_request_under_a_used_request_id_answers_409(self, api):
+        """The same request id at the same counter for another applicant is a 409 naming the id;
+        the first dossier is untouched and nothing else is received."""
+        request_id = "counter-req-43-" + str(id(api))
+        first = await api.receive(counter_officer, changed(request_id=request_id))
+        assert first.status_code == 201, first.text
+        other = changed(request_id=request_id)
+        other["applicant"]["full_name"] = "Trần Thị Bình"
+        response = await api.receive(counter_officer, other)
+        assert response.status_code == 409, response.text
+        error = response.json()
+        assert error["type"] == "RequestIdConflict"
+        assert request_id in error["message"] and first.json()["dossier_code"] in error["message"]
+
+    async def test_a_past_receipt_needs_an_operator_and_a_reason(self, api):
+        """received_at a day back: form 03 without backfill_reason, 403 WrongRole for a counter
+        officer with one, 201 for an operator; the reason is in the timeline and the audit trail."""
+        now = (await api.env.get_current_time()).astimezone(VN_TZ)
+        body = changed(received_at=(now - timedelta(days=1)).isoformat())
+        plain = await api.receive(counter_officer, body)
+        assert plain.status_code == 422 and plain.json()["form"] == "03"
+        assert any(r.startswith("received_at:") and "backfill_reason" in r for r in plain.json()["reasons"])
+
+        body["backfill_reason"] = "entered after the network outage of the day before"
+        forbidden = await api.receive(counter_officer, body)
+        assert forbidden.status_code == 403 and forbidden.json()["type"] == "WrongRole", forbidden.text
+        assert "operator" in forbidden.json()["message"]
+
+        operator = counter_officer.model_copy(update={"roles": (*counter_officer.roles, Role.OPERATOR)})
+        received = await api.receive(operator, body)
+        assert received.status_code == 201, received.text
+        code = received.json()["dossier_code"]
+        view = await settled(api.env.client.get_workflow_handle_for(DossierWorkflow.run, code))
+        entry = view.timeline[0]
+        assert entry.action == "received" and entry.actor_id == operator.id
+        assert entry.details["backfill_reason"] == body["backfill_reason"]
+        async with api.records.sessions() as session:
+            payload = await session.scalar(
+                select(DossierEventRow.payload).where(DossierEventRow.dossier_code == code, DossierEventRow.seq == 1)
+            )
+        assert json.loads(payload)["details"]["backfill_reason"] == body["backfill_reason"]
+
+    async def test_a_receipt_a_minute_back_is_no_backfill(self, api):
+        """Within the tolerance (five minutes by default) a past receipt needs no permission."""
+        now = (await api.env.get_current_time()).astimezone(VN_TZ)
+        response = await api.receive(counter_officer, changed(received_at=(now - timedelta(minutes=1)).isoformat()))
+        assert response.status_code == 201, response.text
+        assert "backfill_reason" not in (await settled(
+            api.env.client.get_workflow_handle_for(DossierWorkflow.run, response.json()["dossier_code"])
+        )).timeline[0].details
 
     async def test_missing_documents_answer_422_with_form_02(self, api):
         """Form 02 lists what to bring; nothing is received, so no 201."""

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -17,10 +18,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from adminunits import VN_TZ
 from intake.forms import IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
-from intake.service import IntakeForbidden, IntakeService
+from intake.service import IntakeForbidden, IntakeService, IntakeTimeouts, RequestIdConflict
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from procedures.models import Channel, Fee, ProcedureVersion, Role
+from records.database import PostgresTimeouts
+from records.dossier_codes import DossierCodeAllocator
 from records.tables import DossierSequenceRow, IntakeRequestRow
 from tests.builders import (
     APPLICANT,
@@ -48,7 +51,8 @@ FRIDAY = THURSDAY + timedelta(days=1)
 DISTRICT_BA_DINH = "001.00.00.H01"  # Quận Ba Đình's People's Committee, before 2025-07-01
 # Phường Phúc Xá, Quận Ba Đình: legacy commune 00001, no commune has that code since 2025-07-01.
 LEGACY_PHUC_XA = Address(province_code="01", commune_code="00001", district_code="001")
-HCMC_COMMUNE = "25747"  # Phường Thủ Dầu Một, province 79 (Thành phố Hồ Chí Minh)
+HCMC_COMMUNE = "25747"
+OTHER_APPLICANT = APPLICANT.model_copy(update={"full_name": "Trần Thị Bình", "personal_id": "001190654321"})  # Phường Thủ Dầu Một, province 79 (Thành phố Hồ Chí Minh)
 
 
 def with_catalogue(counter: Counter, records, catalogue: Catalogue) -> Counter:
@@ -339,6 +343,67 @@ class TestRefusals:
         ]
 
 
+class TestBackfill:
+    async def test_a_past_receipt_without_a_reason_is_refused(self, env, counter, records):
+        """Ten minutes back, with no backfill_reason: form 03 naming received_at; nothing started."""
+        unit = commune_counter("00433")
+        past = (await env.get_current_time()).astimezone(VN_TZ) - timedelta(minutes=10)
+        outcome = await counter.receive(request_at(unit, received_at=past, backfill_reason=None))
+        assert isinstance(outcome, RefusalNotice)
+        assert outcome.reasons == (
+            f"received_at: {past.isoformat()} is more than 5 minutes in the past; entering a past receipt"
+            " is a backfill: it needs the operator role and a backfill_reason",
+        )
+        await assert_nothing_started(records, unit)
+
+    async def test_a_counter_officer_may_not_backfill(self, env, counter, records):
+        """With a reason but without the operator role: IntakeForbidden (WrongRole); nothing started."""
+        unit = commune_counter("00454")
+        past = (await env.get_current_time()).astimezone(VN_TZ) - timedelta(days=2)
+        with pytest.raises(IntakeForbidden, match="operator role") as forbidden:
+            await counter.receive(request_at(unit, received_at=past, backfill_reason="outage", received_by=officer(unit)))
+        assert forbidden.value.error_type == "WrongRole"
+        await assert_nothing_started(records, unit)
+
+    async def test_an_operator_backfill_is_recorded_in_the_timeline(self, env, counter):
+        """An operator's backfill is received; the received entry carries the reason and when it was entered."""
+        unit = commune_counter("00466")
+        now = (await env.get_current_time()).astimezone(VN_TZ)
+        operator = officer(unit, Role.COUNTER_OFFICER, Role.OPERATOR)
+        slip = await counter.receive(
+            request_at(unit, received_at=at(THURSDAY, 9), backfill_reason="paper register", received_by=operator)
+        )
+        assert isinstance(slip, ReceiptSlip) and slip.received_at == at(THURSDAY, 9)
+        entry = (await settled(counter.handle(slip.dossier_code))).timeline[0]
+        assert entry.action == "received" and entry.at == at(THURSDAY, 9)
+        assert entry.details["backfill_reason"] == "paper register"
+        assert datetime.fromisoformat(entry.details["entered_at"]) >= now
+
+    async def test_the_tolerance_is_configurable(self, env, counter, records):
+        """With a two-hour tolerance, one hour back needs no permission; three hours back does."""
+        counter.service = IntakeService.standard(
+            env.client, counter.task_queue, records, clock=lambda: counter._now,
+            timeouts=IntakeTimeouts(backfill_tolerance=timedelta(hours=2)),
+        )
+        unit = commune_counter("00475")
+        now = (await env.get_current_time()).astimezone(VN_TZ)
+        slip = await counter.receive(request_at(unit, received_at=now - timedelta(hours=1), backfill_reason=None))
+        assert isinstance(slip, ReceiptSlip), slip
+        refused = await counter.receive(request_at(unit, received_at=now - timedelta(hours=3), backfill_reason=None))
+        assert isinstance(refused, RefusalNotice) and "more than 120 minutes" in refused.reasons[0]
+
+    def test_bounds_come_from_the_environment_and_bad_values_are_named(self):
+        """INTAKE_* and RECORDS_* variables set the bounds in seconds; a bad value names its variable."""
+        timeouts = IntakeTimeouts.from_env({"INTAKE_BACKFILL_TOLERANCE": "600", "INTAKE_RPC_TIMEOUT": "2.5"})
+        assert (timeouts.backfill_tolerance, timeouts.rpc) == (timedelta(minutes=10), timedelta(seconds=2.5))
+        assert timeouts.settle == IntakeTimeouts().settle
+        with pytest.raises(ValueError, match="INTAKE_START_SETTLE_TIMEOUT"):
+            IntakeTimeouts.from_env({"INTAKE_START_SETTLE_TIMEOUT": "soon"})
+        with pytest.raises(ValueError, match="RECORDS_LOCK_TIMEOUT"):
+            PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "-1"})
+        assert PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "2"}).server_settings()["lock_timeout"] == "2000"
+
+
 class TestValidation:
     @pytest.mark.parametrize(
         ("path", "value"),
@@ -574,19 +639,116 @@ class TestIdempotency:
         assert await sequence_rows(records, unit) == [(f"{THURSDAY:%y%m%d}", 1)]
 
 
-    async def test_same_request_at_two_counters_at_once_makes_one_dossier(self, counter, records):
-        """One request id sent to two counters at the same moment: one dossier, both answers name it."""
+    async def test_same_request_id_at_two_counters_is_two_dossiers(self, counter, records):
+        """Request ids are per counter: one id at two counters, for two applicants, opens two
+        dossiers, each slip naming its own applicant (it used to drop the second one)."""
         request_id = f"req-{uuid.uuid4()}"
         first_unit, second_unit = commune_counter("00226"), commune_counter("00229")
+        first = await counter.receive(request_at(first_unit, request_id=request_id))
+        second = await counter.receive(request_at(second_unit, request_id=request_id, applicant=OTHER_APPLICANT))
+        assert isinstance(first, ReceiptSlip) and isinstance(second, ReceiptSlip), (first, second)
+        assert first.dossier_code.startswith(first_unit) and second.dossier_code.startswith(second_unit)
+        assert (first.resubmitted, second.resubmitted) == (False, False)
+        assert (first.applicant_name, second.applicant_name) == (APPLICANT.full_name, OTHER_APPLICANT.full_name)
+        assert (await counter.handle(second.dossier_code).query(DossierWorkflow.view)).receiving_unit == second_unit
+
+    async def test_another_request_under_a_used_id_is_a_conflict(self, counter, records):
+        """Another applicant's request under a request id used at this counter is refused with
+        RequestIdConflict naming the id and its dossier; nothing is started, no number used."""
+        unit, request_id = commune_counter("00352"), f"req-{uuid.uuid4()}"
+        first = await counter.receive(request_at(unit, request_id=request_id))
+        assert isinstance(first, ReceiptSlip)
+        for changed in (
+            {"applicant": OTHER_APPLICANT},
+            {"procedure_code": "1.004859", "documents": (SubmittedDocument(id="declaration"), SubmittedDocument(id="commitment"))},
+            {"documents": (SubmittedDocument(id="declaration", copies=2),)},
+        ):
+            with pytest.raises(RequestIdConflict) as conflict:
+                await counter.receive(request_at(unit, request_id=request_id, **changed))
+            assert request_id in str(conflict.value) and first.dossier_code in str(conflict.value)
+        [(day, last)] = await sequence_rows(records, unit)
+        assert last == 1
+
+    async def test_same_request_at_one_counter_at_once_makes_one_dossier(self, counter, records):
+        """One request sent twice at the same moment to its counter: one dossier, both answers name it."""
+        unit, request_id = commune_counter("00364"), f"req-{uuid.uuid4()}"
         slips = await asyncio.gather(
-            counter.receive(request_at(first_unit, request_id=request_id)),
-            counter.receive(request_at(second_unit, request_id=request_id)),
+            counter.receive(request_at(unit, request_id=request_id)),
+            counter.receive(request_at(unit, request_id=request_id)),
         )
         assert all(isinstance(s, ReceiptSlip) for s in slips), slips
         assert slips[0].dossier_code == slips[1].dossier_code
         assert sorted(s.resubmitted for s in slips) == [False, True]
-        used = await sequence_rows(records, first_unit) + await sequence_rows(records, second_unit)
-        assert [last for _, last in used] == [1]  # the other counter's number was given back
+        assert [last for _, last in await sequence_rows(records, unit)] == [1]
+
+    async def test_a_resubmission_is_answered_from_the_stored_dossier(self, counter, records):
+        """The slip of a resent request is the stored dossier's: the officer who received it, not
+        the colleague who resent it; and for a claim from before content hashes (which cannot
+        be compared) the stored applicant, never the new request's."""
+        unit = commune_counter("00367")
+        request_id = f"req-{uuid.uuid4()}"
+        first = await counter.receive(request_at(unit, request_id=request_id))
+        colleague = Actor(id="colleague@counter", roles=(Role.COUNTER_OFFICER,), unit=unit)
+        again = await counter.receive(request_at(unit, request_id=request_id, received_by=colleague))
+        assert isinstance(first, ReceiptSlip) and isinstance(again, ReceiptSlip)
+        assert again.received_by == first.received_by == f"officer@{unit}"
+        assert again.model_dump(exclude={"resubmitted"}) == first.model_dump(exclude={"resubmitted"})
+
+        legacy = f"legacy-{uuid.uuid4()}"
+        async with records.sessions() as session:
+            await session.execute(
+                update(IntakeRequestRow)
+                .where(IntakeRequestRow.dossier_code == first.dossier_code)
+                .values(request_id=legacy, content_hash="")
+            )
+            await session.commit()
+        resent = await counter.receive(request_at(unit, request_id=legacy, applicant=OTHER_APPLICANT))
+        assert isinstance(resent, ReceiptSlip) and resent.dossier_code == first.dossier_code
+        assert resent.applicant_name == APPLICANT.full_name
+
+    def test_the_content_hash_ignores_the_id_and_the_sender_only(self):
+        """Who sends a request and its id do not change its hash; what it asks for does."""
+        base = request_at(BA_DINH_COUNTER, request_id="a")
+        same = request_at(BA_DINH_COUNTER, request_id="b", received_by=Actor(id="x", roles=(Role.COUNTER_OFFICER,), unit=BA_DINH_COUNTER))
+        assert base.content_hash() == same.content_hash()
+        for other in (
+            request_at(BA_DINH_COUNTER, applicant=OTHER_APPLICANT),
+            request_at(BA_DINH_COUNTER, channel=Channel.ONLINE),
+            request_at(BA_DINH_COUNTER, received_at=at(THURSDAY, 9)),
+        ):
+            assert other.content_hash() != base.content_hash()
+
+    async def test_lost_commit_after_the_start_interleaved_with_another_receipt(self, counter, records):
+        """The store fails right after the dossier started, before its start is confirmed;
+        another receipt at the counter goes through meanwhile; the resend finds the first
+        dossier under its reserved code: one request, one dossier, no number skipped or reused."""
+        unit, request_id = commune_counter("00376"), f"req-{uuid.uuid4()}"
+
+        class LosesTheFirstConfirmation(DossierCodeAllocator):
+            lost = False
+
+            async def mark_started(self, claim):
+                if not self.lost:
+                    self.lost = True
+                    raise OperationalError("UPDATE intake_requests", {}, ConnectionResetError("connection lost"))
+                await super().mark_started(claim)
+
+        counter.service = IntakeService.standard(
+            counter.env.client, counter.task_queue, records, clock=lambda: counter._now,
+            allocator=LosesTheFirstConfirmation(records.engine, records.sessions),
+        )
+        with pytest.raises(OperationalError):
+            await counter.receive(request_at(unit, request_id=request_id))
+        other = await counter.receive(request_at(unit, request_id=f"req-{uuid.uuid4()}"))
+        again = await counter.receive(request_at(unit, request_id=request_id))
+        assert isinstance(other, ReceiptSlip) and isinstance(again, ReceiptSlip)
+        assert number_of(again.dossier_code) == 1 and again.resubmitted is True
+        assert number_of(other.dossier_code) == 2
+        [(day, last)] = await sequence_rows(records, unit)
+        assert last == 2
+        with pytest.raises(RPCError) as caught:
+            await counter.handle(f"{unit}-{day}-0003").describe()
+        assert caught.value.status is RPCStatusCode.NOT_FOUND
 
     async def test_a_lost_start_reply_still_yields_the_dossier(self, env, counter, records, task_queue):
         """The server starts the dossier but the reply is lost: the slip names it, no number is lost."""
@@ -603,25 +765,15 @@ class TestIdempotency:
                 await self._client.start_workflow(*args, **kwargs)
                 raise RPCError("deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b"")
 
-        service = counter.service
-        service._client = LosesReplies(env.client)
+        counter.service = IntakeService.standard(
+            LosesReplies(env.client), counter.task_queue, records, clock=lambda: counter._now
+        )
         slip = await counter.receive(request_at(unit))
         assert isinstance(slip, ReceiptSlip)
         assert (await counter.handle(slip.dossier_code).describe()).id == slip.dossier_code
         [(_, last)] = await sequence_rows(records, unit)
         assert last == 1 and number_of(slip.dossier_code) == 1
 
-
-    async def test_a_dossier_whose_commit_was_lost_is_adopted(self, env, counter, records):
-        """The dossier exists (started for this request) but its number was never committed:
-        the resubmitted request finds it under the same code instead of opening a second one."""
-        unit, request_id = commune_counter("00256"), f"req-{uuid.uuid4()}"
-        day = (await env.get_current_time()).astimezone(VN_TZ).date()
-        lost = await counter.start(code=f"{unit}-{day:%y%m%d}-0001", request_id=request_id)
-        slip = await counter.receive(request_at(unit, request_id=request_id))
-        assert isinstance(slip, ReceiptSlip) and slip.dossier_code == lost.id
-        [(_, last)] = await sequence_rows(records, unit)
-        assert last == 1 and await intake_request_rows(records, request_id) == 1
 
     async def test_a_taken_code_of_another_request_is_skipped(self, env, counter, records):
         """A code already used by another dossier is skipped, and the number stays used."""

@@ -1,22 +1,22 @@
-"""Dossier codes: gap-free, never repeated, committed only with a started dossier."""
+"""Dossier codes: never repeated, reserved for a request id before its dossier is started."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select, update
 
+from adminunits import VN_TZ
 from records.dossier_codes import (
     MAX_NUMBER,
-    CodeTaken,
     DailyLimitReached,
     DossierCodeAllocator,
     format_code,
 )
-from records.tables import DossierSequenceRow, IntakeRequestRow
+from records.tables import DossierSequenceRow
 
 DAY = date(2026, 3, 5)
 
@@ -32,21 +32,11 @@ def agency() -> str:
     return f"test.{uuid.uuid4().hex[:12]}.H99"
 
 
-class FakeStart:
-    """A `start` that records the codes it was asked to start and can fail on chosen ones."""
+AT = datetime(2026, 3, 5, 9, tzinfo=VN_TZ)
 
-    def __init__(self, fail: dict[str, BaseException] | None = None, delay: float = 0) -> None:
-        self.calls: list[str] = []
-        self.fail = dict(fail or {})
-        self.delay = delay
 
-    async def __call__(self, code: str) -> str:
-        self.calls.append(code)
-        await asyncio.sleep(self.delay)
-        error = self.fail.pop(code, None)
-        if error is not None:
-            raise error
-        return f"handle:{code}"
+async def reserve(allocator, agency: str, day: date = DAY, request_id: str | None = None, content: str = "h"):
+    return await allocator.reserve(agency, day, request_id or f"req-{uuid.uuid4()}", content, AT)
 
 
 def number(code: str) -> int:
@@ -70,21 +60,21 @@ class TestFormatCode:
         assert format_code("001.00.00.H01", date(2030, 12, 1), 9999) == "001.00.00.H01-301201-9999"
 
 
-class TestAllocate:
+class TestReserve:
     async def test_first_number_of_a_day_is_one(self, allocator, records, agency):
-        """A fresh agency/day starts at 0001 and returns start's result with the code."""
-        start = FakeStart()
-        code, result = await allocator.allocate(agency, DAY, start)
-        assert code == f"{agency}-260305-0001"
-        assert result == f"handle:{code}"
-        assert start.calls == [code]
-        assert await last_number(records, agency) == 1
+        """A fresh agency/day starts at 0001; the claim is committed, not yet started."""
+        claim = await reserve(allocator, agency)
+        assert claim.dossier_code == f"{agency}-260305-0001"
+        assert claim.claimed_now and not claim.started
+        assert await allocator.find(agency, claim.request_id) == claim.__class__(
+            agency, claim.request_id, claim.dossier_code, "h", AT, False
+        )
 
     async def test_days_and_agencies_count_separately(self, allocator, agency):
         """Each (agency, day) pair has its own sequence."""
         other = agency.replace("test.", "test2.")
         codes = [
-            (await allocator.allocate(a, d, FakeStart()))[0]
+            (await reserve(allocator, a, d)).dossier_code
             for a, d in [(agency, DAY), (agency, DAY), (agency, date(2026, 3, 6)), (other, DAY)]
         ]
         assert codes == [
@@ -94,99 +84,61 @@ class TestAllocate:
             f"{other}-260305-0001",
         ]
 
-    async def test_thirty_concurrent_allocations_get_one_to_thirty(self, allocator, records, agency):
-        """30 concurrent allocations on a fresh agency/day get exactly the numbers 1..30."""
-        start = FakeStart(delay=0.001)
-        results = await asyncio.gather(*(allocator.allocate(agency, DAY, start) for _ in range(30)))
-        codes = [code for code, _ in results]
-        assert sorted(number(c) for c in codes) == list(range(1, 31))
-        assert all(result == f"handle:{code}" for code, result in results)
-        assert sorted(start.calls) == sorted(codes)  # each code started exactly once
+    async def test_thirty_concurrent_reservations_get_one_to_thirty(self, allocator, records, agency):
+        """30 concurrent reservations on a fresh agency/day get exactly the numbers 1..30."""
+        claims = await asyncio.gather(*(reserve(allocator, agency) for _ in range(30)))
+        assert sorted(number(c.dossier_code) for c in claims) == list(range(1, 31))
         assert await last_number(records, agency) == 30
 
-    async def test_failed_start_gives_the_number_back(self, allocator, records, agency):
-        """A start that raises propagates the error and its number goes to the next allocation."""
-        first, _ = await allocator.allocate(agency, DAY, FakeStart())
-        failing = FakeStart(fail={f"{agency}-260305-0002": RuntimeError("Temporal is down")})
-        with pytest.raises(RuntimeError, match="Temporal is down"):
-            await allocator.allocate(agency, DAY, failing)
-        assert failing.calls == [f"{agency}-260305-0002"]
-        assert await last_number(records, agency) == 1
+    async def test_renumber_moves_the_claim_and_keeps_the_taken_number_used(self, allocator, records, agency):
+        """A claim whose code is another dossier's moves to the next code; the number stays used."""
+        claim = await reserve(allocator, agency)
+        moved = await allocator.renumber(claim, DAY)
+        assert moved.dossier_code == f"{agency}-260305-0002" and moved.request_id == claim.request_id
+        assert (await allocator.find(agency, claim.request_id)).dossier_code == moved.dossier_code
+        assert number((await reserve(allocator, agency)).dossier_code) == 3
 
-        again, _ = await allocator.allocate(agency, DAY, FakeStart())
-        assert (number(first), number(again)) == (1, 2)
-
-    async def test_failed_start_keeps_no_request_id(self, allocator, records, agency):
-        """A failed start records nothing for its request id: the request can be sent again."""
-        request_id = f"req-{uuid.uuid4()}"
-        with pytest.raises(RuntimeError):
-            await allocator.allocate(
-                agency, DAY, FakeStart(fail={f"{agency}-260305-0001": RuntimeError("boom")}), request_id
-            )
-        async with records.sessions() as session:
-            assert await session.get(IntakeRequestRow, request_id) is None
-        code, result = await allocator.allocate(agency, DAY, FakeStart(), request_id)
-        assert (code, result) == (f"{agency}-260305-0001", f"handle:{agency}-260305-0001")
-
-    async def test_code_taken_skips_that_number(self, allocator, records, agency):
-        """A start raising CodeTaken keeps that number used and returns the next code."""
-        taken = f"{agency}-260305-0001"
-        start = FakeStart(fail={taken: CodeTaken(taken)})
-        code, result = await allocator.allocate(agency, DAY, start)
-        assert start.calls == [taken, f"{agency}-260305-0002"]
-        assert code == f"{agency}-260305-0002" and result == f"handle:{code}"
-        assert await last_number(records, agency) == 2
-        nxt, _ = await allocator.allocate(agency, DAY, FakeStart())
-        assert number(nxt) == 3
+    async def test_started_claims_leave_the_unsettled_list(self, allocator, agency):
+        """A claim is unsettled until its start is confirmed."""
+        claim = await reserve(allocator, agency)
+        assert claim.request_id in {c.request_id for c in await allocator.unsettled()}
+        await allocator.mark_started(claim)
+        assert claim.request_id not in {c.request_id for c in await allocator.unsettled()}
+        assert (await allocator.find(agency, claim.request_id)).started
 
 
 class TestRequestId:
-    async def test_reused_request_id_returns_existing_code(self, allocator, records, agency):
-        """The same request id returns (existing code, None) without starting or numbering anything."""
+    async def test_a_claimed_request_id_returns_its_claim_and_uses_no_number(self, allocator, records, agency):
+        """Reserving a request id claimed before returns that claim (claimed_now False), no new number."""
         request_id = f"req-{uuid.uuid4()}"
-        code, result = await allocator.allocate(agency, DAY, FakeStart(), request_id=request_id)
-        assert code == f"{agency}-260305-0001" and result is not None
-
-        again = FakeStart()
-        assert await allocator.allocate(agency, DAY, again, request_id=request_id) == (code, None)
-        assert again.calls == []
+        first = await reserve(allocator, agency, request_id=request_id)
+        again = await reserve(allocator, agency, request_id=request_id, content="other")
+        assert again.dossier_code == first.dossier_code and not again.claimed_now
+        assert again.content_hash == "h"  # the first request's: the caller compares
         assert await last_number(records, agency) == 1
-        async with records.sessions() as session:
-            row = await session.get(IntakeRequestRow, request_id)
-        assert row.dossier_code == code
+        assert number((await reserve(allocator, agency)).dossier_code) == 2
 
-        following, _ = await allocator.allocate(agency, DAY, FakeStart())
-        assert number(following) == 2
-
-    async def test_reused_request_id_at_another_agency_consumes_nothing_there(
-        self, allocator, records, agency
-    ):
-        """A request id already used elsewhere returns that code and leaves no number taken here."""
+    async def test_request_ids_are_per_counter(self, allocator, records, agency):
+        """The same request id at another counter is a claim of its own there."""
         request_id = f"req-{uuid.uuid4()}"
-        code, _ = await allocator.allocate(agency, DAY, FakeStart(), request_id=request_id)
+        here = await reserve(allocator, agency, request_id=request_id)
         other = agency.replace("test.", "test3.")
-        assert await allocator.allocate(other, DAY, FakeStart(), request_id=request_id) == (code, None)
-        assert await last_number(records, other) is None
-        fresh, _ = await allocator.allocate(other, DAY, FakeStart())
-        assert number(fresh) == 1
+        there = await reserve(allocator, other, request_id=request_id)
+        assert there.claimed_now and there.dossier_code == f"{other}-260305-0001" != here.dossier_code
 
-    async def test_concurrent_same_request_id_starts_once(self, allocator, records, agency):
-        """Five concurrent allocations with one request id start one dossier and all get its code."""
+    async def test_concurrent_same_request_id_claims_once(self, allocator, records, agency):
+        """Five concurrent reservations of one request id: one claim, one number, all see its code."""
         request_id = f"req-{uuid.uuid4()}"
-        start = FakeStart(delay=0.01)
-        results = await asyncio.gather(
-            *(allocator.allocate(agency, DAY, start, request_id=request_id) for _ in range(5))
-        )
-        assert start.calls == [f"{agency}-260305-0001"]
-        assert {code for code, _ in results} == {f"{agency}-260305-0001"}
-        assert sum(result is not None for _, result in results) == 1
+        claims = await asyncio.gather(*(reserve(allocator, agency, request_id=request_id) for _ in range(5)))
+        assert {c.dossier_code for c in claims} == {f"{agency}-260305-0001"}
+        assert sum(c.claimed_now for c in claims) == 1
         assert await last_number(records, agency) == 1
 
 
 class TestDailyLimit:
     async def test_no_number_after_9999(self, allocator, records, agency):
-        """After number 9999 the allocation raises DailyLimitReached, starts nothing and keeps 9999."""
-        await allocator.allocate(agency, DAY, FakeStart())
+        """After number 9999 the reservation raises DailyLimitReached and keeps 9999."""
+        await reserve(allocator, agency)
         async with records.sessions() as session:
             await session.execute(
                 update(DossierSequenceRow)
@@ -194,14 +146,9 @@ class TestDailyLimit:
                 .values(last_number=MAX_NUMBER - 1)
             )
             await session.commit()
-        code, _ = await allocator.allocate(agency, DAY, FakeStart())
-        assert code == f"{agency}-260305-9999"
-
-        start = FakeStart()
+        assert (await reserve(allocator, agency)).dossier_code == f"{agency}-260305-9999"
         with pytest.raises(DailyLimitReached, match=agency):
-            await allocator.allocate(agency, DAY, start)
-        assert start.calls == []
+            await reserve(allocator, agency)
         assert await last_number(records, agency) == MAX_NUMBER
         # The next day is unaffected.
-        tomorrow, _ = await allocator.allocate(agency, date(2026, 3, 6), FakeStart())
-        assert number(tomorrow) == 1
+        assert number((await reserve(allocator, agency, date(2026, 3, 6))).dossier_code) == 1

@@ -146,3 +146,43 @@ async def test_a_database_from_before_migrations_is_adopted_and_its_events_chain
         assert all("column" in p.detail for p in result.problems)
     finally:
         await engine.dispose()
+
+
+async def test_0005_scopes_request_ids_to_their_counter_and_keeps_the_claims(fresh_url):
+    """Claims from before 0005 keep their code, take their counter from it, count as started
+    and carry no content hash; an unfinished claim (no code) is dropped; 0005 goes down again."""
+    engine = create_engine(fresh_url)
+    try:
+        await migrate.upgrade(engine, "0004")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO intake_requests (request_id, dossier_code) VALUES (:r, :c)"),
+                [
+                    {"r": "req-1", "c": "000.00004.01.H01-260305-0001"},
+                    {"r": "req-2", "c": "000.00.01.H01-260305-0007"},
+                    {"r": "req-3", "c": None},
+                ],
+            )
+        await migrate.upgrade(engine, "0005")
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT receiving_unit, request_id, dossier_code, content_hash, received_at, started"
+                        " FROM intake_requests ORDER BY request_id"
+                    )
+                )
+            ).all()
+        assert [tuple(r[:4]) + (r[4], bool(r[5])) for r in rows] == [
+            ("000.00004.01.H01", "req-1", "000.00004.01.H01-260305-0001", "", None, True),
+            ("000.00.01.H01", "req-2", "000.00.01.H01-260305-0007", "", None, True),
+        ]
+        await migrate.downgrade(engine, "0004")
+        async with engine.connect() as connection:
+            back = (await connection.execute(text("SELECT request_id, dossier_code FROM intake_requests ORDER BY request_id"))).all()
+        assert [tuple(r) for r in back] == [
+            ("req-1", "000.00004.01.H01-260305-0001"),
+            ("req-2", "000.00.01.H01-260305-0007"),
+        ]
+    finally:
+        await engine.dispose()

@@ -1,0 +1,82 @@
+"""Intake's errors through `starter.py`: a reused request id exits 2, a backfill needs its flag."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from adminunits import VN_TZ
+from tests.builders import APPLICANT
+from tests.intake.test_intake import commune_counter
+from tests.test_bad_input import cli, printed_json, settings  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def _now() -> datetime:
+    return datetime.now(VN_TZ)
+
+
+def printed_json_list(output: str) -> list:
+    return json.loads(output.split("\f")[0])
+
+
+def receive_args(unit: str, *more: str, name: str = APPLICANT.full_name, roles: str = "counter_officer") -> list[str]:
+    address = APPLICANT.address
+    return [
+        "counter", "receive", "--procedure", "1.004873", "--applicant-name", name,
+        "--personal-id", APPLICANT.personal_id, "--province", address.province_code,
+        "--commune", address.commune_code, "--document", "declaration",
+        "--officer", f"officer@{unit}", "--unit", unit, "--roles", roles, *more,
+    ]
+
+
+class TestCounterReceive:
+    async def test_a_reused_request_id_exits_2_naming_it(self, client, settings, tmp_path, capsys, counter):  # noqa: F811
+        """Another applicant under a used request id: exit 2, the id and its dossier named."""
+        unit, request_id = commune_counter("00382"), f"req-{uuid.uuid4()}"
+        code, output = await cli(client, settings, tmp_path, capsys, *receive_args(unit, "--request-id", request_id))
+        assert code == 0, output
+        first = printed_json(output)["dossier_code"]
+        counter.started.append(first)
+        code, output = await cli(
+            client, settings, tmp_path, capsys,
+            *receive_args(unit, "--request-id", request_id, name="Trần Thị Bình"),
+        )
+        assert code == 2, output
+        assert "conflict" in output and request_id in output and first in output
+        assert "Traceback" not in output
+
+    async def test_a_backfill_needs_the_operator_role_and_a_reason(self, env, client, settings, tmp_path, capsys, counter):  # noqa: F811
+        """--received-at a day back: exit 3 without --backfill-reason, 4 without the operator
+        role, 0 as an operator with a reason."""
+        unit = commune_counter("00385")
+        # The CLI receives on the wall clock (the test server's may be days ahead).
+        day_before = datetime.now(VN_TZ) - timedelta(days=1)
+        past = ["--received-at", day_before.isoformat()]
+        code, output = await cli(client, settings, tmp_path, capsys, *receive_args(unit, *past))
+        assert code == 3 and "backfill_reason" in output, output
+        reason = ["--backfill-reason", "paper register of the outage"]
+        code, output = await cli(client, settings, tmp_path, capsys, *receive_args(unit, *past, *reason))
+        assert code == 4 and "operator" in output, output
+        code, output = await cli(
+            client, settings, tmp_path, capsys, *receive_args(unit, *past, *reason, roles="counter_officer,operator")
+        )
+        assert code == 0, output
+        counter.started.append(printed_json(output)["dossier_code"])
+
+    async def test_unsettled_lists_reservations_as_json(self, client, settings, tmp_path, capsys, records):  # noqa: F811
+        """`counter unsettled` exits 0 and prints every unconfirmed reservation with its state."""
+        from records.dossier_codes import DossierCodeAllocator
+
+        unit = commune_counter("00541")
+        claim = await DossierCodeAllocator(records.engine, records.sessions).reserve(
+            unit, _now().date(), f"req-{uuid.uuid4()}", "h", _now()
+        )
+        code, output = await cli(client, settings, tmp_path, capsys, "counter", "unsettled")
+        assert code == 0, output
+        listed = {r["dossier_code"]: r["state"] for r in printed_json_list(output)}
+        assert listed[claim.dossier_code] == "not_started"
