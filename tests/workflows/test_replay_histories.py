@@ -35,6 +35,11 @@ SHAPES = {
     "dossier_continued_run1",
     "dossier_continued_run2",
     "dossier_carried_over",
+    # Since the patch deadline-timer-apart-from-projection: timer and projection side by side.
+    "dossier_overdue_apology_deadline_apart",
+    "dossier_supplemented_deadline_apart",
+    "dossier_continued_run1_deadline_apart",
+    "dossier_continued_run2_deadline_apart",
 }
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
