@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from alembic.util import CommandError
@@ -23,6 +24,7 @@ from records import migrate
 from records.audit import verify
 from records.database import create_engine
 from records.history import dossier_history, render_history
+from records.lag import DEFAULT_GRACE, verify_against_temporal
 from records.reference import snapshot_catalogue, snapshot_units
 from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
@@ -64,8 +66,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     reporter.add_argument("--csv", action="store_true", help="print a CSV table instead of JSON")
     reporter.set_defaults(handler=_report)
 
-    checker = commands.add_parser("verify", help="recompute the audit trail's hash chains; exit 6 on tampering")
+    checker = commands.add_parser(
+        "verify", help="recompute the audit trail's hash chains and compare it with Temporal; exit 6 on a problem"
+    )
     checker.add_argument("--dossier", action="append", help="check only this dossier (repeatable)")
+    checker.add_argument(
+        "--chains-only", action="store_true",
+        help="only the hash chains, without Temporal (does not see an audit trail lagging behind)",
+    )
+    checker.add_argument(
+        "--lag-grace", type=float, default=DEFAULT_GRACE.total_seconds(), metavar="SECONDS",
+        help=f"an action younger than this is not yet a lag (default {DEFAULT_GRACE.total_seconds():.0f})",
+    )
     checker.set_defaults(handler=_verify)
 
     records = commands.add_parser("records", help="the records database: schema migrations and reference data")
@@ -174,8 +186,13 @@ def _report_csv(result: Report, context: CliContext) -> None:
 
 
 async def _verify(args: argparse.Namespace, context: CliContext) -> int:
+    client = None if args.chains_only else await context.client()
     async with context.records() as records:
-        result = await verify(records, args.dossier)
+        if client is None:
+            result = await verify(records, args.dossier)
+        else:
+            grace = timedelta(seconds=args.lag_grace)
+            result = await verify_against_temporal(records, client, args.dossier, grace)
     context.print(result)
     for problem in result.problems:
         print(f"TAMPERED {problem.kind}: {problem.dossier_code} seq {problem.seq}: {problem.detail}", file=sys.stderr)

@@ -47,10 +47,10 @@ class TestVerify:
         async with open_records(own_url) as store:
             at = datetime(2026, 3, 2, 2, tzinfo=UTC)
             await record(store, summary(code_, at), received_entries(at))
-            code, out, _ = await run(capsys, settings, "verify")
+            code, out, _ = await run(capsys, settings, "verify", "--chains-only")
             assert code == 0 and json.loads(out)["events"] == 2
             await tamper(store, "DELETE FROM dossier_events WHERE seq = 1")
-        code, out, err = await run(capsys, settings, "verify")
+        code, out, err = await run(capsys, settings, "verify", "--chains-only")
         assert code == EXIT_TAMPERED
         assert json.loads(out)["problems"][0]["kind"] == "deleted"
         assert f"TAMPERED deleted: {code_} seq 1" in err
@@ -116,9 +116,9 @@ class TestHistory:
 class TestRecordsCommands:
     async def test_migrate_and_downgrade(self, capsys, tmp_path, own_url):
         settings = settings_for(own_url, tmp_path)
-        assert (await run(capsys, settings, "records", "migrate"))[:2] == (0, "records schema: empty -> 0003\n")
-        assert (await run(capsys, settings, "records", "downgrade", "--revision", "0001"))[1] == "records schema: 0003 -> 0001\n"
-        assert (await run(capsys, settings, "records", "migrate"))[1] == "records schema: 0001 -> 0003\n"
+        assert (await run(capsys, settings, "records", "migrate"))[:2] == (0, "records schema: empty -> 0004\n")
+        assert (await run(capsys, settings, "records", "downgrade", "--revision", "0001"))[1] == "records schema: 0004 -> 0001\n"
+        assert (await run(capsys, settings, "records", "migrate"))[1] == "records schema: 0001 -> 0004\n"
         code, _, err = await run(capsys, settings, "records", "migrate", "--revision", "9999")
         assert code == 2 and "9999" in err
 
