@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from records.audit import verify
 from records.database import create_engine
 from records.history import dossier_history, render_history
 from records.lag import DEFAULT_GRACE, verify_against_temporal
+from records.projection_failures import projection_failures, retry_projection
 from records.reference import snapshot_catalogue, snapshot_units
 from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
@@ -90,6 +92,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     downgrade.set_defaults(handler=_migrate, downgrade=True)
     snapshot = sub.add_parser("snapshot", help="copy the procedure catalogue and the agencies into the database")
     snapshot.set_defaults(handler=_snapshot)
+    failed = sub.add_parser(
+        "failed-projections", help="dossiers whose entries the records store refused (ProjectionFailed), as JSON"
+    )
+    failed.set_defaults(handler=_failed_projections)
+    retry = sub.add_parser(
+        "retry-projection", help="after fixing the cause, send a ProjectionFailed dossier's entries again"
+    )
+    retry.add_argument("code", help="dossier code (the workflow id)")
+    retry.set_defaults(handler=_retry_projection)
 
 
 def _filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -220,4 +231,22 @@ async def _snapshot(args: argparse.Namespace, context: CliContext) -> int:
         procedures, versions = await snapshot_catalogue(records, default_catalogue())
         units = await snapshot_units(records)
     print(f"snapshot: {procedures} procedures, {versions} versions, {units} agencies", file=context.out)
+    return EXIT_OK
+
+
+async def _failed_projections(args: argparse.Namespace, context: CliContext) -> int:
+    failures = await projection_failures(await context.client())
+    print(json.dumps([f.model_dump(mode="json") for f in failures], indent=2, ensure_ascii=False), file=context.out)
+    return EXIT_OK
+
+
+async def _retry_projection(args: argparse.Namespace, context: CliContext) -> int:
+    try:
+        flagged = await retry_projection(await context.client(), args.code)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CommandFailed(EXIT_BAD_INPUT, f"Temporal has no dossier {args.code}") from err
+        raise
+    state = "sent its refused entries again" if flagged else "was not flagged ProjectionFailed (nothing to retry)"
+    print(f"dossier {args.code} {state}", file=context.out)
     return EXIT_OK

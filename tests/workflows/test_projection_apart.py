@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -11,11 +12,13 @@ from sqlalchemy import select, text
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+import starter
 from procedures.calendar import VN_TZ
 from records.audit import verify
 from records.database import RecordsStore, create_engine, session_factory
 from records.projection_failures import projection_failures, retry_projection
 from records.tables import DossierEventRow
+from runtime.settings import Settings
 from runtime.workers import build_worker
 from tests.builders import COUNTER, SPECIALIST, action_id, settled, start_dossier
 from workflows import search_attributes as sa
@@ -98,7 +101,8 @@ class TestProjectionDataError:
     """A batch the store refuses for good: flagged for operators, retried on demand, never lost."""
 
     async def test_refused_entries_flag_the_dossier_until_an_operator_retries(
-        self, env: WorkflowEnvironment, client: Client, task_queue: str, records: RecordsStore, worker
+        self, env: WorkflowEnvironment, client: Client, task_queue: str, records: RecordsStore, worker,
+        tmp_path, capsys,
     ):
         """The store refuses the dossier's rows (a constraint): the dossier is listed as
         ProjectionFailed, keeps working, and after the fix and a retry every entry is recorded."""
@@ -116,6 +120,9 @@ class TestProjectionDataError:
             if listable:
                 listed = await _listed(client, code, present=True)
                 assert listed.status == "processing" and listed.handling_unit == view.handling_unit
+                settings = Settings.from_env({"DATA_DIR": str(tmp_path), "TASK_QUEUE": task_queue})
+                assert await starter.main(["records", "failed-projections"], client, settings) == 0
+                assert code in {f["code"] for f in json.loads(capsys.readouterr().out)}
             # The dossier goes on: an officer acts, the entry queues behind the refused ones.
             view = await handle.execute_update(
                 DossierWorkflow.complete_step,
@@ -124,7 +131,10 @@ class TestProjectionDataError:
             assert view.unrecorded_events == 3 and view.projection_failure is not None
         finally:
             await _execute(records, drop)
-        assert await retry_projection(client, code) is True
+        # The operator's command: records retry-projection CODE (records.projection_failures).
+        settings = Settings.from_env({"DATA_DIR": str(tmp_path), "TASK_QUEUE": task_queue})
+        assert await starter.main(["records", "retry-projection", code], client, settings) == 0
+        assert "sent its refused entries again" in capsys.readouterr().out
         view = await settled(handle)
         assert view.projection_failure is None
         assert (await handle.describe()).typed_search_attributes.get(sa.PROJECTION_FAILED) is False
