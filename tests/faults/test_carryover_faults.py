@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -84,7 +84,10 @@ class TestCarryoverFaults:
         inputs = old_dossier_inputs(6, prefix)
         await start_dossiers(deployment.client, deployment.task_queue, inputs)
         await projected(deployment, 6)
-        now = (await deployment.client.get_workflow_handle(inputs[0].code).describe()).start_time
+        # From after the projection, not from the first start: on a loaded machine projecting six
+        # dossiers can take longer than the three seconds, and a schedule for a past second never fires.
+        started = (await deployment.client.get_workflow_handle(inputs[0].code).describe()).start_time
+        now = max(started, datetime.now(UTC))
         schedule = await schedule_carryover(
             deployment.client, deployment.task_queue, carryover_id=prefix, at=now + timedelta(seconds=3)
         )
