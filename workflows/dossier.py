@@ -525,9 +525,16 @@ class DossierWorkflow:
         )
 
     async def _record_pending(self) -> None:
-        # Oldest first, in batches, so the store sees each dossier's events in order.
+        """Dossiers started before DEADLINE_APART_PATCH: oldest first, in batches, so the store
+        sees each dossier's events in order. A batch refused for good waits here for the
+        operator's retry_projection instead of failing the workflow (their deadline waits with
+        it, as it always did for them)."""
         while self._state.unrecorded:
-            await self._record_batch()
+            try:
+                await self._record_batch()
+            except ActivityError as err:
+                self._projection_failed(err)
+                await workflow.wait_condition(lambda: self._state.projection_failure is None)
 
     async def _project(self) -> None:
         """The projection beside the deadline: one batch at a time, oldest first, for ever.
