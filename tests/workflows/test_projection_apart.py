@@ -127,7 +127,8 @@ class TestProjectionDataError:
                 DossierWorkflow.complete_step,
                 CompleteStepInput(actor=SPECIALIST, action_id=action_id(), step_id="review"),
             )
-            assert view.unrecorded_events == 3 and view.projection_failure is not None
+            # Nothing recorded (an `overdue` entry too if the session's clock is past the due moment).
+            assert view.unrecorded_events == len(view.timeline) >= 3 and view.projection_failure is not None
         finally:
             await _execute(records, drop)
         # The operator's command: records retry-projection CODE (records.projection_failures).
@@ -141,7 +142,7 @@ class TestProjectionDataError:
             seqs = list(await session.scalars(
                 select(DossierEventRow.seq).where(DossierEventRow.dossier_code == code).order_by(DossierEventRow.seq)
             ))
-        assert seqs == [1, 2, 3]
+        assert seqs == list(range(1, len(view.timeline) + 1))
         assert (await verify(records, [code])).intact
         if listable:
             assert await _listed(client, code, present=False) is None
