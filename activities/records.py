@@ -20,11 +20,21 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from records.chain import GENESIS, event_hash
+from records.data_errors import is_data_error
 from records.database import RecordsStore, insert_for
 from records.tables import DossierEventRow, DossierRow, NotificationRow, OfficerRow
 from workflows.dossier_state import TimelineEntry
 
-__all__ = ["ApplicantNotice", "DossierSummary", "RecordActivities", "RecordEventsInput"]
+__all__ = [
+    "PROJECTION_DATA_ERROR",
+    "ApplicantNotice",
+    "DossierSummary",
+    "RecordActivities",
+    "RecordEventsInput",
+]
+
+# The failure type of a batch the store can never take: not retried (records.data_errors).
+PROJECTION_DATA_ERROR = "ProjectionDataError"
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +85,29 @@ class RecordActivities:
     async def record_events(self, batch: RecordEventsInput) -> None:
         if not batch.entries:
             return
+        try:
+            await self._record(batch)
+        except Exception as exc:
+            if not is_data_error(exc):
+                raise  # an outage: retried for as long as it takes
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            log.error(
+                "dossier projection refused",
+                dossier_code=batch.dossier.code,
+                workflow_id=activity.info().workflow_id,
+                unit=batch.dossier.handling_unit,
+                seqs=[entry.seq for entry in batch.entries],
+                error_type=type(exc).__name__,
+                reason=reason,
+            )
+            raise ApplicationError(
+                f"dossier {batch.dossier.code}: the records store refused events "
+                f"{batch.entries[0].seq}..{batch.entries[-1].seq}: {type(exc).__name__}: {reason}",
+                type=PROJECTION_DATA_ERROR,
+                non_retryable=True,
+            ) from exc
+
+    async def _record(self, batch: RecordEventsInput) -> None:
         code = batch.dossier.code
         entries = sorted(batch.entries, key=lambda e: e.seq)
         async with self._sessions() as session:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from alembic.util import CommandError
@@ -23,6 +25,8 @@ from records import migrate
 from records.audit import verify
 from records.database import create_engine
 from records.history import dossier_history, render_history
+from records.lag import DEFAULT_GRACE, verify_against_temporal
+from records.projection_failures import projection_failures, retry_projection
 from records.reference import snapshot_catalogue, snapshot_units
 from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
@@ -67,8 +71,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_output_arguments(reporter)
     reporter.set_defaults(handler=_report)
 
-    checker = commands.add_parser("verify", help="recompute the audit trail's hash chains; exit 6 on tampering")
+    checker = commands.add_parser(
+        "verify", help="recompute the audit trail's hash chains and compare it with Temporal; exit 6 on a problem"
+    )
     checker.add_argument("--dossier", action="append", help="check only this dossier (repeatable)")
+    checker.add_argument(
+        "--chains-only", action="store_true",
+        help="only the hash chains, without Temporal (does not see an audit trail lagging behind)",
+    )
+    checker.add_argument(
+        "--lag-grace", type=float, default=DEFAULT_GRACE.total_seconds(), metavar="SECONDS",
+        help=f"an action younger than this is not yet a lag (default {DEFAULT_GRACE.total_seconds():.0f})",
+    )
     checker.set_defaults(handler=_verify)
 
     records = commands.add_parser("records", help="the records database: schema migrations and reference data")
@@ -81,6 +95,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     downgrade.set_defaults(handler=_migrate, downgrade=True)
     snapshot = sub.add_parser("snapshot", help="copy the procedure catalogue and the agencies into the database")
     snapshot.set_defaults(handler=_snapshot)
+    failed = sub.add_parser(
+        "failed-projections", help="dossiers whose entries the records store refused (ProjectionFailed), as JSON"
+    )
+    failed.set_defaults(handler=_failed_projections)
+    retry = sub.add_parser(
+        "retry-projection", help="after fixing the cause, send a ProjectionFailed dossier's entries again"
+    )
+    retry.add_argument("code", help="dossier code (the workflow id)")
+    retry.set_defaults(handler=_retry_projection)
 
 
 def _filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -182,8 +205,13 @@ def _report_csv(result: Report, context: CliContext) -> None:
 
 
 async def _verify(args: argparse.Namespace, context: CliContext) -> int:
+    client = None if args.chains_only else await context.client()
     async with context.records() as records:
-        result = await verify(records, args.dossier)
+        if client is None:
+            result = await verify(records, args.dossier)
+        else:
+            grace = timedelta(seconds=args.lag_grace)
+            result = await verify_against_temporal(records, client, args.dossier, grace)
     context.print(result)
     for problem in result.problems:
         print(f"TAMPERED {problem.kind}: {problem.dossier_code} seq {problem.seq}: {problem.detail}", file=sys.stderr)
@@ -211,4 +239,22 @@ async def _snapshot(args: argparse.Namespace, context: CliContext) -> int:
         procedures, versions = await snapshot_catalogue(records, default_catalogue())
         units = await snapshot_units(records)
     print(f"snapshot: {procedures} procedures, {versions} versions, {units} agencies", file=context.out)
+    return EXIT_OK
+
+
+async def _failed_projections(args: argparse.Namespace, context: CliContext) -> int:
+    failures = await projection_failures(await context.client())
+    print(json.dumps([f.model_dump(mode="json") for f in failures], indent=2, ensure_ascii=False), file=context.out)
+    return EXIT_OK
+
+
+async def _retry_projection(args: argparse.Namespace, context: CliContext) -> int:
+    try:
+        flagged = await retry_projection(await context.client(), args.code)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CommandFailed(EXIT_BAD_INPUT, f"Temporal has no dossier {args.code}") from err
+        raise
+    state = "sent its refused entries again" if flagged else "was not flagged ProjectionFailed (nothing to retry)"
+    print(f"dossier {args.code} {state}", file=context.out)
     return EXIT_OK

@@ -143,30 +143,38 @@ class WorkingCalendar:
         raise CalendarConfigError(f"no working day within {_MAX_SEARCH_DAYS} days after {d}")
 
     def effective_receipt_date(self, received_at: datetime, cutoff: time | None) -> date:
-        """The local date of receipt; a receipt at/after ``cutoff`` on a working
-        day counts as received on the next working day (late-afternoon receipts
-        cannot be processed the same day)."""
+        """The working day the dossier counts as received on.
+
+        The local date of receipt if it is a working day and the receipt came before
+        ``cutoff``; otherwise the next working day. A receipt on a day off counts exactly
+        like one after the cut-off of the working day before it: both are first handled on
+        the next working day, so a later receipt is never due earlier.
+        """
         local = _local(received_at, "received_at")
         d = local.date()
-        if cutoff is not None and self.is_working_day(d) and local.time() >= cutoff:
+        if not self.is_working_day(d) or (cutoff is not None and local.time() >= cutoff):
             return self.next_working_day(d)
         return d
 
     def add_working_days(self, received_at: datetime, days: int, cutoff: time | None = None) -> datetime:
-        """End of office hours on the ``days``-th working day after receipt.
+        """End of office hours on the ``days``-th working day after the effective receipt date.
 
-        The day of receipt is not counted (Civil Code Art. 147); ``days == 0``
-        means the end of the receipt day itself, or of the next working day if
-        the dossier arrived on a day off.
+        The day of receipt is not counted (Civil Code Art. 147). ``days == 0`` means the end
+        of the effective receipt day, or of the next working day when the dossier arrived at
+        or after the close of office on it: a deadline never falls before its receipt.
         """
         _non_negative(days, "days")
         if days != int(days):
             raise ValueError(f"days must be a whole number, got {days!r}")
         d = self.effective_receipt_date(received_at, cutoff)
-        if days == 0 and not self.is_working_day(d):
+        if days == 0 and self._close(d) <= received_at:
             d = self.next_working_day(d)
         for _ in range(int(days)):
             d = self.next_working_day(d)
+        return self._close(d)
+
+    def _close(self, d: date) -> datetime:
+        """The end of the last office period of ``d``: where deadlines in days fall."""
         return datetime.combine(d, self._periods[-1][1], tzinfo=VN_TZ)
 
     # -- office time ---------------------------------------------------------

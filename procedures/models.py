@@ -201,12 +201,13 @@ class Provenance(_Model):
 
 
 class ProcedureVersion(_Model):
-    procedure_code: str = Field(pattern=r"^\d\.\d{6}(\.[A-Z0-9]+)?$")
+    # Bounded by the records store's columns (tests/records/test_column_limits.py).
+    procedure_code: str = Field(pattern=r"^\d\.\d{6}(\.[A-Z0-9]+)?$", max_length=32)
     procedure_name: str = Field(min_length=1)
     sector: str = ""
     ministry: str = ""  # the responsible ministry
     decision: str = ""  # the decree or decision the procedure comes from
-    version_id: str = Field(min_length=1)
+    version_id: str = Field(min_length=1, max_length=100)
     effective_from: datetime
     effective_to: datetime | None = None  # exclusive
     authority_level: AuthorityLevel

@@ -8,7 +8,8 @@
 - reordered: a row holds another seq's entry, its link points at another row of the chain,
   or rows were stored out of order.
 What it cannot see: a consistent rewrite of a chain from some row to its end together with
-the dossiers row (compare with Temporal's history: records.history does).
+the dossiers row (compare with Temporal's history: records.history does), or a chain that
+stopped growing while the dossier went on (records.lag.verify_against_temporal reports it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from workflows.dossier_state import TimelineEntry
 
 __all__ = ["AuditEntry", "Tampering", "VerifyResult", "audit_trail", "verify"]
 
-TamperKind = Literal["edited", "deleted", "reordered"]
+# lagging: found by records.lag against Temporal's history, never by the chains alone.
+TamperKind = Literal["edited", "deleted", "reordered", "lagging"]
 
 
 class AuditEntry(BaseModel):

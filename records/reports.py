@@ -6,13 +6,21 @@ For a period [start, end) and the moment `as_of` (end, or now if the period is n
   or after the deadline was first missed (an apology moves the due moment, not the fact);
   early: on a day (Vietnam time) before the due day; on time: the rest;
 - pending within deadline / pending overdue: still held at `as_of` (not resolved, not
-  closed), by whether the deadline had passed at `as_of`;
+  closed), by whether the deadline had passed at `as_of`. A dossier waiting for the
+  applicant's supplementation at `as_of` has its clock stopped: it is overdue only if the
+  deadline was missed before the pause (`overdue_at`), never because its stored (unshifted)
+  due moment passed while it waited; of which paused: `pending_paused`;
 - supplementation requested: dossiers with a supplement request in the period;
-- withdrawn, refused: closed so in the period;
+- withdrawn, refused: closed so in the period; of which late (`withdrawn_late`,
+  `refused_late`): closed after the deadline was missed (an `overdue` entry before the
+  closure, or a closure after the due moment while the clock was running). Late closures
+  count in the on-time rate as late; closures within the deadline stay outside it;
 - carried over in / out: carried to / from the handling unit in the period (grouped by
   anything else than the handling unit, in = out = the dossiers carried over);
-- on-time rate = (early + on time + pending within deadline) / (resolved + pending).
-The counts reflect what the records store knows now: a later supplement shifts `due_at`.
+- on-time rate = (early + on time + pending within deadline)
+  / (resolved + pending + refused late + withdrawn late).
+The reasoning is in docs/records.md. The counts reflect what the records store knows now: a
+later supplement shifts `due_at`.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from records.database import RecordsStore
 from records.tables import DossierEventRow, DossierRow
@@ -66,9 +75,12 @@ class ReportCounts(BaseModel):
     resolved_late: int = 0
     pending_within_deadline: int = 0
     pending_overdue: int = 0
+    pending_paused: int = 0  # of the pending: waiting for the applicant's supplementation at as_of
     supplement_requested: int = 0
     withdrawn: int = 0
+    withdrawn_late: int = 0  # of the withdrawn: after the deadline was missed
     refused: int = 0
+    refused_late: int = 0  # of the refused: after the deadline was missed
     carried_over_in: int = 0
     carried_over_out: int = 0
 
@@ -77,6 +89,7 @@ class ReportCounts(BaseModel):
         return (
             self.resolved_early + self.resolved_on_time + self.resolved_late
             + self.pending_within_deadline + self.pending_overdue
+            + self.refused_late + self.withdrawn_late
         )
 
     @property
@@ -113,6 +126,24 @@ def _vn_day(column, dialect: str):
     return func.date(column, f"+{VN_OFFSET_HOURS} hours")
 
 
+def _paused_at(moment):
+    """The dossier waits for the applicant at `moment`: its last supplement request up to then
+    has no `supplemented` after it (the clock is stopped)."""
+    requested, supplied = aliased(DossierEventRow), aliased(DossierEventRow)
+    d = DossierRow
+    last_request = (
+        select(func.max(requested.at))
+        .where(requested.dossier_code == d.code, requested.action == "supplement_requested", requested.at <= moment)
+        .scalar_subquery()
+    )
+    last_supply = (
+        select(func.max(supplied.at))
+        .where(supplied.dossier_code == d.code, supplied.action == "supplemented", supplied.at <= moment)
+        .scalar_subquery()
+    )
+    return and_(last_request.isnot(None), or_(last_supply.is_(None), last_supply < last_request))
+
+
 def _count(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -134,7 +165,18 @@ async def report(store: RecordsStore, query: ReportQuery, now: datetime | None =
         or_(d.resolved_at.is_(None), d.resolved_at >= as_of),
         or_(d.closed_at.is_(None), d.closed_at >= as_of),
     )
-    overdue_at_as_of = or_(d.due_at < as_of, and_(d.overdue_at.isnot(None), d.overdue_at <= as_of))
+    paused = _paused_at(as_of)
+    # While paused only a deadline missed before the pause counts: the stored due moment is the
+    # unshifted one, and the shift is only computed when the supplement arrives.
+    overdue_at_as_of = or_(
+        and_(d.due_at < as_of, ~paused), and_(d.overdue_at.isnot(None), d.overdue_at <= as_of)
+    )
+    closed_late = or_(
+        and_(d.overdue_at.isnot(None), d.overdue_at <= d.closed_at),
+        and_(d.closed_at > d.due_at, ~_paused_at(d.closed_at)),
+    )
+    withdrawn = and_(d.status == "withdrawn", in_period(d.closed_at))
+    refused = and_(d.status == "refused", in_period(d.closed_at))
     measures = {
         "received": _count(in_period(d.received_at)),
         "received_online": _count(and_(in_period(d.received_at), d.channel == "online")),
@@ -143,8 +185,11 @@ async def report(store: RecordsStore, query: ReportQuery, now: datetime | None =
         "resolved_late": _count(and_(resolved, late)),
         "pending_within_deadline": _count(and_(pending, ~overdue_at_as_of)),
         "pending_overdue": _count(and_(pending, overdue_at_as_of)),
-        "withdrawn": _count(and_(d.status == "withdrawn", in_period(d.closed_at))),
-        "refused": _count(and_(d.status == "refused", in_period(d.closed_at))),
+        "pending_paused": _count(and_(pending, paused)),
+        "withdrawn": _count(withdrawn),
+        "withdrawn_late": _count(and_(withdrawn, closed_late)),
+        "refused": _count(refused),
+        "refused_late": _count(and_(refused, closed_late)),
         "carried_over_in": _count(in_period(d.carried_over_at)),
     }
     # Everything counted was received before the period ended (or before as_of).

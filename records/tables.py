@@ -136,7 +136,8 @@ class DossierEventRow(Base):
     dossier_code: Mapped[str] = mapped_column(String(CODE))
     seq: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(64))
-    action_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # An officer's action id (100) or a carryover's transfer id (200): migration 0004.
+    action_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     actor_id: Mapped[str] = mapped_column(String(64))
     actor_roles: Mapped[str] = mapped_column(String(200), default="")
     actor_unit: Mapped[str] = mapped_column(String(UNIT))

@@ -9,10 +9,17 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
-    from activities.records import ApplicantNotice, DossierSummary, RecordActivities, RecordEventsInput
+    from activities.records import (
+        PROJECTION_DATA_ERROR,
+        ApplicantNotice,
+        DossierSummary,
+        RecordActivities,
+        RecordEventsInput,
+    )
     from procedures.calendar import WorkingCalendar
     from workflows import search_attributes as sa
     from workflows.dossier_apology import appointment_refusal
@@ -63,10 +70,16 @@ SYSTEM_ACTOR = "system"
 # sent again with other content is refused (ActionIdReused) instead of answered.
 ACTION_FINGERPRINT_PATCH = "action-id-content-fingerprint"
 
-# A records-store outage must only delay the projection: retry for as long as it takes.
+# A records-store outage must only delay the projection: retry for as long as it takes. Data the
+# store can never take fails at once (ProjectionDataError, raised non-retryable by the activity).
 PROJECTION_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=[PROJECTION_DATA_ERROR],
 )
+# Since this patch the deadline timer and the projection run side by side: before it, the loop
+# armed the timer only once the projection had landed, so a records outage held the deadline.
+DEADLINE_APART_PATCH = "deadline-timer-apart-from-projection"
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # workflow.patched id: a transfer that moves the counter also upserts `ReceivingUnit`.
 TRANSFER_MOVES_RECEIVING_UNIT = "transfer-upserts-receiving-unit"
@@ -89,8 +102,11 @@ class DossierWorkflow:
     Guarantees: human actions are Updates whose validators refuse the wrong role, unit,
     state or step before anything is written; an action id has one effect however often it
     is sent; the due moment is a durable timer that skips the time spent waiting for the
-    applicant; every timeline entry reaches the records store exactly once, in order, across
-    retries and continue-as-new.
+    applicant and never waits on the records store; every timeline entry reaches the records
+    store exactly once, in order, across retries and continue-as-new. Entries the store refuses
+    for good (a data error) stay queued, the dossier is flagged `ProjectionFailed` for operators
+    and the entries are sent again on `retry_projection`; the dossier completes only once all
+    its entries are recorded.
     """
 
     @workflow.init
@@ -99,6 +115,7 @@ class DossierWorkflow:
         self._state = dossier.carried_state or DossierState(due_at=dossier.due_at)
         self._lock = asyncio.Lock()
         self._changes = 0
+        self._projector: asyncio.Task[None] | None = None
         # Here, not in run(): an update that arrives with the start is handled before run()
         # begins, and must find the dossier already at its handling unit.
         if dossier.carried_state is None:
@@ -108,6 +125,22 @@ class DossierWorkflow:
     async def run(self, dossier: DossierInput) -> DossierView:
         # Search attributes come with the start (intake sets them) and carry over through
         # continue-as-new; they change only when the state does.
+        if not workflow.patched(DEADLINE_APART_PATCH):
+            return await self._run_projection_first()
+        self._projector = asyncio.create_task(self._project())
+        while self._state.status not in TERMINAL:
+            if self._history_is_long():
+                await self._continue_as_new()
+            await self._wait_for_change_or_deadline()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        # A closed dossier still waits for its records: an operator's retry_projection after
+        # a data error lets it finish.
+        await workflow.wait_condition(lambda: not self._state.unrecorded)
+        self._projector.cancel()
+        return self.view()
+
+    async def _run_projection_first(self) -> DossierView:
+        """Dossiers started before DEADLINE_APART_PATCH: each change projected before waiting on."""
         while True:
             await self._record_pending()
             if self._state.status in TERMINAL:
@@ -118,6 +151,15 @@ class DossierWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._record_pending()
         return self.view()
+
+    @workflow.signal
+    def retry_projection(self) -> None:
+        """An operator fixed what the records store refused: send the waiting entries again."""
+        if self._state.projection_failure is None:
+            return
+        self._log("dossier projection retried", failure=self._state.projection_failure)
+        self._state.projection_failure = None
+        workflow.upsert_search_attributes([sa.PROJECTION_FAILED.value_set(False)])
 
     @workflow.query
     def view(self) -> DossierView:
@@ -147,6 +189,7 @@ class DossierWorkflow:
             outcome_reason=state.outcome_reason,
             timeline=state.timeline,
             unrecorded_events=len(state.unrecorded),
+            projection_failure=state.projection_failure,
             runs=state.runs,
             original_handling_unit=dossier.handling_unit.code,
             original_receiving_unit=dossier.receiving_unit.code,
@@ -524,26 +567,66 @@ class DossierWorkflow:
         )
 
     async def _record_pending(self) -> None:
-        # Oldest first, in batches, so the store sees each dossier's events in order.
+        """Dossiers started before DEADLINE_APART_PATCH: oldest first, in batches, so the store
+        sees each dossier's events in order. A batch refused for good waits here for the
+        operator's retry_projection instead of failing the workflow (their deadline waits with
+        it, as it always did for them)."""
+        while self._state.unrecorded:
+            try:
+                await self._record_batch()
+            except ActivityError as err:
+                self._projection_failed(err)
+                await workflow.wait_condition(lambda: self._state.projection_failure is None)
+
+    async def _project(self) -> None:
+        """The projection beside the deadline: one batch at a time, oldest first, for ever.
+
+        Only a non-retryable failure comes back as an error (the retry policy has no limit);
+        then the entries stay queued until `retry_projection`.
+        """
         state = self._state
-        while state.unrecorded:
-            seqs = state.unrecorded[:RECORD_BATCH]
-            entries = [state.timeline[seq - 1] for seq in seqs]
-            await workflow.execute_activity_method(
-                RecordActivities.record_events,
-                RecordEventsInput(
-                    dossier=self._summary(),
-                    entries=entries,
-                    notices=[
-                        ApplicantNotice(event_seq=e.seq, kind=e.action, message=NOTIFIED_ACTIONS[e.action])
-                        for e in entries
-                        if e.action in NOTIFIED_ACTIONS
-                    ],
-                ),
-                start_to_close_timeout=PROJECTION_TIMEOUT,
-                retry_policy=PROJECTION_RETRY,
-            )
-            del state.unrecorded[: len(seqs)]
+        while True:
+            await workflow.wait_condition(lambda: bool(state.unrecorded) and state.projection_failure is None)
+            try:
+                await self._record_batch()
+            except ActivityError as err:
+                self._projection_failed(err)
+
+    def _projection_failed(self, err: ActivityError) -> None:
+        cause = err.cause
+        kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
+        self._state.projection_failure = f"{kind}: {cause.message if cause else err.message}"
+        workflow.upsert_search_attributes([sa.PROJECTION_FAILED.value_set(True)])
+        workflow.logger.error(
+            "dossier projection failed",
+            extra={
+                "dossier_code": self._dossier.code,
+                "status": self._state.status.value,
+                "failure": self._state.projection_failure,
+                "unrecorded_events": len(self._state.unrecorded),
+            },
+        )
+
+    async def _record_batch(self) -> None:
+        state = self._state
+        seqs = state.unrecorded[:RECORD_BATCH]
+        entries = [state.timeline[seq - 1] for seq in seqs]
+        await workflow.execute_activity_method(
+            RecordActivities.record_events,
+            RecordEventsInput(
+                dossier=self._summary(),
+                entries=entries,
+                notices=[
+                    ApplicantNotice(event_seq=e.seq, kind=e.action, message=NOTIFIED_ACTIONS[e.action])
+                    for e in entries
+                    if e.action in NOTIFIED_ACTIONS
+                ],
+            ),
+            start_to_close_timeout=PROJECTION_TIMEOUT,
+            retry_policy=PROJECTION_RETRY,
+        )
+        # Entries added while the batch was in flight sit after it: drop only the batch.
+        del state.unrecorded[: len(seqs)]
 
     def _summary(self) -> DossierSummary:
         dossier, state = self._dossier, self._state
@@ -588,11 +671,20 @@ class DossierWorkflow:
     async def _continue_as_new(self) -> None:
         # The last check and continue_as_new happen with no await between them, so no
         # update can start in the old run after its state was handed over.
-        while True:
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            if not self._state.unrecorded:
-                break
-            await self._record_pending()
+        state = self._state
+        if self._projector is None:
+            while True:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not state.unrecorded:
+                    break
+                await self._record_pending()
+        else:
+            # The projector drains what is queued; entries the store refused travel in the state.
+            await workflow.wait_condition(
+                lambda: workflow.all_handlers_finished()
+                and (not state.unrecorded or state.projection_failure is not None)
+            )
+            self._projector.cancel()
         self._state.runs += 1
         workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))
 

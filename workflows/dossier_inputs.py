@@ -45,7 +45,8 @@ class Actor(_Message):
     """The officer doing an action, as authenticated by the caller (API, CLI)."""
 
     id: str = Field(min_length=1, max_length=64)
-    roles: tuple[Role, ...] = Field(min_length=1)
+    # At most one of each role: the records store keeps them comma-joined in 200 characters.
+    roles: tuple[Role, ...] = Field(min_length=1, max_length=len(Role))
     unit: str = Field(min_length=1, max_length=64, description="agency code of the officer's unit")
     name: str = Field(default="", max_length=200)
 
@@ -74,7 +75,8 @@ class SubmittedDocument(_Message):
 
 
 class DossierInput(_Message):
-    code: str
+    # The records store keys everything on it (records.tables.CODE).
+    code: str = Field(min_length=1, max_length=100)
     procedure: ProcedureVersion
     applicant: Applicant
     receiving_unit: Unit

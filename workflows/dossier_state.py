@@ -128,6 +128,9 @@ class DossierState(BaseModel):
     applied_fingerprints: dict[str, str] = Field(default_factory=dict)
     # Entries not yet handed to the records store; carried over so none is lost.
     unrecorded: list[int] = Field(default_factory=list)
+    # Why the records store refused these entries for good ("type: message"); None while the
+    # projection is fine. Cleared by an operator's retry_projection.
+    projection_failure: str | None = None
     runs: int = 1
     # The authority handling the dossier now: None means the one it was received for
     # (DossierInput.handling_unit); set when the dossier is carried over to a successor.

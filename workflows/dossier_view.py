@@ -46,6 +46,8 @@ class DossierView(BaseModel):
     outcome_reason: str
     timeline: list[TimelineEntry]
     unrecorded_events: int
+    # Set while the records store refuses this dossier's entries (ProjectionFailed): see docs/records.md.
+    projection_failure: str | None = None
     runs: int
     # Set once carried over (2025 reform): the authority it came from, and when.
     original_handling_unit: str | None = None

@@ -11,6 +11,7 @@ __all__ = [
     "HANDLING_UNIT",
     "OVERDUE",
     "PROCEDURE_CODE",
+    "PROJECTION_FAILED",
     "RECEIVED_AT",
     "RECEIVING_UNIT",
     "STATUS",
@@ -26,4 +27,10 @@ OVERDUE = SearchAttributeKey.for_bool("Overdue")
 # The authority a dossier was carried over from on 2025-07-01 (unset for the others).
 CARRIED_OVER_FROM = SearchAttributeKey.for_keyword("CarriedOverFrom")
 
-ALL = (PROCEDURE_CODE, HANDLING_UNIT, RECEIVING_UNIT, STATUS, RECEIVED_AT, DUE_AT, OVERDUE, CARRIED_OVER_FROM)
+# Set when the records store refused the dossier's entries for good; cleared on retry_projection.
+PROJECTION_FAILED = SearchAttributeKey.for_bool("ProjectionFailed")
+
+ALL = (
+    PROCEDURE_CODE, HANDLING_UNIT, RECEIVING_UNIT, STATUS, RECEIVED_AT, DUE_AT, OVERDUE, CARRIED_OVER_FROM,
+    PROJECTION_FAILED,
+)

@@ -14,8 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from api.deps import Services, auditor, services
 from procedures.instants import VietnamInstant
 from api.routes.dossiers import CODE
-from records.audit import VerifyResult, verify
+from records.audit import VerifyResult
 from records.history import AuditorHistory, dossier_history
+from records.lag import verify_against_temporal
 from records.reports import Grouping, Report, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, SearchPage, export_csv, search
 
@@ -82,9 +83,13 @@ async def service_report(
     return await report(deps.records, query)
 
 
-@router.get("/verify", summary="recompute the audit trail's hash chains; list what was edited, deleted or reordered")
+@router.get(
+    "/verify",
+    summary="recompute the audit trail's hash chains and compare it with Temporal; list what was edited, "
+    "deleted, reordered or is lagging",
+)
 async def verify_chains(
     dossier: list[str] = Query(default=[], description="only these dossiers (default: all)"),
     deps: Services = Depends(services),
 ) -> VerifyResult:
-    return await verify(deps.records, dossier or None)
+    return await verify_against_temporal(deps.records, deps.client, dossier or None)

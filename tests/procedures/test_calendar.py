@@ -38,8 +38,26 @@ class TestWorkingDays:
         assert CAL.add_working_days(vn(2025, 3, 8, 9), 0) == vn(2025, 3, 10, 17)
 
     def test_weekend_receipt(self):
-        """A Saturday receipt: the first counted day is Monday."""
-        assert CAL.add_working_days(vn(2025, 3, 8, 9), 1) == vn(2025, 3, 10, 17)
+        """A Saturday receipt counts as received on Monday: the first counted day is Tuesday."""
+        assert CAL.effective_receipt_date(vn(2025, 3, 8, 9), None) == date(2025, 3, 10)
+        assert CAL.add_working_days(vn(2025, 3, 8, 9), 1) == vn(2025, 3, 11, 17)
+
+    def test_saturday_receipt_not_due_before_friday_after_cutoff(self):
+        """Saturday's receipt is due with, never before, the Friday-after-cut-off one (issue 11)."""
+        friday_late = CAL.add_working_days(vn(2025, 3, 7, 16), 3, cutoff=FIFTEEN)
+        saturday = CAL.add_working_days(vn(2025, 3, 8, 9), 3, cutoff=FIFTEEN)
+        assert friday_late == saturday == vn(2025, 3, 13, 17)
+
+    def test_holiday_receipt_counts_from_next_working_day(self):
+        """Received on National Day 2025 (Tue 2 Sep): counted from Wed 3 Sep, so +1 is Thu."""
+        assert CAL.add_working_days(vn(2025, 9, 2, 10), 1) == vn(2025, 9, 4, 17)
+
+    def test_zero_days_after_office_hours(self):
+        """0 days received after the close of office: the end of the next working day."""
+        assert CAL.add_working_days(vn(2025, 3, 3, 18), 0) == vn(2025, 3, 4, 17)
+        assert CAL.add_working_days(vn(2025, 3, 3, 17), 0) == vn(2025, 3, 4, 17)
+        assert CAL.add_working_days(vn(2025, 3, 7, 23, 30), 0) == vn(2025, 3, 10, 17)
+        assert CAL.add_working_days(vn(2025, 3, 3, 16, 59), 0) == vn(2025, 3, 3, 17)
 
     def test_other_timezone_input(self):
         """A UTC instant is converted to Hanoi local date before counting."""
@@ -84,9 +102,10 @@ class TestCutoff:
         """Without a cut-off the local date is used."""
         assert CAL.effective_receipt_date(vn(2025, 3, 4, 23, 59), None) == date(2025, 3, 4)
 
-    def test_weekend_ignores_cutoff(self):
-        """On a day off the cut-off is irrelevant."""
-        assert CAL.effective_receipt_date(vn(2025, 3, 8, 16), FIFTEEN) == date(2025, 3, 8)
+    def test_weekend_counts_as_next_working_day(self):
+        """On a day off, whatever the hour or cut-off, the receipt counts from the next working day."""
+        assert CAL.effective_receipt_date(vn(2025, 3, 8, 16), FIFTEEN) == date(2025, 3, 10)
+        assert CAL.effective_receipt_date(vn(2025, 3, 9, 8), None) == date(2025, 3, 10)
 
 
 class TestSwapDays:
@@ -356,3 +375,23 @@ class TestProperties:
         due = CAL.add_working_hours(at, hours, cutoff)
         assert due.tzinfo is VN_TZ and CAL.is_working_day(due.date())
         assert time(8) <= due.time() <= time(17) and not (time(12) < due.time() < time(13))
+
+    @PROPS
+    @given(instants, instants, st.integers(0, 40), cutoffs)
+    def test_monotonic_in_receipt_instant(self, a, b, n, cutoff):
+        """A later receipt is never due earlier, for the same number of days and cut-off."""
+        first, later = sorted((a, b))
+        assert CAL.add_working_days(first, n, cutoff) <= CAL.add_working_days(later, n, cutoff)
+        assert CAL.effective_receipt_date(first, cutoff) <= CAL.effective_receipt_date(later, cutoff)
+
+    @PROPS
+    @given(instants, st.integers(0, 40), cutoffs)
+    def test_never_due_before_receipt(self, at, n, cutoff):
+        """The due moment is strictly after the receipt, 0-day procedures included."""
+        assert CAL.add_working_days(at, n, cutoff) > at
+
+    @PROPS
+    @given(instants, st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9)), st.integers(0, 10), cutoffs)
+    def test_monotonic_near_weekends(self, at, step, n, cutoff):
+        """Monotonic for receipts a few days apart, where weekends and cut-offs meet."""
+        assert CAL.add_working_days(at, n, cutoff) <= CAL.add_working_days(at + step, n, cutoff)

@@ -37,8 +37,8 @@ class Dataset:
             ("D3", A, P2, "counter", vn("03-04"), vn("03-12", "17:00"), vn("03-13"), None, "processed", None, None),
             # overdue, apology moved the due moment, resolved before the new one: still late
             ("D4", A, P2, "online", vn("03-05"), vn("03-20", "17:00"), vn("03-18"), None, "processed", vn("03-09", "17:00"), None),
-            # pending within its deadline (and supplement requested, below)
-            ("D5", B, P1, "counter", vn("03-20"), vn("04-10", "17:00"), None, None, "processing", None, None),
+            # pending within its deadline, waiting for the supplement requested on 03-25 (below)
+            ("D5", B, P1, "counter", vn("03-20"), vn("04-10", "17:00"), None, None, "supplement_requested", None, None),
             # pending, overdue since 03-25
             ("D6", B, P1, "counter", vn("03-10"), vn("03-25", "17:00"), None, None, "processing", vn("03-25", "17:00"), None),
             # withdrawn, online

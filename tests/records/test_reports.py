@@ -31,7 +31,7 @@ class TestReportOnKnownDataset:
         assert (rows[dataset.A].total, rows[dataset.A].on_time_rate) == (7, pytest.approx(5 / 7))
         assert counts(rows[dataset.B]) == {
             "received": 5, "received_online": 1, "pending_within_deadline": 2, "pending_overdue": 2,
-            "supplement_requested": 2, "withdrawn": 1, "refused": 1, "carried_over_in": 1,
+            "pending_paused": 1, "supplement_requested": 2, "withdrawn": 1, "refused": 1, "carried_over_in": 1,
         }
         assert (rows[dataset.B].total, rows[dataset.B].on_time_rate) == (4, 0.5)
         assert counts(rows[dataset.OLD]) == {"carried_over_out": 1}
@@ -59,7 +59,7 @@ class TestReportOnKnownDataset:
         rows = {r.group["procedure"]: r for r in result.rows if r.group["procedure"] in (dataset.P1, dataset.P2)}
         assert counts(rows[dataset.P1]) == {
             "received": 4, "received_online": 1, "resolved_early": 2, "resolved_on_time": 1,
-            "pending_within_deadline": 2, "pending_overdue": 1, "supplement_requested": 1,
+            "pending_within_deadline": 2, "pending_overdue": 1, "pending_paused": 1, "supplement_requested": 1,
             "carried_over_in": 1, "carried_over_out": 1,
         }
         assert rows[dataset.P1].on_time_rate == pytest.approx(5 / 6)
@@ -77,7 +77,7 @@ class TestReportOnKnownDataset:
         )
         assert counts(result.totals) == {
             "received": 11, "received_online": 3, "resolved_early": 2, "resolved_on_time": 2,
-            "resolved_late": 2, "pending_within_deadline": 3, "pending_overdue": 2,
+            "resolved_late": 2, "pending_within_deadline": 3, "pending_overdue": 2, "pending_paused": 1,
             "supplement_requested": 2, "withdrawn": 1, "refused": 1, "carried_over_in": 1, "carried_over_out": 1,
         }
         assert result.totals.on_time_rate == pytest.approx(7 / 11)

@@ -37,6 +37,11 @@ SHAPES = {
     "dossier_carried_over",
     "dossier_action_ids",
     "dossier_carried_over_counter",
+    # Since the patch deadline-timer-apart-from-projection: timer and projection side by side.
+    "dossier_overdue_apology_deadline_apart",
+    "dossier_supplemented_deadline_apart",
+    "dossier_continued_run1_deadline_apart",
+    "dossier_continued_run2_deadline_apart",
 }
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
