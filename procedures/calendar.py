@@ -167,13 +167,13 @@ class WorkingCalendar:
         if days != int(days):
             raise ValueError(f"days must be a whole number, got {days!r}")
         d = self.effective_receipt_date(received_at, cutoff)
-        if days == 0 and self._close(d) <= received_at:
+        if days == 0 and self.close_of(d) <= received_at:
             d = self.next_working_day(d)
         for _ in range(int(days)):
             d = self.next_working_day(d)
-        return self._close(d)
+        return self.close_of(d)
 
-    def _close(self, d: date) -> datetime:
+    def close_of(self, d: date) -> datetime:
         """The end of the last office period of ``d``: where deadlines in days fall."""
         return datetime.combine(d, self._periods[-1][1], tzinfo=VN_TZ)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from procedures.calendar import WorkingCalendar
+from procedures.calendar import VN_TZ, WorkingCalendar
 
 __all__ = ["APOLOGY_MAX_WORKING_DAYS", "appointment_refusal"]
 
@@ -35,7 +35,9 @@ def appointment_refusal(
     # time (OverflowError), and must be refused here rather than break the projection later.
     if new_due_at > latest:
         return f"new appointment {when} is more than {max_working_days} working days away (latest {latest.isoformat()})"
-    end_of_day = calendar.add_working_days(new_due_at, 0)
+    # Safe to convert now: the bound above keeps it within a few months of `now`.
+    day = new_due_at.astimezone(VN_TZ).date()
+    end_of_day = calendar.close_of(day if calendar.is_working_day(day) else calendar.next_working_day(day))
     if new_due_at != end_of_day:
         return (
             f"new appointment {when} is not the end of office hours of a working day"

@@ -247,8 +247,8 @@ class TestCalendarDaysAndMonths:
         assert CAL.due_at(vn(2025, 3, 10, 9), 1, "months") == vn(2025, 4, 10, 17)
 
     def test_months_clamp_to_the_last_day(self):
-        """31 January + 1 month is 28 February 2025 (a Friday)."""
-        assert CAL.due_at(vn(2025, 1, 31, 9), 1, "months") == vn(2025, 2, 28, 17)
+        """31 January + 1 month is 29 February 2024 (a Thursday; 31 January 2025 was in Tết)."""
+        assert CAL.due_at(vn(2024, 1, 31, 9), 1, "months") == vn(2024, 2, 29, 17)
 
     def test_month_landing_on_a_weekend_moves(self):
         """7 May + 1 month is Saturday 7 June 2025, which moves to Monday 9 June."""
