@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.body_limit import BodyLimit
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.openapi import document_errors
 from api.routes import ROUTERS
 from intake.service import IntakeService
 from officers.tokens import token_key
@@ -43,6 +45,8 @@ def create_app(
         intake=intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue),
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     for router in ROUTERS:
         app.include_router(router)
+    document_errors(app)
     return app

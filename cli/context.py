@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from procedures.calendar import VN_TZ
@@ -23,6 +23,7 @@ from procedures.problems import describe_validation_error
 from records.database import RecordsStore, open_records
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, connect
+from workflows.input_bounds import Instant, short
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -41,6 +42,7 @@ __all__ = [
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_RECEIVED, EXIT_REFUSED, EXIT_UNREACHABLE = 0, 2, 3, 4, 5
 
 M = TypeVar("M", bound=BaseModel)
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
 class CommandFailed(Exception):
@@ -97,9 +99,13 @@ def print_model(model: BaseModel, out: TextIO) -> None:
 
 
 def instant(text: str) -> datetime:
-    """An argparse type: an ISO instant, Vietnam time when no offset is given."""
+    """An argparse type: an ISO instant within the engine's bounds (`Instant`); a person at a
+    terminal may leave out the offset (or the time), which then means Vietnam time."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError as err:
-        raise argparse.ArgumentTypeError(f"not an ISO date or instant: {text!r}") from err
-    return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+        raise argparse.ArgumentTypeError(f"not an ISO date or instant: {short(text)!r}") from err
+    try:
+        return _INSTANT.validate_python(value if value.tzinfo else value.replace(tzinfo=VN_TZ))
+    except ValidationError as err:
+        raise argparse.ArgumentTypeError(f"{short(text)!r}: {describe_validation_error(err)}") from err

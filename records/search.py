@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 
 from records.database import RecordsStore
 from records.tables import DossierRow
+from workflows.input_bounds import Instant
 
 __all__ = [
     "CSV_COLUMNS",
@@ -38,10 +39,10 @@ class SearchFilter(BaseModel):
     handling_unit: str | None = None
     receiving_unit: str | None = None
     status: str | None = None
-    received_from: AwareDatetime | None = None
-    received_to: AwareDatetime | None = None
-    due_from: AwareDatetime | None = None
-    due_to: AwareDatetime | None = None
+    received_from: Instant | None = None
+    received_to: Instant | None = None
+    due_from: Instant | None = None
+    due_to: Instant | None = None
     overdue: bool | None = None
     carried_over: bool | None = None
     carried_over_from: str | None = None

@@ -17,6 +17,7 @@ from records.audit import VerifyResult, verify
 from records.history import AuditorHistory, dossier_history
 from records.reports import Grouping, Report, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, SearchPage, export_csv, search
+from workflows.input_bounds import Instant
 
 __all__ = ["router"]
 
@@ -57,13 +58,13 @@ async def export_dossiers(where: Annotated[SearchFilter, Query()], deps: Service
 
 
 class ReportParameters(BaseModel):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     by: list[Grouping] = []
     handling_unit: str | None = None
     receiving_unit: str | None = None
     procedure_code: str | None = None
-    as_of: AwareDatetime | None = None
+    as_of: Instant | None = None
 
 
 @router.get("/report", summary="service report for a period, per unit and/or procedure")
