@@ -132,6 +132,8 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("temporal error", path=request.url.path, status=err.status.name, error=str(err))
         return JSONResponse(_body("TemporalError", err.message), status_code=502)
 
+    # RuntimeError on its own as well: handlers of Exception answer, then Starlette re-raises.
+    @app.exception_handler(RuntimeError)
     @app.exception_handler(Exception)
     async def _unforeseen(request: Request, err: Exception) -> JSONResponse:
         # A lazy client that cannot reach its server raises RuntimeError("Failed client connect…").

@@ -128,8 +128,8 @@ class TestBadInputCorpus:
         assert await traces(records) == before
 
     async def test_hostile_text_is_stored_as_text(self, client, settings, records, tmp_path, capsys, counter):
-        """A name that looks like SQL is received as a name and the tables are intact."""
-        body = changed("applicant.full_name", "Robert'); DROP TABLE dossiers;--")
+        """An address that looks like SQL is received as text and the tables are intact."""
+        body = changed("applicant.address.detail", "Robert'); DROP TABLE dossiers;--")
         code, output = await cli(client, settings, tmp_path, capsys, "receive", "--file", "@", body=body)
         assert code == 0, output
         slip = printed_json(output)

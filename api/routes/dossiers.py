@@ -34,8 +34,9 @@ CODE = Path(min_length=1, max_length=100, description="the dossier code, e.g. 00
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
     403: {"description": "WrongRole or WrongUnit: not this officer's to do"},
-    404: {"description": "no such dossier"},
-    503: {"description": "Temporal unreachable"},
+    404: {"description": "UnknownDossier: no such dossier, or none this officer may read"},
+    502: {"description": "TemporalError or UpdateFailed: Temporal or the dossier's workflow failed"},
+    503: {"description": "TemporalUnavailable: Temporal unreachable"},
 }
 
 
@@ -76,14 +77,21 @@ async def receive(
     return outcome
 
 
-@router.get("/{code}", summary="a dossier's state and timeline", responses=_ERRORS)
+@router.get(
+    "/{code}",
+    summary="a dossier's state and timeline",
+    responses={k: v for k, v in _ERRORS.items() if k != 403},
+)
 async def get_dossier(
     code: str = CODE, officer: Actor = Depends(current_officer), deps: Services = Depends(services)
 ) -> DossierView:
     view = await _handle(deps, code).query(DossierWorkflow.view)
     refusal = may_read(officer, view)
     if refusal is not None:
-        raise refused(officer, "read", refusal.type.value, refusal.reason, code)
+        # Logged with its reason, answered as an unknown code: codes are sequential, and a
+        # 403 naming the units would let anyone list the dossiers and where they are.
+        refused(officer, "read", refusal.type.value, refusal.reason, code)
+        raise ApiError(404, "UnknownDossier", f"no dossier {code}")
     return view
 
 
@@ -109,7 +117,7 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type:
                 raise refused(officer, action, cause.type, cause.message, code) from err
-            raise ApiError(500, "UpdateFailed", str(cause)) from err
+            raise ApiError(502, "UpdateFailed", f"the dossier's workflow failed the update ({type(cause).__name__})") from err
 
     act.__name__ = action
     router.add_api_route(
