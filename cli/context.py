@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -23,7 +24,7 @@ from procedures.problems import describe_validation_error
 from records.database import RecordsStore, open_records
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, connect
-from workflows.input_bounds import Instant, short
+from workflows.input_bounds import DOSSIER_CODE_PATTERN, Instant, short
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -34,6 +35,7 @@ __all__ = [
     "CliContext",
     "CommandFailed",
     "Handler",
+    "dossier_code",
     "instant",
     "print_model",
     "read_model",
@@ -96,6 +98,15 @@ def read_model(path: Path, model: type[M]) -> M:
 
 def print_model(model: BaseModel, out: TextIO) -> None:
     print(json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2), file=out)
+
+
+def dossier_code(text: str) -> str:
+    """An argparse type: a dossier code of the shape codes have (never empty, no spaces)."""
+    if not re.fullmatch(DOSSIER_CODE_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"{short(text)!r} is not a dossier code (like 000.00004.01.H01-261207-0001)"
+        )
+    return text
 
 
 def instant(text: str) -> datetime:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from intake.forms import ApplicantAtCounter, IntakeRequest, ReceiptSlip
+from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
 from officers.policy import may_receive
 from procedures.models import Channel
 from procedures.problems import describe_validation_error
-from workflows.dossier_inputs import Address, SubmittedDocument
+from workflows.dossier_inputs import SubmittedDocument
 from workflows.input_bounds import short
 
 from cli.context import EXIT_BAD_INPUT, EXIT_NOT_RECEIVED, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, instant
@@ -102,15 +102,17 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
         raise CommandFailed(EXIT_REFUSED, f"refused ({refusal.type.value}): {refusal.reason}")
     personal_id = _personal_id(args.personal_id_file)
     try:
-        address = Address(
-            province_code=args.province, commune_code=args.commune, district_code=args.district, detail=args.detail
-        )
+        # Built as one request, so that a problem is named by its full path (applicant.personal_id).
+        address = {
+            "province_code": args.province, "commune_code": args.commune,
+            "district_code": args.district, "detail": args.detail,
+        }
         request = IntakeRequest(
             procedure_code=args.procedure,
-            applicant=ApplicantAtCounter(
-                full_name=args.full_name, personal_id=personal_id, address=address,
-                phone=args.phone, email=args.email,
-            ),
+            applicant={
+                "full_name": args.full_name, "personal_id": personal_id, "address": address,
+                "phone": args.phone, "email": args.email,
+            },
             receiving_unit=unit,
             documents=_documents(args.document),
             channel=Channel(args.channel),

@@ -11,7 +11,7 @@ from officers.acting import UPDATES
 from officers.policy import ACTION_INPUTS
 from workflows.dossier import DossierWorkflow
 
-from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, read_model
+from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, dossier_code, read_model
 
 __all__ = ["add_commands"]
 
@@ -21,10 +21,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--file", type=Path, required=True, help="intake request as JSON")
     receive.set_defaults(handler=_receive)
     show = commands.add_parser("show", help="show a dossier's state and timeline")
-    show.add_argument("code")
+    show.add_argument("code", type=dossier_code)
     show.set_defaults(handler=_show)
     act = commands.add_parser("act", help="do a human step on a dossier")
-    act.add_argument("code")
+    act.add_argument("code", type=dossier_code)
     act.add_argument("action", choices=sorted(ACTION_INPUTS))
     act.add_argument("--file", type=Path, required=True, help="the action's input as JSON")
     act.set_defaults(handler=_act)

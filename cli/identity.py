@@ -25,7 +25,7 @@ from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
 
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler, dossier_code
 
 __all__ = ["TOKEN_VARIABLE", "add_action_parser", "add_identity_arguments", "identity", "perform", "read_dossier"]
 
@@ -58,7 +58,7 @@ def add_action_parser(
 ) -> argparse.ArgumentParser:
     """A sub-command doing one action on one dossier as the identified officer."""
     parser = sub.add_parser(name, help=help)
-    parser.add_argument("code", help="the dossier code")
+    parser.add_argument("code", type=dossier_code, help="the dossier code")
     parser.add_argument("--action-id", help="your id for this action: sent again, it has one effect")
     add_identity_arguments(parser)
     parser.set_defaults(handler=handler)

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Stri
 
 __all__ = [
     "EARLIEST",
+    "DOSSIER_CODE_PATTERN",
     "ECHO_LIMIT",
     "Instant",
     "LATEST",
@@ -39,6 +40,8 @@ _OFFSET_STEP = timedelta(minutes=15)
 _ISO_INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}:\d{2})", re.ASCII
 )
+# A dossier code: agency code, date, number (000.00004.01.H01-261207-0001); room for other schemes.
+DOSSIER_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 # A bad value is quoted in errors and logs by this many characters at most.
 ECHO_LIMIT = 40
 # Lists in a request (documents handed in or asked for): a counter's form, not a bulk load.
@@ -141,8 +144,8 @@ _MAX_MARK_RUN = 3  # NFC Vietnamese has none left; a few for other scripts' stac
 
 
 def _person_name(value: str) -> str:
-    name = " ".join(unicodedata.normalize("NFC", value).split())
-    if not name:
+    name = unicodedata.normalize("NFC", value)
+    if not name.strip(" "):
         raise ValueError("must not be blank")
     run = 0
     for char in name:
@@ -157,7 +160,7 @@ def _person_name(value: str) -> str:
             raise ValueError(f"character U+{ord(char):04X} ({category}) is not allowed in a name")
     if not any(unicodedata.category(c).startswith("L") for c in name):
         raise ValueError("must contain a letter")
-    return name
+    return " ".join(part for part in name.split(" ") if part)
 
 
 PersonName = Annotated[

@@ -25,12 +25,18 @@ from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
 from workflows.errors import ErrorType
+from workflows.input_bounds import DOSSIER_CODE_PATTERN
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
-CODE = Path(min_length=1, max_length=100, description="the dossier code, e.g. 000.00004.01.H01-261207-0001")
+CODE = Path(
+    min_length=1,
+    max_length=100,
+    pattern=DOSSIER_CODE_PATTERN,
+    description="the dossier code, e.g. 000.00004.01.H01-261207-0001",
+)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
     403: {"description": "WrongRole or WrongUnit: not this officer's to do"},
