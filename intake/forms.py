@@ -38,7 +38,8 @@ class ApplicantAtCounter(Applicant):
 
 
 class IntakeRequest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never quote the input: it may be an applicant's personal data (and it is logged).
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     procedure_code: str = Field(min_length=1, max_length=32)
     applicant: ApplicantAtCounter

@@ -43,7 +43,8 @@ DocumentName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never quote the input: it may be an applicant's personal data (and it is logged).
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class Actor(_Message):
