@@ -11,7 +11,7 @@ from api.errors import install_error_handlers
 from api.openapi import document_errors
 from api.routes import ROUTERS
 from intake.service import IntakeService
-from officers.tokens import token_key
+from officers.tokens import TokenKeys, token_key
 from procedures.catalogue import Catalogue
 from records.database import RecordsStore
 from runtime.settings import Settings
@@ -31,7 +31,7 @@ def create_app(
     *,
     intake: IntakeService | None = None,
     catalogue: Catalogue | None = None,
-    key: bytes | None = None,
+    key: bytes | TokenKeys | None = None,
 ) -> FastAPI:
     """The API on this client and store. `intake` (e.g. with a test clock) defaults to the
     standard service on the settings' task queue; `key` to the configured token key, which
@@ -41,7 +41,7 @@ def create_app(
         client=client,
         records=records,
         settings=settings,
-        token_key=key or token_key(settings),
+        token_key=TokenKeys.of(key) if key else token_key(settings),
         intake=intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue),
     )
     install_error_handlers(app)

@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from api.errors import ApiError, refused
 from intake.service import IntakeService
-from officers.tokens import InvalidToken, read_token
+from officers.tokens import InvalidToken, TokenKeys, read_token
 from procedures.models import Role
 from records.database import RecordsStore
 from runtime.settings import Settings
@@ -31,7 +31,7 @@ class Services:
     client: Client
     records: RecordsStore
     settings: Settings
-    token_key: bytes
+    token_key: TokenKeys
     intake: IntakeService
 
 

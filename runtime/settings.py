@@ -30,6 +30,8 @@ class Settings:
     # The HMAC key that signs API tokens (HS256, at least 32 bytes). None: with the embedded
     # dev server, a key generated once in data_dir; with a cluster, an error at start.
     api_token_key: str | None = field(default=None, repr=False)
+    # The longest an API token may live, in hours (a working day by default).
+    api_token_max_hours: float = 8.0
     # The HTTP API served by worker.py; port 0 turns it off.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -51,6 +53,7 @@ class Settings:
             dev_server_ui_port=int(env.get("TEMPORAL_DEV_UI_PORT", "8233")),
             payload_keys=env.get("PAYLOAD_KEYS") or None,
             api_token_key=env.get("API_TOKEN_KEY") or None,
+            api_token_max_hours=_hours(env.get("API_TOKEN_MAX_HOURS", "8"), "API_TOKEN_MAX_HOURS"),
             api_host=env.get("API_HOST", "127.0.0.1"),
             api_port=int(env.get("API_PORT", "8000")),
             log_json=_flag(env.get("LOG_JSON")),
@@ -77,3 +80,13 @@ def _flag(text: str | None) -> bool | None:
     if text is None or text == "":
         return None
     return text.lower() in {"1", "true", "yes", "on"}
+
+
+def _hours(text: str, name: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of hours, not {text[:20]!r}") from None
+    if not 0 < hours <= 24 * 7:
+        raise ValueError(f"{name} must be more than 0 and at most 168 hours")
+    return hours
