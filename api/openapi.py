@@ -17,6 +17,7 @@ from api.errors import ErrorBody
 __all__ = ["document_errors"]
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
 _COMMON = {
     "400": "BadRequest: the body is not JSON (invalid UTF-8, numbers too long, nesting too deep)",
     "401": "Unauthenticated: no valid bearer token",
@@ -37,8 +38,14 @@ def _error_responses(operation: dict[str, Any]) -> None:
     for status in wanted:
         responses.setdefault(status, {"description": _COMMON[status]})
     for status, response in responses.items():
-        if status.isdigit() and int(status) >= 400:
-            response["content"] = {"application/json": {"schema": _ERROR_REF}}
+        if not (status.isdigit() and int(status) >= 400):
+            continue
+        declared = response.get("content", {}).get("application/json", {}).get("schema")
+        if declared is None or declared == _FASTAPI_422:
+            schema = _ERROR_REF
+        else:  # a route's own answer with this status (form 02 or 03), or else an error
+            schema = {"anyOf": [declared, _ERROR_REF]}
+        response["content"] = {"application/json": {"schema": schema}}
 
 
 def document_errors(app: FastAPI) -> None:

@@ -55,7 +55,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses={
         200: {"description": "form 01 again: this request_id was received before"},
         201: {"description": "form 01: received; the receipt and appointment slip"},
-        422: {"description": "form 02 (documents missing) or 03 (refused), or a ValidationError"},
+        422: {
+            "description": "form 02 (documents missing) or 03 (refused), or a ValidationError",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/SupplementNotice"},
+                            {"$ref": "#/components/schemas/RefusalNotice"},
+                        ]
+                    }
+                }
+            },
+        },
         **{k: v for k, v in _ERRORS.items() if k != 404},
     },
 )
