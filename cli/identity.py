@@ -24,6 +24,7 @@ from runtime.temporal import ConfigurationError
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
+from workflows.input_bounds import amount_over
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler, dossier_code
 
@@ -114,6 +115,9 @@ async def perform(
         request = action_input(officer, action, action_id, **fields)
     except ValidationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
+    too_much = amount_over(request, context.settings.max_amount_vnd)
+    if too_much is not None:
+        raise CommandFailed(EXIT_BAD_INPUT, f"amount_vnd: {too_much}")
     try:
         view = await act(await context.client(), code, action, request)
     except ActionForbidden as err:

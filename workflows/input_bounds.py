@@ -27,6 +27,7 @@ __all__ = [
     "PersonalId",
     "Phone",
     "ShortText",
+    "amount_over",
     "short",
 ]
 
@@ -47,7 +48,16 @@ ECHO_LIMIT = 40
 # Lists in a request (documents handed in or asked for): a counter's form, not a bulk load.
 MAX_LIST_ITEMS = 50
 # The hard ceiling of any amount: a fee or charge above a trillion đồng is a typing mistake.
+# A deployment sets a lower one with MAX_AMOUNT_VND (`amount_over`, at the entry points).
 MAX_AMOUNT_VND = 1_000_000_000_000
+
+
+def amount_over(request: Any, maximum: int) -> str | None:
+    """Why `request`'s `amount_vnd` is above the deployment's `maximum`, or None."""
+    amount = getattr(request, "amount_vnd", None)
+    if isinstance(amount, int) and amount > maximum:
+        return f"at most {maximum} VND here (MAX_AMOUNT_VND)"
+    return None
 
 
 def short(value: Any, limit: int = ECHO_LIMIT) -> str:

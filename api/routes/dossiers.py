@@ -10,6 +10,7 @@ refusal is logged and costs no update), then by the workflow's validator, the la
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -25,7 +26,7 @@ from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
 from workflows.errors import ErrorType
-from workflows.input_bounds import DOSSIER_CODE_PATTERN
+from workflows.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 
 __all__ = ["router"]
 
@@ -127,6 +128,9 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
         deps: Services = Depends(services),
     ) -> DossierView:
         request = action_input(officer, action, body.action_id, **body.model_dump(exclude={"action_id"}))
+        too_much = amount_over(request, deps.settings.max_amount_vnd)
+        if too_much is not None:
+            raise RequestValidationError([{"loc": ("body", "amount_vnd"), "msg": too_much, "type": "less_than_equal"}])
         try:
             return await act_as(deps.client, code, action, request)
         except ActionForbidden as err:

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
+import starter
+from api import create_app
+from runtime.settings import Settings
+from tests.api.conftest import KEY
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import settled
 
@@ -167,3 +173,29 @@ class TestOneErrorShape:
                         error = {"$ref": "#/components/schemas/ErrorBody"}
                         assert schema == error or error in schema.get("anyOf", ()), (status, response)
         assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+class TestConfiguredMaximumAmount:
+    async def test_an_amount_over_max_amount_vnd_is_refused_by_api_and_cli(self, api, counter, records, tmp_path, capsys):
+        """MAX_AMOUNT_VND lowers the models' ceiling at both entry points, naming amount_vnd."""
+        handle = await counter.start()
+        limited = Settings.from_env(
+            {"DATA_DIR": str(tmp_path), "MAX_AMOUNT_VND": "5000000", "TASK_QUEUE": counter.task_queue}
+        )
+        app = create_app(api.env.client, records, limited, intake=counter.service, key=KEY)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            url = f"/dossiers/{handle.id}/actions/request_payment"
+            response = await http.post(url, json={"amount_vnd": 5_000_001}, headers=api.auth(leader))
+            assert_clear_refusal("over the maximum", response, 422, "amount_vnd")
+            assert "MAX_AMOUNT_VND" in response.text
+            code = await starter.main(
+                ["officer", "request-payment", handle.id, "--amount", "5000001",
+                 "--officer", leader.id, "--unit", leader.unit, "--roles", "leader"],
+                api.env.client, limited,
+            )
+            assert code == 2 and "amount_vnd: at most 5000000 VND" in capsys.readouterr().err
+            # At the maximum the request passes the bound and reaches the workflow's validator
+            # (which refuses it for its own reason: this procedure has no fees).
+            within = await http.post(url, json={"amount_vnd": 5_000_000}, headers=api.auth(leader))
+            assert within.json()["type"] == "InvalidRequest", within.text
+        await settled(handle)
