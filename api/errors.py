@@ -138,7 +138,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unforeseen(request: Request, err: Exception) -> JSONResponse:
         # A lazy client that cannot reach its server raises RuntimeError("Failed client connect…").
         if not (isinstance(err, RuntimeError) and "client connect" in str(err)):
-            log.error("internal error", path=short(request.url.path), error_type=type(err).__name__)
+            log.exception("internal error", path=short(request.url.path), error_type=type(err).__name__)
             return JSONResponse(_body("InternalError", "internal error"), status_code=500)
         log.error("temporal unreachable", path=request.url.path, error=str(err))
         return JSONResponse(
