@@ -20,6 +20,7 @@ from records.database import RecordsStore
 from runtime.settings import Settings
 from workflows.dossier_inputs import Actor
 from workflows.errors import ErrorType
+from workflows.input_bounds import short
 
 __all__ = ["Services", "auditor", "current_officer", "requires_role", "services"]
 
@@ -49,7 +50,7 @@ async def current_officer(
 ) -> Actor:
     """The officer named by the request's bearer token; 401 without a valid one."""
     challenge = {"WWW-Authenticate": "Bearer"}
-    what = f"{request.method} {request.url.path}"
+    what = f"{request.method} {short(request.url.path, 200)}"
     if credentials is None:
         refused(None, what, "Unauthenticated", "no bearer token")
         raise ApiError(401, "Unauthenticated", "a bearer token is required", challenge)
