@@ -68,7 +68,7 @@ def requires_role(*roles: Role):
         if not set(roles).intersection(officer.roles):
             raise refused(
                 officer,
-                f"{request.method} {request.url.path}",
+                f"{request.method} {short(request.url.path, 200)}",
                 ErrorType.WRONG_ROLE.value,
                 f"officer {officer.id} has roles {', '.join(r.value for r in officer.roles)};"
                 f" this needs {' or '.join(r.value for r in roles)}",

@@ -123,13 +123,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if err.status is RPCStatusCode.NOT_FOUND and code is not None:
             return JSONResponse(_body("UnknownDossier", f"no dossier {code}"), status_code=404)
         if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            log.error("temporal unreachable", path=request.url.path, error=str(err))
+            log.error("temporal unreachable", path=short(request.url.path, 200), error=str(err))
             return JSONResponse(
                 _body("TemporalUnavailable", f"Temporal did not answer: {err.message}"),
                 status_code=503,
                 headers={"Retry-After": "5"},
             )
-        log.error("temporal error", path=request.url.path, status=err.status.name, error=str(err))
+        log.error("temporal error", path=short(request.url.path, 200), status=err.status.name, error=str(err))
         return JSONResponse(_body("TemporalError", err.message), status_code=502)
 
     # RuntimeError on its own as well: handlers of Exception answer, then Starlette re-raises.
@@ -138,9 +138,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unforeseen(request: Request, err: Exception) -> JSONResponse:
         # A lazy client that cannot reach its server raises RuntimeError("Failed client connect…").
         if not (isinstance(err, RuntimeError) and "client connect" in str(err)):
-            log.exception("internal error", path=short(request.url.path), error_type=type(err).__name__)
+            log.exception("internal error", path=short(request.url.path, 200), error_type=type(err).__name__)
             return JSONResponse(_body("InternalError", "internal error"), status_code=500)
-        log.error("temporal unreachable", path=request.url.path, error=str(err))
+        log.error("temporal unreachable", path=short(request.url.path, 200), error=str(err))
         return JSONResponse(
             _body("TemporalUnavailable", f"Temporal did not answer: {err}"),
             status_code=503,
