@@ -199,3 +199,21 @@ class TestConfiguredMaximumAmount:
             within = await http.post(url, json={"amount_vnd": 5_000_000}, headers=api.auth(leader))
             assert within.json()["type"] == "InvalidRequest", within.text
         await settled(handle)
+
+
+class TestShortEchoInLogs:
+    async def test_a_huge_path_or_step_is_logged_by_a_short_prefix(self, api, counter):
+        """Refusals are logged with what was asked, cut to a short prefix, never the whole input."""
+        from structlog.testing import capture_logs
+
+        handle = await counter.start()
+        with capture_logs() as logs:
+            response = await api.http.get("/dossiers/" + "x" * 5000)  # no token: refused and logged
+            assert response.status_code == 401
+            response = await api.act(specialist, handle.id, "complete_step", {"step_id": "s" * 60})
+            assert response.status_code in (409, 422), response.text
+        refusals = [event for event in logs if event["event"] == "request refused"]
+        assert len(refusals) == 2, logs
+        for event in refusals:
+            assert all(len(str(value)) < 400 for value in event.values()), event
+        await settled(handle)
