@@ -9,6 +9,7 @@ may be a 5xx. The figures go to docs/proofs.md.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections import Counter as Tally
 from pathlib import Path
@@ -51,7 +52,7 @@ CHECKS = [
 def fuzz(document: dict, base_url: str, codes: list[str]) -> tuple[Tally, list[str]]:
     """Every operation, for every role, EXAMPLES_PER_OPERATION generated cases: statuses seen,
     and the first failed check of each operation (no shrinking: every operation is tried)."""
-    schema = schemathesis.openapi.from_dict(document)
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(document))  # it may resolve references in place
     statuses: Tally = Tally()
     failures: list[str] = []
     session = requests.Session()
