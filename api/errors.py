@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.dossier_inputs import Actor
@@ -131,6 +132,17 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         log.error("temporal error", path=short(request.url.path, 200), status=err.status.name, error=str(err))
         return JSONResponse(_body("TemporalError", err.message), status_code=502)
+
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _update_timed_out(request: Request, err: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
+        # The server did not answer the update in time (an overloaded server, a worker down):
+        # whether it was applied is unknown, and sending it again with its action id is safe.
+        log.error("temporal update timed out", path=short(request.url.path, 200))
+        return JSONResponse(
+            _body("TemporalUnavailable", "Temporal did not answer in time; send the action again with its action_id"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     # RuntimeError on its own as well: handlers of Exception answer, then Starlette re-raises.
     @app.exception_handler(RuntimeError)

@@ -217,3 +217,23 @@ class TestShortEchoInLogs:
         for event in refusals:
             assert all(len(str(value)) < 400 for value in event.values()), event
         await settled(handle)
+
+
+class TestUpdateTimedOut:
+    async def test_an_update_the_server_did_not_answer_in_time_is_a_503_not_a_500(self, client, records, tmp_path):
+        """Seen in the fuzz run on a loaded machine: the SDK's update RPC timeout answers 503 with Retry-After."""
+        from fastapi import APIRouter
+        from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
+        router = APIRouter()
+
+        @router.post("/slow")
+        async def slow() -> dict:
+            raise WorkflowUpdateRPCTimeoutOrCancelledError()
+
+        app = create_app(client, records, Settings.from_env({"DATA_DIR": str(tmp_path)}), key=KEY)
+        app.include_router(router)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            response = await http.post("/slow")
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert response.json()["type"] == "TemporalUnavailable"
