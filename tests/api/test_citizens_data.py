@@ -11,6 +11,10 @@ import uuid
 
 from sqlalchemy import inspect, select, text
 from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.temporal import binary
+from runtime.workers import build_worker
 
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import settled
@@ -41,22 +45,34 @@ async def every_text_in(records) -> str:
     return "\n".join(values)
 
 
-async def fail_a_workflow_task(api, task_queue: str) -> None:
-    """A dossier whose input the workflow cannot decode: its task fails, and the SDK logs it."""
+async def fail_a_workflow_task(api, records) -> None:
+    """A dossier whose input the workflow cannot decode: its task fails, and the SDK logs it.
+
+    On a server of its own: a workflow whose task keeps failing holds the time-skipping
+    server's clock, which the session's later tests need.
+    """
     applicant = applicant_body()["applicant"]
     # A personal ID with a trailing space: pydantic's error would quote it whole.
     applicant["personal_id"] = PERSONAL_ID + " "
     broken = {"code": f"broken-{uuid.uuid4()}", "applicant": applicant, "procedure": {"not": "a version"}}
-    handle: WorkflowHandle = await api.env.client.start_workflow(
-        "DossierWorkflow", broken, id=broken["code"], task_queue=task_queue
+    own = await WorkflowEnvironment.start_time_skipping(
+        data_converter=api.env.client.data_converter, test_server_existing_path=binary("temporal-test-server")
     )
-    await asyncio.sleep(2)  # the worker fails the task at least once, and logs it
-    await handle.terminate("test over")
+    try:
+        task_queue = f"broken-{uuid.uuid4()}"
+        async with build_worker(own.client, task_queue, records):
+            handle: WorkflowHandle = await own.client.start_workflow(
+                "DossierWorkflow", broken, id=broken["code"], task_queue=task_queue
+            )
+            await asyncio.sleep(2)  # the worker fails the task at least once, and logs it
+            await handle.terminate("test over")
+    finally:
+        await own.shutdown()
 
 
 class TestCitizensData:
     async def test_a_lifecycle_and_a_failing_task_log_no_personal_data(
-        self, api, counter, records, task_queue, capfd
+        self, api, counter, records, capfd
     ):
         """Receipt, a refused bad request, steps with a note naming the applicant, return, then a
         workflow task that fails on the applicant's data: no log line of ours, the SDK's Python
@@ -89,7 +105,7 @@ class TestCitizensData:
             view = (await api.get(counter_officer, code)).json()
             assert view["status"] == "returned", view
             await settled(handle)
-            await fail_a_workflow_task(api, task_queue)
+            await fail_a_workflow_task(api, records)
         finally:
             root.removeHandler(handler)
         captured = capfd.readouterr()
