@@ -11,9 +11,10 @@
     python starter.py records migrate|downgrade|snapshot
     python starter.py carryover plan|run|status [--follow]|schedule
 
-Exit codes: 0 done, 2 bad input (or a request id used for another request), 3 not received
-(form 02 or 03), 4 action refused, 5 Temporal unreachable (or a start it did not confirm:
-send the same request again), 6 audit trail tampered with or disagreeing with Temporal.
+Exit codes: 0 done, 1 unexpected failure (a bug), 2 bad input (or a request id used for another
+request), 3 not received (form 02 or 03), 4 action refused, 5 Temporal or the records store
+unreachable (or a start Temporal did not confirm: send the same request again), 6 audit trail
+tampered with or disagreeing with Temporal.
 """
 
 from __future__ import annotations
@@ -23,17 +24,24 @@ import asyncio
 import signal
 import sys
 
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli import audit, carryover, catalogue, counter, desk, officer, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
+from procedures.problems import describe_validation_error
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from records.dossier_codes import CounterBusy
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import exit_process
+from workflows.input_bounds import short
+
+# A failure nobody foresaw: one line on standard error, never a traceback.
+EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
 GROUPS = (desk, counter, officer, audit, carryover, tokens, catalogue)
@@ -70,7 +78,16 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
     except RPCError as err:
         if err.status is RPCStatusCode.UNAVAILABLE:
             return _fail(EXIT_UNREACHABLE, f"Temporal unreachable at {context.settings.client_address}: {err}")
-        return _fail(EXIT_BAD_INPUT, f"dossier {getattr(args, 'code', '')}: {err}")
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return _fail(EXIT_BAD_INPUT, f"dossier {short(getattr(args, 'code', ''))}: not found")
+        return _fail(EXIT_BAD_INPUT, f"dossier {short(getattr(args, 'code', ''))}: {short(str(err), 300)}")
+    except ValidationError as err:
+        return _fail(EXIT_BAD_INPUT, short(describe_validation_error(err), 1000))
+    except (DBAPIError, OSError) as err:
+        # The records store (or a file) cannot be reached: an outage, not the caller's input.
+        return _fail(EXIT_UNREACHABLE, f"records store or file unavailable ({type(err).__name__}): {short(str(err), 200)}")
+    except Exception as err:  # noqa: BLE001 - the last line of defence against a traceback
+        return _fail(EXIT_FAILED, f"unexpected {type(err).__name__}: {short(str(err), 200)} (a bug: please report it)")
 
 
 def _fail(code: int, message: str) -> int:

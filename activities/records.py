@@ -228,7 +228,7 @@ class RecordActivities:
 
 
 def _event_row(dossier_code: str, entry: TimelineEntry, prev_hash: str, recorded_at: datetime) -> dict:
-    payload = entry.model_dump_json()
+    payload = entry.as_recorded().model_dump_json()
     return {
         "dossier_code": dossier_code,
         "seq": entry.seq,

@@ -7,13 +7,15 @@ from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
 from api.access_log import AccessLog
+from api.body_limit import BodyLimit
 from api.deps import Services
 from api.errors import install_error_handlers
+from api.openapi import document_errors
 from api.responses import VietnamTimeJSONResponse
 from api.routes import ROUTERS
 from api.routes.codec import CodecCors
 from intake.service import IntakeService
-from officers.tokens import token_key
+from officers.tokens import TokenKeys, token_key
 from procedures.catalogue import Catalogue
 from records.database import RecordsStore
 from runtime.settings import Settings
@@ -36,7 +38,7 @@ def create_app(
     *,
     intake: IntakeService | None = None,
     catalogue: Catalogue | None = None,
-    key: bytes | None = None,
+    key: bytes | TokenKeys | None = None,
 ) -> FastAPI:
     """The API on this client and store. `intake` (e.g. with a test clock) defaults to the
     standard service on the settings' task queue; `key` to the configured token key, which
@@ -53,12 +55,14 @@ def create_app(
         client=client,
         records=records,
         settings=settings,
-        token_key=key or token_key(settings),
+        token_key=TokenKeys.of(key) if key else token_key(settings),
         intake=intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue),
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     for router in ROUTERS:
         app.include_router(router)
+    document_errors(app)
     app.add_middleware(CodecCors, origins=settings.codec_ui_origins)
     app.add_middleware(AccessLog)  # outermost: it sees every answer, the CORS preflights too
     return app

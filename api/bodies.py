@@ -22,7 +22,7 @@ def body_of(model: type[BaseModel], name: str, drop: frozenset[str], **replace: 
     fields.update(replace)
     return create_model(
         name,
-        __config__=ConfigDict(frozen=True, extra="forbid"),
+        __config__=ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True),
         __doc__=f"{model.__doc__ or model.__name__} The officer is the token's.",
         **fields,
     )

@@ -14,12 +14,13 @@ from temporalio.client import Client
 
 from api.errors import ApiError, refused
 from intake.service import IntakeService
-from officers.tokens import InvalidToken, read_token
+from officers.tokens import InvalidToken, TokenKeys, read_token
 from procedures.models import Role
 from records.database import RecordsStore
 from runtime.settings import Settings
 from workflows.dossier_inputs import Actor
 from workflows.errors import ErrorType
+from workflows.input_bounds import short
 
 __all__ = [
     "Services",
@@ -39,7 +40,7 @@ class Services:
     client: Client
     records: RecordsStore
     settings: Settings
-    token_key: bytes
+    token_key: TokenKeys
     intake: IntakeService
 
 
@@ -62,7 +63,7 @@ async def current_officer(
 def officer_from_token(request: Request, token: str | None, deps: Services) -> Actor:
     """The officer a token names (from a header or, for the codec endpoint, a cookie); 401 otherwise."""
     challenge = {"WWW-Authenticate": "Bearer"}
-    what = f"{request.method} {request.url.path}"
+    what = f"{request.method} {short(request.url.path, 200)}"
     if token is None:
         refused(None, what, "Unauthenticated", "no bearer token")
         raise ApiError(401, "Unauthenticated", "a bearer token is required", challenge)
@@ -78,7 +79,7 @@ def check_roles(request: Request, officer: Actor, roles: tuple[Role, ...]) -> Ac
     if not set(roles).intersection(officer.roles):
         raise refused(
             officer,
-            f"{request.method} {request.url.path}",
+            f"{request.method} {short(request.url.path, 200)}",
             ErrorType.WRONG_ROLE.value,
             f"officer {officer.id} has roles {', '.join(r.value for r in officer.roles)};"
             f" this needs {' or '.join(r.value for r in roles)}",

@@ -1,6 +1,8 @@
 """Every error the API answers with, as one JSON shape: `{"type", "message", "problems"?}`.
 
-Refusals are logged here, once, with who asked, what, on which dossier and why.
+From every layer: the routes' refusals, pydantic's validation, Starlette's own answers (unknown
+route, wrong method, unparseable body) and anything unforeseen. Bad input is quoted by a short
+prefix only. Refusals are logged here, once, with who asked, what, on which dossier and why.
 """
 
 from __future__ import annotations
@@ -9,13 +11,17 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from procedures.problems import plain_message
 from workflows.dossier_inputs import Actor
 from workflows.errors import ErrorType
+from workflows.input_bounds import short
 
-__all__ = ["ApiError", "REFUSAL_STATUS", "install_error_handlers", "refused"]
+__all__ = ["ApiError", "ErrorBody", "REFUSAL_STATUS", "install_error_handlers", "refused"]
 
 log = structlog.get_logger("api")
 
@@ -31,6 +37,31 @@ REFUSAL_STATUS = {
     # A state-changing call without one idempotency key (officers.acting).
     "MissingActionId": 400,
     "ActionIdConflict": 400,
+}
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request, and where."""
+
+    field: str
+    message: str
+    kind: str
+
+
+class ErrorBody(BaseModel):
+    """What every error answer carries: a type a client can act on and a sentence."""
+
+    type: str
+    message: str
+    problems: list[Problem] | None = None
+
+
+# Starlette's and FastAPI's own answers, by status, as error types.
+_HTTP_TYPES = {
+    400: "BadRequest",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "BodyTooLarge",
 }
 
 
@@ -70,11 +101,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(request: Request, err: ApiError) -> JSONResponse:
         return JSONResponse(_body(err.type, err.message), status_code=err.status, headers=err.headers)
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, err: HTTPException) -> JSONResponse:
+        # Unknown routes, wrong methods, and bodies FastAPI cannot parse (invalid UTF-8, a
+        # 5,000-digit integer, nesting deeper than the parser's recursion limit).
+        kind = _HTTP_TYPES.get(err.status_code, "HttpError")
+        message = {
+            400: "the request body is not valid JSON (UTF-8, integers under 4,300 digits, shallow nesting)",
+            404: f"no route {short(request.url.path)}",
+            405: f"{request.method} is not allowed on {short(request.url.path)}",
+        }.get(err.status_code, short(str(err.detail), 200))
+        return JSONResponse(_body(kind, message), status_code=err.status_code, headers=err.headers)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": _field(error["loc"]), "message": plain_message(error), "kind": error["type"]}
-            for error in err.errors()
+            {"field": _field(error["loc"]), "message": short(plain_message(error), 300), "kind": error["type"]}
+            for error in err.errors()[:20]
         ]
         message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
         return JSONResponse(_body("ValidationError", message, problems=problems), status_code=422)
@@ -85,22 +128,35 @@ def install_error_handlers(app: FastAPI) -> None:
         if err.status is RPCStatusCode.NOT_FOUND and code is not None:
             return JSONResponse(_body("UnknownDossier", f"no dossier {code}"), status_code=404)
         if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            log.error("temporal unreachable", path=request.url.path, error=str(err))
+            log.error("temporal unreachable", path=short(request.url.path, 200), error=str(err))
             return JSONResponse(
                 _body("TemporalUnavailable", f"Temporal did not answer: {err.message}"),
                 status_code=503,
                 headers={"Retry-After": "5"},
             )
-        log.error("temporal error", path=request.url.path, status=err.status.name, error=str(err))
+        log.error("temporal error", path=short(request.url.path, 200), status=err.status.name, error=str(err))
         return JSONResponse(_body("TemporalError", err.message), status_code=502)
 
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _update_timed_out(request: Request, err: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
+        # The server did not answer the update in time (an overloaded server, a worker down):
+        # whether it was applied is unknown, and sending it again with its action id is safe.
+        log.error("temporal update timed out", path=short(request.url.path, 200))
+        return JSONResponse(
+            _body("TemporalUnavailable", "Temporal did not answer in time; send the action again with its action_id"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    # RuntimeError on its own as well: handlers of Exception answer, then Starlette re-raises.
     @app.exception_handler(RuntimeError)
-    async def _not_connected(request: Request, err: RuntimeError) -> JSONResponse:
+    @app.exception_handler(Exception)
+    async def _unforeseen(request: Request, err: Exception) -> JSONResponse:
         # A lazy client that cannot reach its server raises RuntimeError("Failed client connect…").
-        if "client connect" not in str(err):
-            log.exception("internal error", path=request.url.path)
+        if not (isinstance(err, RuntimeError) and "client connect" in str(err)):
+            log.exception("internal error", path=short(request.url.path, 200), error_type=type(err).__name__)
             return JSONResponse(_body("InternalError", "internal error"), status_code=500)
-        log.error("temporal unreachable", path=request.url.path, error=str(err))
+        log.error("temporal unreachable", path=short(request.url.path, 200), error=str(err))
         return JSONResponse(
             _body("TemporalUnavailable", f"Temporal did not answer: {err}"),
             status_code=503,
@@ -110,7 +166,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _field(loc: tuple) -> str:
     # ("body", "applicant", "personal_id") -> "applicant.personal_id"; ("query", "limit") stays.
-    parts = [str(part) for part in loc]
+    parts = [short(str(part)) for part in loc]
     if parts and parts[0] == "body":
         parts = parts[1:]
     return ".".join(parts)

@@ -31,7 +31,7 @@ from records.reference import snapshot_catalogue, snapshot_units
 from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
 
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, instant
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, dossier_code, instant
 from cli.tables import add_output_arguments, print_tables, report_table, search_table, wants_table
 
 __all__ = ["EXIT_TAMPERED", "add_commands"]
@@ -43,7 +43,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     history = commands.add_parser(
         "history", help="a dossier's Temporal history as a timeline, checked against the audit trail"
     )
-    history.add_argument("code", help="dossier code (the workflow id)")
+    history.add_argument("code", type=dossier_code, help="dossier code (the workflow id)")
     history.add_argument("--json", action="store_true", help="print the whole comparison as JSON")
     history.set_defaults(handler=_history)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -18,11 +19,12 @@ from typing import TextIO, TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
-from procedures.instants import in_vietnam_time, parse_instant
+from procedures.instants import check_range, in_vietnam_time, parse_instant
 from procedures.problems import describe_validation_error
 from records.database import RecordsStore, open_records
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, connect
+from workflows.input_bounds import DOSSIER_CODE_PATTERN, short
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -33,6 +35,7 @@ __all__ = [
     "CliContext",
     "CommandFailed",
     "Handler",
+    "dossier_code",
     "instant",
     "print_model",
     "read_model",
@@ -97,9 +100,18 @@ def print_model(model: BaseModel, out: TextIO) -> None:
     print(json.dumps(in_vietnam_time(model.model_dump(mode="json")), ensure_ascii=False, indent=2), file=out)
 
 
+def dossier_code(text: str) -> str:
+    """An argparse type: a dossier code of the shape codes have (never empty, no spaces)."""
+    if not re.fullmatch(DOSSIER_CODE_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"{short(text)!r} is not a dossier code (like 000.00004.01.H01-261207-0001)"
+        )
+    return text
+
+
 def instant(text: str) -> datetime:
     """An argparse type: the forms the API accepts too (a date is that day in Vietnam time)."""
     try:
-        return parse_instant(text)
+        return check_range(parse_instant(text))
     except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from err
+        raise argparse.ArgumentTypeError(f"{short(text)!r}: {err}") from err

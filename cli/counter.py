@@ -1,7 +1,7 @@
 """Counter staff: receive a dossier from flags, and act on the applicant's behalf.
 
-    starter.py counter receive --procedure 1.004873 --applicant-name "…" --personal-id 001090123456 \\
-        --province 01 --commune 00004 --document declaration --token TOKEN
+    starter.py counter receive --procedure 1.004873 --applicant-name "…" --personal-id-file - \\
+        --province 24 --commune 07210 --document declaration --token TOKEN   # ID on stdin
     starter.py counter supplement CODE --document photo --action-id CODE-photo
     starter.py counter withdraw CODE --reason "the applicant asks" --action-id CODE-withdraw
     starter.py counter confirm-payment CODE --amount 50000 --receipt BL-001 --action-id CODE-paid
@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -23,7 +26,8 @@ from intake.service import IntakeService
 from officers.policy import may_receive
 from procedures.models import Channel
 from procedures.problems import describe_validation_error
-from workflows.dossier_inputs import Address, Applicant, SubmittedDocument
+from workflows.dossier_inputs import SubmittedDocument
+from workflows.input_bounds import short
 
 from cli.context import EXIT_BAD_INPUT, EXIT_NOT_RECEIVED, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, instant
 from cli.identity import add_action_parser, add_identity_arguments, identity, perform
@@ -42,7 +46,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive = sub.add_parser("receive", help="receive a dossier at your counter (form 01, 02 or 03)")
     receive.add_argument("--procedure", required=True, help="procedure code, e.g. 1.004873")
     receive.add_argument("--applicant-name", "--full-name", dest="full_name", required=True)
-    receive.add_argument("--personal-id", required=True, help="12-digit personal ID number")
+    # Never on the command line, where `ps` and the shell's history would show it.
+    receive.add_argument(
+        "--personal-id-file", required=True, metavar="PATH",
+        help="file holding the 12-digit personal ID number ('-': read it from standard input)",
+    )
     receive.add_argument("--province", required=True, help="2-digit province code of the address")
     receive.add_argument("--commune", required=True, help="5-digit commune code of the address")
     receive.add_argument("--district", help="3-digit district code (addresses before 2025-07-01)")
@@ -83,10 +91,20 @@ def _documents(values: list[str]) -> tuple[SubmittedDocument, ...]:
     documents = []
     for value in values:
         doc_id, _, copies = value.partition(":")
-        if copies and not copies.isdigit():
-            raise CommandFailed(EXIT_BAD_INPUT, f"--document {value!r}: copies must be a number")
+        # ASCII digits only: "²".isdigit() is true and int("²") fails.
+        if copies and not re.fullmatch(r"[0-9]{1,3}", copies):
+            raise CommandFailed(EXIT_BAD_INPUT, f"--document {short(value)!r}: copies must be a number from 1 to 100")
         documents.append(SubmittedDocument(id=doc_id, copies=int(copies or 1)))
     return tuple(documents)
+
+
+def _personal_id(path: str) -> str:
+    """The personal ID number from a file, or from standard input for '-'."""
+    try:
+        text = sys.stdin.read(100) if path == "-" else Path(path).read_text(encoding="utf-8", errors="replace")[:100]
+    except OSError as err:
+        raise CommandFailed(EXIT_BAD_INPUT, f"--personal-id-file {short(path)}: {err.strerror}") from err
+    return text.strip()
 
 
 async def _receive(args: argparse.Namespace, context: CliContext) -> int:
@@ -95,16 +113,19 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
     refusal = may_receive(officer, unit)
     if refusal is not None:
         raise CommandFailed(EXIT_REFUSED, f"refused ({refusal.type.value}): {refusal.reason}")
+    personal_id = _personal_id(args.personal_id_file)
     try:
-        address = Address(
-            province_code=args.province, commune_code=args.commune, district_code=args.district, detail=args.detail
-        )
+        # Built as one request, so that a problem is named by its full path (applicant.personal_id).
+        address = {
+            "province_code": args.province, "commune_code": args.commune,
+            "district_code": args.district, "detail": args.detail,
+        }
         request = IntakeRequest(
             procedure_code=args.procedure,
-            applicant=Applicant(
-                full_name=args.full_name, personal_id=args.personal_id, address=address,
-                phone=args.phone, email=args.email,
-            ),
+            applicant={
+                "full_name": args.full_name, "personal_id": personal_id, "address": address,
+                "phone": args.phone, "email": args.email,
+            },
             receiving_unit=unit,
             documents=_documents(args.document),
             channel=Channel(args.channel),

@@ -10,7 +10,7 @@ from intake.service import IntakeService
 from officers.policy import ACTION_INPUTS
 from workflows.dossier import DossierWorkflow
 
-from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, read_model
+from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, dossier_code, read_model
 from cli.identity import act_as
 from cli.tables import add_output_arguments, dossier_tables, print_tables, wants_table
 
@@ -22,11 +22,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--file", type=Path, required=True, help="intake request as JSON")
     receive.set_defaults(handler=_receive)
     show = commands.add_parser("show", help="show a dossier's state and timeline (a table on a terminal)")
-    show.add_argument("code")
+    show.add_argument("code", type=dossier_code)
     add_output_arguments(show)
     show.set_defaults(handler=_show)
     act = commands.add_parser("act", help="do a human step on a dossier")
-    act.add_argument("code")
+    act.add_argument("code", type=dossier_code)
     act.add_argument("action", choices=sorted(ACTION_INPUTS))
     act.add_argument("--file", type=Path, required=True, help="the action's input as JSON")
     act.set_defaults(handler=_act)

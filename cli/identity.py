@@ -24,8 +24,9 @@ from runtime.temporal import ConfigurationError
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor, _Action
 from workflows.dossier_view import DossierView
+from workflows.input_bounds import amount_over
 
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler, dossier_code
 
 __all__ = [
     "TOKEN_VARIABLE",
@@ -66,7 +67,7 @@ def add_action_parser(
 ) -> argparse.ArgumentParser:
     """A sub-command doing one action on one dossier as the identified officer."""
     parser = sub.add_parser(name, help=help)
-    parser.add_argument("code", help="the dossier code")
+    parser.add_argument("code", type=dossier_code, help="the dossier code")
     parser.add_argument(
         "--action-id",
         required=True,
@@ -129,6 +130,9 @@ async def perform(
         raise CommandFailed(EXIT_BAD_INPUT, f"--action-id: {err}") from err
     except ValidationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
+    too_much = amount_over(request, context.settings.max_amount_vnd)
+    if too_much is not None:
+        raise CommandFailed(EXIT_BAD_INPUT, f"amount_vnd: {too_much}")
     context.print(await act_as(context, code, action, request))
     return EXIT_OK
 

@@ -17,7 +17,7 @@ import json
 from officers.inbox import inbox
 from procedures.instants import in_vietnam_time
 
-from cli.context import EXIT_OK, CliContext, instant
+from cli.context import EXIT_OK, CliContext, dossier_code, instant
 from cli.tables import add_output_arguments, dossier_tables, inbox_table, print_tables, wants_table
 from cli.identity import add_action_parser, add_identity_arguments, identity, perform, read_dossier
 
@@ -39,7 +39,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=_inbox)
 
     show = sub.add_parser("show", help="a dossier of your unit (auditors: any dossier)")
-    show.add_argument("code")
+    show.add_argument("code", type=dossier_code)
     add_output_arguments(show)
     add_identity_arguments(show)
     show.set_defaults(handler=_show)

@@ -45,5 +45,9 @@ async def _mint(args: argparse.Namespace, context: CliContext) -> int:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
     except ConfigurationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, f"configuration: {err}") from err
-    print(mint_token(officer, key, timedelta(hours=args.hours)), file=context.out)
+    try:
+        token = mint_token(officer, key, timedelta(hours=args.hours))
+    except ValueError as err:
+        raise CommandFailed(EXIT_BAD_INPUT, f"--hours: {err} (API_TOKEN_MAX_HOURS)") from err
+    print(token, file=context.out)
     return EXIT_OK

@@ -44,10 +44,14 @@ def officer(name: str, unit: str, *roles: Role) -> Actor:
     return Actor(id=name, name=name, unit=unit, roles=roles)
 
 
+# A name holds no digits: the demo's applicant number is spelled with one given name per digit.
+_DIGIT_NAMES = ("An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Khoa", "Lan", "Minh", "Ngọc")
+
+
 def applicant(number: int, address: Address) -> Applicant:
     # Made-up people: twelve-digit IDs in the Bắc Ninh range, never real ones.
     return Applicant(
-        full_name=f"Công dân Thử nghiệm {number}",
+        full_name="Công dân Thử nghiệm " + " ".join(_DIGIT_NAMES[int(d)] for d in str(number)),
         personal_id=f"0270900{number:05d}",
         address=address,
         phone=f"09120{number:05d}",

@@ -11,14 +11,14 @@ One home for the two rules every entry point shares:
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from procedures.calendar import VN_TZ
 
-__all__ = ["FORMS", "VietnamInstant", "in_vietnam_time", "parse_instant"]
+__all__ = ["EARLIEST", "FORMS", "LATEST", "VietnamInstant", "check_range", "in_vietnam_time", "parse_instant"]
 
 FORMS = "a date (2025-06-01, that day in Vietnam time) or an ISO instant (2025-06-01T08:00:00+07:00)"
 
@@ -49,12 +49,32 @@ def parse_instant(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
 
 
+# The engine's instants: procedure versions since the 1990s, appointments a few years ahead.
+# Far outside, converting to UTC overflows (0001-01-01T00:00+14:00) or the calendar spins.
+EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+# Real UTC offsets run from -12:00 to +14:00 in steps of 15 minutes (+05:45, +08:45).
+_MAX_OFFSET = timedelta(hours=14)
+_OFFSET_STEP = timedelta(minutes=15)
+
+
+def check_range(value: datetime) -> datetime:
+    """`value` if its offset is a real one and it lies in EARLIEST..LATEST; ValueError otherwise."""
+    offset = value.utcoffset()
+    if offset is None or abs(offset) > _MAX_OFFSET or offset % _OFFSET_STEP:
+        raise ValueError(f"UTC offset {value.strftime('%z')} is not a real one (from -12:00 to +14:00, in quarter hours)")
+    # Compared on the calendar date first: converting year 1 or 9999 to UTC can overflow.
+    if not EARLIEST.year - 1 < value.year < LATEST.year + 1 or not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d}")
+    return value
+
+
 def _validate(value: Any) -> Any:
     return None if value is None else parse_instant(value)
 
 
-# A pydantic field type for query parameters and filters: the forms of parse_instant.
-VietnamInstant = Annotated[datetime, BeforeValidator(_validate)]
+# A pydantic field type for query parameters and filters: the forms of parse_instant, in range.
+VietnamInstant = Annotated[datetime, BeforeValidator(_validate), AfterValidator(check_range)]
 
 
 def in_vietnam_time(value: Any) -> Any:

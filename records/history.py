@@ -283,7 +283,7 @@ def _compare(reader: _Reader, audit: list[AuditEntry]) -> list[Disagreement]:
         if row is None:
             found.append(Disagreement(kind="missing_in_audit", seq=seq, action_id=entry.action_id,
                                       detail=f"Temporal recorded {entry.action} (seq {seq}); the audit trail has no row"))
-        elif row.entry() != entry:
+        elif (stored := row.entry()) is None or stored.as_recorded() != entry.as_recorded():
             found.append(Disagreement(kind="differs", seq=seq, action_id=entry.action_id,
                                       detail=f"the audit row of seq {seq} is not the entry Temporal recorded ({entry.action})"))
     for seq, row in sorted(rows.items()):

@@ -35,6 +35,7 @@ from sqlalchemy.orm import aliased
 
 from records.database import RecordsStore
 from records.tables import DossierEventRow, DossierRow
+from workflows.input_bounds import Instant
 
 __all__ = ["GROUPINGS", "Grouping", "Report", "ReportCounts", "ReportQuery", "ReportRow", "report"]
 
@@ -50,13 +51,13 @@ VN_OFFSET_HOURS = 7  # Vietnam has had no daylight saving since 1975
 class ReportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     group_by: tuple[Grouping, ...] = ()
     handling_unit: str | None = None
     receiving_unit: str | None = None
     procedure_code: str | None = None
-    as_of: AwareDatetime | None = None  # default: end, or now if earlier
+    as_of: Instant | None = None  # default: end, or now if earlier
 
     @model_validator(mode="after")
     def _period(self) -> ReportQuery:

@@ -25,7 +25,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
-from runtime.secret_files import read_or_create
+from runtime.secret_files import InsecureSecretFile, read_or_create
 
 __all__ = [
     "ENCODING",
@@ -153,9 +153,10 @@ def generate_key() -> str:
 
 def dev_keyring(path: Path, key_id: str = "dev1") -> tuple[dict[str, bytes], str]:
     """The keyring in `path` (mode 0600), created with one generated key on first use."""
-    text = read_or_create(path, lambda: f"{key_id}:{generate_key()}\n")
     try:
-        return load_keyring(text)
+        return load_keyring(read_or_create(path, lambda: f"{key_id}:{generate_key()}\n"))
+    except InsecureSecretFile as err:
+        raise KeyringError(str(err)) from None
     except KeyringError as err:
         raise KeyringError(f"{path}: {err}") from None
 

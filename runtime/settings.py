@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workflows.input_bounds import MAX_AMOUNT_VND
+
 __all__ = ["Settings", "TASK_QUEUE"]
 
 TASK_QUEUE = "dossiers"
@@ -30,6 +32,10 @@ class Settings:
     # The HMAC key that signs API tokens (HS256, at least 32 bytes). None: with the embedded
     # dev server, a key generated once in data_dir; with a cluster, an error at start.
     api_token_key: str | None = field(default=None, repr=False)
+    # The largest amount (VND) an officer may request or confirm; at most the models' ceiling.
+    max_amount_vnd: int = MAX_AMOUNT_VND
+    # The longest an API token may live, in hours (a working day by default).
+    api_token_max_hours: float = 8.0
     # The HTTP API served by worker.py; port 0 turns it off.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -54,6 +60,8 @@ class Settings:
             dev_server_ui_port=int(env.get("TEMPORAL_DEV_UI_PORT", "8233")),
             payload_keys=env.get("PAYLOAD_KEYS") or None,
             api_token_key=env.get("API_TOKEN_KEY") or None,
+            max_amount_vnd=_amount(env.get("MAX_AMOUNT_VND")),
+            api_token_max_hours=_hours(env.get("API_TOKEN_MAX_HOURS", "8"), "API_TOKEN_MAX_HOURS"),
             api_host=env.get("API_HOST", "127.0.0.1"),
             api_port=int(env.get("API_PORT", "8000")),
             log_json=_flag(env.get("LOG_JSON")),
@@ -97,3 +105,21 @@ def _flag(text: str | None) -> bool | None:
     if text is None or text == "":
         return None
     return text.lower() in {"1", "true", "yes", "on"}
+
+
+def _hours(text: str, name: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of hours, not {text[:20]!r}") from None
+    if not 0 < hours <= 24 * 7:
+        raise ValueError(f"{name} must be more than 0 and at most 168 hours")
+    return hours
+
+
+def _amount(text: str | None) -> int:
+    if not text:
+        return MAX_AMOUNT_VND
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_AMOUNT_VND:
+        raise ValueError(f"MAX_AMOUNT_VND must be a whole number of VND from 1 to {MAX_AMOUNT_VND}")
+    return int(text)

@@ -65,6 +65,25 @@ INTAKE_CORPUS = [
     ("unknown field", changed("applicant.nickname", "An"), 2, "applicant.nickname"),
     ("malformed commune", changed("applicant.address.commune_code", "4"), 2, "applicant.address.commune_code"),
     ("naive receipt time", changed("received_at", "2026-03-05T10:00:00"), 2, "received_at"),
+    ("year 1 at +14:00", changed("received_at", "0001-01-01T00:00:00+14:00"), 2, "received_at"),
+    ("year 9999 at -12:00", changed("received_at", "9999-12-31T23:59:59-12:00"), 2, "received_at"),
+    ("offset +23:59", changed("received_at", "2026-03-05T10:00:00+23:59"), 2, "received_at"),
+    ("unix time", changed("received_at", 1772690400), 2, "received_at"),
+    ("Arabic-Indic digits", changed("applicant.personal_id", "٠٠١٠٩٠١٢٣٤٥٦"), 2, "applicant.personal_id"),
+    ("full-width digits", changed("applicant.personal_id", "００１０９０１２３４５６"), 2, "applicant.personal_id"),
+    ("Devanagari digits", changed("applicant.personal_id", "००१०९०१२३४५६"), 2, "applicant.personal_id"),
+    ("all-zero personal id", changed("applicant.personal_id", "000000000000"), 2, "applicant.personal_id"),
+    ("no such birth province", changed("applicant.personal_id", "099090123456"), 2, "applicant.personal_id"),
+    ("full-width phone", changed("applicant.phone", "０９１２３４５６７８"), 2, "applicant.phone"),
+    ("blank name", changed("applicant.full_name", "   "), 2, "applicant.full_name"),
+    ("zero-width name", changed("applicant.full_name", "\u200b"), 2, "applicant.full_name"),
+    ("NUL in name", changed("applicant.full_name", "An\x00"), 2, "applicant.full_name"),
+    ("ANSI escape in name", changed("applicant.full_name", "\x1b[31mAn"), 2, "applicant.full_name"),
+    ("bidi override in name", changed("applicant.full_name", "An\u202e"), 2, "applicant.full_name"),
+    ("markup in name", changed("applicant.full_name", "<b>An</b>"), 2, "applicant.full_name"),
+    ("SQL in name", changed("applicant.full_name", "Robert'); DROP TABLE dossiers;--"), 2, "applicant.full_name"),
+    ("199 combining marks", changed("applicant.full_name", "a" + "\u0301" * 199), 2, "applicant.full_name"),
+    ("copies 10**30", changed("documents", [{"id": "declaration", "copies": 10**30}]), 2, "documents.0.copies"),
     ("unknown procedure", changed("procedure_code", "1.999999"), 3, "unknown procedure code"),
     ("injection in procedure code", changed("procedure_code", "1.004873' OR '1'='1"), 3, "unknown procedure"),
     ("version not in force", changed("received_at", "2015-06-01T10:00:00+07:00"), 3, "no version in force"),
@@ -128,8 +147,8 @@ class TestBadInputCorpus:
         assert await traces(records) == before
 
     async def test_hostile_text_is_stored_as_text(self, client, settings, records, tmp_path, capsys, counter):
-        """A name that looks like SQL is received as a name and the tables are intact."""
-        body = changed("applicant.full_name", "Robert'); DROP TABLE dossiers;--")
+        """An address that looks like SQL is received as text and the tables are intact."""
+        body = changed("applicant.address.detail", "Robert'); DROP TABLE dossiers;--")
         code, output = await cli(client, settings, tmp_path, capsys, "receive", "--file", "@", body=body)
         assert code == 0, output
         slip = printed_json(output)
@@ -183,3 +202,51 @@ class TestBadActions:
         actions = [e.action for e in view.timeline if e.action != "overdue"]
         assert actions == ["received", "transferred", "step_completed"]
         print(f"\naction corpus: {len(corpus) + 1} actions, exits {dict(sorted(outcomes.items()))}, 0 crashes")
+
+
+COUNTER_FLAGS = ["--officer", "c-1", "--unit", BA_DINH_COUNTER, "--roles", "counter_officer"]
+RECEIVE_FLAGS = [
+    "counter", "receive", "--procedure", "1.004873", "--applicant-name", "Nguyễn Văn An",
+    "--personal-id-file", "@", "--province", "01", "--commune", "00004", *COUNTER_FLAGS,
+]
+
+# (name, argv ("@": a file holding `body`), body, expected exit code, a fragment of stderr)
+CLI_CORPUS = [
+    ("receive --file, year 1", ["receive", "--file", "@"], changed("received_at", "0001-01-01T00:00:00+14:00"), 2, "received_at"),
+    ("receive --file, year 9999", ["receive", "--file", "@"], changed("received_at", "9999-12-31T23:59:59-12:00"), 2, "received_at"),
+    ("--received-at year 1", [*RECEIVE_FLAGS, "--document", "declaration", "--received-at", "0001-01-01T00:00:00+14:00"], "001090123456", 2, "--received-at"),
+    ("--received-at +23:59", [*RECEIVE_FLAGS, "--document", "declaration", "--received-at", "2026-03-05T10:00:00+23:59"], "001090123456", 2, "--received-at"),
+    ("--document declaration:²", [*RECEIVE_FLAGS, "--document", "declaration:²"], "001090123456", 2, "copies must be a number"),
+    ("--document declaration:10**30", [*RECEIVE_FLAGS, "--document", "declaration:" + "9" * 31], "001090123456", 2, "copies must be a number"),
+    ("personal id in full-width digits", [*RECEIVE_FLAGS, "--document", "declaration"], "００１０９０１２３４５６", 2, "applicant.personal_id"),
+    ("personal id file missing", [*(a if a != "@" else "/no/such/file" for a in RECEIVE_FLAGS), "--document", "declaration"], None, 2, "--personal-id-file"),
+    ("show ''", ["show", ""], None, 2, "not a dossier code"),
+    ("show a 5,000-character code", ["show", "x" * 5000], None, 2, "not a dossier code"),
+    ("history ''", ["history", ""], None, 2, "not a dossier code"),
+    ("officer show with spaces", ["officer", "show", "a b", *COUNTER_FLAGS], None, 2, "not a dossier code"),
+    ("search year 9999", ["search", "--received-from", "9999-12-31T23:59:59-12:00"], None, 2, "--received-from"),
+    ("report offset +23:59", ["report", "--from", "2026-03-01T00:00:00+23:59", "--to", "2026-04-01"], None, 2, "--from"),
+    ("report as-of year 1", ["report", "--from", "2026-03-01", "--to", "2026-04-01", "--as-of", "0001-01-01T00:00:00+14:00"], None, 2, "--as-of"),
+    ("apology year 9999", ["officer", "apology", "000.00004.01.H01-000000-9999", "--reason", "late", "--new-due-at", "9999-12-31T23:59:59-12:00", *COUNTER_FLAGS], None, 2, "--new-due-at"),
+    ("confirm-payment amount 10**30", ["counter", "confirm-payment", "000.00004.01.H01-000000-9999", "--amount", str(10**30), "--receipt", "r", *COUNTER_FLAGS], None, 2, "amount_vnd"),
+]
+
+
+class TestCliNeverPrintsATraceback:
+    async def test_each_bad_invocation_exits_with_its_code_and_one_line(
+        self, client, settings, tmp_path, capsys, counter
+    ):
+        """Extreme instants, odd digits, empty or huge codes: the documented exit code, a short message."""
+        for name, argv, body, expected, fragment in CLI_CORPUS:
+            try:
+                code, output = await cli(client, settings, tmp_path, capsys, *argv, body=body)
+            except SystemExit as usage_error:  # argparse refuses a malformed argument with exit 2
+                code, output = usage_error.code, "\f" + capsys.readouterr().err
+            stderr = output.split("\f", 1)[1]
+            assert code == expected, f"{name}: exit {code}\n{output[:2000]}"
+            assert fragment in stderr, f"{name}: {stderr[:2000]}"
+            assert "Traceback" not in output, f"{name}: {output[:2000]}"
+            error_lines = [line for line in stderr.splitlines() if "error" in line]
+            assert len(error_lines) == 1 and len(error_lines[0]) < 600, f"{name}: {stderr[:2000]}"
+        print(f"\nCLI corpus: {len(CLI_CORPUS)} invocations, 0 tracebacks")
+        assert counter.started == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 
@@ -75,12 +76,13 @@ class TestToken:
 
 
 class TestRoles:
-    async def test_a_dossier_through_counter_and_officer_commands(self, run, counter):
-        """Receive by flags, the specialist's inbox and step, a supplement round, the leader's refusal;
-        each wrong role or unit refused with exit 4 and logged."""
+    async def test_a_dossier_through_counter_and_officer_commands(self, run, counter, monkeypatch):
+        """Receive by flags (the personal ID on standard input), the specialist's inbox and step, a
+        supplement round, the leader's refusal; each wrong role or unit refused with exit 4 and logged."""
+        monkeypatch.setattr("sys.stdin", io.StringIO("001090123456\n"))
         code, out, err = await run(
             "counter", "receive", "--procedure", "1.004873", "--applicant-name", "Nguyễn Văn An",
-            "--personal-id", "001090123456", "--province", "01", "--commune", "00004",
+            "--personal-id-file", "-", "--province", "01", "--commune", "00004",
             "--document", "declaration", *COUNTER,
         )
         assert code == 0, err

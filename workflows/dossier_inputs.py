@@ -7,12 +7,14 @@ has one effect. New fields get defaults so recorded histories still decode.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from procedures.models import Channel, ProcedureVersion, Role
 from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS
 from workflows.dossier_state import DossierState, Unit
+from workflows.input_bounds import MAX_LIST_ITEMS, Instant, MoneyVnd
 
 __all__ = [
     "Actor",
@@ -37,8 +39,13 @@ __all__ = [
 PERSONAL_ID_PATTERN = r"^\d{12}$"
 
 
+# A document's name or id, as a counter types it.
+DocumentName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class _Message(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never quote the input: it may be an applicant's personal data (and it is logged).
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class Actor(_Message):
@@ -106,26 +113,30 @@ class _Action(_Message):
 
 
 class CompleteStepInput(_Action):
-    step_id: str
+    step_id: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
 
 
 class RequestSupplementInput(_Action):
     reason: str = Field(min_length=1, max_length=2000)
-    documents: tuple[str, ...] = Field(min_length=1, description="names of the documents asked for")
+    documents: tuple[DocumentName, ...] = Field(
+        min_length=1, max_length=MAX_LIST_ITEMS, description="names of the documents asked for"
+    )
 
 
 class SupplementInput(_Action):
-    documents: tuple[str, ...] = Field(min_length=1, description="names of the documents provided")
+    documents: tuple[DocumentName, ...] = Field(
+        min_length=1, max_length=MAX_LIST_ITEMS, description="names of the documents provided"
+    )
 
 
 class RequestPaymentInput(_Action):
-    amount_vnd: int = Field(gt=0)
+    amount_vnd: MoneyVnd
     reason: str = Field(default="", max_length=2000)
 
 
 class ConfirmPaymentInput(_Action):
-    amount_vnd: int = Field(gt=0)
+    amount_vnd: MoneyVnd
     receipt_number: str = Field(min_length=1, max_length=100)
 
 
@@ -139,7 +150,7 @@ class WithdrawInput(_Action):
 
 class ApologyInput(_Action):
     reason: str = Field(min_length=1, max_length=2000)
-    new_due_at: AwareDatetime
+    new_due_at: Instant
 
 
 class ReturnResultInput(_Action):

@@ -59,7 +59,8 @@ CLOCK_RUNNING = frozenset({DossierStatus.PROCESSING, DossierStatus.PAYMENT_REQUE
 class Unit(BaseModel):
     """An authority as a dossier refers to it (here so the state can hold the current one)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never quote the input: it may be an applicant's personal data (and it is logged).
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(max_length=300)
@@ -82,6 +83,11 @@ class TimelineEntry(BaseModel):
     step_id: str | None = None
     note: str = ""
     details: dict[str, str] = Field(default_factory=dict)
+
+    def as_recorded(self) -> TimelineEntry:
+        """The entry as the records store keeps it: without its free-text note (reasons and
+        remarks officers type may name the applicant), which stays in the encrypted history."""
+        return self.model_copy(update={"note": ""}) if self.note else self
 
 
 class SupplementRequest(BaseModel):

@@ -22,10 +22,23 @@ from records.search import MAX_PAGE_SIZE, SearchFilter, SearchPage, export_csv, 
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(auditor)])
+router = APIRouter(
+    prefix="/audit",
+    tags=["audit"],
+    dependencies=[Depends(auditor)],
+    responses={403: {"description": "WrongRole: not an auditor"}},
+)
 
 
-@router.get("/dossiers/{code}/history", summary="Temporal's history as a timeline, checked against the audit trail")
+@router.get(
+    "/dossiers/{code}/history",
+    summary="Temporal's history as a timeline, checked against the audit trail",
+    responses={
+        404: {"description": "UnknownDossier: Temporal has no such dossier"},
+        502: {"description": "TemporalError: Temporal failed the request"},
+        503: {"description": "TemporalUnavailable: Temporal unreachable"},
+    },
+)
 async def history(code: str = CODE, deps: Services = Depends(services)) -> AuditorHistory:
     return await dossier_history(deps.client, deps.records, code)
 

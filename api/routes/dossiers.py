@@ -10,6 +10,7 @@ refusal is logged and costs no update), then by the workflow's validator, the la
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -25,17 +26,24 @@ from officers.policy import ACTION_INPUTS, may_read, may_receive
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
+from workflows.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
-CODE = Path(min_length=1, max_length=100, description="the dossier code, e.g. 000.00004.01.H01-261207-0001")
+CODE = Path(
+    min_length=1,
+    max_length=100,
+    pattern=DOSSIER_CODE_PATTERN,
+    description="the dossier code, e.g. 000.00004.01.H01-261207-0001",
+)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
     403: {"description": "WrongRole or WrongUnit: not this officer's to do"},
-    404: {"description": "no such dossier"},
-    503: {"description": "Temporal unreachable"},
+    404: {"description": "UnknownDossier: no such dossier, or none this officer may read"},
+    502: {"description": "TemporalError or UpdateFailed: Temporal or the dossier's workflow failed"},
+    503: {"description": "TemporalUnavailable: Temporal unreachable"},
 }
 
 IDEMPOTENCY_KEY = Header(
@@ -57,7 +65,19 @@ IDEMPOTENCY_KEY = Header(
         201: {"description": "form 01: received; the receipt and appointment slip"},
         403: {"description": "WrongRole or WrongUnit: not this officer's to receive (a backfill needs operator)"},
         409: {"description": "RequestIdConflict: this request_id was used at this counter for another request"},
-        422: {"description": "form 02 (documents missing) or 03 (refused), or a ValidationError"},
+        422: {
+            "description": "form 02 (documents missing) or 03 (refused), or a ValidationError",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/SupplementNotice"},
+                            {"$ref": "#/components/schemas/RefusalNotice"},
+                        ]
+                    }
+                }
+            },
+        },
         503: {
             "description": "StartOutcomeUnknown (Temporal did not confirm the start; the code is reserved:"
             " send the same request again), CounterBusy, or TemporalUnavailable"
@@ -93,14 +113,21 @@ async def receive(
     return outcome
 
 
-@router.get("/{code}", summary="a dossier's state and timeline", responses=_ERRORS)
+@router.get(
+    "/{code}",
+    summary="a dossier's state and timeline",
+    responses={k: v for k, v in _ERRORS.items() if k != 403},
+)
 async def get_dossier(
     code: str = CODE, officer: Actor = Depends(current_officer), deps: Services = Depends(services)
 ) -> DossierView:
     view = await _handle(deps, code).query(DossierWorkflow.view)
     refusal = may_read(officer, view)
     if refusal is not None:
-        raise refused(officer, "read", refusal.type.value, refusal.reason, code)
+        # Logged with its reason, answered as an unknown code: codes are sequential, and a
+        # 403 naming the units would let anyone list the dossiers and where they are.
+        refused(officer, "read", refusal.type.value, refusal.reason, code)
+        raise ApiError(404, "UnknownDossier", f"no dossier {code}")
     return view
 
 
@@ -134,6 +161,9 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
                 f"{err}: give action_id in the body or an Idempotency-Key header",
                 code,
             ) from err
+        too_much = amount_over(request, deps.settings.max_amount_vnd)
+        if too_much is not None:
+            raise RequestValidationError([{"loc": ("body", "amount_vnd"), "msg": too_much, "type": "less_than_equal"}])
         try:
             return await act_as(deps.client, code, action, request)
         except ActionForbidden as err:
@@ -142,7 +172,7 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type:
                 raise refused(officer, action, cause.type, cause.message, code) from err
-            raise ApiError(500, "UpdateFailed", str(cause)) from err
+            raise ApiError(502, "UpdateFailed", f"the dossier's workflow failed the update ({type(cause).__name__})") from err
 
     act.__name__ = action
     router.add_api_route(

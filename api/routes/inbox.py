@@ -13,7 +13,14 @@ __all__ = ["router"]
 router = APIRouter(tags=["inbox"])
 
 
-@router.get("/inbox", summary="dossiers waiting for me: overdue first, then by due moment")
+@router.get(
+    "/inbox",
+    summary="dossiers waiting for me: overdue first, then by due moment",
+    responses={
+        502: {"description": "TemporalError: Temporal failed the request"},
+        503: {"description": "TemporalUnavailable: Temporal unreachable"},
+    },
+)
 async def inbox(
     limit: int = Query(50, ge=1, le=500),
     officer: Actor = Depends(current_officer),

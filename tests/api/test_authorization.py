@@ -106,6 +106,13 @@ async def test_authorization_matrix(api, counter, action, who):
         assert not [e for e in logs if e["event"] == "request refused"]
         if code is not None:
             await settled(handle)
+    elif action == "read":
+        # A dossier one may not read answers exactly as an unknown code: no enumeration.
+        assert response.status_code == 404, response.text
+        assert response.json() == {"type": "UnknownDossier", "message": f"no dossier {code}"}
+        [logged] = [e for e in logs if e["event"] == "request refused"]
+        assert logged["officer"] == officer.id and logged["action"] == action
+        assert logged["error_type"] == expected_refusal(who, place) and code in logged["reason"]
     else:
         assert response.status_code == 403, response.text
         auditor_acting = who.startswith("auditor/") and action in ACTIONS_REFUSED_TO_AUDITORS

@@ -24,7 +24,7 @@ async def five_event_dossier(records) -> str:
         entry(3, T0 + timedelta(hours=1), "step_completed", S.PROCESSING, actor_id="specialist-1",
               actor_roles=("specialist",), actor_unit="u", action_id="a-3", step_id="review"),
         entry(4, T0 + timedelta(hours=2), "supplement_requested", S.SUPPLEMENT_REQUESTED,
-              actor_id="leader-1", actor_roles=("leader",), actor_unit="u", action_id="a-4", note="ID copy"),
+              actor_id="leader-1", actor_roles=("leader",), actor_unit="u", action_id="a-4", details={"documents": "ID copy"}),
         entry(5, T0 + timedelta(hours=3), "supplemented", S.PROCESSING, actor_id="counter-1",
               actor_roles=("counter_officer",), actor_unit="c", action_id="a-5"),
     ]
