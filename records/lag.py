@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from records.audit import Tampering, VerifyResult, verify
 from records.database import RecordsStore
 from records.history import AuditorHistory, dossier_history
+from records.tables import DossierRow
 
 __all__ = ["DEFAULT_GRACE", "RUNNING_DOSSIERS", "audit_lag", "lagging", "verify_against_temporal"]
 
@@ -71,7 +73,7 @@ async def audit_lag(
     """A `lagging` problem per dossier whose audit trail is behind its Temporal history."""
     now = now or datetime.now(UTC)
     if codes is None:
-        codes = [execution.id async for execution in client.list_workflows(RUNNING_DOSSIERS)]
+        codes = await _running_dossiers(client, store)
     problems = []
     for code in sorted(set(codes)):
         try:
@@ -84,6 +86,19 @@ async def audit_lag(
         if problem is not None:
             problems.append(problem)
     return problems
+
+
+async def _running_dossiers(client: Client, store: RecordsStore) -> list[str]:
+    """Running dossiers from Temporal visibility; from the records store's open rows on a server
+    without visibility (the time-skipping test server), which then cannot see a dossier that
+    has no row at all."""
+    try:
+        return [execution.id async for execution in client.list_workflows(RUNNING_DOSSIERS)]
+    except RPCError as err:
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+    async with store.sessions() as session:
+        return list(await session.scalars(select(DossierRow.code).where(DossierRow.closed_at.is_(None))))
 
 
 async def verify_against_temporal(

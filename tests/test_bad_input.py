@@ -227,8 +227,8 @@ CLI_CORPUS = [
     ("search year 9999", ["search", "--received-from", "9999-12-31T23:59:59-12:00"], None, 2, "--received-from"),
     ("report offset +23:59", ["report", "--from", "2026-03-01T00:00:00+23:59", "--to", "2026-04-01"], None, 2, "--from"),
     ("report as-of year 1", ["report", "--from", "2026-03-01", "--to", "2026-04-01", "--as-of", "0001-01-01T00:00:00+14:00"], None, 2, "--as-of"),
-    ("apology year 9999", ["officer", "apology", "000.00004.01.H01-000000-9999", "--reason", "late", "--new-due-at", "9999-12-31T23:59:59-12:00", *COUNTER_FLAGS], None, 2, "--new-due-at"),
-    ("confirm-payment amount 10**30", ["counter", "confirm-payment", "000.00004.01.H01-000000-9999", "--amount", str(10**30), "--receipt", "r", *COUNTER_FLAGS], None, 2, "amount_vnd"),
+    ("apology year 9999", ["officer", "apology", "000.00004.01.H01-000000-9999", "--reason", "late", "--new-due-at", "9999-12-31T23:59:59-12:00", "--action-id", "a-1", *COUNTER_FLAGS], None, 2, "--new-due-at"),
+    ("confirm-payment amount 10**30", ["counter", "confirm-payment", "000.00004.01.H01-000000-9999", "--amount", str(10**30), "--receipt", "r", "--action-id", "p-1", *COUNTER_FLAGS], None, 2, "amount_vnd"),
 ]
 
 

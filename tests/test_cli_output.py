@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -15,10 +16,11 @@ pytestmark = pytest.mark.usefixtures("worker")
 UTC_MARK = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|\+00:00)")
 
 
-async def received(run, counter) -> str:  # noqa: F811
+async def received(run, counter, monkeypatch) -> str:  # noqa: F811
+    monkeypatch.setattr("sys.stdin", io.StringIO("001090123456\n"))  # the personal ID, never on argv
     code, out, err = await run(
         "counter", "receive", "--procedure", "1.004873", "--applicant-name", "Nguyễn Văn An",
-        "--personal-id", "001090123456", "--province", "01", "--commune", "00004",
+        "--personal-id-file", "-", "--province", "01", "--commune", "00004",
         "--document", "declaration", *COUNTER,
     )
     assert code == 0, err
@@ -29,9 +31,9 @@ async def received(run, counter) -> str:  # noqa: F811
 
 
 class TestShow:
-    async def test_show_draws_the_state_and_a_timeline_in_vietnam_time(self, run, counter):  # noqa: F811
+    async def test_show_draws_the_state_and_a_timeline_in_vietnam_time(self, run, counter, monkeypatch):  # noqa: F811
         """`show --table`: the facts, then one timeline row per action, every instant at +07:00."""
-        dossier = await received(run, counter)
+        dossier = await received(run, counter, monkeypatch)
         assert (await run("officer", "complete", dossier, "review", "--note", "ok", "--action-id", "review-1", *SPECIALIST))[0] == 0
         code, out, _ = await run("show", dossier, "--table")
         assert code == 0
@@ -40,9 +42,9 @@ class TestShow:
         assert not UTC_MARK.search(out)
         assert len(out.splitlines()) < 40
 
-    async def test_show_prints_json_for_machines_with_one_offset(self, run, counter):  # noqa: F811
+    async def test_show_prints_json_for_machines_with_one_offset(self, run, counter, monkeypatch):  # noqa: F811
         """Into a pipe (or with --json) `show` is JSON, and its instants are all +07:00, never Z."""
-        dossier = await received(run, counter)
+        dossier = await received(run, counter, monkeypatch)
         for argv in (("show", dossier), ("show", dossier, "--json")):
             code, out, _ = await run(*argv)
             view = json.loads(out)
@@ -52,9 +54,9 @@ class TestShow:
 
 
 class TestListings:
-    async def test_search_report_and_inbox_draw_tables(self, run, counter):  # noqa: F811
+    async def test_search_report_and_inbox_draw_tables(self, run, counter, monkeypatch):  # noqa: F811
         """The auditor's search and report and the officer's inbox, each as a table with headings."""
-        dossier = await received(run, counter)
+        dossier = await received(run, counter, monkeypatch)
         code, out, _ = await run("search", "--received-from", "2000-01-01", "--page-size", "500", "--table")
         assert code == 0 and "handling unit" in out and dossier in out and "+07:00" in out
         code, out, _ = await run("report", "--from", "2000-01-01", "--to", "2100-01-01", "--by", "handling_unit",

@@ -12,6 +12,7 @@ cross-origin credentials" is on); other clients (`temporal workflow show --codec
 from __future__ import annotations
 
 import html
+from typing import Any
 from urllib.parse import parse_qs
 
 import structlog
@@ -48,14 +49,23 @@ async def codec_auditor(request: Request, deps: Services = Depends(services)) ->
     return check_roles(request, officer, (Role.AUDITOR,))
 
 
-@router.post("/decode", summary="decrypt payloads for the Web UI (Temporal's remote codec protocol)")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "InvalidPayloads: the body is not Temporal's Payloads JSON"},
+    401: {"description": "Unauthenticated: no valid bearer token or sign-in cookie"},
+    403: {"description": "WrongRole: only auditors read payloads"},
+    404: {"description": "UnknownNamespace: the X-Namespace header names another namespace"},
+    422: {"description": "PayloadUndecodable: a payload's key id is not in the keyring"},
+}
+
+
+@router.post("/decode", summary="decrypt payloads for the Web UI (Temporal's remote codec protocol)", responses=_ERRORS)
 async def decode(
     request: Request, officer: Actor = Depends(codec_auditor), deps: Services = Depends(services)
 ) -> Response:
     return await _apply(request, deps, "decode", officer)
 
 
-@router.post("/encode", summary="encrypt payloads for the Web UI (Temporal's remote codec protocol)")
+@router.post("/encode", summary="encrypt payloads for the Web UI (Temporal's remote codec protocol)", responses=_ERRORS)
 async def encode(
     request: Request, officer: Actor = Depends(codec_auditor), deps: Services = Depends(services)
 ) -> Response:

@@ -151,7 +151,7 @@ class TestPlainRefusals:
         assert response.status_code == 422
         problems = {p["field"]: p["message"] for p in response.json()["problems"]}
         assert problems["applicant.address.commune_code"] == "must be 5 digits"
-        assert problems["applicant.phone"].startswith("must be 8 to 15 digits")
+        assert problems["applicant.phone"].startswith("must be 8 to 15")
         assert not [m for m in problems.values() if "\\d" in m or "pattern" in m]
 
     async def test_an_unknown_procedure_points_to_the_catalogue_search(self, api):

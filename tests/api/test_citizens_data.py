@@ -92,12 +92,12 @@ class TestCitizensData:
             handle = api.env.client.get_workflow_handle_for(DossierWorkflow.run, code)
             await settled(handle)
             steps = [
-                (specialist, "complete_step", {"step_id": "review", "note": NOTE}),
+                (specialist, "complete_step", {"step_id": "review", "note": NOTE, "action_id": "review"}),
                 (specialist, "complete_step", {"step_id": "review", "note": NOTE, "action_id": "again"}),
-                (leader, "request_supplement", {"reason": NOTE, "documents": ["declaration"]}),
-                (counter_officer, "supplement", {"documents": ["declaration"]}),
-                (leader, "complete_step", {"step_id": "approve", "note": NOTE}),
-                (counter_officer, "return_result", {}),
+                (leader, "request_supplement", {"reason": NOTE, "documents": ["declaration"], "action_id": "ask"}),
+                (counter_officer, "supplement", {"documents": ["declaration"], "action_id": "bring"}),
+                (leader, "complete_step", {"step_id": "approve", "note": NOTE, "action_id": "approve"}),
+                (counter_officer, "return_result", {"action_id": "return"}),
             ]
             for officer, action, body in steps:
                 response = await api.act(officer, code, action, body)
@@ -122,9 +122,9 @@ class TestCitizensData:
         code = slip.json()["dossier_code"]
         handle = api.env.client.get_workflow_handle_for(DossierWorkflow.run, code)
         await settled(handle)
-        response = await api.act(specialist, code, "complete_step", {"step_id": "review", "note": NOTE})
+        response = await api.act(specialist, code, "complete_step", {"step_id": "review", "note": NOTE, "action_id": "review"})
         assert response.status_code == 200
-        assert (await api.act(leader, code, "refuse", {"reason": NOTE})).status_code == 200
+        assert (await api.act(leader, code, "refuse", {"reason": NOTE, "action_id": "refuse"})).status_code == 200
         await settled(handle)
         stored = await every_text_in(records)
         assert code in stored

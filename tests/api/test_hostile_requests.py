@@ -63,7 +63,7 @@ RECEIVE_CORPUS = [
 ]
 
 # (name, action, body, expected status, fragment)
-ACTION_CORPUS = [
+_ACTION_CORPUS = [
     ("1 MB step id", "complete_step", {"step_id": "s" * 1_000_000}, 413, "BodyTooLarge"),
     ("long step id", "complete_step", {"step_id": "s" * 10_000}, 422, "step_id"),
     ("10 MB documents", "request_supplement", {"reason": "x", "documents": ["d" * 1000] * 10_000}, 413, "BodyTooLarge"),
@@ -79,13 +79,22 @@ ACTION_CORPUS = [
     ],
 ]
 
+ACTION_CORPUS = [
+    (name, action, {**body, "action_id": f"hostile-{number}"}, status, fragment)
+    for number, (name, action, body, status, fragment) in enumerate(_ACTION_CORPUS)
+]
+
 # (name, path, query parameters, fragment)
+# Query filters read a date or a local time as Vietnam time, as the CLI does (README): only the
+# naive instant is not bad input there.
+FILTER_INSTANTS = [v for v in EXTREME_INSTANTS if v != "2026-03-05T10:00:00"]
+
 AUDIT_CORPUS = [
-    *[(f"search {v!r}", "/audit/dossiers", {"received_from": v}, "received_from") for v in EXTREME_INSTANTS],
-    *[(f"export {v!r}", "/audit/dossiers.csv", {"due_to": v}, "due_to") for v in EXTREME_INSTANTS],
+    *[(f"search {v!r}", "/audit/dossiers", {"received_from": v}, "received_from") for v in FILTER_INSTANTS],
+    *[(f"export {v!r}", "/audit/dossiers.csv", {"due_to": v}, "due_to") for v in FILTER_INSTANTS],
     *[
         (f"report {v!r}", "/audit/report", {"start": v, "end": "2026-04-01T00:00:00+07:00"}, "start")
-        for v in EXTREME_INSTANTS
+        for v in FILTER_INSTANTS
     ],
     (
         "report as_of",
@@ -120,7 +129,7 @@ class TestHostileRequests:
         for name, action, body, status, fragment in ACTION_CORPUS:
             response = await api.act(roles.get(action, leader), handle.id, action, body)
             assert_clear_refusal(name, response, status, fragment)
-        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "review"})
+        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "review", "action_id": "review"})
         assert response.status_code == 200, response.text
         await settled(handle)
 
@@ -185,18 +194,18 @@ class TestConfiguredMaximumAmount:
         app = create_app(api.env.client, records, limited, intake=counter.service, key=KEY)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
             url = f"/dossiers/{handle.id}/actions/request_payment"
-            response = await http.post(url, json={"amount_vnd": 5_000_001}, headers=api.auth(leader))
+            response = await http.post(url, json={"amount_vnd": 5_000_001, "action_id": "pay-over"}, headers=api.auth(leader))
             assert_clear_refusal("over the maximum", response, 422, "amount_vnd")
             assert "MAX_AMOUNT_VND" in response.text
             code = await starter.main(
-                ["officer", "request-payment", handle.id, "--amount", "5000001",
+                ["officer", "request-payment", handle.id, "--amount", "5000001", "--action-id", "pay-over",
                  "--officer", leader.id, "--unit", leader.unit, "--roles", "leader"],
                 api.env.client, limited,
             )
             assert code == 2 and "amount_vnd: at most 5000000 VND" in capsys.readouterr().err
             # At the maximum the request passes the bound and reaches the workflow's validator
             # (which refuses it for its own reason: this procedure has no fees).
-            within = await http.post(url, json={"amount_vnd": 5_000_000}, headers=api.auth(leader))
+            within = await http.post(url, json={"amount_vnd": 5_000_000, "action_id": "pay-max"}, headers=api.auth(leader))
             assert within.json()["type"] == "InvalidRequest", within.text
         await settled(handle)
 
@@ -210,7 +219,7 @@ class TestShortEchoInLogs:
         with capture_logs() as logs:
             response = await api.http.get("/dossiers/" + "x" * 5000)  # no token: refused and logged
             assert response.status_code == 401
-            response = await api.act(specialist, handle.id, "complete_step", {"step_id": "s" * 60})
+            response = await api.act(specialist, handle.id, "complete_step", {"step_id": "s" * 60, "action_id": "long-step"})
             assert response.status_code in (409, 422), response.text
         refusals = [event for event in logs if event["event"] == "request refused"]
         assert len(refusals) == 2, logs

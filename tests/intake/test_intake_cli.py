@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
 import uuid
 from datetime import datetime, timedelta
 
@@ -24,11 +26,19 @@ def printed_json_list(output: str) -> list:
     return json.loads(output.split("\f")[0])
 
 
+@functools.cache
+def personal_id_file() -> str:
+    """The applicant's ID in a file, as `counter receive` takes it (never on the command line)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".id", delete=False) as handle:
+        handle.write(APPLICANT.personal_id + "\n")
+    return handle.name
+
+
 def receive_args(unit: str, *more: str, name: str = APPLICANT.full_name, roles: str = "counter_officer") -> list[str]:
     address = APPLICANT.address
     return [
         "counter", "receive", "--procedure", "1.004873", "--applicant-name", name,
-        "--personal-id", APPLICANT.personal_id, "--province", address.province_code,
+        "--personal-id-file", personal_id_file(), "--province", address.province_code,
         "--commune", address.commune_code, "--document", "declaration",
         "--officer", f"officer@{unit}", "--unit", unit, "--roles", roles, *more,
     ]
