@@ -68,7 +68,8 @@ async def assert_one_dossier(counter: Counter, records, unit: str, slip: Receipt
     assert slip.dossier_code == f"{unit}-{day}-0001"
     assert await exists(counter, slip.dossier_code)
     assert not await exists(counter, f"{unit}-{day}-0002"), "one request, two dossiers"
-    assert await sequence_rows(records, unit) == [(day, 1)]
+    # Other tests of the session may have used this counter on other days.
+    assert [row for row in await sequence_rows(records, unit) if row[0] == day] == [(day, 1)]
     view = await settled(counter.handle(slip.dossier_code))
     assert [e.action for e in view.timeline].count("received") == 1
 
@@ -228,4 +229,4 @@ class TestNoLockAcrossTheNetwork:
         resent = await cut_counter.receive(request_at(unit, request_id=stuck_id))
         assert isinstance(resent, ReceiptSlip) and resent.dossier_code.endswith("-0001")
         day = (await env.get_current_time()).astimezone(VN_TZ).strftime("%y%m%d")
-        assert await sequence_rows(records, unit) == [(day, 2)]
+        assert [row for row in await sequence_rows(records, unit) if row[0] == day] == [(day, 2)]
