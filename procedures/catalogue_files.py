@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from procedures.models import PROCEDURE_FIELDS, ProcedureVersion
 from procedures.problems import describe_validation_error
 
-__all__ = ["CatalogueError", "read_catalogue_file", "write_catalogue_file"]
+__all__ = ["CatalogueError", "read_catalogue_file", "read_json_list", "write_catalogue_file"]
 
 _FILE_KEYS = {"sector", "procedures", "note"}
 # File key -> model field, for the procedure-level keys.
@@ -35,13 +35,19 @@ class CatalogueError(ValueError):
     """A catalogue file is malformed or contradicts itself; nothing was loaded."""
 
 
-def read_catalogue_file(path: Path) -> list[ProcedureVersion]:
+def read_json_list(path: Path, key: str) -> dict[str, Any]:
+    """The JSON object in `path`, which holds a list under `key`; CatalogueError naming the file."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CatalogueError(f"{path.name}: cannot read: {err}") from err
-    if not isinstance(document, dict) or not isinstance(document.get("procedures"), list):
-        raise CatalogueError(f"{path.name}: expected an object with a 'procedures' list")
+    if not isinstance(document, dict) or not isinstance(document.get(key), list):
+        raise CatalogueError(f"{path.name}: expected an object with a '{key}' list")
+    return document
+
+
+def read_catalogue_file(path: Path) -> list[ProcedureVersion]:
+    document = read_json_list(path, "procedures")
     unknown = set(document) - _FILE_KEYS
     if unknown:
         raise CatalogueError(f"{path.name}: unknown keys {sorted(unknown)}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from procedures.catalogue_files import CatalogueError
+from procedures.catalogue_files import CatalogueError, read_json_list
 from procedures.models import AuthorityLevel, ProcedureVersion
 from procedures.problems import describe_validation_error
 from procedures.processes import InternalProcesses
@@ -72,12 +72,7 @@ def read_facts_files(directory: Path) -> dict[str, dict[str, Any]]:
     """The procedures of every `facts-*.json` in `directory`, by code (raw JSON, with `_file`)."""
     procedures: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("facts-*.json")):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise CatalogueError(f"{path.name}: cannot read: {err}") from err
-        if not isinstance(document, dict) or not isinstance(document.get("procedures"), list):
-            raise CatalogueError(f"{path.name}: expected an object with a 'procedures' list")
+        document = read_json_list(path, "procedures")
         for procedure in document["procedures"]:
             if not isinstance(procedure, dict) or not isinstance(procedure.get("code"), str):
                 raise CatalogueError(f"{path.name}: each procedure is an object with a code")

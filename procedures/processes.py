@@ -10,13 +10,12 @@ since a calendar-day or month limit has no fixed number of office hours to share
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from procedures.catalogue_files import CatalogueError
+from procedures.catalogue_files import CatalogueError, read_json_list
 from procedures.models import AuthorityLevel, ProcedureVersion, Role, Step, StepPlace, TimeLimit, TimeUnit
 from procedures.problems import describe_validation_error
 
@@ -107,12 +106,7 @@ class InternalProcesses:
 
 
 def _read(path: Path, province: str | None) -> list[InternalProcess]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CatalogueError(f"{path.name}: cannot read: {err}") from err
-    if not isinstance(document, dict) or not isinstance(document.get("processes"), list):
-        raise CatalogueError(f"{path.name}: expected an object with a 'processes' list")
+    document = read_json_list(path, "processes")
     processes = []
     for index, entry in enumerate(document["processes"]):
         try:
