@@ -25,7 +25,10 @@ __all__ = ["MIGRATIONS", "current_revision", "downgrade", "head_revision", "upgr
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock key: any constant no other code of ours uses ("records" in ASCII).
 _LOCK_KEY = 0x7265636F726473
-_ATTEMPTS = 5
+# SQLite has no advisory lock: a process that finds the file busy waits for the one migrating
+# and tries again. Six migrations on a loaded machine took longer than the 3 s that five quick
+# attempts gave (seen in CI-like runs), so the waits grow to 2 s each, about 30 s in all.
+_ATTEMPTS = 20
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -93,4 +96,4 @@ async def _run_locked(engine: AsyncEngine, migrate) -> None:
             # Another process created the same table (SQLite) or the database was busy.
             if attempt == _ATTEMPTS - 1:
                 raise
-            await asyncio.sleep(0.2 * (attempt + 1))
+            await asyncio.sleep(min(0.2 * (attempt + 1), 2.0))
