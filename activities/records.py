@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating
 from records.chain import GENESIS, event_hash
 from records.data_errors import is_data_error
 from records.database import RecordsStore, insert_for
@@ -86,7 +87,8 @@ class RecordActivities:
         if not batch.entries:
             return
         try:
-            await self._record(batch)
+            async with heartbeating():
+                await self._record(batch)
         except Exception as exc:
             if not is_data_error(exc):
                 raise  # an outage: retried for as long as it takes
