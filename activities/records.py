@@ -24,6 +24,7 @@ from records.chain import GENESIS, event_hash
 from records.data_errors import is_data_error
 from records.database import RecordsStore, insert_for
 from records.tables import DossierEventRow, DossierRow, NotificationRow, OfficerRow
+from runtime.metrics import observe_projection
 from workflows.dossier_state import TimelineEntry
 
 __all__ = [
@@ -153,6 +154,7 @@ class RecordActivities:
                     .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
                 )
             await session.commit()
+        observe_projection([entry.at for entry in entries])
         log.info(
             "dossier events recorded",
             dossier_code=code,

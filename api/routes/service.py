@@ -4,10 +4,11 @@ checks, metrics for Prometheus."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import Services, services
 from runtime.health import readiness
+from runtime.metrics import CONTENT_TYPE_LATEST, exposition, refresh_from_records
 
 __all__ = ["router"]
 
@@ -40,3 +41,13 @@ async def ready(deps: Services = Depends(services)) -> JSONResponse:
         body["not_answering"] = state.failing
     return JSONResponse(body, status_code=200 if state.ready else 503)
 
+
+@router.get(
+    "/metrics",
+    summary="the engine's metrics, Prometheus text format (scrape from inside the network)",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text exposition"}},
+)
+async def metrics(deps: Services = Depends(services)) -> Response:
+    await refresh_from_records(deps.records)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
