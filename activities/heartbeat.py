@@ -31,8 +31,10 @@ async def heartbeating(
 
     async def beat() -> None:
         while True:
-            activity.heartbeat(*details())
+            # Sleep first: a call done within a second (the usual projection) sends no
+            # heartbeat at all, so heartbeating costs nothing when the store answers.
             await asyncio.sleep(every)
+            activity.heartbeat(*details())
 
     task = asyncio.create_task(beat())
     try:
