@@ -16,7 +16,7 @@ from tests.api.conftest import Api
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import free_port
 
-counter_officer = OFFICERS["counter/own"]
+counter_officer, specialist = OFFICERS["counter/own"], OFFICERS["specialist/own"]
 
 
 async def scrape(api: Api) -> dict[tuple[str, tuple], float]:
@@ -70,6 +70,22 @@ class TestEngineMetrics:
         ):
             assert (gauge, ()) in samples
         assert samples[("onestop_projected_events_total", ())] >= 1
+
+
+class TestActionMetrics:
+    async def test_an_action_counts_as_done_and_a_refused_one_as_refused(self, api: Api, counter):
+        handle = await counter.start()
+        done = ("onestop_actions_total", (("action", "complete_step"), ("outcome", "done")))
+        refused = ("onestop_actions_total", (("action", "complete_step"), ("outcome", "refused")))
+        before = await scrape(api)
+        review = {"step_id": "review", "action_id": "metrics-review"}
+        assert (await api.act(specialist, handle.id, "complete_step", review)).status_code == 200
+        # The same step again, under another id: the dossier has moved on, the action is refused.
+        again = {"step_id": "review", "action_id": "metrics-review-again"}
+        assert (await api.act(specialist, handle.id, "complete_step", again)).status_code >= 400
+        after = await scrape(api)
+        assert after[done] == before.get(done, 0) + 1
+        assert after[refused] == before.get(refused, 0) + 1
 
 
 class TestSdkMetrics:
