@@ -81,9 +81,10 @@ PROJECTION_RETRY = RetryPolicy(
 # armed the timer only once the projection had landed, so a records outage held the deadline.
 DEADLINE_APART_PATCH = "deadline-timer-apart-from-projection"
 # One batch is one transaction of at most RECORD_BATCH entries: milliseconds when the store
-# answers, bounded by the store's own statement timeout when it does not. The activity
-# heartbeats every second (activities.heartbeat), so a worker that dies mid-batch is noticed
-# after PROJECTION_HEARTBEAT and the batch retried elsewhere, not after the whole timeout.
+# answers; a store that hangs is cut off by PROJECTION_TIMEOUT and the retry policy takes over.
+# The activity heartbeats every second while it waits (activities.heartbeat), so a worker that
+# dies mid-batch is noticed after PROJECTION_HEARTBEAT and the batch retried elsewhere, not
+# after the whole timeout. Timeouts are not part of a command's identity: no patch needed.
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 PROJECTION_HEARTBEAT = timedelta(seconds=5)
 # workflow.patched id: a transfer that moves the counter also upserts `ReceivingUnit`.
