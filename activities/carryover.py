@@ -27,6 +27,7 @@ from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFa
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.heartbeat import heartbeating
 from adminunits.succession import AuthoritySuccession, SuccessorUnit
 from records.database import RecordsStore
 from records.tables import DossierRow
@@ -138,6 +139,10 @@ class CarryoverActivities:
     @activity.defn(name="count_carryover_candidates")
     async def count_candidates(self, request: CountCandidatesInput) -> int:
         """Open dossiers received before the boundary at an abolished or merged authority."""
+        async with heartbeating():
+            return await self._count(request)
+
+    async def _count(self, request: CountCandidatesInput) -> int:
         async with self._sessions() as session:
             rows = await session.execute(
                 select(DossierRow.handling_unit, func.count())
@@ -151,6 +156,10 @@ class CarryoverActivities:
     async def list_candidates(self, request: ListCandidatesInput) -> CandidatePage:
         """Up to `limit` candidate codes after the cursor, in code order: those of the records
         store first, then those only Temporal visibility knows of."""
+        async with heartbeating():
+            return await self._list(request)
+
+    async def _list(self, request: ListCandidatesInput) -> CandidatePage:
         if request.after is not None and request.after.startswith(VISIBILITY_CURSOR):
             after = request.after.removeprefix(VISIBILITY_CURSOR)
             missing = [c for c in await self._unprojected(request.received_before) if c.code > after]
@@ -236,12 +245,17 @@ class CarryoverActivities:
 
         carry = self._plan if batch.dry_run else self._transfer
 
+        def progress() -> tuple[list[dict], ...]:
+            return ([o.model_dump(mode="json") for o in done.values()],)
+
         async def one(candidate: Candidate) -> None:
             async with limit:
                 done[candidate.code] = await carry(batch, candidate)
-                activity.heartbeat([o.model_dump(mode="json") for o in done.values()])
+                activity.heartbeat(*progress())
 
-        await asyncio.gather(*(one(c) for c in batch.dossiers if c.code not in done))
+        # The beat also runs while one slow transfer is the only thing in flight.
+        async with heartbeating(progress):
+            await asyncio.gather(*(one(c) for c in batch.dossiers if c.code not in done))
         outcomes = [done[c.code] for c in batch.dossiers]
         log.info(
             "carryover batch done",

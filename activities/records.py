@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating
 from records.chain import GENESIS, event_hash
 from records.data_errors import is_data_error
 from records.database import RecordsStore, insert_for
 from records.tables import DossierEventRow, DossierRow, NotificationRow, OfficerRow
+from runtime.metrics import observe_projection
 from workflows.dossier_state import TimelineEntry
 
 __all__ = [
@@ -86,7 +88,8 @@ class RecordActivities:
         if not batch.entries:
             return
         try:
-            await self._record(batch)
+            async with heartbeating():
+                await self._record(batch)
         except Exception as exc:
             if not is_data_error(exc):
                 raise  # an outage: retried for as long as it takes
@@ -151,6 +154,7 @@ class RecordActivities:
                     .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
                 )
             await session.commit()
+        observe_projection([entry.at for entry in entries])
         log.info(
             "dossier events recorded",
             dossier_code=code,

@@ -26,6 +26,7 @@ from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
 from records.dossier_codes import Claim, DossierCodeAllocator
+from runtime.metrics import RECEIPTS
 from workflows.dossier_inputs import DossierInput
 
 __all__ = [
@@ -95,6 +96,11 @@ class IntakeService:
         StartOutcomeUnknown when Temporal did not confirm the start in time (the code stays
         reserved: send the same request again), IntakeForbidden for a caller who may not.
         """
+        outcome = await self._receive(request)
+        RECEIPTS.labels(outcome=_outcome_name(outcome)).inc()
+        return outcome
+
+    async def _receive(self, request: IntakeRequest) -> IntakeOutcome:
         now = self._clock()
         fingerprint = request.content_hash()
         unit = request.receiving_unit
@@ -197,6 +203,12 @@ class IntakeService:
 
     async def _slip_of_stored(self, code: str) -> ReceiptSlip:
         return _slip(await self._starter.stored_dossier(code), resubmitted=True)
+
+
+def _outcome_name(outcome: IntakeOutcome) -> str:
+    if isinstance(outcome, ReceiptSlip):
+        return "resubmitted" if outcome.resubmitted else "received"
+    return "supplement" if isinstance(outcome, SupplementNotice) else "refused"
 
 
 def _check_same_request(claim: Claim, request: IntakeRequest, fingerprint: str) -> None:

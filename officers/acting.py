@@ -14,11 +14,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from officers.policy import ACTION_INPUTS, Refusal, may_act
 from procedures.calendar import WorkingCalendar
+from runtime.metrics import ACTIONS
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_apology import appointment_refusal
 from workflows.dossier_inputs import ApologyInput, Actor, _Action
@@ -68,6 +69,19 @@ async def act(client: Client, code: str, action: str, request: _Action) -> Dossi
     dossier refuses the request, and what the Update raises (WorkflowUpdateFailedError
     carrying the validator's typed refusal) otherwise.
     """
+    try:
+        view = await _act(client, code, action, request)
+    except (ActionForbidden, WorkflowUpdateFailedError):
+        ACTIONS.labels(action=action, outcome="refused").inc()
+        raise
+    except BaseException:
+        ACTIONS.labels(action=action, outcome="failed").inc()
+        raise
+    ACTIONS.labels(action=action, outcome="done").inc()
+    return view
+
+
+async def _act(client: Client, code: str, action: str, request: _Action) -> DossierView:
     handle = client.get_workflow_handle_for(DossierWorkflow.run, code)
     view = await handle.query(DossierWorkflow.view)
     refusal = may_act(request.actor, action, view, getattr(request, "step_id", None))

@@ -44,6 +44,9 @@ class Settings:
     # The Temporal Web UI origins allowed to call the codec endpoint (CORS). Empty: with the
     # embedded dev server, its own UI; with a cluster, none until CODEC_UI_ORIGINS is set.
     codec_ui_origins_set: tuple[str, ...] = ()
+    # Where temporalio's runtime serves the SDK's own metrics (Prometheus), e.g. 0.0.0.0:9464.
+    # None: the SDK's metrics are not exported.
+    temporal_metrics_address: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -68,6 +71,7 @@ class Settings:
             codec_ui_origins_set=tuple(
                 o.strip().rstrip("/") for o in env.get("CODEC_UI_ORIGINS", "").split(",") if o.strip()
             ),
+            temporal_metrics_address=env.get("TEMPORAL_METRICS_ADDRESS") or None,
         )
 
     @property

@@ -18,6 +18,7 @@ from typing import NoReturn
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from runtime.codec import EncryptionCodec, KeyringError, data_converter, dev_keyring, load_keyring
@@ -81,6 +82,25 @@ def payload_codec(settings: Settings) -> EncryptionCodec:
     return EncryptionCodec(keys, active)
 
 
+# One runtime per metrics address: a runtime binds its Prometheus port once, for the process.
+_runtimes: dict[str, Runtime] = {}
+
+
+def sdk_runtime(settings: Settings) -> Runtime | None:
+    """temporalio's runtime serving the SDK's metrics on TEMPORAL_METRICS_ADDRESS; None
+    (the SDK's default runtime, no export) when it is unset."""
+    address = settings.temporal_metrics_address
+    if address is None:
+        return None
+    if address not in _runtimes:
+        try:
+            telemetry = TelemetryConfig(metrics=PrometheusConfig(bind_address=address))
+            _runtimes[address] = Runtime(telemetry=telemetry)
+        except Exception as err:  # a malformed or taken address, said in one line
+            raise ConfigurationError(f"TEMPORAL_METRICS_ADDRESS={address!r}: {err}") from None
+    return _runtimes[address]
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.client_address,
@@ -88,6 +108,7 @@ async def connect(settings: Settings) -> Client:
         tls=settings.temporal_tls,
         api_key=settings.temporal_api_key,
         data_converter=data_converter(payload_codec(settings)),
+        runtime=sdk_runtime(settings),
     )
 
 
@@ -103,6 +124,7 @@ async def embedded_dev_server(settings: Settings) -> AsyncIterator[Client]:
         ui=True,
         ui_port=settings.dev_server_ui_port,
         data_converter=converter,
+        runtime=sdk_runtime(settings),
         search_attributes=search_attributes.ALL,
         dev_server_existing_path=binary("temporal"),
         dev_server_log_level="error",

@@ -31,6 +31,9 @@ __all__ = ["CarryoverWorkflow"]
 
 # The records store or the server being away only delays the carryover: retry without end.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# The listing activities heartbeat every second while their query runs: a dead worker is
+# noticed after LISTING_HEARTBEAT, not after the two minutes a large listing may take.
+LISTING_HEARTBEAT = timedelta(seconds=10)
 
 
 @workflow.defn
@@ -61,6 +64,7 @@ class CarryoverWorkflow:
                 CarryoverActivities.count_candidates,
                 CountCandidatesInput(received_before=request.received_before),
                 start_to_close_timeout=timedelta(minutes=2),
+                heartbeat_timeout=LISTING_HEARTBEAT,
                 retry_policy=RETRY,
             )
         while not state.listing_done:
@@ -75,6 +79,7 @@ class CarryoverWorkflow:
                     limit=request.batch_size * request.parallel_batches,
                 ),
                 start_to_close_timeout=timedelta(minutes=2),
+                heartbeat_timeout=LISTING_HEARTBEAT,
                 retry_policy=RETRY,
             )
             found = page.dossiers

@@ -80,7 +80,13 @@ PROJECTION_RETRY = RetryPolicy(
 # Since this patch the deadline timer and the projection run side by side: before it, the loop
 # armed the timer only once the projection had landed, so a records outage held the deadline.
 DEADLINE_APART_PATCH = "deadline-timer-apart-from-projection"
+# One batch is one transaction of at most RECORD_BATCH entries: milliseconds when the store
+# answers; a store that hangs is cut off by PROJECTION_TIMEOUT and the retry policy takes over.
+# The activity heartbeats every second while it waits (activities.heartbeat), so a worker that
+# dies mid-batch is noticed after PROJECTION_HEARTBEAT and the batch retried elsewhere, not
+# after the whole timeout. Timeouts are not part of a command's identity: no patch needed.
 PROJECTION_TIMEOUT = timedelta(seconds=30)
+PROJECTION_HEARTBEAT = timedelta(seconds=5)
 # workflow.patched id: a transfer that moves the counter also upserts `ReceivingUnit`.
 TRANSFER_MOVES_RECEIVING_UNIT = "transfer-upserts-receiving-unit"
 RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
@@ -623,6 +629,7 @@ class DossierWorkflow:
                 ],
             ),
             start_to_close_timeout=PROJECTION_TIMEOUT,
+            heartbeat_timeout=PROJECTION_HEARTBEAT,
             retry_policy=PROJECTION_RETRY,
         )
         # Entries added while the batch was in flight sit after it: drop only the batch.
