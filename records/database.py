@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+import asyncio
 import fcntl
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import event, make_url
+from sqlalchemy.util import await_only
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -96,6 +99,21 @@ def _ms(seconds: float) -> str:
     return str(int(seconds * 1000))
 
 
+def _wal(cursor: Any) -> None:
+    """Switch a SQLite file to WAL once. The switch needs the file to itself and SQLite answers
+    "database is locked" at once, without its busy timeout, while another connection migrates
+    a fresh file (seen with two stores opened together): wait for it, up to ~10 s."""
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            # The event runs in the async engine's greenlet: sleep on the loop, never block it.
+            await_only(asyncio.sleep(0.1))
+
+
 def create_engine(url: str, timeouts: PostgresTimeouts | None = None) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -104,7 +122,7 @@ def create_engine(url: str, timeouts: PostgresTimeouts | None = None) -> AsyncEn
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             # WAL lets readers (auditors, reports) run beside the projection's writes.
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
