@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from officers.policy import ACTION_INPUTS, Refusal, may_act
@@ -97,12 +97,20 @@ async def _act(client: Client, code: str, action: str, request: _Action) -> Doss
             raise ActionForbidden(Refusal(ErrorType.INVALID_REQUEST, reason))
     try:
         return await handle.execute_update(UPDATES[action], request)
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        # Seen on the dev server when the dossier closed under an update already on its way:
+        # the wait for its result is cancelled. Closed: answer for it; open: the error stands.
+        return await _closed_since(handle, request, err)
     except RPCError as err:
         # The dossier closed while the update was on its way (another officer's action): the
-        # server no longer takes updates for it, but it is not unknown.
-        if err.status is not RPCStatusCode.NOT_FOUND:
+        # server no longer takes updates for it (NOT_FOUND, or the wait cancelled), but it is
+        # not unknown.
+        if err.status not in _CLOSED_UNDER_UPDATE:
             raise
         return await _closed_since(handle, request, err)
+
+
+_CLOSED_UNDER_UPDATE = frozenset({RPCStatusCode.NOT_FOUND, RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED})
 
 
 async def _closed_since(handle: WorkflowHandle, request: _Action, err: Exception) -> DossierView:
