@@ -32,6 +32,8 @@ NOT_WALKED = {
     "catalogue validate [DIRECTORY]": "a placeholder; tests/procedures/test_commands.py",
     "catalogue import export.xlsx": "needs the portal's export; tests/procedures/test_importer.py",
     "carryover ": "runs the carryover itself; docs/carryover.md and tests/workflows/test_carryover.py",
+    "catalogue import-national": "rewrites procedures/definitions/national from ../shared; tests/procedures/test_national_import.py",
+    "catalogue units-check": "reads the official unit list in ../shared; tests/adminunits/test_changes.py",
     "records failed-projections": "finds nothing in a healthy demo; tests/workflows/test_projection_apart.py",
     "records retry-projection": "needs a refused projection; tests/workflows/test_projection_apart.py",
 }
