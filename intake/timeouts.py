@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
 
+from records.database import positive_numbers
+
 __all__ = ["IntakeTimeouts"]
 
 
@@ -33,16 +35,5 @@ class IntakeTimeouts:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> IntakeTimeouts:
         """From INTAKE_RPC_TIMEOUT, INTAKE_START_SETTLE_TIMEOUT, INTAKE_BACKFILL_TOLERANCE (seconds)."""
-        values = {}
-        for name, variable in cls.VARIABLES.items():
-            text = env.get(variable)
-            if not text:
-                continue
-            try:
-                seconds = float(text)
-            except ValueError:
-                raise ValueError(f"{variable}: {text!r} is not a number of seconds") from None
-            if seconds <= 0:
-                raise ValueError(f"{variable}: {text!r} must be more than 0")
-            values[name] = timedelta(seconds=seconds)
-        return cls(**values)
+        seconds = positive_numbers(cls.VARIABLES, env)
+        return cls(**{name: timedelta(seconds=value) for name, value in seconds.items()})

@@ -14,7 +14,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -69,20 +69,7 @@ class PostgresTimeouts:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> PostgresTimeouts:
-        values: dict[str, Any] = {}
-        for name, variable in cls.VARIABLES.items():
-            text = env.get(variable)
-            if not text:
-                continue
-            kind = type(getattr(cls, name))
-            try:
-                value = kind(text)
-            except ValueError:
-                raise ValueError(f"{variable}: {text!r} is not a number of seconds") from None
-            if value <= 0:
-                raise ValueError(f"{variable}: {text!r} must be more than 0")
-            values[name] = value
-        return cls(**values)
+        return cls(**positive_numbers(cls.VARIABLES, env, lambda name: type(getattr(cls, name))))
 
     def server_settings(self) -> dict[str, str]:
         return {
@@ -93,6 +80,26 @@ class PostgresTimeouts:
             "tcp_keepalives_interval": str(self.keepalive_interval),
             "tcp_keepalives_count": str(self.keepalive_count),
         }
+
+
+def positive_numbers(
+    variables: Mapping[str, str], env: Mapping[str, str], kind: Callable[[str], type] = lambda _: float
+) -> dict[str, Any]:
+    """Field -> number for each of `variables` (field -> environment variable) set in `env`;
+    ValueError naming the variable when one is not a number of seconds above 0."""
+    values: dict[str, Any] = {}
+    for name, variable in variables.items():
+        text = env.get(variable)
+        if not text:
+            continue
+        try:
+            value = kind(name)(text)
+        except ValueError:
+            raise ValueError(f"{variable}: {text!r} is not a number of seconds") from None
+        if value <= 0:
+            raise ValueError(f"{variable}: {text!r} must be more than 0")
+        values[name] = value
+    return values
 
 
 def _ms(seconds: float) -> str:
