@@ -50,16 +50,18 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
     # The SDK puts its workflow/activity info in the record's extras (see below), not the message.
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
+    # Our lines go through the standard library too, to the one handler below: one writer with
+    # one lock, so lines logged at once from the event loop, the SDK's workflow and activity
+    # threads and the core's forwarder never splice into each other on a line-buffered stderr.
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        # Looked up at each use, so output follows sys.stderr when it is replaced (tests).
-        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
     # The Temporal SDK, workflow.logger and uvicorn log through the standard library: their
     # records get the same rendering, so JSON output is JSON on every line.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), _temporal_fields],
@@ -76,6 +78,18 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
     # The API logs each request once (api.access); the demo's HTTP client would log them again.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     _forward_core_logs(logging.getLogger("temporalio.core"))
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is at each record, so output follows it when it is replaced
+    (tests capture it); the handler's lock still serialises every line."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self):  # noqa: D401 - StreamHandler reads self.stream
+        return sys.stderr
 
 
 def _forward_core_logs(logger: logging.Logger) -> None:
