@@ -32,8 +32,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli import audit, carryover, catalogue, counter, desk, officer, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
-from procedures.problems import describe_validation_error
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
+from procedures.problems import describe_validation_error
 from records.dossier_codes import CounterBusy
 from runtime.logging import configure_logging
 from runtime.settings import Settings
@@ -57,7 +57,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-async def main(argv: list[str] | None = None, client: Client | None = None, settings: Settings | None = None) -> int:
+async def main(
+    argv: list[str] | None = None, client: Client | None = None, settings: Settings | None = None
+) -> int:
     args = parser().parse_args(argv)
     context = CliContext(settings or Settings.from_env(), _client=client)
     try:
@@ -77,7 +79,9 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
         return _fail(EXIT_REFUSED, f"refused ({kind}): {message}")
     except RPCError as err:
         if err.status is RPCStatusCode.UNAVAILABLE:
-            return _fail(EXIT_UNREACHABLE, f"Temporal unreachable at {context.settings.client_address}: {err}")
+            return _fail(
+                EXIT_UNREACHABLE, f"Temporal unreachable at {context.settings.client_address}: {err}"
+            )
         if err.status is RPCStatusCode.NOT_FOUND:
             return _fail(EXIT_BAD_INPUT, f"dossier {short(getattr(args, 'code', ''))}: not found")
         return _fail(EXIT_BAD_INPUT, f"dossier {short(getattr(args, 'code', ''))}: {short(str(err), 300)}")
@@ -85,9 +89,14 @@ async def main(argv: list[str] | None = None, client: Client | None = None, sett
         return _fail(EXIT_BAD_INPUT, short(describe_validation_error(err), 1000))
     except (DBAPIError, OSError) as err:
         # The records store (or a file) cannot be reached: an outage, not the caller's input.
-        return _fail(EXIT_UNREACHABLE, f"records store or file unavailable ({type(err).__name__}): {short(str(err), 200)}")
+        return _fail(
+            EXIT_UNREACHABLE,
+            f"records store or file unavailable ({type(err).__name__}): {short(str(err), 200)}",
+        )
     except Exception as err:  # noqa: BLE001 - the last line of defence against a traceback
-        return _fail(EXIT_FAILED, f"unexpected {type(err).__name__}: {short(str(err), 200)} (a bug: please report it)")
+        return _fail(
+            EXIT_FAILED, f"unexpected {type(err).__name__}: {short(str(err), 200)} (a bug: please report it)"
+        )
 
 
 def _fail(code: int, message: str) -> int:

@@ -31,13 +31,18 @@ log = structlog.get_logger("worker")
 EXIT_BAD_CONFIG, EXIT_UNREACHABLE = 2, 5
 
 
-async def main(settings: Settings | None = None, stop: asyncio.Event | None = None, demo: bool = False) -> None:
+async def main(
+    settings: Settings | None = None, stop: asyncio.Event | None = None, demo: bool = False
+) -> None:
     settings = settings or Settings.from_env()
     stop = stop or _stop_on_signals()
     # Before anything starts: a real cluster without a token key is refused here.
     key = token_key(settings) if settings.api_port else None
     # The records first: a SQLite file another worker serves is refused before a dev server starts.
-    async with open_records(settings.database_url, serving=True) as records, temporal_client(settings) as client:
+    async with (
+        open_records(settings.database_url, serving=True) as records,
+        temporal_client(settings) as client,
+    ):
         # On SIGTERM, activities in flight get this long to finish before being cancelled.
         worker = build_worker(
             client, settings.task_queue, records, graceful_shutdown_timeout=timedelta(seconds=20)
@@ -54,7 +59,9 @@ async def main(settings: Settings | None = None, stop: asyncio.Event | None = No
                 temporal=settings.client_address,
                 namespace=settings.temporal_namespace,
                 task_queue=settings.task_queue,
-                web_ui=None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}",
+                web_ui=None
+                if settings.temporal_address
+                else f"http://127.0.0.1:{settings.dev_server_ui_port}",
                 api=f"{api.url}/docs" if api else None,
                 records=settings.database_url.split("@")[-1],
             )
@@ -87,8 +94,16 @@ async def _play_demo(client, records, settings: Settings, api: ApiServer, key: b
     web_ui = None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}"
     print(
         "\n== Where to look\n"
-        + (f"   Temporal Web UI    {web_ui}/namespaces/{settings.temporal_namespace}/workflows\n" if web_ui else "")
-        + (f"   decoded in the UI  {api.url}/codec/sign-in with an auditor's token (docs/codec.md)\n" if web_ui else "")
+        + (
+            f"   Temporal Web UI    {web_ui}/namespaces/{settings.temporal_namespace}/workflows\n"
+            if web_ui
+            else ""
+        )
+        + (
+            f"   decoded in the UI  {api.url}/codec/sign-in with an auditor's token (docs/codec.md)\n"
+            if web_ui
+            else ""
+        )
         + f"   API documentation  {api.url}/docs\n"
         + f"   a dossier          .venv/bin/python starter.py show {outcome.received[0]}\n"
         + f"   its audit history  .venv/bin/python starter.py history {outcome.received[0]}\n"
@@ -119,7 +134,9 @@ def _stop_on_signals() -> asyncio.Event:
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-api", action="store_true", help="run the worker only (same as API_PORT=0)")
-    parser.add_argument("--demo", action="store_true", help="play the one-stop day of demo/ once the API is up")
+    parser.add_argument(
+        "--demo", action="store_true", help="play the one-stop day of demo/ once the API is up"
+    )
     parser.add_argument("--json-logs", action="store_true", help="log JSON lines even on a terminal")
     return parser.parse_args(argv)
 

@@ -165,7 +165,9 @@ class CarryoverActivities:
             missing = [c for c in await self._unprojected(request.received_before) if c.code > after]
             page = missing[: request.limit]
             more = len(missing) > request.limit
-            return CandidatePage(dossiers=page, next_after=VISIBILITY_CURSOR + page[-1].code if more else None)
+            return CandidatePage(
+                dossiers=page, next_after=VISIBILITY_CURSOR + page[-1].code if more else None
+            )
         page = await self._projected(request)
         if page.next_after is None:
             # The records store is done: visibility's turn, from its first code.
@@ -189,11 +191,15 @@ class CarryoverActivities:
                 unit = attributes.get(sa.HANDLING_UNIT)
                 if unit and self.succession.is_abolished(unit):
                     listed[execution.id] = Candidate(
-                        code=execution.id, handling_unit=unit, receiving_unit=attributes.get(sa.RECEIVING_UNIT) or ""
+                        code=execution.id,
+                        handling_unit=unit,
+                        receiving_unit=attributes.get(sa.RECEIVING_UNIT) or "",
                     )
         except RPCError as err:
             if err.status is RPCStatusCode.UNIMPLEMENTED:
-                log.warning("carryover: no visibility listing on this server; records store only", error=err.message)
+                log.warning(
+                    "carryover: no visibility listing on this server; records store only", error=err.message
+                )
                 return []
             raise ApplicationError(f"visibility listing failed: {err.message}") from err
         known: set[str] = set()
@@ -201,7 +207,9 @@ class CarryoverActivities:
         async with self._sessions() as session:
             for start in range(0, len(codes), 500):
                 chunk = codes[start : start + 500]
-                known.update((await session.scalars(select(DossierRow.code).where(DossierRow.code.in_(chunk)))).all())
+                known.update(
+                    (await session.scalars(select(DossierRow.code).where(DossierRow.code.in_(chunk)))).all()
+                )
         missing = [listed[code] for code in codes if code not in known]
         if missing:
             log.warning(
@@ -319,7 +327,9 @@ class CarryoverActivities:
             to_unit_by_commune={} if table.default else {c: _unit(u) for c, u in table.by_commune.items()},
             to_receiving_unit=_unit(counters.default) if counters and counters.default else None,
             to_receiving_unit_by_commune=(
-                {c: _unit(u) for c, u in counters.by_commune.items()} if counters and not counters.default else {}
+                {c: _unit(u) for c, u in counters.by_commune.items()}
+                if counters and not counters.default
+                else {}
             ),
             reason=batch.reason,
             actor=batch.actor,
@@ -329,16 +339,22 @@ class CarryoverActivities:
         try:
             # The update id is the transfer id too: Temporal itself answers a repeat with the
             # first outcome, and the workflow's own check covers repeats across runs.
-            view = await handle.execute_update("transfer", transfer, id=transfer.transfer_id, result_type=DossierView)
+            view = await handle.execute_update(
+                "transfer", transfer, id=transfer.transfer_id, result_type=DossierView
+            )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             kind_by_type = {"WrongState": OutcomeKind.SKIPPED, "NoSuccessor": OutcomeKind.MANUAL}
             error_type = cause.type if isinstance(cause, ApplicationError) else None
             reason = f"{error_type}: {cause.message}" if error_type else str(cause)
-            return outcome.model_copy(update={"kind": kind_by_type.get(error_type, OutcomeKind.FAILED), "error": reason})
+            return outcome.model_copy(
+                update={"kind": kind_by_type.get(error_type, OutcomeKind.FAILED), "error": reason}
+            )
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
-                return outcome.model_copy(update={"kind": OutcomeKind.FAILED, "error": f"no such dossier: {err.message}"})
+                return outcome.model_copy(
+                    update={"kind": OutcomeKind.FAILED, "error": f"no such dossier: {err.message}"}
+                )
             # Transient server trouble: fail the attempt so the batch is retried (idempotent).
             raise ApplicationError(f"transfer of {code} not acknowledged: {err.message}") from err
         entry = next((e for e in view.timeline if e.action_id == transfer.transfer_id), None)

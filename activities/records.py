@@ -186,7 +186,9 @@ class RecordActivities:
         if head is not None and head.last_event_seq == seq - 1 and head.last_event_hash:
             return head.last_event_hash
         prev = await session.scalar(
-            select(DossierEventRow.hash).where(DossierEventRow.dossier_code == code, DossierEventRow.seq == seq - 1)
+            select(DossierEventRow.hash).where(
+                DossierEventRow.dossier_code == code, DossierEventRow.seq == seq - 1
+            )
         )
         if prev is None:
             # Retried until an operator looks: the chain must never skip an event.
@@ -222,7 +224,9 @@ class RecordActivities:
         for column in ("carried_over_from", "carried_over_at"):
             updates[column] = func.coalesce(statement.excluded[column], DossierRow.__table__.c[column])
         # The first time the deadline was missed stays, whatever later batches say.
-        updates["overdue_at"] = func.coalesce(DossierRow.__table__.c.overdue_at, statement.excluded.overdue_at)
+        updates["overdue_at"] = func.coalesce(
+            DossierRow.__table__.c.overdue_at, statement.excluded.overdue_at
+        )
         return statement.on_conflict_do_update(
             index_elements=["code"],
             set_=updates,

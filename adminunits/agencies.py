@@ -98,7 +98,10 @@ class AgencyDirectory:
     __slots__ = ("_by_code", "_by_unit", "_by_province", "_aliases", "_changes")
 
     def __init__(
-        self, agencies: list[Agency], aliases: dict[str, str] | None = None, changes: UnitChanges | None = None
+        self,
+        agencies: list[Agency],
+        aliases: dict[str, str] | None = None,
+        changes: UnitChanges | None = None,
     ) -> None:
         self._aliases = dict(aliases or {})
         self._changes = changes
@@ -250,9 +253,5 @@ def _derive(units: AdminUnits):
 
 
 def _province_agencies(pp: str, name: str, eras: frozenset[Era], *, pc: str, centre: str):
-    yield Agency(
-        f"000.00.{pc}.H{pp}", f"{_PC} {name}", AgencyKind.PROVINCE_PEOPLES_COMMITTEE, pp, eras
-    )
-    yield Agency(
-        f"000.00.{centre}.H{pp}", f"{_CENTRE} {name}", AgencyKind.PROVINCE_SERVICE_CENTRE, pp, eras
-    )
+    yield Agency(f"000.00.{pc}.H{pp}", f"{_PC} {name}", AgencyKind.PROVINCE_PEOPLES_COMMITTEE, pp, eras)
+    yield Agency(f"000.00.{centre}.H{pp}", f"{_CENTRE} {name}", AgencyKind.PROVINCE_SERVICE_CENTRE, pp, eras)

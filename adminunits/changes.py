@@ -62,7 +62,14 @@ class UnitChanges:
                 for kind in ("provinces", "communes"):
                     for entry in change.get(kind, []):
                         renames.append(
-                            Rename(effective, kind[:-1], entry["code"], entry["name"], entry["was"], change["basis"])
+                            Rename(
+                                effective,
+                                kind[:-1],
+                                entry["code"],
+                                entry["name"],
+                                entry["was"],
+                                change["basis"],
+                            )
                         )
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise UnitChangesError(f"{path.name}: {err}") from err

@@ -54,7 +54,9 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
 
 
-def cross_check(sources: Path, units: AdminUnits | None = None, changes: UnitChanges | None = None) -> CrossCheck:
+def cross_check(
+    sources: Path, units: AdminUnits | None = None, changes: UnitChanges | None = None
+) -> CrossCheck:
     """Compare the package (before this project's corrections) with the official list."""
     units = units or AdminUnits.load()
     changes = changes or UnitChanges.load()
@@ -72,8 +74,14 @@ def cross_check(sources: Path, units: AdminUnits | None = None, changes: UnitCha
             report.differences.append(Difference("province code", province.code, province.name, "-", ""))
         elif fold(official) != fold(province.name):
             rename = renamed.get(("province", province.code))
-            resolved = f"renamed from {rename.effective:%Y-%m-%d} ({rename.basis})" if rename and rename.name == official else ""
-            report.differences.append(Difference("province name", province.code, province.name, official, resolved))
+            resolved = (
+                f"renamed from {rename.effective:%Y-%m-%d} ({rename.basis})"
+                if rename and rename.name == official
+                else ""
+            )
+            report.differences.append(
+                Difference("province name", province.code, province.name, official, resolved)
+            )
         elif official != _nfc(province.name):
             report.spelling_variants += 1
 
@@ -93,18 +101,29 @@ def cross_check(sources: Path, units: AdminUnits | None = None, changes: UnitCha
                 )
                 official_name = official_communes.get(fix.code, ("-", ""))[0] if fix else "-"
                 report.differences.append(
-                    Difference("commune code", package_code, commune.name, f"{fix.code if fix else '-'} {official_name}", resolved)
+                    Difference(
+                        "commune code",
+                        package_code,
+                        commune.name,
+                        f"{fix.code if fix else '-'} {official_name}",
+                        resolved,
+                    )
                 )
                 continue
             name, province_code = official
             if fold(name) != fold(commune.name) or province_code != commune.province_code:
                 rename = renamed.get(("commune", package_code))
-                resolved = f"renamed from {rename.effective:%Y-%m-%d} ({rename.basis})" if rename and rename.name == name else ""
-                report.differences.append(Difference("commune name", package_code, commune.name, name, resolved))
+                resolved = (
+                    f"renamed from {rename.effective:%Y-%m-%d} ({rename.basis})"
+                    if rename and rename.name == name
+                    else ""
+                )
+                report.differences.append(
+                    Difference("commune name", package_code, commune.name, name, resolved)
+                )
             elif name != _nfc(commune.name):
                 report.spelling_variants += 1
     corrected = {c.code for c in changes.corrections}
     for code in sorted(set(official_communes) - package_codes - corrected):
         report.differences.append(Difference("commune code", code, "-", official_communes[code][0], ""))
     return report
-

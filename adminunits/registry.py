@@ -129,8 +129,7 @@ class AdminUnits:
 
         # Selecting only the needed columns keeps the load ~5x faster than SELECT *.
         legacy, current = _query(
-            "SELECT provinceCode, province, districtCode, district, wardCode, ward "
-            "FROM admin_units_legacy",
+            "SELECT provinceCode, province, districtCode, district, wardCode, ward FROM admin_units_legacy",
             "SELECT provinceCode, province, wardCode, ward FROM admin_units",
         )
         for row in legacy:
@@ -156,9 +155,7 @@ class AdminUnits:
         aliases: dict[str, str] = {}
         for row in current:
             pcode = row["provinceCode"]
-            provinces.setdefault(
-                (pcode, Era.FROM_2025), Province(pcode, row["province"], Era.FROM_2025)
-            )
+            provinces.setdefault((pcode, Era.FROM_2025), Province(pcode, row["province"], Era.FROM_2025))
             code = row["wardCode"]
             fix = corrections.get(code)
             if fix is not None and fix.province_code == pcode:

@@ -91,9 +91,7 @@ class Succession:
         data = json.loads(_converter_path().read_text(encoding="utf-8"))
         new_province = {row["provinceKey"]: row["provinceCode"] for row in current_rows}
         new_ward = {(row["provinceKey"], row["wardKey"]): row["wardCode"] for row in current_rows}
-        old_to_new_province_key = {
-            old: new for new, olds in data["DICT_PROVINCE"].items() for old in olds
-        }
+        old_to_new_province_key = {old: new for new, olds in data["DICT_PROVINCE"].items() for old in olds}
         # "province_district_ward" key of the package -> (new province key, default ward key, others)
         by_old_key: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         for new_pk, wards in data["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
@@ -195,8 +193,10 @@ class AuthoritySuccession:
     @functools.lru_cache(maxsize=4096)
     def _table(self, agency_code: str) -> SuccessorTable:
         agency = self._agencies.get(agency_code)
-        if agency is not None and agency.kind is AgencyKind.DISTRICT_PEOPLES_COMMITTEE and not agency.valid_in(
-            Era.FROM_2025
+        if (
+            agency is not None
+            and agency.kind is AgencyKind.DISTRICT_PEOPLES_COMMITTEE
+            and not agency.valid_in(Era.FROM_2025)
         ):
             communes = [
                 c
@@ -214,7 +214,11 @@ class AuthoritySuccession:
         return SuccessorTable(
             agency_code,
             self._counter(table.default) if table.default else None,
-            {c: counter for c, unit in table.by_commune.items() if (counter := self._counter(unit)) is not None},
+            {
+                c: counter
+                for c, unit in table.by_commune.items()
+                if (counter := self._counter(unit)) is not None
+            },
         )
 
     def _counter(self, unit: SuccessorUnit) -> SuccessorUnit | None:

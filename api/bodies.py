@@ -34,7 +34,9 @@ ReceiveBody = body_of(
     frozenset({"received_by"}),
     receiving_unit=(
         str | None,
-        Field(default=None, min_length=1, max_length=64, description="the counter; default: the token's unit"),
+        Field(
+            default=None, min_length=1, max_length=64, description="the counter; default: the token's unit"
+        ),
     ),
 )
 

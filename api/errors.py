@@ -116,7 +116,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": _field(error["loc"]), "message": short(plain_message(error), 300), "kind": error["type"]}
+            {
+                "field": _field(error["loc"]),
+                "message": short(plain_message(error), 300),
+                "kind": error["type"],
+            }
             for error in err.errors()[:20]
         ]
         message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
@@ -138,12 +142,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body("TemporalError", err.message), status_code=502)
 
     @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
-    async def _update_timed_out(request: Request, err: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
+    async def _update_timed_out(
+        request: Request, err: WorkflowUpdateRPCTimeoutOrCancelledError
+    ) -> JSONResponse:
         # The server did not answer the update in time (an overloaded server, a worker down):
         # whether it was applied is unknown, and sending it again with its action id is safe.
         log.error("temporal update timed out", path=short(request.url.path, 200))
         return JSONResponse(
-            _body("TemporalUnavailable", "Temporal did not answer in time; send the action again with its action_id"),
+            _body(
+                "TemporalUnavailable",
+                "Temporal did not answer in time; send the action again with its action_id",
+            ),
             status_code=503,
             headers={"Retry-After": "5"},
         )

@@ -56,7 +56,9 @@ from workflows.carryover_models import CarryoverInput
 TARGET_RATIO = 0.5
 
 
-async def measure_reference(client: Client, n: int, in_flight: int, round_: int, meter: CpuMeter) -> Measurement:
+async def measure_reference(
+    client: Client, n: int, in_flight: int, round_: int, meter: CpuMeter
+) -> Measurement:
     task_queue = f"bench-idle-{uuid.uuid4()}"
     async with Worker(client, task_queue=task_queue, workflows=[IdleWorkflow]):
         handles = []
@@ -131,8 +133,10 @@ async def run(args: argparse.Namespace) -> None:
     in_flight = args.parallel_batches * args.concurrency
     print("Carryover throughput benchmark")
     print(f"  nproc {len(os.sched_getaffinity(0))}, load {'%.2f %.2f %.2f' % os.getloadavg()}")
-    print(f"  N {args.n} x {args.rounds} rounds; carryover batch {args.batch_size} x {args.parallel_batches}"
-          f" parallel x {args.concurrency} in flight each; reference: {in_flight} signals in flight")
+    print(
+        f"  N {args.n} x {args.rounds} rounds; carryover batch {args.batch_size} x {args.parallel_batches}"
+        f" parallel x {args.concurrency} in flight each; reference: {in_flight} signals in flight"
+    )
     print(flush=True)
     with tempfile.TemporaryDirectory(prefix="carryover-bench-") as tmp:
         async with AsyncExitStack() as stack:
@@ -146,7 +150,9 @@ async def run(args: argparse.Namespace) -> None:
                 ui=False,
             )
             stack.push_async_callback(env.shutdown)
-            records = await stack.enter_async_context(open_records(f"sqlite+aiosqlite:///{tmp}/records.sqlite"))
+            records = await stack.enter_async_context(
+                open_records(f"sqlite+aiosqlite:///{tmp}/records.sqlite")
+            )
             meter = CpuMeter()
             results: list[Measurement] = []
             print(f"  {'round':>5}  {'kind':<9}  {'N':>6}  {'elapsed':>10}  {'rate':>11}  CPU s: py server")
@@ -166,8 +172,10 @@ async def run(args: argparse.Namespace) -> None:
     print("Summary (medians over rounds)")
     print(f"  reference (signal -> idle workflow done)  {reference:8.1f} workflows/s")
     print(f"  carryover (dossiers transferred)          {carryover:8.1f} dossiers/s")
-    print(f"  ratio carryover / reference               {ratio:8.2f}   (target >= {TARGET_RATIO})"
-          f"  {'PASS' if ratio >= TARGET_RATIO else 'BELOW TARGET'}")
+    print(
+        f"  ratio carryover / reference               {ratio:8.2f}   (target >= {TARGET_RATIO})"
+        f"  {'PASS' if ratio >= TARGET_RATIO else 'BELOW TARGET'}"
+    )
     print(f"  10,000 dossiers at the median rate: {10_000 / carryover / 60:.1f} min")
 
 
@@ -175,12 +183,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--n", type=int, default=1000, help="open dossiers (and idle workflows) per round, <= 10000")
+    parser.add_argument(
+        "--n", type=int, default=1000, help="open dossiers (and idle workflows) per round, <= 10000"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--parallel-batches", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=16, help="transfers in flight per batch")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the dossiers' projection")
+    parser.add_argument(
+        "--timeout", type=float, default=900, help="seconds to wait for the dossiers' projection"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=100, 1 round")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)

@@ -56,7 +56,8 @@ Pairs = list[tuple[str, datetime]]
 
 def machine_facts() -> str:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")), "?"
+        (line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")),
+        "?",
     )
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
@@ -175,7 +176,9 @@ def outcome(catalogue: Catalogue, code: str, at: datetime) -> bool:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="repetitions of each measurement (default 7)")
-    parser.add_argument("--calls", type=int, default=100_000, help="resolve calls per repetition (default 100000)")
+    parser.add_argument(
+        "--calls", type=int, default=100_000, help="resolve calls per repetition (default 100000)"
+    )
     parser.add_argument("--seed", type=int, default=2025, help="seed of the catalogue and of the pairs")
     parser.add_argument("--quick", action="store_true", help="3 repeats, 20000 calls")
     args = parser.parse_args(argv)
@@ -183,7 +186,9 @@ def main(argv: list[str] | None = None) -> None:
         args.repeats, args.calls = 3, 20_000
 
     print(machine_facts())
-    print(f"command: {' '.join(['python', *sys.argv])}  (repeats {args.repeats}, calls {args.calls}, seed {args.seed})")
+    print(
+        f"command: {' '.join(['python', *sys.argv])}  (repeats {args.repeats}, calls {args.calls}, seed {args.seed})"
+    )
     with tempfile.TemporaryDirectory(prefix="catalogue-bench-") as tmp:
         directory = Path(tmp)
         start = time.perf_counter()
@@ -198,11 +203,15 @@ def main(argv: list[str] | None = None) -> None:
         f" {size / 1e6:.1f} MB (generated and written in {written:.2f} s)"
     )
     lo, med, hi = summary(loads)
-    print(f"load    x{args.repeats}: min {lo * 1e3:7.1f} ms  median {med * 1e3:7.1f} ms  max {hi * 1e3:7.1f} ms"
-          f"   target < {LOAD_TARGET * 1e3:.0f} ms: {verdict(med, LOAD_TARGET)}")
+    print(
+        f"load    x{args.repeats}: min {lo * 1e3:7.1f} ms  median {med * 1e3:7.1f} ms  max {hi * 1e3:7.1f} ms"
+        f"   target < {LOAD_TARGET * 1e3:.0f} ms: {verdict(med, LOAD_TARGET)}"
+    )
     lo, pmed, hi = summary(parses)
-    print(f"  reference json.loads only: min {lo * 1e3:.1f} ms  median {pmed * 1e3:.1f} ms  max {hi * 1e3:.1f} ms"
-          f"   (load / parse = {med / pmed:.1f}x; per version {med / n_versions * 1e6:.0f} µs)")
+    print(
+        f"  reference json.loads only: min {lo * 1e3:.1f} ms  median {pmed * 1e3:.1f} ms  max {hi * 1e3:.1f} ms"
+        f"   (load / parse = {med / pmed:.1f}x; per version {med / n_versions * 1e6:.0f} µs)"
+    )
 
     pairs = draw_pairs(catalogue, args.calls, args.seed)
     hits: Pairs = []
@@ -222,14 +231,20 @@ def main(argv: list[str] | None = None) -> None:
         f" {len(hits)} in force, {len(misses)} NoVersionInForce"
     )
     lo, _, hi = summary(rows["resolve"])
-    print(f"  resolve, all pairs    median {med['resolve'] * 1e6:6.2f} µs/call  (min {lo * 1e6:.2f}, max {hi * 1e6:.2f})"
-          f"   target < {RESOLVE_TARGET * 1e6:.0f} µs: {verdict(med['resolve'], RESOLVE_TARGET)}")
+    print(
+        f"  resolve, all pairs    median {med['resolve'] * 1e6:6.2f} µs/call  (min {lo * 1e6:.2f}, max {hi * 1e6:.2f})"
+        f"   target < {RESOLVE_TARGET * 1e6:.0f} µs: {verdict(med['resolve'], RESOLVE_TARGET)}"
+    )
     print(f"  resolve, in force     median {med['hits'] * 1e6:6.2f} µs/call")
     print(f"  resolve, raising      median {med['misses'] * 1e6:6.2f} µs/call")
-    print(f"  reference dict lookup median {med['lookup'] * 1e6:6.2f} µs/call"
-          f"   (resolve = {med['resolve'] / med['lookup']:.1f}x)")
-    print(f"  reference lookup+scan median {med['scan'] * 1e6:6.2f} µs/call"
-          f"   (resolve = {med['resolve'] / med['scan']:.1f}x)")
+    print(
+        f"  reference dict lookup median {med['lookup'] * 1e6:6.2f} µs/call"
+        f"   (resolve = {med['resolve'] / med['lookup']:.1f}x)"
+    )
+    print(
+        f"  reference lookup+scan median {med['scan'] * 1e6:6.2f} µs/call"
+        f"   (resolve = {med['resolve'] / med['scan']:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

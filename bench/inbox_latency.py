@@ -16,14 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
-
 import logging  # noqa: E402
 
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
 from officers.inbox import inbox  # noqa: E402
-from runtime.logging import configure_logging  # noqa: E402
 from records.database import open_records  # noqa: E402
 from runtime.codec import EncryptionCodec, data_converter  # noqa: E402
+from runtime.logging import configure_logging  # noqa: E402
 from runtime.temporal import binary  # noqa: E402
 from runtime.workers import build_worker  # noqa: E402
 from tests.builders import SPECIALIST, settled, start_dossier  # noqa: E402
@@ -43,9 +43,7 @@ async def measure(counts: list[int]) -> None:
             async with build_worker(env.client, "bench-inbox", records):
                 opened = 0
                 for count in counts:
-                    handles = [
-                        await start_dossier(env.client, "bench-inbox") for _ in range(count - opened)
-                    ]
+                    handles = [await start_dossier(env.client, "bench-inbox") for _ in range(count - opened)]
                     for handle in handles:
                         await settled(handle)
                     opened = count

@@ -136,9 +136,7 @@ async def measure_reference(
     client: Client, n: int, concurrency: int, round_: int, meter: CpuMeter
 ) -> Measurement:
     task_queue = f"bench-bare-{uuid.uuid4()}"
-    async with Worker(
-        client, task_queue=task_queue, workflows=[BareWorkflow], activities=[bare_activity]
-    ):
+    async with Worker(client, task_queue=task_queue, workflows=[BareWorkflow], activities=[bare_activity]):
 
         async def one(i: int) -> None:
             result = await client.execute_workflow(
@@ -245,7 +243,9 @@ async def measure_intake(
                 break
             if time.perf_counter() - started > timeout:
                 receiving.cancel()
-                raise TimeoutError(f"intake round {round_}: not all {n} dossiers transferred in {timeout:.0f} s")
+                raise TimeoutError(
+                    f"intake round {round_}: not all {n} dossiers transferred in {timeout:.0f} s"
+                )
             await asyncio.sleep(POLL_INTERVAL)
         elapsed = time.perf_counter() - started
         cpu = used_since(meter, cpu_before)
@@ -300,16 +300,26 @@ def machine_facts(args: argparse.Namespace, database_url: str) -> list[tuple[str
     return [
         ("nproc", f"{usable} (cpu_count {os.cpu_count()})"),
         ("load average", load),
-        ("python", f"{platform.python_implementation()} {platform.python_version()} on {platform.platform()}"),
+        (
+            "python",
+            f"{platform.python_implementation()} {platform.python_version()} on {platform.platform()}",
+        ),
         ("temporalio", temporalio.__version__),
         ("temporal CLI", temporal_version(binary("temporal"))),
-        ("dev-server db", args.dev_server_db + (" (SQLite file in temp dir)" if args.dev_server_db == "file" else " (in-memory SQLite)")),
+        (
+            "dev-server db",
+            args.dev_server_db
+            + (" (SQLite file in temp dir)" if args.dev_server_db == "file" else " (in-memory SQLite)"),
+        ),
         ("records db", f"{scheme} ({where})"),
         ("payload codec", "intake: AES-256-GCM (as in production); reference: none"),
         ("sqlalchemy / sqlite", f"{sqlalchemy.__version__} / {sqlite3.sqlite_version}"),
         # The sandbox re-imports each workflow's module per run: without .pyc files it compiles it.
         ("bytecode cache", "off (PYTHONDONTWRITEBYTECODE)" if sys.dont_write_bytecode else "on"),
-        ("dossiers x rounds", f"{args.dossiers} x {args.rounds}, concurrency {args.concurrency}, warm-up {args.warmup}"),
+        (
+            "dossiers x rounds",
+            f"{args.dossiers} x {args.rounds}, concurrency {args.concurrency}, warm-up {args.warmup}",
+        ),
     ]
 
 
@@ -355,21 +365,40 @@ async def run(args: argparse.Namespace) -> None:
                 print(f"warm-up: {args.warmup} of each (not counted)", flush=True)
                 await measure_reference(env.client, args.warmup, args.concurrency, 0, meter)
                 await measure_intake(
-                    intake_client, records, poll_engine, counters, args.warmup, args.concurrency, 0, args.timeout, meter
+                    intake_client,
+                    records,
+                    poll_engine,
+                    counters,
+                    args.warmup,
+                    args.concurrency,
+                    0,
+                    args.timeout,
+                    meter,
                 )
 
             results: list[Measurement] = []
-            print(f"  {'round':>5}  {'kind':<9}  {'N':>5}  {'elapsed':>10}  {'rate':>11}  {'CPU s: py server':>16}")
+            print(
+                f"  {'round':>5}  {'kind':<9}  {'N':>5}  {'elapsed':>10}  {'rate':>11}  {'CPU s: py server':>16}"
+            )
             for round_ in range(1, args.rounds + 1):
                 # Alternate which goes first so neither always gets the fresher server.
                 kinds = ("reference", "intake") if round_ % 2 else ("intake", "reference")
                 for kind in kinds:
                     if kind == "reference":
-                        m = await measure_reference(env.client, args.dossiers, args.concurrency, round_, meter)
+                        m = await measure_reference(
+                            env.client, args.dossiers, args.concurrency, round_, meter
+                        )
                     else:
                         m = await measure_intake(
-                            intake_client, records, poll_engine, counters,
-                            args.dossiers, args.concurrency, round_, args.timeout, meter,
+                            intake_client,
+                            records,
+                            poll_engine,
+                            counters,
+                            args.dossiers,
+                            args.concurrency,
+                            round_,
+                            args.timeout,
+                            meter,
                         )
                     results.append(m)
                     print(row(m), flush=True)
@@ -384,8 +413,10 @@ async def run(args: argparse.Namespace) -> None:
         print(f"  intake (received -> transferred)      {intake:8.1f} dossiers/s")
         print(f"  ratio intake / reference              {ratio:8.2f}   (target >= {TARGET_RATIO})  {verdict}")
         receipts = statistics.median(m.n / m.receipts_done for m in results if m.kind == "intake")
-        print(f"  (intake receipts alone: {receipts:.1f} receive() calls/s; CPU per item, median:"
-              f" reference {cpu_per_item(results, 'reference')}, intake {cpu_per_item(results, 'intake')})")
+        print(
+            f"  (intake receipts alone: {receipts:.1f} receive() calls/s; CPU per item, median:"
+            f" reference {cpu_per_item(results, 'reference')}, intake {cpu_per_item(results, 'intake')})"
+        )
 
 
 def cpu_per_item(results: list[Measurement], kind: str) -> str:
@@ -396,8 +427,12 @@ def cpu_per_item(results: list[Measurement], kind: str) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dossiers", type=int, default=300, metavar="N", help="dossiers (and bare workflows) per round")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dossiers", type=int, default=300, metavar="N", help="dossiers (and bare workflows) per round"
+    )
     parser.add_argument("--concurrency", type=int, default=20, metavar="C", help="calls in flight at once")
     parser.add_argument("--rounds", type=int, default=3, metavar="R", help="rounds; medians are reported")
     parser.add_argument(
@@ -411,8 +446,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="records DB (default: a SQLite file in the temp dir; postgresql+asyncpg://... accepted)",
     )
-    parser.add_argument("--warmup", type=int, default=20, metavar="W", help="uncounted warm-up runs of each kind")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds before an intake round is abandoned")
+    parser.add_argument(
+        "--warmup", type=int, default=20, metavar="W", help="uncounted warm-up runs of each kind"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds before an intake round is abandoned"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=40, 1 round, warm-up 5")
     parser.add_argument("--log-level", default="warning", help="project and SDK log level (default warning)")
     args = parser.parse_args(argv)

@@ -80,18 +80,26 @@ print(time.perf_counter() - t0, time.process_time() - c0)
 
 
 def catalogue_files() -> list[str]:
-    paths = [*DEFINITIONS_DIR.glob("*.json"), *(DEFINITIONS_DIR / "national").glob("*.json*"), *PROCESSES_DIR.glob("*.json")]
+    paths = [
+        *DEFINITIONS_DIR.glob("*.json"),
+        *(DEFINITIONS_DIR / "national").glob("*.json*"),
+        *PROCESSES_DIR.glob("*.json"),
+    ]
     return sorted(str(p) for p in paths)
 
 
 def fresh(code: str) -> list[float]:
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     return [float(x) for x in out.split()]
 
 
 def verdict(value: float, target: float) -> str:
-    return f"{'PASS' if value < target else 'FAIL'} (target < {target * 1e3:g} ms)" if target >= 1e-3 else (
-        f"{'PASS' if value < target else 'FAIL'} (target < {target * 1e6:g} µs)"
+    return (
+        f"{'PASS' if value < target else 'FAIL'} (target < {target * 1e3:g} ms)"
+        if target >= 1e-3
+        else (f"{'PASS' if value < target else 'FAIL'} (target < {target * 1e6:g} µs)")
     )
 
 
@@ -164,12 +172,19 @@ def main(argv: list[str] | None = None) -> None:
 
     resolve = per_call(resolve_loop, pairs, args.repeats)
     lookup = per_call(lookup_loop, pairs, args.repeats)
-    print(f"resolve: {resolve * 1e6:.2f} µs per call; dict lookup alone {lookup * 1e6:.2f} µs  {verdict(resolve, RESOLVE_TARGET)}")
+    print(
+        f"resolve: {resolve * 1e6:.2f} µs per call; dict lookup alone {lookup * 1e6:.2f} µs  {verdict(resolve, RESOLVE_TARGET)}"
+    )
 
     start = time.perf_counter()
     catalogue.search("")  # builds the folded index
     index = time.perf_counter() - start
-    names = [catalogue.listing[c].name if c in catalogue.listing else catalogue.versions_by_code[c][-1].procedure_name for c in catalogue.known_codes]
+    names = [
+        catalogue.listing[c].name
+        if c in catalogue.listing
+        else catalogue.versions_by_code[c][-1].procedure_name
+        for c in catalogue.known_codes
+    ]
     queries = []
     for _ in range(args.queries):
         words = fold(rng.choice(names)).split()

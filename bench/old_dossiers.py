@@ -59,7 +59,9 @@ def old_dossier_inputs(n: int, prefix: str) -> list[DossierInput]:
     return inputs
 
 
-async def start_dossiers(client: Client, task_queue: str, inputs: list[DossierInput], concurrency: int = 50) -> None:
+async def start_dossiers(
+    client: Client, task_queue: str, inputs: list[DossierInput], concurrency: int = 50
+) -> None:
     limit = asyncio.Semaphore(concurrency)
 
     async def one(dossier: DossierInput) -> None:

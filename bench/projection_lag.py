@@ -36,7 +36,10 @@ GROUP BY action ORDER BY n DESC, action
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", default=os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test_records"))
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test_records"),
+    )
     args, intake_args = parser.parse_known_args()
     base = sqlalchemy.make_url(args.url)
     name = f"{base.database}_lag"
@@ -46,7 +49,13 @@ async def main() -> None:
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        command = [sys.executable, str(ROOT / "bench" / "intake_throughput.py"), "--database-url", url, *intake_args]
+        command = [
+            sys.executable,
+            str(ROOT / "bench" / "intake_throughput.py"),
+            "--database-url",
+            url,
+            *intake_args,
+        ]
         print("$", " ".join(command[1:]), flush=True)
         subprocess.run(command, check=True, cwd=ROOT)
         connection = await asyncpg.connect(dsn(name))
@@ -54,9 +63,13 @@ async def main() -> None:
             rows = await connection.fetch(QUERY)
         finally:
             await connection.close()
-        print(f"\nprojection lag (recorded_at - at), seconds\n{'action':<14} {'events':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}")
+        print(
+            f"\nprojection lag (recorded_at - at), seconds\n{'action':<14} {'events':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}"
+        )
         for row in rows:
-            print(f"{row['action']:<14} {row['n']:>7} {row['p50']:>7.3f} {row['p95']:>7.3f} {row['p99']:>7.3f} {row['max']:>7.3f}")
+            print(
+                f"{row['action']:<14} {row['n']:>7} {row['p50']:>7.3f} {row['p95']:>7.3f} {row['p99']:>7.3f} {row['max']:>7.3f}"
+            )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -82,30 +82,86 @@ def generate(n: int, seed: int = 7):
         for seq, (action, after) in enumerate(actions, start=1):
             at = received + timedelta(hours=seq)
             payload = json.dumps(
-                {"seq": seq, "at": at.isoformat(), "action": action, "actor_id": "system", "actor_roles": [],
-                 "actor_unit": "", "action_id": None, "status_before": None, "status_after": after,
-                 "step_id": None, "note": "", "details": {}},
+                {
+                    "seq": seq,
+                    "at": at.isoformat(),
+                    "action": action,
+                    "actor_id": "system",
+                    "actor_roles": [],
+                    "actor_unit": "",
+                    "action_id": None,
+                    "status_before": None,
+                    "status_after": after,
+                    "step_id": None,
+                    "note": "",
+                    "details": {},
+                },
                 separators=(",", ":"),
             )
             digest = event_hash(code, seq, prev, payload)
             events.append((code, seq, action, None, "system", "", "", at, None, after, payload, prev, digest))
             prev = digest
         dossiers.append(
-            (code, procedures[rng.randrange(len(procedures))], "v1", counters[u], units[u], status,
-             "online" if rng.random() < 0.3 else "counter", received, due, resolved, closed,
-             overdue_at is not None, overdue_at, carried_from, carried_at, None, "", len(actions), prev)
+            (
+                code,
+                procedures[rng.randrange(len(procedures))],
+                "v1",
+                counters[u],
+                units[u],
+                status,
+                "online" if rng.random() < 0.3 else "counter",
+                received,
+                due,
+                resolved,
+                closed,
+                overdue_at is not None,
+                overdue_at,
+                carried_from,
+                carried_at,
+                None,
+                "",
+                len(actions),
+                prev,
+            )
         )
     return units, dossiers, events
 
 
 DOSSIER_COLUMNS = [
-    "code", "procedure_code", "version_id", "receiving_unit", "handling_unit", "status", "channel",
-    "received_at", "due_at", "resolved_at", "closed_at", "overdue", "overdue_at", "carried_over_from",
-    "carried_over_at", "current_step", "current_roles", "last_event_seq", "last_event_hash",
+    "code",
+    "procedure_code",
+    "version_id",
+    "receiving_unit",
+    "handling_unit",
+    "status",
+    "channel",
+    "received_at",
+    "due_at",
+    "resolved_at",
+    "closed_at",
+    "overdue",
+    "overdue_at",
+    "carried_over_from",
+    "carried_over_at",
+    "current_step",
+    "current_roles",
+    "last_event_seq",
+    "last_event_hash",
 ]
 EVENT_COLUMNS = [
-    "dossier_code", "seq", "action", "action_id", "actor_id", "actor_roles", "actor_unit", "at",
-    "status_before", "status_after", "payload", "prev_hash", "hash",
+    "dossier_code",
+    "seq",
+    "action",
+    "action_id",
+    "actor_id",
+    "actor_roles",
+    "actor_unit",
+    "at",
+    "status_before",
+    "status_after",
+    "payload",
+    "prev_hash",
+    "hash",
 ]
 
 
@@ -120,7 +176,10 @@ async def timed(runs: int, work) -> tuple[float, object]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", default=os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test_records"))
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test_records"),
+    )
     parser.add_argument("--dossiers", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true")
@@ -140,7 +199,9 @@ async def main() -> None:
         generated = time.perf_counter() - began
         async with open_records(url) as store:
             began = time.perf_counter()
-            raw = await asyncpg.connect(base.set(drivername="postgresql", database=name).render_as_string(hide_password=False))
+            raw = await asyncpg.connect(
+                base.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+            )
             try:
                 # COPY bypasses nothing that matters here: the append-only trigger fires on
                 # UPDATE/DELETE only.
@@ -150,15 +211,21 @@ async def main() -> None:
             finally:
                 await raw.close()
             loaded = time.perf_counter() - began
-            print(f"{len(dossiers)} dossiers, {len(events)} events: generated in {generated:.1f} s, loaded in {loaded:.1f} s")
+            print(
+                f"{len(dossiers)} dossiers, {len(events)} events: generated in {generated:.1f} s, loaded in {loaded:.1f} s"
+            )
             now = datetime(2026, 7, 1, tzinfo=UTC)
             year = (datetime(2025, 1, 1, tzinfo=UTC) - VN, datetime(2026, 1, 1, tzinfo=UTC) - VN)
             month = (datetime(2025, 6, 1, tzinfo=UTC) - VN, datetime(2025, 7, 1, tzinfo=UTC) - VN)
             everything = (START - timedelta(days=1), now)
             cases = {
                 "month, totals": ReportQuery(start=month[0], end=month[1]),
-                "month, per handling unit": ReportQuery(start=month[0], end=month[1], group_by=("handling_unit",)),
-                "year, per handling unit": ReportQuery(start=year[0], end=year[1], group_by=("handling_unit",)),
+                "month, per handling unit": ReportQuery(
+                    start=month[0], end=month[1], group_by=("handling_unit",)
+                ),
+                "year, per handling unit": ReportQuery(
+                    start=year[0], end=year[1], group_by=("handling_unit",)
+                ),
                 "year, per procedure": ReportQuery(start=year[0], end=year[1], group_by=("procedure",)),
                 "all 18 months, per unit and procedure": ReportQuery(
                     start=everything[0], end=everything[1], group_by=("handling_unit", "procedure")
@@ -172,10 +239,14 @@ async def main() -> None:
                 seconds, result = await timed(args.runs, lambda q=query: report(store, q, now=now))
                 t = result.totals
                 rate = f"{t.on_time_rate:.3f}" if t.on_time_rate is not None else "-"
-                print(f"{label:<40} {seconds:>9.3f} {len(result.rows):>6} {t.counts.received:>9} {t.total:>7} {rate:>8}")
+                print(
+                    f"{label:<40} {seconds:>9.3f} {len(result.rows):>6} {t.counts.received:>9} {t.total:>7} {rate:>8}"
+                )
             for label, f in {
                 "search: one unit, page 1": SearchFilter(handling_unit=units[0]),
-                "search: overdue in a year, page 10": SearchFilter(overdue=True, received_from=year[0], received_to=year[1]),
+                "search: overdue in a year, page 10": SearchFilter(
+                    overdue=True, received_from=year[0], received_to=year[1]
+                ),
             }.items():
                 page = 10 if "page 10" in label else 1
                 seconds, result = await timed(args.runs, lambda f=f, page=page: search(store, f, page=page))
@@ -183,8 +254,10 @@ async def main() -> None:
             if args.verify:
                 began = time.perf_counter()
                 checked = await verify(store)
-                print(f"verify all chains: {time.perf_counter() - began:.1f} s, {checked.dossiers} dossiers,"
-                      f" {checked.events} events, {len(checked.problems)} problems")
+                print(
+                    f"verify all chains: {time.perf_counter() - began:.1f} s, {checked.dossiers} dossiers,"
+                    f" {checked.events} events, {len(checked.problems)} problems"
+                )
     finally:
         if not args.keep:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

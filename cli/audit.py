@@ -18,6 +18,8 @@ from alembic.util import CommandError
 from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, dossier_code, instant
+from cli.tables import add_output_arguments, print_tables, report_table, search_table, wants_table
 from procedures.calendar import VN_TZ
 from procedures.catalogue import default_catalogue
 from procedures.problems import describe_validation_error
@@ -30,9 +32,6 @@ from records.projection_failures import projection_failures, retry_projection
 from records.reference import snapshot_catalogue, snapshot_units
 from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
 from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
-
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, dossier_code, instant
-from cli.tables import add_output_arguments, print_tables, report_table, search_table, wants_table
 
 __all__ = ["EXIT_TAMPERED", "add_commands"]
 
@@ -47,11 +46,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     history.add_argument("--json", action="store_true", help="print the whole comparison as JSON")
     history.set_defaults(handler=_history)
 
-    finder = commands.add_parser("search", help="find dossiers in the records store (paginated; a table on a terminal)")
+    finder = commands.add_parser(
+        "search", help="find dossiers in the records store (paginated; a table on a terminal)"
+    )
     _filter_arguments(finder)
     add_output_arguments(finder)
     finder.add_argument("--page", type=int, default=1, help="page number, from 1 (default 1)")
-    finder.add_argument("--page-size", type=int, default=50, help=f"dossiers per page, 1..{MAX_PAGE_SIZE} (default 50)")
+    finder.add_argument(
+        "--page-size", type=int, default=50, help=f"dossiers per page, 1..{MAX_PAGE_SIZE} (default 50)"
+    )
     finder.set_defaults(handler=_search)
 
     export = commands.add_parser("export", help="export the dossiers a search finds as CSV")
@@ -60,43 +63,67 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=_export)
 
     reporter = commands.add_parser("report", help="service report for a period, per unit and/or procedure")
-    reporter.add_argument("--from", dest="start", type=instant, required=True, help="period start (ISO; Vietnam time if no offset)")
+    reporter.add_argument(
+        "--from",
+        dest="start",
+        type=instant,
+        required=True,
+        help="period start (ISO; Vietnam time if no offset)",
+    )
     reporter.add_argument("--to", dest="end", type=instant, required=True, help="period end, excluded")
-    reporter.add_argument("--by", action="append", choices=sorted(GROUPINGS), default=[], help="group rows by this (repeatable)")
+    reporter.add_argument(
+        "--by", action="append", choices=sorted(GROUPINGS), default=[], help="group rows by this (repeatable)"
+    )
     reporter.add_argument("--handling-unit", help="only dossiers handled by this agency code")
     reporter.add_argument("--receiving-unit", help="only dossiers received by this agency code")
     reporter.add_argument("--procedure", help="only this procedure code")
-    reporter.add_argument("--as-of", type=instant, help="count pending dossiers at this moment (default: the period end, or now)")
+    reporter.add_argument(
+        "--as-of",
+        type=instant,
+        help="count pending dossiers at this moment (default: the period end, or now)",
+    )
     reporter.add_argument("--csv", action="store_true", help="print a CSV table")
     add_output_arguments(reporter)
     reporter.set_defaults(handler=_report)
 
     checker = commands.add_parser(
-        "verify", help="recompute the audit trail's hash chains and compare it with Temporal; exit 6 on a problem"
+        "verify",
+        help="recompute the audit trail's hash chains and compare it with Temporal; exit 6 on a problem",
     )
     checker.add_argument("--dossier", action="append", help="check only this dossier (repeatable)")
     checker.add_argument(
-        "--chains-only", action="store_true",
+        "--chains-only",
+        action="store_true",
         help="only the hash chains, without Temporal (does not see an audit trail lagging behind)",
     )
     checker.add_argument(
-        "--lag-grace", type=float, default=DEFAULT_GRACE.total_seconds(), metavar="SECONDS",
+        "--lag-grace",
+        type=float,
+        default=DEFAULT_GRACE.total_seconds(),
+        metavar="SECONDS",
         help=f"an action younger than this is not yet a lag (default {DEFAULT_GRACE.total_seconds():.0f})",
     )
     checker.set_defaults(handler=_verify)
 
-    records = commands.add_parser("records", help="the records database: schema migrations and reference data")
+    records = commands.add_parser(
+        "records", help="the records database: schema migrations and reference data"
+    )
     sub = records.add_subparsers(dest="records_command", required=True)
     upgrade = sub.add_parser("migrate", help="bring the schema up to the latest revision (or --revision)")
     upgrade.add_argument("--revision", default="head", help="target revision (default head)")
     upgrade.set_defaults(handler=_migrate, downgrade=False)
-    downgrade = sub.add_parser("downgrade", help="take the schema down to --revision ('base' drops every table)")
+    downgrade = sub.add_parser(
+        "downgrade", help="take the schema down to --revision ('base' drops every table)"
+    )
     downgrade.add_argument("--revision", required=True, help="target revision, e.g. 0001 or base")
     downgrade.set_defaults(handler=_migrate, downgrade=True)
-    snapshot = sub.add_parser("snapshot", help="copy the procedure catalogue and the agencies into the database")
+    snapshot = sub.add_parser(
+        "snapshot", help="copy the procedure catalogue and the agencies into the database"
+    )
     snapshot.set_defaults(handler=_snapshot)
     failed = sub.add_parser(
-        "failed-projections", help="dossiers whose entries the records store refused (ProjectionFailed), as JSON"
+        "failed-projections",
+        help="dossiers whose entries the records store refused (ProjectionFailed), as JSON",
     )
     failed.set_defaults(handler=_failed_projections)
     retry = sub.add_parser(
@@ -115,8 +142,12 @@ def _filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--received-to", type=instant, help="received before (ISO)")
     parser.add_argument("--due-from", type=instant, help="due at or after (ISO)")
     parser.add_argument("--due-to", type=instant, help="due before (ISO)")
-    parser.add_argument("--overdue", action=argparse.BooleanOptionalAction, help="only overdue (or --no-overdue)")
-    parser.add_argument("--carried-over", action=argparse.BooleanOptionalAction, help="only carried over (or not)")
+    parser.add_argument(
+        "--overdue", action=argparse.BooleanOptionalAction, help="only overdue (or --no-overdue)"
+    )
+    parser.add_argument(
+        "--carried-over", action=argparse.BooleanOptionalAction, help="only carried over (or not)"
+    )
     parser.add_argument("--carried-over-from", help="carried over from this agency code")
 
 
@@ -176,8 +207,13 @@ async def _export(args: argparse.Namespace, context: CliContext) -> int:
 async def _report(args: argparse.Namespace, context: CliContext) -> int:
     try:
         query = ReportQuery(
-            start=args.start, end=args.end, group_by=tuple(args.by), handling_unit=args.handling_unit,
-            receiving_unit=args.receiving_unit, procedure_code=args.procedure, as_of=args.as_of,
+            start=args.start,
+            end=args.end,
+            group_by=tuple(args.by),
+            handling_unit=args.handling_unit,
+            receiving_unit=args.receiving_unit,
+            procedure_code=args.procedure,
+            as_of=args.as_of,
         )
     except ValidationError as err:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
@@ -214,7 +250,10 @@ async def _verify(args: argparse.Namespace, context: CliContext) -> int:
             result = await verify_against_temporal(records, client, args.dossier, grace)
     context.print(result)
     for problem in result.problems:
-        print(f"TAMPERED {problem.kind}: {problem.dossier_code} seq {problem.seq}: {problem.detail}", file=sys.stderr)
+        print(
+            f"TAMPERED {problem.kind}: {problem.dossier_code} seq {problem.seq}: {problem.detail}",
+            file=sys.stderr,
+        )
     return EXIT_OK if result.intact else EXIT_TAMPERED
 
 
@@ -244,7 +283,10 @@ async def _snapshot(args: argparse.Namespace, context: CliContext) -> int:
 
 async def _failed_projections(args: argparse.Namespace, context: CliContext) -> int:
     failures = await projection_failures(await context.client())
-    print(json.dumps([f.model_dump(mode="json") for f in failures], indent=2, ensure_ascii=False), file=context.out)
+    print(
+        json.dumps([f.model_dump(mode="json") for f in failures], indent=2, ensure_ascii=False),
+        file=context.out,
+    )
     return EXIT_OK
 
 
@@ -255,6 +297,8 @@ async def _retry_projection(args: argparse.Namespace, context: CliContext) -> in
         if err.status == RPCStatusCode.NOT_FOUND:
             raise CommandFailed(EXIT_BAD_INPUT, f"Temporal has no dossier {args.code}") from err
         raise
-    state = "sent its refused entries again" if flagged else "was not flagged ProjectionFailed (nothing to retry)"
+    state = (
+        "sent its refused entries again" if flagged else "was not flagged ProjectionFailed (nothing to retry)"
+    )
     print(f"dossier {args.code} {state}", file=context.out)
     return EXIT_OK

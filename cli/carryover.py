@@ -1,9 +1,9 @@
 """Operator commands for the 2025-07-01 carryover: plan, run, status, schedule.
 
-    python starter.py carryover plan                 # dry run: per old authority, where to
-    python starter.py carryover run                  # transfer, with a progress bar
-    python starter.py carryover status [--follow]    # progress of a running or finished one
-    python starter.py carryover schedule [--at ...]  # a Temporal Schedule at the boundary
+python starter.py carryover plan                 # dry run: per old authority, where to
+python starter.py carryover run                  # transfer, with a progress bar
+python starter.py carryover status [--follow]    # progress of a running or finished one
+python starter.py carryover schedule [--at ...]  # a Temporal Schedule at the boundary
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 from tqdm import tqdm
 
 from adminunits.registry import REFORM_INSTANT
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, instant
 from runtime.carryover import (
     DEFAULT_CARRYOVER_ID,
     find_carryover,
@@ -25,8 +26,6 @@ from workflows.carryover import CarryoverWorkflow
 from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverProgress
 from workflows.dossier_inputs import TransferActor
 
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, instant
-
 __all__ = ["add_commands"]
 
 POLL_SECONDS = 0.5
@@ -35,7 +34,10 @@ POLL_SECONDS = 0.5
 def add_commands(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser("carryover", help="carry open dossiers over to successor authorities")
     sub = group.add_subparsers(dest="carryover_command", required=True)
-    for name, help_text in (("plan", "dry run: counts and successors per old authority"), ("run", "transfer")):
+    for name, help_text in (
+        ("plan", "dry run: counts and successors per old authority"),
+        ("run", "transfer"),
+    ):
         command = sub.add_parser(name, help=help_text)
         _common(command)
         command.add_argument("--batch-size", type=int, default=50)

@@ -7,14 +7,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
+from cli.tables import add_output_arguments, catalogue_table, print_tables, wants_table
 from procedures import commands as catalogue_commands
 from procedures.calendar import VN_TZ
 from procedures.catalogue import DEFINITIONS_DIR, NATIONAL_SUBDIR, NoVersionInForce, default_catalogue
 from procedures.models import ProcedureVersion
 from procedures.sources import default_sources_dir
-
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
-from cli.tables import add_output_arguments, catalogue_table, print_tables, wants_table
 
 __all__ = ["add_commands"]
 
@@ -23,11 +22,17 @@ _EARLIEST, _LATEST = datetime(1990, 1, 1, tzinfo=VN_TZ), datetime(2100, 1, 1, tz
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    catalogue = commands.add_parser("catalogue", help="procedures: list, search, show, coverage, validate, import")
+    catalogue = commands.add_parser(
+        "catalogue", help="procedures: list, search, show, coverage, validate, import"
+    )
     sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
-    listing = sub.add_parser("list", help="procedures receivable at an instant (--all: the whole national list)")
+    listing = sub.add_parser(
+        "list", help="procedures receivable at an instant (--all: the whole national list)"
+    )
     listing.add_argument("--at", default=None, help="a date or an ISO instant (default: now)")
-    listing.add_argument("--all", action="store_true", help="also the listed procedures that are not receivable")
+    listing.add_argument(
+        "--all", action="store_true", help="also the listed procedures that are not receivable"
+    )
     add_output_arguments(listing)
     listing.set_defaults(handler=_list)
     search = sub.add_parser("search", help="find procedures by code, name or sector (accents ignored)")
@@ -72,7 +77,9 @@ def _at(args: argparse.Namespace) -> datetime:
     except (ValueError, OverflowError):
         raise CommandFailed(EXIT_BAD_INPUT, f"--at: not an ISO date or instant: {args.at[:40]!r}") from None
     if not in_range:
-        raise CommandFailed(EXIT_BAD_INPUT, f"--at: {args.at[:40]} is outside {_EARLIEST.year}-{_LATEST.year - 1}")
+        raise CommandFailed(
+            EXIT_BAD_INPUT, f"--at: {args.at[:40]} is outside {_EARLIEST.year}-{_LATEST.year - 1}"
+        )
     return value
 
 
@@ -90,7 +97,15 @@ async def _list(args: argparse.Namespace, context: CliContext) -> int:
     return EXIT_OK
 
 
-_LISTED = {"procedure_code", "procedure_name", "version_id", "authority_level", "channels", "time_limit", "fees"}
+_LISTED = {
+    "procedure_code",
+    "procedure_name",
+    "version_id",
+    "authority_level",
+    "channels",
+    "time_limit",
+    "fees",
+}
 
 
 def _in_force(at: datetime) -> list[ProcedureVersion]:

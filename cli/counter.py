@@ -21,6 +21,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from cli.context import (
+    EXIT_BAD_INPUT,
+    EXIT_NOT_RECEIVED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    CliContext,
+    CommandFailed,
+    instant,
+)
+from cli.identity import add_action_parser, add_identity_arguments, identity, perform
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
 from officers.policy import may_receive
@@ -28,9 +38,6 @@ from procedures.models import Channel
 from procedures.problems import describe_validation_error
 from workflows.dossier_inputs import SubmittedDocument
 from workflows.input_bounds import short
-
-from cli.context import EXIT_BAD_INPUT, EXIT_NOT_RECEIVED, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, instant
-from cli.identity import add_action_parser, add_identity_arguments, identity, perform
 
 __all__ = ["add_commands"]
 
@@ -48,7 +55,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--applicant-name", "--full-name", dest="full_name", required=True)
     # Never on the command line, where `ps` and the shell's history would show it.
     receive.add_argument(
-        "--personal-id-file", required=True, metavar="PATH",
+        "--personal-id-file",
+        required=True,
+        metavar="PATH",
         help="file holding the 12-digit personal ID number ('-': read it from standard input)",
     )
     receive.add_argument("--province", required=True, help="2-digit province code of the address")
@@ -57,9 +66,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     receive.add_argument("--detail", default="", help="street and number")
     receive.add_argument("--phone")
     receive.add_argument("--email")
-    receive.add_argument("--document", action="append", default=[], metavar="ID[:COPIES]", help="repeat per document")
+    receive.add_argument(
+        "--document", action="append", default=[], metavar="ID[:COPIES]", help="repeat per document"
+    )
     receive.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
-    receive.add_argument("--case", help="the procedure's case, which selects its time limit (e.g. 1.000894.02)")
+    receive.add_argument(
+        "--case", help="the procedure's case, which selects its time limit (e.g. 1.000894.02)"
+    )
     receive.add_argument("--request-id", help="your id for this request: sent again, it is one dossier")
     receive.add_argument("--received-at", type=instant, help="ISO instant (default: now)")
     receive.add_argument(
@@ -93,7 +106,9 @@ def _documents(values: list[str]) -> tuple[SubmittedDocument, ...]:
         doc_id, _, copies = value.partition(":")
         # ASCII digits only: "²".isdigit() is true and int("²") fails.
         if copies and not re.fullmatch(r"[0-9]{1,3}", copies):
-            raise CommandFailed(EXIT_BAD_INPUT, f"--document {short(value)!r}: copies must be a number from 1 to 100")
+            raise CommandFailed(
+                EXIT_BAD_INPUT, f"--document {short(value)!r}: copies must be a number from 1 to 100"
+            )
         documents.append(SubmittedDocument(id=doc_id, copies=int(copies or 1)))
     return tuple(documents)
 
@@ -101,7 +116,11 @@ def _documents(values: list[str]) -> tuple[SubmittedDocument, ...]:
 def _personal_id(path: str) -> str:
     """The personal ID number from a file, or from standard input for '-'."""
     try:
-        text = sys.stdin.read(100) if path == "-" else Path(path).read_text(encoding="utf-8", errors="replace")[:100]
+        text = (
+            sys.stdin.read(100)
+            if path == "-"
+            else Path(path).read_text(encoding="utf-8", errors="replace")[:100]
+        )
     except OSError as err:
         raise CommandFailed(EXIT_BAD_INPUT, f"--personal-id-file {short(path)}: {err.strerror}") from err
     return text.strip()
@@ -117,14 +136,19 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
     try:
         # Built as one request, so that a problem is named by its full path (applicant.personal_id).
         address = {
-            "province_code": args.province, "commune_code": args.commune,
-            "district_code": args.district, "detail": args.detail,
+            "province_code": args.province,
+            "commune_code": args.commune,
+            "district_code": args.district,
+            "detail": args.detail,
         }
         request = IntakeRequest(
             procedure_code=args.procedure,
             applicant={
-                "full_name": args.full_name, "personal_id": personal_id, "address": address,
-                "phone": args.phone, "email": args.email,
+                "full_name": args.full_name,
+                "personal_id": personal_id,
+                "address": address,
+                "phone": args.phone,
+                "email": args.email,
             },
             receiving_unit=unit,
             documents=_documents(args.document),
@@ -159,12 +183,21 @@ async def _act(args: argparse.Namespace, context: CliContext) -> int:
     officer = identity(args, context)
     command = args.counter_command
     if command == "supplement":
-        return await perform(context, officer, args.code, "supplement", args.action_id, documents=tuple(args.document))
+        return await perform(
+            context, officer, args.code, "supplement", args.action_id, documents=tuple(args.document)
+        )
     if command == "withdraw":
         return await perform(context, officer, args.code, "withdraw", args.action_id, reason=args.reason)
     if command == "confirm-payment":
         return await perform(
-            context, officer, args.code, "confirm_payment", args.action_id,
-            amount_vnd=args.amount, receipt_number=args.receipt,
+            context,
+            officer,
+            args.code,
+            "confirm_payment",
+            args.action_id,
+            amount_vnd=args.amount,
+            receipt_number=args.receipt,
         )
-    return await perform(context, officer, args.code, "return_result", args.action_id, channel=Channel(args.channel))
+    return await perform(
+        context, officer, args.code, "return_result", args.action_id, channel=Channel(args.channel)
+    )

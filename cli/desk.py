@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, dossier_code, read_model
+from cli.identity import act_as
+from cli.tables import add_output_arguments, dossier_tables, print_tables, wants_table
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
 from officers.policy import ACTION_INPUTS
 from workflows.dossier import DossierWorkflow
-
-from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, dossier_code, read_model
-from cli.identity import act_as
-from cli.tables import add_output_arguments, dossier_tables, print_tables, wants_table
 
 __all__ = ["add_commands"]
 

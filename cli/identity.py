@@ -15,6 +15,15 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
+from cli.context import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REFUSED,
+    CliContext,
+    CommandFailed,
+    Handler,
+    dossier_code,
+)
 from officers.acting import ActionForbidden, MissingActionId, act, action_input
 from officers.policy import may_read
 from officers.tokens import InvalidToken, read_token, token_key
@@ -25,8 +34,6 @@ from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor, _Action
 from workflows.dossier_view import DossierView
 from workflows.input_bounds import amount_over
-
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, CliContext, CommandFailed, Handler, dossier_code
 
 __all__ = [
     "TOKEN_VARIABLE",
@@ -58,7 +65,9 @@ def add_identity_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--token", help=f"a token from `starter.py token` (default: ${TOKEN_VARIABLE})")
     who.add_argument("--officer", help="your officer id")
     who.add_argument("--unit", help="your unit's agency code, e.g. 000.00004.01.H01")
-    who.add_argument("--roles", type=roles, help="comma-separated: counter_officer, specialist, leader, auditor, operator")
+    who.add_argument(
+        "--roles", type=roles, help="comma-separated: counter_officer, specialist, leader, auditor, operator"
+    )
     who.add_argument("--name", default="", help="your name, for the timeline")
 
 
@@ -105,8 +114,12 @@ def identity(args: argparse.Namespace, context: CliContext) -> Actor:
 def _refuse(officer: Actor, action: str, code: str, error_type: str, reason: str) -> CommandFailed:
     log.warning(
         "request refused",
-        officer=officer.id, unit=officer.unit, action=action, dossier_code=code,
-        error_type=error_type, reason=reason,
+        officer=officer.id,
+        unit=officer.unit,
+        action=action,
+        dossier_code=code,
+        error_type=error_type,
+        reason=reason,
     )
     return CommandFailed(EXIT_REFUSED, f"refused ({error_type}): {reason}")
 

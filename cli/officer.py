@@ -1,12 +1,12 @@
 """Officers of a handling authority: what waits for me, a dossier, and my steps.
 
-    starter.py officer inbox --token TOKEN
-    starter.py officer show CODE
-    starter.py officer complete CODE review --note "complete" --action-id CODE-review
-    starter.py officer request-supplement CODE --reason "blurred copy" --document photo --action-id CODE-ask
-    starter.py officer request-payment CODE --amount 50000 --action-id CODE-fees
-    starter.py officer refuse CODE --reason "not eligible" --action-id CODE-refuse
-    starter.py officer apology CODE --reason "…" --new-due-at 2026-12-21T17:00 --action-id CODE-sorry
+starter.py officer inbox --token TOKEN
+starter.py officer show CODE
+starter.py officer complete CODE review --note "complete" --action-id CODE-review
+starter.py officer request-supplement CODE --reason "blurred copy" --document photo --action-id CODE-ask
+starter.py officer request-payment CODE --amount 50000 --action-id CODE-fees
+starter.py officer refuse CODE --reason "not eligible" --action-id CODE-refuse
+starter.py officer apology CODE --reason "…" --new-due-at 2026-12-21T17:00 --action-id CODE-sorry
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from cli.context import EXIT_OK, CliContext, dossier_code, instant
+from cli.identity import add_action_parser, add_identity_arguments, identity, perform, read_dossier
+from cli.tables import add_output_arguments, dossier_tables, inbox_table, print_tables, wants_table
 from officers.inbox import inbox
 from procedures.instants import in_vietnam_time
-
-from cli.context import EXIT_OK, CliContext, dossier_code, instant
-from cli.tables import add_output_arguments, dossier_tables, inbox_table, print_tables, wants_table
-from cli.identity import add_action_parser, add_identity_arguments, identity, perform, read_dossier
 
 __all__ = ["add_commands"]
 
@@ -61,7 +60,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         sub, "apology", "apologise for an overdue dossier with a new appointment (form 04)", _act
     )
     apology.add_argument("--reason", required=True)
-    apology.add_argument("--new-due-at", type=instant, required=True, help="ISO instant, Vietnam time by default")
+    apology.add_argument(
+        "--new-due-at", type=instant, required=True, help="ISO instant, Vietnam time by default"
+    )
 
 
 async def _inbox(args: argparse.Namespace, context: CliContext) -> int:
@@ -89,16 +90,30 @@ async def _show(args: argparse.Namespace, context: CliContext) -> int:
 
 
 async def _act(args: argparse.Namespace, context: CliContext) -> int:
-    officer, command, code, action_id = identity(args, context), args.officer_command, args.code, args.action_id
+    officer, command, code, action_id = (
+        identity(args, context),
+        args.officer_command,
+        args.code,
+        args.action_id,
+    )
     if command == "complete":
-        return await perform(context, officer, code, "complete_step", action_id, step_id=args.step, note=args.note)
+        return await perform(
+            context, officer, code, "complete_step", action_id, step_id=args.step, note=args.note
+        )
     if command == "request-supplement":
         return await perform(
-            context, officer, code, "request_supplement", action_id,
-            reason=args.reason, documents=tuple(args.document),
+            context,
+            officer,
+            code,
+            "request_supplement",
+            action_id,
+            reason=args.reason,
+            documents=tuple(args.document),
         )
     if command == "request-payment":
-        return await perform(context, officer, code, "request_payment", action_id, amount_vnd=args.amount, reason=args.reason)
+        return await perform(
+            context, officer, code, "request_payment", action_id, amount_vnd=args.amount, reason=args.reason
+        )
     if command == "refuse":
         return await perform(context, officer, code, "refuse", action_id, reason=args.reason)
     return await perform(

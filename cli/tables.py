@@ -99,7 +99,12 @@ def dossier_tables(view) -> tuple[Table, Table]:
     if view.paused_since:
         rows.append(("clock stopped", f"since {moment(view.paused_since)}"))
     if view.supplement_request:
-        rows.append(("supplement asked", f"{', '.join(view.supplement_request.documents)}: {view.supplement_request.reason}"))
+        rows.append(
+            (
+                "supplement asked",
+                f"{', '.join(view.supplement_request.documents)}: {view.supplement_request.reason}",
+            )
+        )
     if view.payment:
         paid = f", paid {moment(view.payment.paid_at)}" if view.payment.paid_at else ", not paid yet"
         rows.append(("payment", f"{view.payment.amount_vnd:,} VND{paid}"))
@@ -118,23 +123,49 @@ def dossier_tables(view) -> tuple[Table, Table]:
         timeline.add_column(heading)
     for entry in view.timeline:
         by = entry.actor_id + (f" ({entry.actor_unit})" if entry.actor_unit else "")
-        change = entry.status_after.value if entry.status_before in (None, entry.status_after) else (
-            f"{entry.status_before.value} -> {entry.status_after.value}"
+        change = (
+            entry.status_after.value
+            if entry.status_before in (None, entry.status_after)
+            else (f"{entry.status_before.value} -> {entry.status_after.value}")
         )
         what = entry.action + (f" {entry.step_id}" if entry.step_id else "")
         details = ", ".join(f"{k} {v}" for k, v in entry.details.items())
-        timeline.add_row(str(entry.seq), moment(entry.at), what, by, change, "; ".join(x for x in (entry.note, details) if x))
+        timeline.add_row(
+            str(entry.seq),
+            moment(entry.at),
+            what,
+            by,
+            change,
+            "; ".join(x for x in (entry.note, details) if x),
+        )
     return facts, timeline
 
 
 def search_table(page) -> Table:
-    table = Table(title=f"{page.total} dossier(s), page {page.page} of size {page.page_size}", title_justify="left")
-    for heading in ("code", "procedure", "status", "handling unit", "received", "due", "overdue", "carried over from"):
+    table = Table(
+        title=f"{page.total} dossier(s), page {page.page} of size {page.page_size}", title_justify="left"
+    )
+    for heading in (
+        "code",
+        "procedure",
+        "status",
+        "handling unit",
+        "received",
+        "due",
+        "overdue",
+        "carried over from",
+    ):
         table.add_column(heading)
     for item in page.items:
         table.add_row(
-            item.code, item.procedure_code, item.status, item.handling_unit, moment(item.received_at),
-            moment(item.due_at), "yes" if item.overdue else "", item.carried_over_from or "",
+            item.code,
+            item.procedure_code,
+            item.status,
+            item.handling_unit,
+            moment(item.received_at),
+            moment(item.due_at),
+            "yes" if item.overdue else "",
+            item.carried_over_from or "",
         )
     return table
 
@@ -143,7 +174,8 @@ def report_table(report, title: str | None = None) -> Table:
     """The service report, one row per group and a total row; the columns of REPORT_COLUMNS."""
     query = report.query
     table = Table(
-        title=title or f"Service report {moment(query.start)} to {moment(query.end)}, as of {moment(report.as_of)}",
+        title=title
+        or f"Service report {moment(query.start)} to {moment(query.end)}, as of {moment(report.as_of)}",
         title_justify="left",
     )
     groups = list(query.group_by)
@@ -156,18 +188,34 @@ def report_table(report, title: str | None = None) -> Table:
         counts = row.counts.model_dump()
         keys = [row.group.get(g, "all") for g in groups]
         rate = "-" if row.on_time_rate is None else f"{row.on_time_rate:.0%}"
-        table.add_row(*keys, *(str(counts[c]) for c in REPORT_COLUMNS), rate, end_section=row is report.rows[-1] if report.rows else False)
+        table.add_row(
+            *keys,
+            *(str(counts[c]) for c in REPORT_COLUMNS),
+            rate,
+            end_section=row is report.rows[-1] if report.rows else False,
+        )
     return table
 
 
 def inbox_table(items: Iterable, officer) -> Table:
-    table = Table(title=f"Waiting for {officer.id} at {officer.unit}: overdue first, then by due moment", title_justify="left")
+    table = Table(
+        title=f"Waiting for {officer.id} at {officer.unit}: overdue first, then by due moment",
+        title_justify="left",
+    )
     for heading in ("", "due", "code", "procedure", "status", "you can"):
         table.add_column(heading)
     for item in items:
-        what = ", ".join(f"{a} {item.step.id}" if a == "complete_step" and item.step else a for a in item.actions)
-        table.add_row("OVERDUE" if item.overdue else "", moment(item.due_at), item.code, item.procedure_code,
-                      item.status.value, what)
+        what = ", ".join(
+            f"{a} {item.step.id}" if a == "complete_step" and item.step else a for a in item.actions
+        )
+        table.add_row(
+            "OVERDUE" if item.overdue else "",
+            moment(item.due_at),
+            item.code,
+            item.procedure_code,
+            item.status.value,
+            what,
+        )
     return table
 
 
@@ -177,8 +225,13 @@ def catalogue_table(versions: Iterable, at: datetime) -> Table:
     for heading in ("code", "procedure", "level", "time limit", "fees (VND)"):
         table.add_column(heading)
     for version in versions:
-        table.add_row(version.procedure_code, version.procedure_name, version.authority_level.value,
-                      _time_limit(version), _fees(version))
+        table.add_row(
+            version.procedure_code,
+            version.procedure_name,
+            version.authority_level.value,
+            _time_limit(version),
+            _fees(version),
+        )
     return table
 
 

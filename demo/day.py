@@ -25,6 +25,8 @@ from typing import Any, TextIO
 import httpx
 from temporalio.client import Client
 
+from cli.tables import print_tables, report_table
+from demo import cast
 from officers.tokens import mint_token
 from procedures.calendar import VN_TZ, WorkingCalendar
 from procedures.models import Role
@@ -34,9 +36,6 @@ from runtime.carryover import start_carryover
 from workflows.carryover_models import CarryoverInput
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor, Address
-
-from cli.tables import print_tables, report_table
-from demo import cast
 
 __all__ = ["DemoError", "DemoOutcome", "REPORT_FROM", "play", "print_report"]
 
@@ -88,7 +87,9 @@ class Desk:
         if any(entry.get("action_id") == action_id for entry in view["timeline"]):
             return view
         response = await self.http.post(
-            f"/dossiers/{code}/actions/{action}", json={"action_id": action_id, **fields}, headers=self._headers
+            f"/dossiers/{code}/actions/{action}",
+            json={"action_id": action_id, **fields},
+            headers=self._headers,
         )
         if response.status_code != 200:
             raise DemoError(f"{self.actor.id} could not {action} {code}: {response.text}")
@@ -97,7 +98,8 @@ class Desk:
     async def refused(self, code: str, action: str, **fields: Any) -> str:
         """An action the API must refuse; returns the refusal's type."""
         response = await self.http.post(
-            f"/dossiers/{code}/actions/{action}", json={"action_id": f"{code}-refused-{action}", **fields},
+            f"/dossiers/{code}/actions/{action}",
+            json={"action_id": f"{code}-refused-{action}", **fields},
             headers=self._headers,
         )
         if response.status_code < 400:
@@ -143,13 +145,19 @@ async def play(
 BACKFILL_REASON = "nhập bù: hồ sơ tiếp nhận trước ngày 01/7/2025"
 
 
-async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: DemoOutcome, say: _Narrator) -> None:
+async def _before_the_boundary(
+    http: httpx.AsyncClient, key: bytes, outcome: DemoOutcome, say: _Narrator
+) -> None:
     say.scene("27-30 June 2025: the district of Thành phố Bắc Ninh still registers household businesses")
     # Entered now, dated then: a backfill, which needs the operator role and a reason.
     counter = Desk(
-        http, cast.officer("tn-counter-256", cast.DISTRICT_COMMITTEE, Role.COUNTER_OFFICER, Role.OPERATOR), key
+        http,
+        cast.officer("tn-counter-256", cast.DISTRICT_COMMITTEE, Role.COUNTER_OFFICER, Role.OPERATOR),
+        key,
     )
-    district_specialist = Desk(http, cast.officer("tn-specialist-256", cast.DISTRICT_COMMITTEE, Role.SPECIALIST), key)
+    district_specialist = Desk(
+        http, cast.officer("tn-specialist-256", cast.DISTRICT_COMMITTEE, Role.SPECIALIST), key
+    )
     days = [datetime(2025, 6, 27, 9, 30), datetime(2025, 6, 30, 10, 15), datetime(2025, 6, 30, 16, 59)]
     for number, (ward, received) in enumerate(zip(cast.DISTRICT_WARDS, days), start=1):
         address = Address(province_code=cast.OLD_PROVINCE, district_code=cast.DISTRICT, commune_code=ward)
@@ -164,14 +172,20 @@ async def _before_the_boundary(http: httpx.AsyncClient, key: bytes, outcome: Dem
             }
         )
         outcome.received.append(slip["dossier_code"])
-        say.line(f"received {slip['dossier_code']} ({slip['version_id']}) for a resident of {cast.DISTRICT_WARDS[ward]},"
-                 f" due {_when(slip['due_at'])}")
+        say.line(
+            f"received {slip['dossier_code']} ({slip['version_id']}) for a resident of {cast.DISTRICT_WARDS[ward]},"
+            f" due {_when(slip['due_at'])}"
+        )
     first = outcome.received[0]
-    await district_specialist.act(first, "complete_step", f"{first}-review", step_id="review", note="hồ sơ hợp lệ")
+    await district_specialist.act(
+        first, "complete_step", f"{first}-review", step_id="review", note="hồ sơ hợp lệ"
+    )
     say.line(f"{first}: reviewed at the district before the boundary")
 
     centre = Desk(
-        http, cast.officer("tn-counter-h27", cast.OLD_PROVINCE_CENTRE, Role.COUNTER_OFFICER, Role.OPERATOR), key
+        http,
+        cast.officer("tn-counter-h27", cast.OLD_PROVINCE_CENTRE, Role.COUNTER_OFFICER, Role.OPERATOR),
+        key,
     )
     address = Address(province_code=cast.OLD_PROVINCE, district_code=cast.DISTRICT, commune_code="09166")
     slip = await centre.receive(
@@ -195,16 +209,26 @@ async def _carryover(client: Client, task_queue: str, outcome: DemoOutcome, say:
     )
     result = await handle.result()
     for authority in result.authorities:
-        successors = ", ".join(f"{unit} ({count})" for unit, count in sorted(authority.successors.items())) or "-"
-        say.line(f"{authority.old_unit}: {authority.open} open, {authority.transferred} transferred -> {successors};"
-                 f" {authority.manual} for manual assignment")
-    say.line(f"progress: {result.progress.done}/{result.progress.total} done, {result.progress.failed} failed")
+        successors = (
+            ", ".join(f"{unit} ({count})" for unit, count in sorted(authority.successors.items())) or "-"
+        )
+        say.line(
+            f"{authority.old_unit}: {authority.open} open, {authority.transferred} transferred -> {successors};"
+            f" {authority.manual} for manual assignment"
+        )
+    say.line(
+        f"progress: {result.progress.done}/{result.progress.total} done, {result.progress.failed} failed"
+    )
 
 
-async def _successors_take_over(http: httpx.AsyncClient, key: bytes, outcome: DemoOutcome, say: _Narrator) -> None:
+async def _successors_take_over(
+    http: httpx.AsyncClient, key: bytes, outcome: DemoOutcome, say: _Narrator
+) -> None:
     say.scene("After the boundary: the district's officer is refused, the commune's officers finish")
     reader = Desk(http, AUDITOR, key)
-    old_specialist = Desk(http, cast.officer("tn-specialist-256", cast.DISTRICT_COMMITTEE, Role.SPECIALIST), key)
+    old_specialist = Desk(
+        http, cast.officer("tn-specialist-256", cast.DISTRICT_COMMITTEE, Role.SPECIALIST), key
+    )
     for code in outcome.received:
         view = await reader.view(code)
         outcome.carried_over[code] = view["handling_unit"]
@@ -217,7 +241,9 @@ async def _successors_take_over(http: httpx.AsyncClient, key: bytes, outcome: De
     say.line(f"{first}: the district's specialist tries to act and is refused ({refusal})")
     successor = outcome.carried_over[first]
     leader = Desk(http, cast.officer("tn-leader-vu-ninh", successor, Role.LEADER), key)
-    view = await leader.act(first, "complete_step", f"{first}-approve", step_id="approve", note="ký Giấy chứng nhận")
+    view = await leader.act(
+        first, "complete_step", f"{first}-approve", step_id="approve", note="ký Giấy chứng nhận"
+    )
     say.line(f"{first}: approved at {successor} without repeating the district's review -> {view['status']}")
 
 
@@ -229,9 +255,19 @@ async def _one_stop_day(
     communes = list(cast.COMMUNES)
     desks = {
         commune: {
-            "counter": Desk(http, cast.officer(f"tn-counter-{commune}", cast.commune_counter(commune), Role.COUNTER_OFFICER), key),
-            "specialist": Desk(http, cast.officer(f"tn-specialist-{commune}", cast.commune_committee(commune), Role.SPECIALIST), key),
-            "leader": Desk(http, cast.officer(f"tn-leader-{commune}", cast.commune_committee(commune), Role.LEADER), key),
+            "counter": Desk(
+                http,
+                cast.officer(f"tn-counter-{commune}", cast.commune_counter(commune), Role.COUNTER_OFFICER),
+                key,
+            ),
+            "specialist": Desk(
+                http,
+                cast.officer(f"tn-specialist-{commune}", cast.commune_committee(commune), Role.SPECIALIST),
+                key,
+            ),
+            "leader": Desk(
+                http, cast.officer(f"tn-leader-{commune}", cast.commune_committee(commune), Role.LEADER), key
+            ),
         }
         for commune in communes
     }
@@ -264,12 +300,18 @@ async def _one_stop_day(
     code = slip["dossier_code"]
     outcome.received.append(code)
     await vu_ninh["specialist"].act(
-        code, "request_supplement", f"{code}-ask", reason="giấy chứng sinh không rõ", documents=["birth_certificate"]
+        code,
+        "request_supplement",
+        f"{code}-ask",
+        reason="giấy chứng sinh không rõ",
+        documents=["birth_certificate"],
     )
     await vu_ninh["counter"].act(code, "supplement", f"{code}-supplied", documents=["birth_certificate"])
     view = await vu_ninh["specialist"].act(code, "complete_step", f"{code}-review", step_id="review")
-    say.line(f"{code} birth registration at {cast.COMMUNES[communes[1]]}: supplement asked and brought,"
-             f" now {view['status']}, due {_when(view['due_at'])}")
+    say.line(
+        f"{code} birth registration at {cast.COMMUNES[communes[1]]}: supplement asked and brought,"
+        f" now {view['status']}, due {_when(view['due_at'])}"
+    )
 
     # A certification taken in on a busy evening two working days ago and forgotten: overdue.
     calendar = WorkingCalendar.default()
@@ -278,13 +320,22 @@ async def _one_stop_day(
     da_mai = desks[communes[2]]
     operator = Desk(
         http,
-        cast.officer(f"tn-operator-{communes[2]}", cast.commune_counter(communes[2]), Role.COUNTER_OFFICER, Role.OPERATOR),
+        cast.officer(
+            f"tn-operator-{communes[2]}",
+            cast.commune_counter(communes[2]),
+            Role.COUNTER_OFFICER,
+            Role.OPERATOR,
+        ),
         key,
     )
     slip = await operator.receive(
         body(
-            3, communes[2], "2.000815", ["original", "copy"],
-            received_at=received.isoformat(), backfill_reason="nhập bù hồ sơ tiếp nhận buổi tối",
+            3,
+            communes[2],
+            "2.000815",
+            ["original", "copy"],
+            received_at=received.isoformat(),
+            backfill_reason="nhập bù hồ sơ tiếp nhận buổi tối",
         )
     )
     code = slip["dossier_code"]
@@ -292,11 +343,17 @@ async def _one_stop_day(
     view = await _until_overdue(da_mai["leader"], code)
     new_due = datetime.combine(calendar.next_working_day(now.date()), time(17, 0), VN_TZ)
     await da_mai["leader"].act(
-        code, "issue_apology", f"{code}-apology", reason="chậm do thiếu cán bộ", new_due_at=new_due.isoformat()
+        code,
+        "issue_apology",
+        f"{code}-apology",
+        reason="chậm do thiếu cán bộ",
+        new_due_at=new_due.isoformat(),
     )
     view = await da_mai["leader"].act(code, "complete_step", f"{code}-certify", step_id="certify")
-    say.line(f"{code} certification at {cast.COMMUNES[communes[2]]}: overdue since {_when(_missed_deadline(view))},"
-             f" apology with a new appointment {_when(new_due.isoformat())}, now {view['status']}")
+    say.line(
+        f"{code} certification at {cast.COMMUNES[communes[2]]}: overdue since {_when(_missed_deadline(view))},"
+        f" apology with a new appointment {_when(new_due.isoformat())}, now {view['status']}"
+    )
 
 
 # Helpers.
@@ -367,8 +424,6 @@ def print_report(outcome: DemoOutcome, out: TextIO) -> None:
     """The province's service report, one row per handling unit, and the command that prints it again."""
     assert outcome.report is not None
     query = outcome.report.query
-    command = (
-        f".venv/bin/python starter.py report --from {query.start.date()} --to {query.end.date()} --by handling_unit"
-    )
+    command = f".venv/bin/python starter.py report --from {query.start.date()} --to {query.end.date()} --by handling_unit"
     print(f"\n== Service report since {query.start.date()}, per handling unit (records store)", file=out)
     print_tables(out, report_table(outcome.report, title=f"again: {command}"))

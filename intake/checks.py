@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from adminunits import AdminUnits, Agency, AgencyDirectory, AgencyKind, Era, era_at
 from intake.forms import IntakeRequest, MissingDocument
-from procedures.catalogue import Catalogue, NoVersionInForce, NotReceivable, UnknownProcedure
+from procedures.catalogue import Catalogue, NotReceivable, NoVersionInForce, UnknownProcedure
 from procedures.models import AuthorityLevel, Fee, ProcedureVersion, Role, TimeLimit
 from workflows.dossier_inputs import Unit
 
@@ -82,10 +82,14 @@ def review_request(
         review.time_limit, review.fees = review.version.terms(request.channel, request.case)
     except KeyError:
         cases = ", ".join(c.code for c in review.version.cases) or "none"
-        review.reasons.append(f"case: {request.case} is not a case of {review.version.version_id} (cases: {cases})")
+        review.reasons.append(
+            f"case: {request.case} is not a case of {review.version.version_id} (cases: {cases})"
+        )
     _check_documents(request, review.version, review)
     if address_ok:
-        review.handling_unit = _route(request, review.version, era, units, agencies, review.reasons, received_at)
+        review.handling_unit = _route(
+            request, review.version, era, units, agencies, review.reasons, received_at
+        )
     return review
 
 

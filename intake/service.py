@@ -41,6 +41,8 @@ __all__ = [
 log = structlog.get_logger(__name__)
 # A counter's clock may be a little ahead of the server's; more than this is a mistake.
 CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
 class IntakeService:
     def __init__(
         self,
@@ -110,14 +112,20 @@ class IntakeService:
                 _check_same_request(claim, request, fingerprint)
             # A claimed request keeps the receipt instant of its first submission.
             received_at = (
-                claim.received_at if claim is not None and claim.received_at is not None
+                claim.received_at
+                if claim is not None and claim.received_at is not None
                 else request.received_at or now
             ).astimezone(VN_TZ)
             review = review_request(request, received_at, self._catalogue, self._units, self._agencies)
             backfill_reason = None
             if claim is None:
                 backfill_reason = check_receipt_time(
-                    request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, review.reasons
+                    request,
+                    received_at,
+                    now,
+                    CLOCK_TOLERANCE,
+                    self._timeouts.backfill_tolerance,
+                    review.reasons,
                 )
             elif claim.started:
                 return await self._slip_of_stored(claim.dossier_code)

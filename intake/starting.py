@@ -95,13 +95,18 @@ class DossierStarter:
                         raise
                     last: BaseException = err
                 else:
-                    if (owner.receiving_unit.code, owner.request_id) == (claim.receiving_unit, claim.request_id):
+                    if (owner.receiving_unit.code, owner.request_id) == (
+                        claim.receiving_unit,
+                        claim.request_id,
+                    ):
                         # Started by this call's unanswered attempt, or by an earlier submission.
                         created = attempted
                         break
                     # Another dossier holds this code (the counter's row was behind).
                     log.warning("dossier code taken; renumbering", dossier_code=dossier.code)
-                    claim = await self._allocator.renumber(claim, dossier.received_at.astimezone(VN_TZ).date())
+                    claim = await self._allocator.renumber(
+                        claim, dossier.received_at.astimezone(VN_TZ).date()
+                    )
                     dossier = dossier.model_copy(update={"code": claim.dossier_code})
                     continue
             except (RPCError, RuntimeError) as err:
@@ -163,7 +168,10 @@ class DossierStarter:
             except RuntimeError:
                 state = "unknown"
             else:
-                ours = (stored.receiving_unit.code, stored.request_id) == (claim.receiving_unit, claim.request_id)
+                ours = (stored.receiving_unit.code, stored.request_id) == (
+                    claim.receiving_unit,
+                    claim.request_id,
+                )
                 state = "started" if ours else "not_started"
                 if ours:
                     await self._allocator.mark_started(claim)

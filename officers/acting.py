@@ -14,7 +14,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from officers.policy import ACTION_INPUTS, Refusal, may_act
@@ -22,7 +27,7 @@ from procedures.calendar import WorkingCalendar
 from runtime.metrics import ACTIONS
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_apology import appointment_refusal
-from workflows.dossier_inputs import ApologyInput, Actor, _Action
+from workflows.dossier_inputs import Actor, ApologyInput, _Action
 from workflows.dossier_rules import check_action_id
 from workflows.dossier_state import TERMINAL
 from workflows.dossier_view import DossierView
@@ -89,9 +94,15 @@ async def _act(client: Client, code: str, action: str, request: _Action) -> Doss
         raise ActionForbidden(refusal)
     if view.status in TERMINAL:
         return await _closed(handle, view, request)
-    if isinstance(request, ApologyInput) and await handle.query(DossierWorkflow.applied_action, request.action_id) is None:
+    if (
+        isinstance(request, ApologyInput)
+        and await handle.query(DossierWorkflow.applied_action, request.action_id) is None
+    ):
         reason = appointment_refusal(
-            WorkingCalendar.default(), request.new_due_at, datetime.now(timezone.utc), view.apology_max_working_days
+            WorkingCalendar.default(),
+            request.new_due_at,
+            datetime.now(timezone.utc),
+            view.apology_max_working_days,
         )
         if reason is not None:
             raise ActionForbidden(Refusal(ErrorType.INVALID_REQUEST, reason))
@@ -110,7 +121,9 @@ async def _act(client: Client, code: str, action: str, request: _Action) -> Doss
         return await _closed_since(handle, request, err)
 
 
-_CLOSED_UNDER_UPDATE = frozenset({RPCStatusCode.NOT_FOUND, RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED})
+_CLOSED_UNDER_UPDATE = frozenset(
+    {RPCStatusCode.NOT_FOUND, RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED}
+)
 
 
 async def _closed_since(handle: WorkflowHandle, request: _Action, err: Exception) -> DossierView:
@@ -130,4 +143,6 @@ async def _closed(handle: WorkflowHandle, view: DossierView, request: _Action) -
         raise ActionForbidden(Refusal(ErrorType.ACTION_ID_REUSED, err.message)) from err
     if repeated:
         return view
-    raise ActionForbidden(Refusal(ErrorType.WRONG_STATE, f"dossier {view.code} is closed ({view.status.value})"))
+    raise ActionForbidden(
+        Refusal(ErrorType.WRONG_STATE, f"dossier {view.code} is closed ({view.status.value})")
+    )

@@ -53,7 +53,9 @@ def may_read(officer: inputs.Actor, view: DossierView) -> Refusal | None:
     )
 
 
-def may_act(officer: inputs.Actor, action: str, view: DossierView, step_id: str | None = None) -> Refusal | None:
+def may_act(
+    officer: inputs.Actor, action: str, view: DossierView, step_id: str | None = None
+) -> Refusal | None:
     """The unit, then the role, that `action` needs on this dossier now.
 
     For `complete_step` the role and place are the current step's; a step that is not the

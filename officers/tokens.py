@@ -171,10 +171,14 @@ def read_token(token: str, key: bytes | TokenKeys) -> Actor:
         raise InvalidToken("token expired") from err
     except jwt.InvalidTokenError as err:
         raise InvalidToken(f"invalid token: {err}") from err
-    if not isinstance(claims["exp"], int | float) or not isinstance(claims["iat"], int | float) or (
-        claims["exp"] - claims["iat"] > keys.max_ttl.total_seconds()
+    if (
+        not isinstance(claims["exp"], int | float)
+        or not isinstance(claims["iat"], int | float)
+        or (claims["exp"] - claims["iat"] > keys.max_ttl.total_seconds())
     ):
-        raise InvalidToken(f"invalid token: it lives longer than {keys.max_ttl.total_seconds() / 3600:g} hours")
+        raise InvalidToken(
+            f"invalid token: it lives longer than {keys.max_ttl.total_seconds() / 3600:g} hours"
+        )
     try:
         return Actor(
             id=claims["sub"],

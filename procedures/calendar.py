@@ -270,7 +270,9 @@ class WorkingCalendar:
             d = self.next_working_day(d)
         return datetime.combine(d, self._periods[-1][1], tzinfo=VN_TZ)
 
-    def due_at(self, received_at: datetime, amount: int | float, unit: str, cutoff: time | None = None) -> datetime:
+    def due_at(
+        self, received_at: datetime, amount: int | float, unit: str, cutoff: time | None = None
+    ) -> datetime:
         """Deadline for a time limit of ``amount`` ``unit``: "working_days", "working_hours",
         "calendar_days" or "months"."""
         _non_negative(amount, "amount")
@@ -302,7 +304,9 @@ def _entries(path: Path, data: dict[str, Any], key: str) -> list[dict[str, Any]]
             raise CalendarConfigError(f"{where}: must be a table")
         missing, extra = _ENTRY_FIELDS - entry.keys(), entry.keys() - _ENTRY_FIELDS
         if missing or extra:
-            raise CalendarConfigError(f"{where}: missing fields {sorted(missing)}, unknown fields {sorted(extra)}")
+            raise CalendarConfigError(
+                f"{where}: missing fields {sorted(missing)}, unknown fields {sorted(extra)}"
+            )
         d = entry["date"]
         if isinstance(d, str):
             try:

@@ -18,9 +18,9 @@ from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
 
-from procedures.catalogue_files import CatalogueError, read_catalogue_file
 from pydantic import ValidationError
 
+from procedures.catalogue_files import CatalogueError, read_catalogue_file
 from procedures.models import Procedure, ProcedureVersion
 from procedures.national_catalogue import ListedProcedure, load_national
 from procedures.processes import PROCESSES_DIR, InternalProcesses
@@ -104,9 +104,7 @@ class Catalogue:
         return "\n".join(lines), starts, codes
 
     @classmethod
-    def load(
-        cls, directory: Path = DEFINITIONS_DIR, processes_dir: Path = PROCESSES_DIR
-    ) -> Catalogue:
+    def load(cls, directory: Path = DEFINITIONS_DIR, processes_dir: Path = PROCESSES_DIR) -> Catalogue:
         """Every `*.json` file of `directory` and its `national/` listing and facts, all valid,
         or CatalogueError and nothing."""
         paths = sorted(directory.glob("*.json"))
@@ -119,7 +117,9 @@ class Catalogue:
             loaded = read_catalogue_file(path)
             for code in {v.procedure_code for v in loaded}:
                 if code in file_of:
-                    raise CatalogueError(f"{path.name}: {code}: procedure code already defined in {file_of[code]}")
+                    raise CatalogueError(
+                        f"{path.name}: {code}: procedure code already defined in {file_of[code]}"
+                    )
                 file_of[code] = path.name
             versions.extend(loaded)
         processes = InternalProcesses.load(processes_dir)

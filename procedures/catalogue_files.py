@@ -82,19 +82,30 @@ def read_catalogue_file(path: Path) -> list[ProcedureVersion]:
     return versions
 
 
-def write_catalogue_file(path: Path, sector: str, versions: Iterable[ProcedureVersion], note: str = "") -> None:
+def write_catalogue_file(
+    path: Path, sector: str, versions: Iterable[ProcedureVersion], note: str = ""
+) -> None:
     """Write versions as a catalogue file, grouped by procedure in code order."""
     by_code: dict[str, list[ProcedureVersion]] = {}
     for version in versions:
         by_code.setdefault(version.procedure_code, []).append(version)
-    procedures = [_procedure_entry(sorted(group, key=lambda v: v.effective_from)) for _, group in sorted(by_code.items())]
-    document: dict[str, Any] = {"sector": sector, **({"note": note} if note else {}), "procedures": procedures}
+    procedures = [
+        _procedure_entry(sorted(group, key=lambda v: v.effective_from))
+        for _, group in sorted(by_code.items())
+    ]
+    document: dict[str, Any] = {
+        "sector": sector,
+        **({"note": note} if note else {}),
+        "procedures": procedures,
+    }
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def _procedure_entry(versions: list[ProcedureVersion]) -> dict[str, Any]:
     first = versions[0].model_dump(mode="json", include=set(PROCEDURE_FIELDS))
-    entry = {key: first[field] for key, field in _PROCEDURE_KEYS.items() if first.get(field) not in ("", None)}
+    entry = {
+        key: first[field] for key, field in _PROCEDURE_KEYS.items() if first.get(field) not in ("", None)
+    }
     entry["versions"] = [
         v.model_dump(mode="json", exclude=set(PROCEDURE_FIELDS), exclude_defaults=True) for v in versions
     ]

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from procedures.catalogue import Catalogue, CatalogueError, NoVersionInForce, NotReceivable, UnknownProcedure
+from procedures.catalogue import Catalogue, CatalogueError, NotReceivable, NoVersionInForce, UnknownProcedure
 from procedures.coverage import coverage_rows, format_coverage
 
 __all__ = [
@@ -36,14 +36,20 @@ def list_procedures(catalogue: Catalogue, at: datetime, out: TextIO, *, every: b
             version = catalogue.resolve(code, at)
         except NoVersionInForce:
             if every:
-                print(f"{code}\t-\tno version in force\t{catalogue.versions_by_code[code][-1].procedure_name}", file=out)
+                print(
+                    f"{code}\t-\tno version in force\t{catalogue.versions_by_code[code][-1].procedure_name}",
+                    file=out,
+                )
             continue
         except NotReceivable as err:
             listed = catalogue.listing[code]
             levels = ",".join(listed.levels) or "level unknown"
             print(f"{code}\t-\t{levels}: not receivable ({err.reason})\t{listed.name}", file=out)
             continue
-        print(f"{code}\t{version.version_id}\t{version.authority_level.value}\t{version.procedure_name}", file=out)
+        print(
+            f"{code}\t{version.version_id}\t{version.authority_level.value}\t{version.procedure_name}",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -60,7 +66,9 @@ def search_procedures(catalogue: Catalogue, text: str, out: TextIO) -> int:
     return EXIT_OK if found else EXIT_NOT_FOUND
 
 
-def show_procedure(catalogue: Catalogue, code: str, at: datetime, out: TextIO, err: TextIO | None = None) -> int:
+def show_procedure(
+    catalogue: Catalogue, code: str, at: datetime, out: TextIO, err: TextIO | None = None
+) -> int:
     err = err or sys.stderr
     """The version of `code` in force at `at`, as JSON; a listed procedure without facts shows
     what the national list says of it and why it is not receivable."""
@@ -68,7 +76,9 @@ def show_procedure(catalogue: Catalogue, code: str, at: datetime, out: TextIO, e
         version = catalogue.resolve(code, at)
     except NotReceivable as problem:
         listed = catalogue.listing[code].as_json()
-        print(json.dumps({**listed, "not_receivable": problem.reason}, ensure_ascii=False, indent=2), file=out)
+        print(
+            json.dumps({**listed, "not_receivable": problem.reason}, ensure_ascii=False, indent=2), file=out
+        )
         return EXIT_OK
     except (UnknownProcedure, NoVersionInForce) as problem:
         print(f"error: {problem}", file=err)
@@ -121,7 +131,9 @@ def import_export(export: Path, out_file: Path, sector: str, out: TextIO, err: T
     for row in result.rejected:
         print(f"rejected row {row.row} ({row.code or 'no code'}): {row.reason}", file=err)
     written = f"written to {out_file}" if result.versions else "nothing written"
-    print(f"imported {len(result.versions)} versions, rejected {len(result.rejected)} rows; {written}", file=out)
+    print(
+        f"imported {len(result.versions)} versions, rejected {len(result.rejected)} rows; {written}", file=out
+    )
     return EXIT_OK if result.versions and not result.rejected else EXIT_INVALID
 
 

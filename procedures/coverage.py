@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from procedures.catalogue import Catalogue, NoVersionInForce, NotReceivable
+from procedures.catalogue import Catalogue, NotReceivable, NoVersionInForce
 from procedures.models import AuthorityLevel
 from procedures.sources import PORTAL_DETAILS
 
@@ -44,7 +44,9 @@ def coverage_rows(catalogue: Catalogue, at: datetime) -> list[CoverageRow]:
     for code in catalogue.known_codes:
         listed = catalogue.listing.get(code)
         versions = catalogue.versions_by_code.get(code)
-        sector = (listed.sector if listed else "") or (versions[-1].sector if versions else "") or "(no sector)"
+        sector = (
+            (listed.sector if listed else "") or (versions[-1].sector if versions else "") or "(no sector)"
+        )
         has_facts = versions is not None or (listed is not None and PORTAL_DETAILS.id in listed.sources)
         try:
             version = catalogue.resolve(code, at)
@@ -63,7 +65,9 @@ def coverage_rows(catalogue: Catalogue, at: datetime) -> list[CoverageRow]:
             row.listed += 1
             row.with_facts += has_facts
             row.receivable += receivable
-    return sorted(rows.values(), key=lambda r: (r.level == TOTAL, _order(r.level), r.sector == "", -r.listed, r.sector))
+    return sorted(
+        rows.values(), key=lambda r: (r.level == TOTAL, _order(r.level), r.sector == "", -r.listed, r.sector)
+    )
 
 
 def _order(level: str) -> int:

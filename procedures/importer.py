@@ -324,7 +324,9 @@ def _level(row: dict[str, Any], effective_to: datetime | None) -> dict[str, Any]
         level = AuthorityLevel.PROVINCE_DEPARTMENT
     if level is None:
         raise _Reject(f"unknown level: {text!r}")
-    if level is AuthorityLevel.PROVINCE_PEOPLES_COMMITTEE and _key(_text(row.get("agency"))).startswith("so "):
+    if level is AuthorityLevel.PROVINCE_PEOPLES_COMMITTEE and _key(_text(row.get("agency"))).startswith(
+        "so "
+    ):
         # National-portal exports say "Cấp tỉnh" for what a provincial department (Sở) handles.
         level = AuthorityLevel.PROVINCE_DEPARTMENT
     if level is AuthorityLevel.DISTRICT_PEOPLES_COMMITTEE and (

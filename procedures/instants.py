@@ -62,7 +62,9 @@ def check_range(value: datetime) -> datetime:
     """`value` if its offset is a real one and it lies in EARLIEST..LATEST; ValueError otherwise."""
     offset = value.utcoffset()
     if offset is None or abs(offset) > _MAX_OFFSET or offset % _OFFSET_STEP:
-        raise ValueError(f"UTC offset {value.strftime('%z')} is not a real one (from -12:00 to +14:00, in quarter hours)")
+        raise ValueError(
+            f"UTC offset {value.strftime('%z')} is not a real one (from -12:00 to +14:00, in quarter hours)"
+        )
     # Compared on the calendar date first: converting year 1 or 9999 to UTC can overflow.
     if not EARLIEST.year - 1 < value.year < LATEST.year + 1 or not EARLIEST <= value < LATEST:
         raise ValueError(f"must lie from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d}")

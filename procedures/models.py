@@ -273,9 +273,7 @@ class ProcedureVersion(_Model):
         return self.time_limit, fees
 
     def in_force_at(self, instant: datetime) -> bool:
-        return self.effective_from <= instant and (
-            self.effective_to is None or instant < self.effective_to
-        )
+        return self.effective_from <= instant and (self.effective_to is None or instant < self.effective_to)
 
     @property
     def has_fees(self) -> bool:

@@ -77,7 +77,9 @@ def read_facts_files(directory: Path) -> dict[str, dict[str, Any]]:
             if not isinstance(procedure, dict) or not isinstance(procedure.get("code"), str):
                 raise CatalogueError(f"{path.name}: each procedure is an object with a code")
             if procedure["code"] in procedures:
-                raise CatalogueError(f"{path.name}: {procedure['code']}: procedure appears in two facts files")
+                raise CatalogueError(
+                    f"{path.name}: {procedure['code']}: procedure appears in two facts files"
+                )
             procedures[procedure["code"]] = {**procedure, "_file": path.name}
     return procedures
 
@@ -115,20 +117,26 @@ def build_version(
     return InternalProcesses.apply(parsed, processes.default_for(level))
 
 
-def check_facts(listed: dict[str, Any], procedure: dict[str, Any], processes: InternalProcesses | None = None) -> str:
+def check_facts(
+    listed: dict[str, Any], procedure: dict[str, Any], processes: InternalProcesses | None = None
+) -> str:
     """What is wrong with a procedure's facts versions, naming the version and the field; "" if nothing."""
     processes = processes or InternalProcesses.load()
     for version in procedure["versions"]:
         try:
             build_version(listed, procedure["code"], version, processes)
         except ValidationError as err:
-            return f"version {version.get('version_id', '?')}: {describe_validation_error(err, whole='version')}"
+            return (
+                f"version {version.get('version_id', '?')}: {describe_validation_error(err, whole='version')}"
+            )
         except (KeyError, TypeError, ValueError) as err:
             return f"version {version.get('version_id', '?')}: malformed ({err})"
     return ""
 
 
-def load_national(directory: Path, processes: InternalProcesses) -> tuple[dict[str, ListedProcedure], list[ProcedureVersion]]:
+def load_national(
+    directory: Path, processes: InternalProcesses
+) -> tuple[dict[str, ListedProcedure], list[ProcedureVersion]]:
     """The listing and the facts versions of `directory`, all valid, or CatalogueError."""
     listing: dict[str, ListedProcedure] = {}
     raw: dict[str, dict[str, Any]] = {}

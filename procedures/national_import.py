@@ -40,7 +40,12 @@ __all__ = ["ImportProblem", "NationalImport", "import_national", "read_facts_fil
 
 # The two-level government's lists took effect then; a record's earlier history is not in the data.
 FIRST_EFFECTIVE = DISTRICT_LEVEL_ENDS
-_MINISTRY_LEVELS = {"cap bo": "ministry", "cap tinh": "province", "cap xa": "commune", "co quan khac": "other"}
+_MINISTRY_LEVELS = {
+    "cap bo": "ministry",
+    "cap tinh": "province",
+    "cap xa": "commune",
+    "co quan khac": "other",
+}
 _LEVEL_ORDER = ("commune", "province", "ministry", "other")
 
 
@@ -104,7 +109,10 @@ def _ministry_pages(sources: Path) -> dict[str, dict[str, Any]]:
         code = str(page.get("ma_thu_tuc") or "").strip()
         if not code:
             continue
-        levels = {_MINISTRY_LEVELS.get(" ".join(fold(part).split())) for part in str(page.get("cap_thuc_hien") or "").split(",")}
+        levels = {
+            _MINISTRY_LEVELS.get(" ".join(fold(part).split()))
+            for part in str(page.get("cap_thuc_hien") or "").split(",")
+        }
         pages[code] = {
             "levels": [lv for lv in _LEVEL_ORDER if lv in levels],
             "decision": " ".join(str(page.get("so_quyet_dinh") or "").split())[:60],
@@ -125,7 +133,9 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=VN_TZ)
 
 
-def _versions(code: str, facts: dict[str, Any], updated: date | None, previous: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+def _versions(
+    code: str, facts: dict[str, Any], updated: date | None, previous: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str | None]:
     """The procedure's versions after this import, and the id of a version it added."""
     if previous and previous[-1]["facts"] == facts:
         return previous, None
@@ -157,7 +167,9 @@ def _facts_file(sector: str, procedures: list[dict[str, Any]]) -> str:
             "   " + json.dumps(v, ensure_ascii=False, separators=(",", ":")) for v in procedure["versions"]
         )
         name = json.dumps(procedure["name"], ensure_ascii=False)
-        lines.append(f'  {{"code":{json.dumps(procedure["code"])},"name":{name},"versions":[\n{versions}\n  ]}}')
+        lines.append(
+            f'  {{"code":{json.dumps(procedure["code"])},"name":{name},"versions":[\n{versions}\n  ]}}'
+        )
     return head + ', "procedures": [\n' + ",\n".join(lines) + "\n ]}\n"
 
 
@@ -204,7 +216,9 @@ def import_national(sources: Path, out_dir: Path) -> NationalImport:
             if portal.not_receivable:
                 entry["not_receivable"] = portal.not_receivable
             else:
-                versions, added = _versions(code, portal.facts, updated, previous.get(code, {}).get("versions", []))
+                versions, added = _versions(
+                    code, portal.facts, updated, previous.get(code, {}).get("versions", [])
+                )
                 procedure = {"code": code, "name": entry["name"], "versions": versions}
                 problem = check_facts(entry, procedure, processes)
                 if problem:
@@ -228,12 +242,15 @@ def import_national(sources: Path, out_dir: Path) -> NationalImport:
     for stale in out_dir.glob("facts-*.json"):
         stale.unlink()
     (out_dir / "sources.json").write_text(
-        json.dumps({"sources": [s.as_json() for s in SOURCES]}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        json.dumps({"sources": [s.as_json() for s in SOURCES]}, ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8",
     )
     with open(out_dir / "listing.jsonl", "w", encoding="utf-8") as handle:
         for code in sorted(listing):
             handle.write(json.dumps(listing[code], ensure_ascii=False, separators=(",", ":")) + "\n")
     for sector, procedures in sorted(by_sector.items()):
-        (out_dir / f"facts-{_slug(sector)}.json").write_text(_facts_file(sector, procedures), encoding="utf-8")
+        (out_dir / f"facts-{_slug(sector)}.json").write_text(
+            _facts_file(sector, procedures), encoding="utf-8"
+        )
     result.listed = len(listing)
     return result

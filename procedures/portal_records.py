@@ -52,7 +52,12 @@ def record_updated(record: dict[str, Any]) -> date | None:
 
 
 def levels_of_record(record: dict[str, Any]) -> list[str]:
-    flags = (("isWard", "commune"), ("isProvince", "province"), ("isMinistry", "ministry"), ("isOtherAgency", "other"))
+    flags = (
+        ("isWard", "commune"),
+        ("isProvince", "province"),
+        ("isMinistry", "ministry"),
+        ("isOtherAgency", "other"),
+    )
     return [level for flag, level in flags if record.get(flag) is True]
 
 
@@ -219,7 +224,9 @@ def facts_of_record(record: dict[str, Any]) -> PortalFacts:
     else:
         default = None
     if default is None:
-        refusal = refusal or "no time limit in a unit the engine can count (stated only as text or per unit OTHER)"
+        refusal = (
+            refusal or "no time limit in a unit the engine can count (stated only as text or per unit OTHER)"
+        )
     facts: dict[str, Any] = {**authority}
     facts["channels"] = [t["channel"] for t in terms] or ["counter"]
     if default is not None:

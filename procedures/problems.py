@@ -32,7 +32,9 @@ def plain_message(error: dict) -> str:
         if digits:
             count = digits.group(1) if digits.group(2) is None else f"{digits.group(1)} to {digits.group(2)}"
             return f"must be {count} digits"
-        return f"must be {_PATTERNS[pattern]}" if pattern in _PATTERNS else "does not have the documented form"
+        return (
+            f"must be {_PATTERNS[pattern]}" if pattern in _PATTERNS else "does not have the documented form"
+        )
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":

@@ -117,6 +117,8 @@ def _read(path: Path, province: str | None) -> list[InternalProcess]:
                 f"{path.name}: process {where or index + 1}: {describe_validation_error(err, whole='process')}"
             ) from err
         if province is not None and not process.id.startswith(f"{province}/"):
-            raise CatalogueError(f"{path.name}: process {process.id}: a province's process ids start with '{province}/'")
+            raise CatalogueError(
+                f"{path.name}: process {process.id}: a province's process ids start with '{province}/'"
+            )
         processes.append(process)
     return processes

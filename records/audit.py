@@ -109,7 +109,9 @@ async def verify(store: RecordsStore, codes: Iterable[str] | None = None) -> Ver
             seen.add(chain[0].dossier_code)
     for code in sorted(set(expected) - seen):
         if expected[code][0] > 0:
-            problems.append(Tampering(kind="deleted", dossier_code=code, seq=1, detail="the dossier has no events left"))
+            problems.append(
+                Tampering(kind="deleted", dossier_code=code, seq=1, detail="the dossier has no events left")
+            )
     return VerifyResult(dossiers=len(seen | set(expected)), events=count, problems=problems)
 
 
@@ -145,14 +147,20 @@ def _check_chain(rows: list, head: tuple[int, str] | None) -> list[Tampering]:
             if row.prev_hash in hashes:
                 report("reordered", row.seq, "linked to another event of the chain than the one before it")
             else:
-                report("edited", row.seq - 1, f"event {row.seq} does not link to the stored event {row.seq - 1}")
+                report(
+                    "edited", row.seq - 1, f"event {row.seq} does not link to the stored event {row.seq - 1}"
+                )
         if prev_id is not None and row.id < prev_id:
             report("reordered", row.seq, "stored before the event it follows")
         expected_seq, prev_hash, prev_id = row.seq + 1, row.hash, row.id
     if head is not None:
         last_seq, last_hash = head
         if rows[-1].seq < last_seq:
-            report("deleted", rows[-1].seq + 1, f"the chain ends at {rows[-1].seq}; the dossier recorded {last_seq}")
+            report(
+                "deleted",
+                rows[-1].seq + 1,
+                f"the chain ends at {rows[-1].seq}; the dossier recorded {last_seq}",
+            )
         elif rows[-1].seq == last_seq and last_hash and rows[-1].hash != last_hash:
             report("edited", last_seq, "the last event's hash differs from the dossier's chain head")
     else:

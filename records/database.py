@@ -7,21 +7,20 @@ and a silent TCP peer are all cut off in seconds (`PostgresTimeouts`, set by env
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager
-from pathlib import Path
 import asyncio
 import fcntl
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import event, make_url
-from sqlalchemy.util import await_only
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 from records import migrate
 

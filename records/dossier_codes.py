@@ -104,7 +104,9 @@ class DossierCodeAllocator:
             )
             if (await session.execute(statement)).scalar_one_or_none() is not None:
                 await session.commit()
-                return Claim(agency_code, request_id, code, content_hash, received_at, False, claimed_now=True)
+                return Claim(
+                    agency_code, request_id, code, content_hash, received_at, False, claimed_now=True
+                )
         existing = await self.find(agency_code, request_id)
         assert existing is not None, "a claim that conflicted is never deleted"
         return existing
@@ -130,8 +132,13 @@ class DossierCodeAllocator:
             if moved.rowcount == 1:
                 await session.commit()
                 return Claim(
-                    claim.receiving_unit, claim.request_id, code, claim.content_hash,
-                    claim.received_at, False, claim.claimed_now,
+                    claim.receiving_unit,
+                    claim.request_id,
+                    code,
+                    claim.content_hash,
+                    claim.received_at,
+                    False,
+                    claim.claimed_now,
                 )
         # A concurrent resend moved (or started) it first: follow that claim.
         current = await self.find(claim.receiving_unit, claim.request_id)
@@ -156,7 +163,9 @@ class DossierCodeAllocator:
         """Claims whose dossier's start was never confirmed, for operators to look at."""
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(IntakeRequestRow).where(IntakeRequestRow.started.is_(False)).order_by(IntakeRequestRow.dossier_code)
+                select(IntakeRequestRow)
+                .where(IntakeRequestRow.started.is_(False))
+                .order_by(IntakeRequestRow.dossier_code)
             )
             return [_claim_of(row) for row in rows]
 
@@ -186,7 +195,9 @@ async def _lock_waits_bounded(agency_code: str):
     try:
         yield
     except DBAPIError as err:
-        state = getattr(err.orig, "sqlstate", None) or getattr(getattr(err.orig, "__cause__", None), "sqlstate", None)
+        state = getattr(err.orig, "sqlstate", None) or getattr(
+            getattr(err.orig, "__cause__", None), "sqlstate", None
+        )
         if state in (_LOCK_NOT_AVAILABLE, _QUERY_CANCELED):
             raise CounterBusy(
                 f"the daily number of counter {agency_code} is locked by another transaction;"

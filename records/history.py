@@ -27,7 +27,14 @@ from records.database import RecordsStore
 from workflows.dossier_inputs import DossierInput
 from workflows.dossier_state import TimelineEntry
 
-__all__ = ["AuditorHistory", "Disagreement", "HistoryItem", "dossier_history", "read_timeline", "render_history"]
+__all__ = [
+    "AuditorHistory",
+    "Disagreement",
+    "HistoryItem",
+    "dossier_history",
+    "read_timeline",
+    "render_history",
+]
 
 RECORD_ACTIVITY = "record_dossier_events"
 DisagreementKind = Literal["missing_in_audit", "missing_in_temporal", "differs", "action_not_recorded"]
@@ -152,8 +159,11 @@ class _Reader:
                 attrs = event.workflow_execution_update_rejected_event_attributes
                 self.items.append(
                     HistoryItem(
-                        run=run, event_id=event.event_id, at=_at(event),
-                        what=attrs.rejected_request.input.name, outcome=f"rejected: {attrs.failure.message}",
+                        run=run,
+                        event_id=event.event_id,
+                        at=_at(event),
+                        what=attrs.rejected_request.input.name,
+                        outcome=f"rejected: {attrs.failure.message}",
                     )
                 )
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -164,7 +174,9 @@ class _Reader:
                     for entry in batch.entries:
                         self.in_flight[entry.seq] = entry
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                for entry in scheduled.pop(event.activity_task_completed_event_attributes.scheduled_event_id, []):
+                for entry in scheduled.pop(
+                    event.activity_task_completed_event_attributes.scheduled_event_id, []
+                ):
                     self.projected[entry.seq] = entry
                     self.in_flight.pop(entry.seq, None)
             elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
@@ -173,11 +185,18 @@ class _Reader:
                 )
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
                 self.items.append(
-                    HistoryItem(run=run, event_id=event.event_id, at=_at(event), what="continued as new",
-                                outcome=f"run {run + 1}")
+                    HistoryItem(
+                        run=run,
+                        event_id=event.event_id,
+                        at=_at(event),
+                        what="continued as new",
+                        outcome=f"run {run + 1}",
+                    )
                 )
             elif kind in _CLOSINGS:
-                self.items.append(HistoryItem(run=run, event_id=event.event_id, at=_at(event), what=_CLOSINGS[kind]))
+                self.items.append(
+                    HistoryItem(run=run, event_id=event.event_id, at=_at(event), what=_CLOSINGS[kind])
+                )
 
     async def _started(self, run: int, event: HistoryEvent) -> None:
         dossier: DossierInput = await self._decode(
@@ -185,15 +204,25 @@ class _Reader:
         )
         if dossier.carried_state is not None:
             self.items.append(
-                HistoryItem(run=run, event_id=event.event_id, at=_at(event), what="run started",
-                            details={"carried_timeline_entries": str(len(dossier.carried_state.timeline))})
+                HistoryItem(
+                    run=run,
+                    event_id=event.event_id,
+                    at=_at(event),
+                    what="run started",
+                    details={"carried_timeline_entries": str(len(dossier.carried_state.timeline))},
+                )
             )
             return
         by = dossier.received_by
         self.items.append(
             HistoryItem(
-                run=run, event_id=event.event_id, at=_at(event), what="received",
-                actor_id=by.id, actor_roles=tuple(r.value for r in by.roles), actor_unit=by.unit,
+                run=run,
+                event_id=event.event_id,
+                at=_at(event),
+                what="received",
+                actor_id=by.id,
+                actor_roles=tuple(r.value for r in by.roles),
+                actor_unit=by.unit,
                 outcome="accepted",
                 details={
                     "procedure_version": dossier.procedure.version_id,
@@ -213,8 +242,13 @@ class _Reader:
             arguments = {}
         actor_id, roles, unit = _actor(arguments)
         item = HistoryItem(
-            run=run, event_id=event.event_id, at=_at(event), what=request.input.name,
-            actor_id=actor_id, actor_roles=roles, actor_unit=unit,
+            run=run,
+            event_id=event.event_id,
+            at=_at(event),
+            what=request.input.name,
+            actor_id=actor_id,
+            actor_roles=roles,
+            actor_unit=unit,
             outcome="pending",
             details={k: _text(v) for k, v in arguments.items()},
         )
@@ -281,22 +315,45 @@ def _compare(reader: _Reader, audit: list[AuditEntry]) -> list[Disagreement]:
     for seq, entry in sorted(reader.projected.items()):
         row = rows.get(seq)
         if row is None:
-            found.append(Disagreement(kind="missing_in_audit", seq=seq, action_id=entry.action_id,
-                                      detail=f"Temporal recorded {entry.action} (seq {seq}); the audit trail has no row"))
+            found.append(
+                Disagreement(
+                    kind="missing_in_audit",
+                    seq=seq,
+                    action_id=entry.action_id,
+                    detail=f"Temporal recorded {entry.action} (seq {seq}); the audit trail has no row",
+                )
+            )
         elif (stored := row.entry()) is None or stored.as_recorded() != entry.as_recorded():
-            found.append(Disagreement(kind="differs", seq=seq, action_id=entry.action_id,
-                                      detail=f"the audit row of seq {seq} is not the entry Temporal recorded ({entry.action})"))
+            found.append(
+                Disagreement(
+                    kind="differs",
+                    seq=seq,
+                    action_id=entry.action_id,
+                    detail=f"the audit row of seq {seq} is not the entry Temporal recorded ({entry.action})",
+                )
+            )
     for seq, row in sorted(rows.items()):
         if seq not in reader.projected and seq not in reader.in_flight:
-            found.append(Disagreement(kind="missing_in_temporal", seq=seq, action_id=row.action_id,
-                                      detail=f"audit row {row.action} (seq {seq}) matches nothing Temporal recorded"))
+            found.append(
+                Disagreement(
+                    kind="missing_in_temporal",
+                    seq=seq,
+                    action_id=row.action_id,
+                    detail=f"audit row {row.action} (seq {seq}) matches nothing Temporal recorded",
+                )
+            )
     audited = {row.action_id for row in audit if row.action_id}
     pending = {e.action_id for e in reader.in_flight.values() if e.action_id}
     for action_id, item in reader.accepted_actions.items():
         if action_id not in audited and action_id not in pending:
-            found.append(Disagreement(kind="action_not_recorded", action_id=action_id,
-                                      detail=f"{item.what} by {item.actor_id} at {item.at.isoformat()} was accepted"
-                                      " in Temporal; no audit row has its action id"))
+            found.append(
+                Disagreement(
+                    kind="action_not_recorded",
+                    action_id=action_id,
+                    detail=f"{item.what} by {item.actor_id} at {item.at.isoformat()} was accepted"
+                    " in Temporal; no audit row has its action id",
+                )
+            )
     return found
 
 
@@ -317,7 +374,9 @@ def render_history(history: AuditorHistory, tz=None) -> str:
         if details:
             line += f"  [{details}]"
         lines.append(line)
-    lines.append(f"audit trail: {len(history.audit)} row(s); Temporal handed {history.projected} to the projection")
+    lines.append(
+        f"audit trail: {len(history.audit)} row(s); Temporal handed {history.projected} to the projection"
+    )
     if history.agrees:
         lines.append("the audit trail agrees with Temporal's history")
     for d in history.disagreements:

@@ -26,9 +26,7 @@ _CHUNK = 1000  # rows per INSERT: well under both dialects' bound-parameter limi
 
 async def snapshot_catalogue(store: RecordsStore, catalogue: Catalogue) -> tuple[int, int]:
     """Upsert every procedure and version of `catalogue`; returns (procedures, versions)."""
-    procedures = [
-        {"code": p.code, "name": p.name, "sector": p.sector} for p in catalogue.procedures.values()
-    ]
+    procedures = [{"code": p.code, "name": p.name, "sector": p.sector} for p in catalogue.procedures.values()]
     versions = [
         {
             "version_id": v.version_id,
@@ -47,7 +45,9 @@ async def snapshot_catalogue(store: RecordsStore, catalogue: Catalogue) -> tuple
 
 
 async def snapshot_units(
-    store: RecordsStore, directory: AgencyDirectory | None = None, succession: AuthoritySuccession | None = None
+    store: RecordsStore,
+    directory: AgencyDirectory | None = None,
+    succession: AuthoritySuccession | None = None,
 ) -> int:
     """Upsert every agency of both eras, and where each abolished one's dossiers went; returns
     how many agencies."""
@@ -57,7 +57,9 @@ async def snapshot_units(
     tables = {a.code: succession.table(a.code) for a in agencies if succession.is_abolished(a.code)}
     units = [_unit(a) | {"successor_code": _default(tables.get(a.code))} for a in agencies]
     await _upsert(store, UnitRow.__table__, ["code"], units)
-    await _upsert(store, UnitSuccessionRow.__table__, ["old_code", "legacy_commune_code"], _successions(tables))
+    await _upsert(
+        store, UnitSuccessionRow.__table__, ["old_code", "legacy_commune_code"], _successions(tables)
+    )
     return len(agencies)
 
 

@@ -62,7 +62,9 @@ class ReportQuery(BaseModel):
     @model_validator(mode="after")
     def _period(self) -> ReportQuery:
         if self.start >= self.end:
-            raise ValueError(f"the period must start before it ends ({self.start.isoformat()} >= {self.end.isoformat()})")
+            raise ValueError(
+                f"the period must start before it ends ({self.start.isoformat()} >= {self.end.isoformat()})"
+            )
         if len(set(self.group_by)) != len(self.group_by):
             raise ValueError("group_by repeats a grouping")
         return self
@@ -88,9 +90,13 @@ class ReportCounts(BaseModel):
     @property
     def total(self) -> int:
         return (
-            self.resolved_early + self.resolved_on_time + self.resolved_late
-            + self.pending_within_deadline + self.pending_overdue
-            + self.refused_late + self.withdrawn_late
+            self.resolved_early
+            + self.resolved_on_time
+            + self.resolved_late
+            + self.pending_within_deadline
+            + self.pending_overdue
+            + self.refused_late
+            + self.withdrawn_late
         )
 
     @property
@@ -100,7 +106,9 @@ class ReportCounts(BaseModel):
         return (self.resolved_early + self.resolved_on_time + self.pending_within_deadline) / self.total
 
     def add(self, other: ReportCounts) -> ReportCounts:
-        return ReportCounts(**{name: getattr(self, name) + getattr(other, name) for name in ReportCounts.model_fields})
+        return ReportCounts(
+            **{name: getattr(self, name) + getattr(other, name) for name in ReportCounts.model_fields}
+        )
 
     def summary(self) -> dict:
         return {**self.model_dump(), "total": self.total, "on_time_rate": self.on_time_rate}
@@ -134,7 +142,11 @@ def _paused_at(moment):
     d = DossierRow
     last_request = (
         select(func.max(requested.at))
-        .where(requested.dossier_code == d.code, requested.action == "supplement_requested", requested.at <= moment)
+        .where(
+            requested.dossier_code == d.code,
+            requested.action == "supplement_requested",
+            requested.at <= moment,
+        )
         .scalar_subquery()
     )
     last_supply = (
@@ -219,7 +231,9 @@ async def report(store: RecordsStore, query: ReportQuery, now: datetime | None =
             counts.setdefault(key, {}).update(supplement_requested=int(row.n))
 
         # Carried out: the same dossiers, counted at the unit they left.
-        out_keys = [d.carried_over_from if g == "handling_unit" else getattr(d, GROUPINGS[g]) for g in query.group_by]
+        out_keys = [
+            d.carried_over_from if g == "handling_unit" else getattr(d, GROUPINGS[g]) for g in query.group_by
+        ]
         out_filters = _filters(query, handling_unit_column=d.carried_over_from)
         carried_out = select(*out_keys, func.count().label("n")).where(
             d.carried_over_at >= start, d.carried_over_at < end, *out_filters
@@ -250,7 +264,10 @@ def _filters(query: ReportQuery, handling_unit_column=None) -> Sequence:
     d = DossierRow
     filters = []
     if query.handling_unit is not None:
-        filters.append((handling_unit_column if handling_unit_column is not None else d.handling_unit) == query.handling_unit)
+        filters.append(
+            (handling_unit_column if handling_unit_column is not None else d.handling_unit)
+            == query.handling_unit
+        )
     if query.receiving_unit is not None:
         filters.append(d.receiving_unit == query.receiving_unit)
     if query.procedure_code is not None:

@@ -113,7 +113,9 @@ def _filtered(query: Select, f: SearchFilter) -> Select:
     if f.overdue is not None:
         query = query.where(d.overdue.is_(f.overdue))
     if f.carried_over is not None:
-        query = query.where(d.carried_over_from.isnot(None) if f.carried_over else d.carried_over_from.is_(None))
+        query = query.where(
+            d.carried_over_from.isnot(None) if f.carried_over else d.carried_over_from.is_(None)
+        )
     return query
 
 
@@ -139,7 +141,9 @@ async def search(store: RecordsStore, f: SearchFilter, page: int = 1, page_size:
 async def iter_dossiers(store: RecordsStore, f: SearchFilter) -> AsyncIterator[DossierRecord]:
     """Every dossier matching `f`, streamed (exports can be large)."""
     async with store.sessions() as session:
-        result = await session.stream_scalars(_ordered(_filtered(select(DossierRow), f)).execution_options(yield_per=1000))
+        result = await session.stream_scalars(
+            _ordered(_filtered(select(DossierRow), f)).execution_options(yield_per=1000)
+        )
         async for row in result:
             yield _record(row)
 

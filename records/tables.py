@@ -104,7 +104,9 @@ class DossierRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # result ready
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # returned/refused/withdrawn
+    closed_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, nullable=True
+    )  # returned/refused/withdrawn
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the deadline was first missed (the first `overdue` entry): it stays after an apology
     # moves `due_at`, so a report still counts the dossier as late.

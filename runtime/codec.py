@@ -94,7 +94,9 @@ class EncryptionCodec(PayloadCodec):
                 f" (known: {', '.join(self._ciphers)}): add that key to PAYLOAD_KEYS"
             )
         if payload.metadata.get("encryption-cipher", CIPHER) != CIPHER:
-            raise PayloadDecryptionError(f"payload cipher {payload.metadata['encryption-cipher']!r} is not supported")
+            raise PayloadDecryptionError(
+                f"payload cipher {payload.metadata['encryption-cipher']!r} is not supported"
+            )
         if len(payload.data) < NONCE_BYTES + TAG_BYTES:
             raise PayloadDecryptionError(f"encrypted payload (key id {key_id!r}) is too short")
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]

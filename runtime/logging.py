@@ -64,7 +64,12 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
     handler = _CurrentStderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), _temporal_fields],
+            foreign_pre_chain=[
+                *shared,
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
+                _temporal_fields,
+            ],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
@@ -98,11 +103,15 @@ def _forward_core_logs(logger: logging.Logger) -> None:
     Set before any client or worker exists: the runtime is the process's default from then on.
     """
     forwarding = LogForwardingConfig(
-        logger=logger, append_target_to_name=False, prepend_target_on_message=False,
+        logger=logger,
+        append_target_to_name=False,
+        prepend_target_on_message=False,
         append_log_fields_to_message=False,
     )
     telemetry = TelemetryConfig(
-        logging=LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding)
+        logging=LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=forwarding
+        )
     )
     Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 

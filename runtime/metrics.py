@@ -13,7 +13,6 @@ import asyncio
 from datetime import UTC, datetime
 
 import structlog
-
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
 

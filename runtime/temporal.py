@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import timedelta
 import sys
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 

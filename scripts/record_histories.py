@@ -162,7 +162,8 @@ async def returned(desk: Desk) -> WorkflowHandle:
     await act(handle, DossierWorkflow.complete_step, step(SPECIALIST, "review", "returned"))
     await act(handle, DossierWorkflow.complete_step, step(LEADER, "approve", "returned"))
     await act(
-        handle, DossierWorkflow.return_result,
+        handle,
+        DossierWorkflow.return_result,
         ReturnResultInput(actor=COUNTER, action_id="returned-return", channel=Channel.COUNTER),
     )
     return handle
@@ -173,7 +174,8 @@ async def supplemented(desk: Desk) -> WorkflowHandle:
     handle, monday, _ = await desk.receive_on(weekday=0)
     await travel_to(desk.env, at(monday + timedelta(days=1), 10))
     await act(
-        handle, DossierWorkflow.request_supplement,
+        handle,
+        DossierWorkflow.request_supplement,
         RequestSupplementInput(
             actor=SPECIALIST,
             action_id="supplemented-request",
@@ -183,13 +185,16 @@ async def supplemented(desk: Desk) -> WorkflowHandle:
     )
     await travel_to(desk.env, at(monday + timedelta(days=7), 10))
     await act(
-        handle, DossierWorkflow.supplement,
+        handle,
+        DossierWorkflow.supplement,
         SupplementInput(actor=COUNTER, action_id="supplemented-supplement", documents=("divorce_judgment",)),
     )
     await act(handle, DossierWorkflow.complete_step, step(SPECIALIST, "review", "supplemented"))
     await act(handle, DossierWorkflow.complete_step, step(LEADER, "approve", "supplemented"))
     await act(
-        handle, DossierWorkflow.return_result, ReturnResultInput(actor=COUNTER, action_id="supplemented-return")
+        handle,
+        DossierWorkflow.return_result,
+        ReturnResultInput(actor=COUNTER, action_id="supplemented-return"),
     )
     return handle
 
@@ -199,7 +204,9 @@ async def refused(desk: Desk) -> WorkflowHandle:
     handle, _, _ = await desk.receive_on(weekday=0)
     await act(handle, DossierWorkflow.complete_step, step(SPECIALIST, "review", "refused"))
     await act(
-        handle, DossierWorkflow.refuse, RefuseInput(actor=LEADER, action_id="refused-refuse", reason="không đủ điều kiện")
+        handle,
+        DossierWorkflow.refuse,
+        RefuseInput(actor=LEADER, action_id="refused-refuse", reason="không đủ điều kiện"),
     )
     return handle
 
@@ -217,7 +224,8 @@ async def overdue_apology(desk: Desk) -> WorkflowHandle:
     await travel_to(desk.env, slip.due_at + timedelta(minutes=1))
     await idle(handle)  # the due timer has fired: overdue, apology due
     await act(
-        handle, DossierWorkflow.issue_apology,
+        handle,
+        DossierWorkflow.issue_apology,
         ApologyInput(
             actor=LEADER,
             action_id="overdue-apology",
@@ -240,12 +248,16 @@ async def payment(desk: Desk) -> WorkflowHandle:
     specialist = SPECIALIST.model_copy(update={"unit": slip.handling_unit})
     await act(handle, DossierWorkflow.complete_step, step(leader, "assign", "payment"))
     await act(
-        handle, DossierWorkflow.request_payment,
+        handle,
+        DossierWorkflow.request_payment,
         RequestPaymentInput(actor=specialist, action_id="payment-request", amount_vnd=200000, reason="phí"),
     )
     await act(
-        handle, DossierWorkflow.confirm_payment,
-        ConfirmPaymentInput(actor=COUNTER, action_id="payment-confirm", amount_vnd=200000, receipt_number="BL-1"),
+        handle,
+        DossierWorkflow.confirm_payment,
+        ConfirmPaymentInput(
+            actor=COUNTER, action_id="payment-confirm", amount_vnd=200000, receipt_number="BL-1"
+        ),
     )
     await act(handle, DossierWorkflow.complete_step, step(specialist, "review", "payment"))
     await act(handle, DossierWorkflow.complete_step, step(leader, "approve", "payment"))
@@ -262,13 +274,21 @@ async def carried_over(desk: Desk) -> WorkflowHandle:
     successor = "000.00008.00.H01"
     transfer = TransferInput(
         transfer_id="carried-transfer",
-        to_unit=Unit(code=successor, name="Ủy ban nhân dân Phường Ngọc Hà", province_code="01", commune_code="00008"),
+        to_unit=Unit(
+            code=successor, name="Ủy ban nhân dân Phường Ngọc Hà", province_code="01", commune_code="00008"
+        ),
         reason="Nghị quyết 190/2025/QH15",
     )
     await handle.execute_update(DossierWorkflow.transfer, transfer, id=transfer.transfer_id)
     await idle(handle)
-    await act(handle, DossierWorkflow.complete_step, step(LEADER.model_copy(update={"unit": successor}), "approve", "carried"))
-    await act(handle, DossierWorkflow.return_result, ReturnResultInput(actor=COUNTER, action_id="carried-return"))
+    await act(
+        handle,
+        DossierWorkflow.complete_step,
+        step(LEADER.model_copy(update={"unit": successor}), "approve", "carried"),
+    )
+    await act(
+        handle, DossierWorkflow.return_result, ReturnResultInput(actor=COUNTER, action_id="carried-return")
+    )
     return handle
 
 
@@ -277,7 +297,9 @@ async def action_ids(desk: Desk) -> WorkflowHandle:
     effect), then under its id with another reason (refused by the validator, no event), brought;
     overdue, an apology for the end of a working day (the calendar-checked validator); returned."""
     handle, monday, slip = await desk.receive_on(weekday=0)
-    ask = RequestSupplementInput(actor=SPECIALIST, action_id="ids-ask", reason="bản chụp mờ", documents=("photo",))
+    ask = RequestSupplementInput(
+        actor=SPECIALIST, action_id="ids-ask", reason="bản chụp mờ", documents=("photo",)
+    )
     await act(handle, DossierWorkflow.request_supplement, ask)
     await handle.execute_update(DossierWorkflow.request_supplement, ask)
     await idle(handle)
@@ -289,14 +311,21 @@ async def action_ids(desk: Desk) -> WorkflowHandle:
         assert getattr(err.cause, "type", None) == "ActionIdReused", err.cause
     else:
         raise AssertionError("the same action id with other content was accepted")
-    await act(handle, DossierWorkflow.supplement, SupplementInput(actor=COUNTER, action_id="ids-bring", documents=("photo",)))
+    await act(
+        handle,
+        DossierWorkflow.supplement,
+        SupplementInput(actor=COUNTER, action_id="ids-bring", documents=("photo",)),
+    )
     due_at = (await handle.query(DossierWorkflow.view)).due_at
     await travel_to(desk.env, due_at + timedelta(minutes=1))
     await idle(handle)  # overdue, apology due
     await act(
-        handle, DossierWorkflow.issue_apology,
+        handle,
+        DossierWorkflow.issue_apology,
         ApologyInput(
-            actor=LEADER, action_id="ids-apology", reason="cần xác minh thêm",
+            actor=LEADER,
+            action_id="ids-apology",
+            reason="cần xác minh thêm",
             new_due_at=WorkingCalendar.default().add_working_days(due_at + timedelta(minutes=1), 3),
         ),
     )
@@ -314,20 +343,35 @@ async def carried_over_counter(desk: Desk) -> WorkflowHandle:
     successor_counter = "000.00008.01.H01"
     transfer = TransferInput(
         transfer_id="carried-counter-transfer",
-        to_unit=Unit(code=successor, name="Ủy ban nhân dân Phường Ngọc Hà", province_code="01", commune_code="00008"),
+        to_unit=Unit(
+            code=successor, name="Ủy ban nhân dân Phường Ngọc Hà", province_code="01", commune_code="00008"
+        ),
         to_receiving_unit=Unit(
-            code=successor_counter, name="Trung tâm Phục vụ hành chính công Phường Ngọc Hà",
-            province_code="01", commune_code="00008",
+            code=successor_counter,
+            name="Trung tâm Phục vụ hành chính công Phường Ngọc Hà",
+            province_code="01",
+            commune_code="00008",
         ),
         reason="Nghị quyết 190/2025/QH15",
     )
     await handle.execute_update(DossierWorkflow.transfer, transfer, id=transfer.transfer_id)
     await idle(handle)
-    await act(handle, DossierWorkflow.complete_step, step(SPECIALIST.model_copy(update={"unit": successor}), "review", "carried-counter"))
-    await act(handle, DossierWorkflow.complete_step, step(LEADER.model_copy(update={"unit": successor}), "approve", "carried-counter"))
     await act(
-        handle, DossierWorkflow.return_result,
-        ReturnResultInput(actor=COUNTER.model_copy(update={"unit": successor_counter}), action_id="carried-counter-return"),
+        handle,
+        DossierWorkflow.complete_step,
+        step(SPECIALIST.model_copy(update={"unit": successor}), "review", "carried-counter"),
+    )
+    await act(
+        handle,
+        DossierWorkflow.complete_step,
+        step(LEADER.model_copy(update={"unit": successor}), "approve", "carried-counter"),
+    )
+    await act(
+        handle,
+        DossierWorkflow.return_result,
+        ReturnResultInput(
+            actor=COUNTER.model_copy(update={"unit": successor_counter}), action_id="carried-counter-return"
+        ),
     )
     return handle
 
@@ -355,7 +399,9 @@ async def continued(client: Client) -> list[WorkflowHistory]:
             RequestSupplementInput(actor=SPECIALIST, action_id=f"rs-{round_}", reason="r", documents=("x",)),
         )
         await act(
-            handle, DossierWorkflow.supplement, SupplementInput(actor=COUNTER, action_id=f"s-{round_}", documents=("x",))
+            handle,
+            DossierWorkflow.supplement,
+            SupplementInput(actor=COUNTER, action_id=f"s-{round_}", documents=("x",)),
         )
         if (await settled(handle)).runs > 1:
             break
@@ -381,8 +427,10 @@ def write(out: Path, name: str, history: WorkflowHistory) -> None:
     # Keys sorted: the maps in an event (search attributes, payload metadata) come in no fixed order.
     text = json.dumps(json.loads(history.to_json()), indent=2, sort_keys=True, ensure_ascii=False)
     path.write_text(text + "\n", encoding="utf-8")
-    print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
-          f"{len(history.events)} events, {path.stat().st_size} bytes")
+    print(
+        f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
+        f"{len(history.events)} events, {path.stat().st_size} bytes"
+    )
 
 
 async def record(out: Path) -> dict[str, WorkflowHistory]:
@@ -435,7 +483,9 @@ async def check_replay(recorded: dict[str, WorkflowHistory]) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "histories", help="directory for the JSON files")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "tests" / "histories", help="directory for the JSON files"
+    )
     args = parser.parse_args()
     configure_logging()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 POSTGRES_TEST_URL=${POSTGRES_TEST_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test}
 
-echo "== ruff (unused and undefined names)"
+echo "== ruff (unused and undefined names, import order) and ruff format --check"
 "$PY" -m ruff check .
+"$PY" -m ruff format --check .
 echo "== time-skipping test server, SQLite records"
 env -u DATABASE_URL "$PY" -m pytest -q --workflow-environment time-skipping "$@"
 echo "== local dev server, SQLite records"

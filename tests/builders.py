@@ -13,15 +13,15 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adminunits import VN_TZ, AgencyDirectory
+from intake.checks import unit_of
 from intake.forms import IntakeOutcome, IntakeRequest
 from intake.service import IntakeService
 from procedures.catalogue import default_catalogue
 from procedures.models import Role
 from records.database import RecordsStore
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_view import DossierView
-from intake.checks import unit_of
 from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
+from workflows.dossier_view import DossierView
 
 # Hà Nội after the reform: Phường Ba Đình (00004) and its counter, and the city's centre.
 BA_DINH_COMMITTEE = "000.00004.00.H01"
@@ -127,9 +127,7 @@ def quiet_day(after: datetime, weekday: int, days_clear: int = 21) -> date:
     """The first date after `after` with this weekday and no public holiday in the following weeks."""
     calendar = holidays.VN(years=range(after.year, after.year + 3))
     day = after.astimezone(VN_TZ).date() + timedelta(days=1)
-    while day.weekday() != weekday or any(
-        day + timedelta(days=i) in calendar for i in range(-3, days_clear)
-    ):
+    while day.weekday() != weekday or any(day + timedelta(days=i) in calendar for i in range(-3, days_clear)):
         day += timedelta(days=1)
     return day
 

@@ -14,10 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from records import migrate
-from runtime.codec import EncryptionCodec, data_converter as encrypting_converter
+from records.database import RecordsStore, open_records
+from runtime.codec import EncryptionCodec
+from runtime.codec import data_converter as encrypting_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
-from records.database import RecordsStore, open_records
 from runtime.workers import build_worker
 from tests.builders import Counter
 from workflows import search_attributes
@@ -47,7 +48,9 @@ def data_converter() -> DataConverter:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def env(request: pytest.FixtureRequest, data_converter: DataConverter) -> AsyncIterator[WorkflowEnvironment]:
+async def env(
+    request: pytest.FixtureRequest, data_converter: DataConverter
+) -> AsyncIterator[WorkflowEnvironment]:
     kind = request.config.getoption("--workflow-environment")
     if kind == "local":
         environment = await WorkflowEnvironment.start_local(

@@ -58,19 +58,34 @@ INTAKE_CORPUS = [
     ("missing applicant", changed("applicant", ...), 2, "applicant: is required"),
     ("personal id as number", changed("applicant.personal_id", 1090123456), 2, "applicant.personal_id"),
     ("personal id 11 digits", changed("applicant.personal_id", "00109012345"), 2, "applicant.personal_id"),
-    ("personal id with letters", changed("applicant.personal_id", "00109012345A"), 2, "applicant.personal_id"),
+    (
+        "personal id with letters",
+        changed("applicant.personal_id", "00109012345A"),
+        2,
+        "applicant.personal_id",
+    ),
     ("empty name", changed("applicant.full_name", ""), 2, "applicant.full_name"),
     ("oversized name", changed("applicant.full_name", "A" * 10_000), 2, "applicant.full_name"),
     ("oversized document list", changed("documents", [{"id": "declaration"}] * 500), 2, "documents"),
     ("unknown field", changed("applicant.nickname", "An"), 2, "applicant.nickname"),
-    ("malformed commune", changed("applicant.address.commune_code", "4"), 2, "applicant.address.commune_code"),
+    (
+        "malformed commune",
+        changed("applicant.address.commune_code", "4"),
+        2,
+        "applicant.address.commune_code",
+    ),
     ("naive receipt time", changed("received_at", "2026-03-05T10:00:00"), 2, "received_at"),
     ("year 1 at +14:00", changed("received_at", "0001-01-01T00:00:00+14:00"), 2, "received_at"),
     ("year 9999 at -12:00", changed("received_at", "9999-12-31T23:59:59-12:00"), 2, "received_at"),
     ("offset +23:59", changed("received_at", "2026-03-05T10:00:00+23:59"), 2, "received_at"),
     ("unix time", changed("received_at", 1772690400), 2, "received_at"),
     ("Arabic-Indic digits", changed("applicant.personal_id", "٠٠١٠٩٠١٢٣٤٥٦"), 2, "applicant.personal_id"),
-    ("full-width digits", changed("applicant.personal_id", "００１０９０１２３４５６"), 2, "applicant.personal_id"),
+    (
+        "full-width digits",
+        changed("applicant.personal_id", "００１０９０１２３４５６"),
+        2,
+        "applicant.personal_id",
+    ),
     ("Devanagari digits", changed("applicant.personal_id", "००१०९०१२३४५६"), 2, "applicant.personal_id"),
     ("all-zero personal id", changed("applicant.personal_id", "000000000000"), 2, "applicant.personal_id"),
     ("no such birth province", changed("applicant.personal_id", "099090123456"), 2, "applicant.personal_id"),
@@ -81,9 +96,19 @@ INTAKE_CORPUS = [
     ("ANSI escape in name", changed("applicant.full_name", "\x1b[31mAn"), 2, "applicant.full_name"),
     ("bidi override in name", changed("applicant.full_name", "An\u202e"), 2, "applicant.full_name"),
     ("markup in name", changed("applicant.full_name", "<b>An</b>"), 2, "applicant.full_name"),
-    ("SQL in name", changed("applicant.full_name", "Robert'); DROP TABLE dossiers;--"), 2, "applicant.full_name"),
+    (
+        "SQL in name",
+        changed("applicant.full_name", "Robert'); DROP TABLE dossiers;--"),
+        2,
+        "applicant.full_name",
+    ),
     ("199 combining marks", changed("applicant.full_name", "a" + "\u0301" * 199), 2, "applicant.full_name"),
-    ("copies 10**30", changed("documents", [{"id": "declaration", "copies": 10**30}]), 2, "documents.0.copies"),
+    (
+        "copies 10**30",
+        changed("documents", [{"id": "declaration", "copies": 10**30}]),
+        2,
+        "documents.0.copies",
+    ),
     ("unknown procedure", changed("procedure_code", "1.999999"), 3, "unknown procedure code"),
     ("injection in procedure code", changed("procedure_code", "1.004873' OR '1'='1"), 3, "unknown procedure"),
     ("version not in force", changed("received_at", "2015-06-01T10:00:00+07:00"), 3, "no version in force"),
@@ -91,10 +116,25 @@ INTAKE_CORPUS = [
     ("abolished unit after the reform", at_counter("001.00.00.H01"), 3, "does not exist on that date"),
     ("path-like receiving unit", at_counter("../../etc/passwd"), 3, "not a known one-stop counter"),
     ("counter of another province", at_counter("000.25747.01.H79"), 3, "province 79"),
-    ("officer of another unit", changed("received_by.unit", "000.00008.01.H01"), 4, "not to the receiving unit"),
-    ("unknown document", changed("documents", [{"id": "declaration"}, {"id": "x; DROP TABLE dossiers"}]), 3, ""),
+    (
+        "officer of another unit",
+        changed("received_by.unit", "000.00008.01.H01"),
+        4,
+        "not to the receiving unit",
+    ),
+    (
+        "unknown document",
+        changed("documents", [{"id": "declaration"}, {"id": "x; DROP TABLE dossiers"}]),
+        3,
+        "",
+    ),
     ("missing documents", changed("documents", []), 3, ""),
-    ("officer without counter role", changed("received_by.roles", ["specialist"]), 4, "not a counter officer"),
+    (
+        "officer without counter role",
+        changed("received_by.roles", ["specialist"]),
+        4,
+        "not a counter officer",
+    ),
 ]
 
 
@@ -120,7 +160,9 @@ async def cli(client, settings, tmp_path: Path, capsys, *argv: str, body=None) -
     """Exit code and stdout, with stderr (errors, logs) after a form feed."""
     if body is not None:
         path = tmp_path / "input.json"
-        path.write_text(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False), encoding="utf-8")
+        path.write_text(
+            body if isinstance(body, str) else json.dumps(body, ensure_ascii=False), encoding="utf-8"
+        )
         argv = tuple(str(path) if a == "@" else a for a in argv)
     code = await starter.main(list(argv), client, settings)
     captured = capsys.readouterr()
@@ -143,7 +185,9 @@ class TestBadInputCorpus:
             outcomes[code] += 1
             assert code == expected, f"{name}: exit {code}\n{output}"
             assert fragment in output, f"{name}: {output}"
-        print(f"\nintake corpus: {len(INTAKE_CORPUS)} requests, exits {dict(sorted(outcomes.items()))}, 0 crashes")
+        print(
+            f"\nintake corpus: {len(INTAKE_CORPUS)} requests, exits {dict(sorted(outcomes.items()))}, 0 crashes"
+        )
         assert await traces(records) == before
 
     async def test_hostile_text_is_stored_as_text(self, client, settings, records, tmp_path, capsys, counter):
@@ -162,7 +206,9 @@ class TestBadActions:
         self, client, settings, tmp_path, capsys, counter
     ):
         """Wrong role, wrong unit, steps out of order, reused ids: typed refusals; a replay changes nothing."""
-        code, output = await cli(client, settings, tmp_path, capsys, "receive", "--file", "@", body=GOOD | {"request_id": "r-1"})
+        code, output = await cli(
+            client, settings, tmp_path, capsys, "receive", "--file", "@", body=GOOD | {"request_id": "r-1"}
+        )
         assert code == 0, output
         dossier = printed_json(output)["dossier_code"]
         counter.started.append(dossier)
@@ -178,21 +224,48 @@ class TestBadActions:
             ("unknown step", "complete_step", act(SPECIALIST, "a-4", "rubber_stamp"), 4, "UnknownStep"),
             ("right step", "complete_step", act(SPECIALIST, "a-5"), 0, '"approve"'),
             ("replayed action id", "complete_step", act(SPECIALIST, "a-5"), 0, '"approve"'),
-            ("action id reused", "withdraw", {"actor": json.loads(COUNTER.model_dump_json()), "action_id": "a-5"}, 4, "ActionIdReused"),
+            (
+                "action id reused",
+                "withdraw",
+                {"actor": json.loads(COUNTER.model_dump_json()), "action_id": "a-5"},
+                4,
+                "ActionIdReused",
+            ),
             ("wrong input shape", "withdraw", act(SPECIALIST, "a-6"), 2, "step_id"),
-            ("missing action id", "complete_step", {"actor": json.loads(SPECIALIST.model_dump_json()), "step_id": "approve"}, 2, "action_id"),
+            (
+                "missing action id",
+                "complete_step",
+                {"actor": json.loads(SPECIALIST.model_dump_json()), "step_id": "approve"},
+                2,
+                "action_id",
+            ),
         ]
         outcomes: Tally[int] = Tally()
         for name, action, body, expected, fragment in corpus:
-            code, output = await cli(client, settings, tmp_path, capsys, "act", dossier, action, "--file", "@", body=body)
+            code, output = await cli(
+                client, settings, tmp_path, capsys, "act", dossier, action, "--file", "@", body=body
+            )
             outcomes[code] += 1
             assert code == expected, f"{name}: exit {code}\n{output}"
             assert fragment in output, f"{name}: {output}"
-        code, output = await cli(client, settings, tmp_path, capsys, "act", "000.00004.01.H01-000000-9999", "withdraw", "--file", "@", body={"actor": json.loads(COUNTER.model_dump_json()), "action_id": "x"})
+        code, output = await cli(
+            client,
+            settings,
+            tmp_path,
+            capsys,
+            "act",
+            "000.00004.01.H01-000000-9999",
+            "withdraw",
+            "--file",
+            "@",
+            body={"actor": json.loads(COUNTER.model_dump_json()), "action_id": "x"},
+        )
         assert code == 2 and "not found" in output.lower()
 
         # Double submission of the counter's request: the same dossier, not a second one.
-        code, output = await cli(client, settings, tmp_path, capsys, "receive", "--file", "@", body=GOOD | {"request_id": "r-1"})
+        code, output = await cli(
+            client, settings, tmp_path, capsys, "receive", "--file", "@", body=GOOD | {"request_id": "r-1"}
+        )
         again = printed_json(output)
         assert code == 0 and again["dossier_code"] == dossier and again["resubmitted"]
 
@@ -201,34 +274,147 @@ class TestBadActions:
         # server's clock may be months ahead after other tests: the dossier can be overdue.)
         actions = [e.action for e in view.timeline if e.action != "overdue"]
         assert actions == ["received", "transferred", "step_completed"]
-        print(f"\naction corpus: {len(corpus) + 1} actions, exits {dict(sorted(outcomes.items()))}, 0 crashes")
+        print(
+            f"\naction corpus: {len(corpus) + 1} actions, exits {dict(sorted(outcomes.items()))}, 0 crashes"
+        )
 
 
 COUNTER_FLAGS = ["--officer", "c-1", "--unit", BA_DINH_COUNTER, "--roles", "counter_officer"]
 RECEIVE_FLAGS = [
-    "counter", "receive", "--procedure", "1.004873", "--applicant-name", "Nguyễn Văn An",
-    "--personal-id-file", "@", "--province", "01", "--commune", "00004", *COUNTER_FLAGS,
+    "counter",
+    "receive",
+    "--procedure",
+    "1.004873",
+    "--applicant-name",
+    "Nguyễn Văn An",
+    "--personal-id-file",
+    "@",
+    "--province",
+    "01",
+    "--commune",
+    "00004",
+    *COUNTER_FLAGS,
 ]
 
 # (name, argv ("@": a file holding `body`), body, expected exit code, a fragment of stderr)
 CLI_CORPUS = [
-    ("receive --file, year 1", ["receive", "--file", "@"], changed("received_at", "0001-01-01T00:00:00+14:00"), 2, "received_at"),
-    ("receive --file, year 9999", ["receive", "--file", "@"], changed("received_at", "9999-12-31T23:59:59-12:00"), 2, "received_at"),
-    ("--received-at year 1", [*RECEIVE_FLAGS, "--document", "declaration", "--received-at", "0001-01-01T00:00:00+14:00"], "001090123456", 2, "--received-at"),
-    ("--received-at +23:59", [*RECEIVE_FLAGS, "--document", "declaration", "--received-at", "2026-03-05T10:00:00+23:59"], "001090123456", 2, "--received-at"),
-    ("--document declaration:²", [*RECEIVE_FLAGS, "--document", "declaration:²"], "001090123456", 2, "copies must be a number"),
-    ("--document declaration:10**30", [*RECEIVE_FLAGS, "--document", "declaration:" + "9" * 31], "001090123456", 2, "copies must be a number"),
-    ("personal id in full-width digits", [*RECEIVE_FLAGS, "--document", "declaration"], "００１０９０１２３４５６", 2, "applicant.personal_id"),
-    ("personal id file missing", [*(a if a != "@" else "/no/such/file" for a in RECEIVE_FLAGS), "--document", "declaration"], None, 2, "--personal-id-file"),
+    (
+        "receive --file, year 1",
+        ["receive", "--file", "@"],
+        changed("received_at", "0001-01-01T00:00:00+14:00"),
+        2,
+        "received_at",
+    ),
+    (
+        "receive --file, year 9999",
+        ["receive", "--file", "@"],
+        changed("received_at", "9999-12-31T23:59:59-12:00"),
+        2,
+        "received_at",
+    ),
+    (
+        "--received-at year 1",
+        [*RECEIVE_FLAGS, "--document", "declaration", "--received-at", "0001-01-01T00:00:00+14:00"],
+        "001090123456",
+        2,
+        "--received-at",
+    ),
+    (
+        "--received-at +23:59",
+        [*RECEIVE_FLAGS, "--document", "declaration", "--received-at", "2026-03-05T10:00:00+23:59"],
+        "001090123456",
+        2,
+        "--received-at",
+    ),
+    (
+        "--document declaration:²",
+        [*RECEIVE_FLAGS, "--document", "declaration:²"],
+        "001090123456",
+        2,
+        "copies must be a number",
+    ),
+    (
+        "--document declaration:10**30",
+        [*RECEIVE_FLAGS, "--document", "declaration:" + "9" * 31],
+        "001090123456",
+        2,
+        "copies must be a number",
+    ),
+    (
+        "personal id in full-width digits",
+        [*RECEIVE_FLAGS, "--document", "declaration"],
+        "００１０９０１２３４５６",
+        2,
+        "applicant.personal_id",
+    ),
+    (
+        "personal id file missing",
+        [*(a if a != "@" else "/no/such/file" for a in RECEIVE_FLAGS), "--document", "declaration"],
+        None,
+        2,
+        "--personal-id-file",
+    ),
     ("show ''", ["show", ""], None, 2, "not a dossier code"),
     ("show a 5,000-character code", ["show", "x" * 5000], None, 2, "not a dossier code"),
     ("history ''", ["history", ""], None, 2, "not a dossier code"),
     ("officer show with spaces", ["officer", "show", "a b", *COUNTER_FLAGS], None, 2, "not a dossier code"),
-    ("search year 9999", ["search", "--received-from", "9999-12-31T23:59:59-12:00"], None, 2, "--received-from"),
-    ("report offset +23:59", ["report", "--from", "2026-03-01T00:00:00+23:59", "--to", "2026-04-01"], None, 2, "--from"),
-    ("report as-of year 1", ["report", "--from", "2026-03-01", "--to", "2026-04-01", "--as-of", "0001-01-01T00:00:00+14:00"], None, 2, "--as-of"),
-    ("apology year 9999", ["officer", "apology", "000.00004.01.H01-000000-9999", "--reason", "late", "--new-due-at", "9999-12-31T23:59:59-12:00", "--action-id", "a-1", *COUNTER_FLAGS], None, 2, "--new-due-at"),
-    ("confirm-payment amount 10**30", ["counter", "confirm-payment", "000.00004.01.H01-000000-9999", "--amount", str(10**30), "--receipt", "r", "--action-id", "p-1", *COUNTER_FLAGS], None, 2, "amount_vnd"),
+    (
+        "search year 9999",
+        ["search", "--received-from", "9999-12-31T23:59:59-12:00"],
+        None,
+        2,
+        "--received-from",
+    ),
+    (
+        "report offset +23:59",
+        ["report", "--from", "2026-03-01T00:00:00+23:59", "--to", "2026-04-01"],
+        None,
+        2,
+        "--from",
+    ),
+    (
+        "report as-of year 1",
+        ["report", "--from", "2026-03-01", "--to", "2026-04-01", "--as-of", "0001-01-01T00:00:00+14:00"],
+        None,
+        2,
+        "--as-of",
+    ),
+    (
+        "apology year 9999",
+        [
+            "officer",
+            "apology",
+            "000.00004.01.H01-000000-9999",
+            "--reason",
+            "late",
+            "--new-due-at",
+            "9999-12-31T23:59:59-12:00",
+            "--action-id",
+            "a-1",
+            *COUNTER_FLAGS,
+        ],
+        None,
+        2,
+        "--new-due-at",
+    ),
+    (
+        "confirm-payment amount 10**30",
+        [
+            "counter",
+            "confirm-payment",
+            "000.00004.01.H01-000000-9999",
+            "--amount",
+            str(10**30),
+            "--receipt",
+            "r",
+            "--action-id",
+            "p-1",
+            *COUNTER_FLAGS,
+        ],
+        None,
+        2,
+        "amount_vnd",
+    ),
 ]
 
 

@@ -19,9 +19,21 @@ UTC_MARK = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|\+00:00)")
 async def received(run, counter, monkeypatch) -> str:  # noqa: F811
     monkeypatch.setattr("sys.stdin", io.StringIO("001090123456\n"))  # the personal ID, never on argv
     code, out, err = await run(
-        "counter", "receive", "--procedure", "1.004873", "--applicant-name", "Nguyễn Văn An",
-        "--personal-id-file", "-", "--province", "01", "--commune", "00004",
-        "--document", "declaration", *COUNTER,
+        "counter",
+        "receive",
+        "--procedure",
+        "1.004873",
+        "--applicant-name",
+        "Nguyễn Văn An",
+        "--personal-id-file",
+        "-",
+        "--province",
+        "01",
+        "--commune",
+        "00004",
+        "--document",
+        "declaration",
+        *COUNTER,
     )
     assert code == 0, err
     dossier = json.loads(out)["dossier_code"]
@@ -34,7 +46,19 @@ class TestShow:
     async def test_show_draws_the_state_and_a_timeline_in_vietnam_time(self, run, counter, monkeypatch):  # noqa: F811
         """`show --table`: the facts, then one timeline row per action, every instant at +07:00."""
         dossier = await received(run, counter, monkeypatch)
-        assert (await run("officer", "complete", dossier, "review", "--note", "ok", "--action-id", "review-1", *SPECIALIST))[0] == 0
+        assert (
+            await run(
+                "officer",
+                "complete",
+                dossier,
+                "review",
+                "--note",
+                "ok",
+                "--action-id",
+                "review-1",
+                *SPECIALIST,
+            )
+        )[0] == 0
         code, out, _ = await run("show", dossier, "--table")
         assert code == 0
         assert f"Dossier {dossier}" in out and "Timeline" in out and "due" in out
@@ -59,8 +83,9 @@ class TestListings:
         dossier = await received(run, counter, monkeypatch)
         code, out, _ = await run("search", "--received-from", "2000-01-01", "--page-size", "500", "--table")
         assert code == 0 and "handling unit" in out and dossier in out and "+07:00" in out
-        code, out, _ = await run("report", "--from", "2000-01-01", "--to", "2100-01-01", "--by", "handling_unit",
-                                 "--table")
+        code, out, _ = await run(
+            "report", "--from", "2000-01-01", "--to", "2100-01-01", "--by", "handling_unit", "--table"
+        )
         headings = out.splitlines()[2]
         for column in ("received", "early", "on time", "late", "pending", "overdue", "withdrawn", "refused"):
             assert column in headings
@@ -76,4 +101,6 @@ class TestListings:
         assert re.search(r"3\.000333 .*10 working days .*200,000", out)
         code, out, _ = await run("catalogue", "list", "--at", "2026-01-01", "--json")
         listed = json.loads(out)
-        assert {"procedure_code": "3.000333"}.items() <= next(p for p in listed if p["procedure_code"] == "3.000333").items()
+        assert {"procedure_code": "3.000333"}.items() <= next(
+            p for p in listed if p["procedure_code"] == "3.000333"
+        ).items()

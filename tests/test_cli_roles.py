@@ -52,13 +52,17 @@ LEADER = who("l-1", BA_DINH_COMMITTEE, "leader")
 
 
 class TestToken:
-    async def test_minted_token_carries_the_identity_and_is_accepted_by_commands(self, run, settings, monkeypatch):
+    async def test_minted_token_carries_the_identity_and_is_accepted_by_commands(
+        self, run, settings, monkeypatch
+    ):
         """`token` prints a token the configured key verifies; ONESTOP_TOKEN then identifies the caller."""
         code, out, _ = await run("token", *who("s-7", BA_DINH_COMMITTEE, "specialist,leader"), "--hours", "1")
         assert code == 0
         officer = read_token(out.strip(), KEY.encode())
         assert (officer.id, officer.unit, [r.value for r in officer.roles]) == (
-            "s-7", BA_DINH_COMMITTEE, ["specialist", "leader"]
+            "s-7",
+            BA_DINH_COMMITTEE,
+            ["specialist", "leader"],
         )
         monkeypatch.setenv("ONESTOP_TOKEN", out.strip())
         code, out, err = await run("officer", "inbox", "--json")
@@ -81,9 +85,21 @@ class TestRoles:
         supplement round, the leader's refusal; each wrong role or unit refused with exit 4 and logged."""
         monkeypatch.setattr("sys.stdin", io.StringIO("001090123456\n"))
         code, out, err = await run(
-            "counter", "receive", "--procedure", "1.004873", "--applicant-name", "Nguyễn Văn An",
-            "--personal-id-file", "-", "--province", "01", "--commune", "00004",
-            "--document", "declaration", *COUNTER,
+            "counter",
+            "receive",
+            "--procedure",
+            "1.004873",
+            "--applicant-name",
+            "Nguyễn Văn An",
+            "--personal-id-file",
+            "-",
+            "--province",
+            "01",
+            "--commune",
+            "00004",
+            "--document",
+            "declaration",
+            *COUNTER,
         )
         assert code == 0, err
         dossier = json.loads(out)["dossier_code"]
@@ -95,26 +111,54 @@ class TestRoles:
         code, out, _ = await run("officer", "inbox", "--table", *SPECIALIST)
         assert [line for line in out.splitlines() if dossier in line and "complete_step review" in line]
 
-        assert (await run("officer", "complete", dossier, "review", "--note", "ok", "--action-id", "cli-review", *SPECIALIST))[0] == 0
+        assert (
+            await run(
+                "officer",
+                "complete",
+                dossier,
+                "review",
+                "--note",
+                "ok",
+                "--action-id",
+                "cli-review",
+                *SPECIALIST,
+            )
+        )[0] == 0
         with capture_logs() as logs:
             code, _, err = await run("officer", "show", dossier, *who("s-9", OTHER_COMMITTEE, "specialist"))
         assert code == 4 and "WrongUnit" in err
         assert [e["officer"] for e in logs if e["event"] == "request refused"] == ["s-9"]
 
         code, _, _ = await run(
-            "officer", "request-supplement", dossier, "--reason", "blurred", "--document", "photo",
-            "--action-id", "cli-ask", *LEADER,
+            "officer",
+            "request-supplement",
+            dossier,
+            "--reason",
+            "blurred",
+            "--document",
+            "photo",
+            "--action-id",
+            "cli-ask",
+            *LEADER,
         )
         assert code == 0
         code, _, err = await run(
             "counter", "supplement", dossier, "--document", "photo", "--action-id", "cli-bring-0", *SPECIALIST
         )
         assert code == 4 and "WrongUnit" in err
-        assert (await run("counter", "supplement", dossier, "--document", "photo", "--action-id", "cli-bring", *COUNTER))[0] == 0
+        assert (
+            await run(
+                "counter", "supplement", dossier, "--document", "photo", "--action-id", "cli-bring", *COUNTER
+            )
+        )[0] == 0
 
-        code, _, err = await run("officer", "refuse", dossier, "--reason", "ineligible", "--action-id", "cli-no-0", *SPECIALIST)
+        code, _, err = await run(
+            "officer", "refuse", dossier, "--reason", "ineligible", "--action-id", "cli-no-0", *SPECIALIST
+        )
         assert code == 4 and "WrongRole" in err
-        code, out, _ = await run("officer", "refuse", dossier, "--reason", "ineligible", "--action-id", "cli-no", *LEADER)
+        code, out, _ = await run(
+            "officer", "refuse", dossier, "--reason", "ineligible", "--action-id", "cli-no", *LEADER
+        )
         assert code == 0 and json.loads(out)["status"] == "refused"
         code, _, err = await run("counter", "withdraw", dossier, "--action-id", "cli-withdraw", *COUNTER)
         assert code == 4 and "closed" in err
@@ -125,7 +169,9 @@ class TestRoles:
     async def test_the_validator_still_has_the_last_word(self, run, counter):
         """A step that is not the current one passes the CLI's check and is refused by the workflow."""
         handle = await counter.start()
-        code, _, err = await run("officer", "complete", handle.id, "approve", "--action-id", "cli-approve", *LEADER)
+        code, _, err = await run(
+            "officer", "complete", handle.id, "approve", "--action-id", "cli-approve", *LEADER
+        )
         assert code == 4 and "WrongState" in err
 
 
@@ -152,7 +198,9 @@ class TestActionIds:
     async def test_a_role_command_without_an_action_id_is_bad_input(self, run, capsys):
         """No --action-id: exit 2 naming the flag, before anything is sent (a retry must not apply twice)."""
         with pytest.raises(SystemExit) as argparse_exit:
-            await run("officer", "request-payment", "000.00004.01.H01-000101-0001", "--amount", "50000", *LEADER)
+            await run(
+                "officer", "request-payment", "000.00004.01.H01-000101-0001", "--amount", "50000", *LEADER
+            )
         assert argparse_exit.value.code == 2
         assert "--action-id" in capsys.readouterr().err
 
@@ -175,18 +223,27 @@ class TestActionIds:
         assert code == 4 and "WrongState" in err
         await settled(handle)
 
-    async def test_act_with_a_file_retried_after_the_close_answers_the_closed_dossier(self, run, counter, tmp_path):
+    async def test_act_with_a_file_retried_after_the_close_answers_the_closed_dossier(
+        self, run, counter, tmp_path
+    ):
         """`act CODE refuse --file` goes the same way as the role commands: a retry after the close exits 0."""
         handle = await counter.start()
         body = tmp_path / "refuse.json"
-        body.write_text(json.dumps({
-            "actor": {"id": "l-1", "unit": BA_DINH_COMMITTEE, "roles": ["leader"]},
-            "action_id": "cli-refuse-1",
-            "reason": "không đủ điều kiện",
-        }))
+        body.write_text(
+            json.dumps(
+                {
+                    "actor": {"id": "l-1", "unit": BA_DINH_COMMITTEE, "roles": ["leader"]},
+                    "action_id": "cli-refuse-1",
+                    "reason": "không đủ điều kiện",
+                }
+            )
+        )
         code, out, err = await run("act", handle.id, "refuse", "--file", str(body))
         assert code == 0, err
         await handle.result()  # closed: no update can reach it any more
         code, again, err = await run("act", handle.id, "refuse", "--file", str(body))
         assert code == 0, err
-        assert json.loads(again)["status"] == "refused" and json.loads(again)["timeline"] == json.loads(out)["timeline"]
+        assert (
+            json.loads(again)["status"] == "refused"
+            and json.loads(again)["timeline"] == json.loads(out)["timeline"]
+        )

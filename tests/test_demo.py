@@ -44,7 +44,9 @@ async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(s
     second = await play_once(settings, capsys)
     assert set(DOSSIER.findall(second)) == set(DOSSIER.findall(first))
     # The missed appointment, not the apology's new one that the second run's slip carries.
-    missed, new = re.search(r"overdue since (\S+ \S+), apology with a new appointment (\S+ \S+)", first).groups()
+    missed, new = re.search(
+        r"overdue since (\S+ \S+), apology with a new appointment (\S+ \S+)", first
+    ).groups()
     assert missed < new
     assert f"overdue since {missed}, apology with a new appointment {new}" in second
     assert re.search(r"│ all +│ +7 │", second), second

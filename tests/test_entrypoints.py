@@ -15,12 +15,12 @@ from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 
 import starter
 import worker
-from runtime.settings import Settings
 from officers.tokens import mint_token, token_key
-from runtime.temporal import ConfigurationError, connect
 from procedures.models import Role
-from workflows.dossier_inputs import Actor
+from runtime.settings import Settings
+from runtime.temporal import ConfigurationError, connect
 from tests.builders import free_port
+from workflows.dossier_inputs import Actor
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
 
@@ -58,12 +58,20 @@ class TestMainJob:
         try:
             client = await wait_for_server(settings, worker_task)
             capsys.readouterr()  # the dev server's banner
-            assert await starter.main(["receive", "--file", str(EXAMPLES / "receive.json")], client, settings) == 0
+            assert (
+                await starter.main(["receive", "--file", str(EXAMPLES / "receive.json")], client, settings)
+                == 0
+            )
             slip = json.loads(capsys.readouterr().out)
             assert slip["form"] == "01" and slip["handling_unit"] == "000.07210.00.H24"
 
             code = slip["dossier_code"]
-            assert await starter.main(["act", code, "complete_step", "--file", str(EXAMPLES / "review.json")], client, settings) == 0
+            assert (
+                await starter.main(
+                    ["act", code, "complete_step", "--file", str(EXAMPLES / "review.json")], client, settings
+                )
+                == 0
+            )
             view = json.loads(capsys.readouterr().out)
             assert view["current_step"]["id"] == "approve"
 
@@ -132,11 +140,15 @@ class TestApiInTheWorker:
                 counter = Actor.model_validate(body.pop("received_by"))
                 key = token_key(settings)
                 received = await http.post(
-                    f"{base}/dossiers", json=body, headers={"Authorization": f"Bearer {mint_token(counter, key)}"}
+                    f"{base}/dossiers",
+                    json=body,
+                    headers={"Authorization": f"Bearer {mint_token(counter, key)}"},
                 )
                 code = received.json()["dossier_code"]
                 history = await client.workflow_service.get_workflow_execution_history(
-                    GetWorkflowExecutionHistoryRequest(namespace="default", execution=WorkflowExecution(workflow_id=code))
+                    GetWorkflowExecutionHistoryRequest(
+                        namespace="default", execution=WorkflowExecution(workflow_id=code)
+                    )
                 )
                 stored = history.history.events[0].workflow_execution_started_event_attributes.input
                 assert body["applicant"]["full_name"].encode() not in stored.SerializeToString()
@@ -151,7 +163,10 @@ class TestApiInTheWorker:
                     },
                 )
                 assert decoded.status_code == 200, decoded.text
-                assert body["applicant"]["full_name"] in base64.b64decode(decoded.json()["payloads"][0]["data"]).decode()
+                assert (
+                    body["applicant"]["full_name"]
+                    in base64.b64decode(decoded.json()["payloads"][0]["data"]).decode()
+                )
         finally:
             stop.set()
             await asyncio.wait_for(worker_task, 30)
@@ -159,7 +174,11 @@ class TestApiInTheWorker:
     async def test_a_cluster_without_a_token_key_is_refused_before_connecting(self, tmp_path):
         """Against a real cluster there is no default signing key."""
         settings = Settings.from_env(
-            {"DATA_DIR": str(tmp_path), "TEMPORAL_ADDRESS": "127.0.0.1:1", "PAYLOAD_KEYS": "k1:" + "A" * 43 + "="}
+            {
+                "DATA_DIR": str(tmp_path),
+                "TEMPORAL_ADDRESS": "127.0.0.1:1",
+                "PAYLOAD_KEYS": "k1:" + "A" * 43 + "=",
+            }
         )
         with pytest.raises(ConfigurationError, match="API_TOKEN_KEY"):
             await worker.main(settings, asyncio.Event())

@@ -43,7 +43,9 @@ def readme_commands() -> list[str]:
     commands = []
     for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
         match = COMMAND.match(line.strip())
-        if match and not any(line.strip()[len(".venv/bin/python starter.py "):].startswith(k) for k in NOT_WALKED):
+        if match and not any(
+            line.strip()[len(".venv/bin/python starter.py ") :].startswith(k) for k in NOT_WALKED
+        ):
             commands.append(match["argv"].strip())
     return commands
 
@@ -69,7 +71,12 @@ def found_something(argv: list[str], out: str, tmp_path: Path) -> bool:
 
 
 @pytest.mark.timeout(300)
-async def test_every_readme_command_exits_0_and_finds_something_in_the_demo(settings, capsys, tmp_path, monkeypatch):  # noqa: F811
+async def test_every_readme_command_exits_0_and_finds_something_in_the_demo(
+    settings,  # noqa: F811 (the imported fixture)
+    capsys,
+    tmp_path,
+    monkeypatch,  # noqa: F811
+):
     """After `make run`'s demonstration, the README's counter, officer, auditor and catalogue lines each
     exit 0 with a finding, the demo's report table is `starter.py report`'s, and the API's auditor
     example with a bare date answers."""
@@ -101,7 +108,9 @@ async def test_every_readme_command_exits_0_and_finds_something_in_the_demo(sett
 
         code = None
         for line in commands:
-            argv = shlex.split(line.replace("CODE", code or "CODE").replace("june.csv", str(tmp_path / "june.csv")))
+            argv = shlex.split(
+                line.replace("CODE", code or "CODE").replace("june.csv", str(tmp_path / "june.csv"))
+            )
             status = await starter.main(argv, client, settings)
             out = capsys.readouterr().out
             for _ in range(50 if argv[0] == "history" else 0):

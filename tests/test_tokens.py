@@ -21,8 +21,15 @@ KID = TokenKeys.of(KEY).signing_id
 def claims(**changes) -> dict:
     """The claims of a good token for LEADER, with `changes`."""
     now = int(time.time())
-    good = {"sub": "x", "iat": now, "exp": now + 3600, "iss": ISSUER, "aud": AUDIENCE,
-            "unit": LEADER.unit, "roles": ["leader"]}
+    good = {
+        "sub": "x",
+        "iat": now,
+        "exp": now + 3600,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "unit": LEADER.unit,
+        "roles": ["leader"],
+    }
     return {**good, **changes}
 
 
@@ -35,20 +42,46 @@ class TestTokens:
         ("forge", "why"),
         [
             (lambda: mint_token(LEADER, b"z" * 32), "no key id"),
-            (lambda: jwt.encode(claims(), b"z" * 32, "HS256", headers={"kid": KID}), "Signature verification failed"),
+            (
+                lambda: jwt.encode(claims(), b"z" * 32, "HS256", headers={"kid": KID}),
+                "Signature verification failed",
+            ),
             (lambda: mint_token(LEADER, KEY, ttl=timedelta(seconds=-1)), "token expired"),
-            (lambda: jwt.encode(claims(), None, algorithm="none", headers={"kid": KID}), "alg value is not allowed"),
+            (
+                lambda: jwt.encode(claims(), None, algorithm="none", headers={"kid": KID}),
+                "alg value is not allowed",
+            ),
             (lambda: mint_token(LEADER, KEY)[:-3] + "abc", "invalid token"),
             (lambda: jwt.encode(claims(iss="elsewhere"), KEY, "HS256", headers={"kid": KID}), "issuer"),
             (lambda: jwt.encode(claims(roles=["mayor"]), KEY, "HS256", headers={"kid": KID}), "roles.0"),
             (lambda: jwt.encode(claims(aud="another-api"), KEY, "HS256", headers={"kid": KID}), "Audience"),
-            (lambda: jwt.encode({k: v for k, v in claims().items() if k != "aud"}, KEY, "HS256", headers={"kid": KID}), "aud"),
-            (lambda: jwt.encode(claims(exp=2**40), KEY, "HS256", headers={"kid": KID}), "lives longer than 8 hours"),
+            (
+                lambda: jwt.encode(
+                    {k: v for k, v in claims().items() if k != "aud"}, KEY, "HS256", headers={"kid": KID}
+                ),
+                "aud",
+            ),
+            (
+                lambda: jwt.encode(claims(exp=2**40), KEY, "HS256", headers={"kid": KID}),
+                "lives longer than 8 hours",
+            ),
             (lambda: jwt.encode(claims(), KEY, "HS256"), "no key id"),
             (lambda: "not.a.token", "invalid token"),
         ],
-        ids=["other key", "kid of another key", "expired", "alg none", "tampered", "other issuer", "unknown role",
-             "other audience", "no audience", "lives too long", "no kid", "garbage"],
+        ids=[
+            "other key",
+            "kid of another key",
+            "expired",
+            "alg none",
+            "tampered",
+            "other issuer",
+            "unknown role",
+            "other audience",
+            "no audience",
+            "lives too long",
+            "no kid",
+            "garbage",
+        ],
     )
     def test_forged_expired_or_unusable_tokens_are_refused(self, forge, why):
         with pytest.raises(InvalidToken, match=why):
@@ -79,14 +112,18 @@ class TestRotation:
         with pytest.raises(InvalidToken, match="no key id"):
             read_token(old_token, after)
 
-    @pytest.mark.parametrize("spec", ["k1:" + "s" * 32 + ",k1:" + "t" * 32, "k1:short", "k 1:" + "s" * 32 + ",k2:x"])
+    @pytest.mark.parametrize(
+        "spec", ["k1:" + "s" * 32 + ",k1:" + "t" * 32, "k1:short", "k 1:" + "s" * 32 + ",k2:x"]
+    )
     def test_a_malformed_keyring_is_refused_at_start(self, tmp_path: Path, spec):
         with pytest.raises(ConfigurationError):
             token_key(Settings.from_env({"DATA_DIR": str(tmp_path), "API_TOKEN_KEY": spec}))
 
     def test_the_maximum_lifetime_is_configurable(self, tmp_path: Path):
         keys = token_key(
-            Settings.from_env({"DATA_DIR": str(tmp_path), "API_TOKEN_KEY": "s" * 32, "API_TOKEN_MAX_HOURS": "2"})
+            Settings.from_env(
+                {"DATA_DIR": str(tmp_path), "API_TOKEN_KEY": "s" * 32, "API_TOKEN_MAX_HOURS": "2"}
+            )
         )
         assert keys.max_ttl == timedelta(hours=2)
         with pytest.raises(ValueError, match="at most 2 hours"):

@@ -45,8 +45,12 @@ class TestWorkerProcess:
         """Up with the API answering, then SIGTERM: exit 0, the port closed, every log line JSON."""
         env = environment(tmp_path)
         process = subprocess.Popen(
-            [sys.executable, "worker.py", "--json-logs"], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "worker.py", "--json-logs"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         url = f"http://127.0.0.1:{env['API_PORT']}/health"
         try:
@@ -81,7 +85,12 @@ class TestWorkerProcess:
             API_TOKEN_KEY="x" * 32,
         )
         result = subprocess.run(
-            [sys.executable, "worker.py", "--json-logs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "worker.py", "--json-logs"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 5, result.stderr
         [line] = [line for line in log_lines(result.stderr) if line["level"] == "error"]
@@ -97,8 +106,12 @@ class TestLogs:
         log_file = tmp_path / "stderr.log"
         with log_file.open("w") as stderr:
             process = subprocess.Popen(
-                [sys.executable, "worker.py", "--demo", "--json-logs"], cwd=ROOT, env=env,
-                stdout=subprocess.PIPE, stderr=stderr, text=True,
+                [sys.executable, "worker.py", "--demo", "--json-logs"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
             )
             try:
                 deadline = time.monotonic() + 180
@@ -116,7 +129,9 @@ class TestLogs:
         requests = [line for line in lines if line.get("event") == "http request"]
         assert len(requests) > 20
         assert {"method", "path", "status", "duration_ms"} <= requests[0].keys()
-        assert any(r["method"] == "POST" and r["path"] == "/dossiers" and r["status"] == 201 for r in requests)
+        assert any(
+            r["method"] == "POST" and r["path"] == "/dossiers" and r["status"] == 201 for r in requests
+        )
         assert not [line for line in lines if line.get("logger") in ("uvicorn.access", "httpx")]
         applied = [line for line in lines if line.get("event") == "dossier action applied"]
         assert applied and all("{" not in line["event"] for line in applied)

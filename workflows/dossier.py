@@ -38,6 +38,16 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
         _Action,
     )
+    from workflows.dossier_rules import applied_action, check_action, current_step, fingerprint, next_roles
+    from workflows.dossier_state import (
+        CLOCK_RUNNING,
+        TERMINAL,
+        AppliedAction,
+        DossierState,
+        DossierStatus,
+        PaymentRequest,
+        SupplementRequest,
+    )
     from workflows.dossier_transfer import (
         TransferFacts,
         appointment_after_transfer,
@@ -48,18 +58,8 @@ with workflow.unsafe.imports_passed_through():
         transfer_facts,
         transfer_target,
     )
-    from workflows.dossier_rules import applied_action, check_action, current_step, fingerprint, next_roles
     from workflows.dossier_view import DossierView
     from workflows.errors import ActionRefused, ErrorType
-    from workflows.dossier_state import (
-        CLOCK_RUNNING,
-        AppliedAction,
-        TERMINAL,
-        DossierState,
-        DossierStatus,
-        PaymentRequest,
-        SupplementRequest,
-    )
 
 __all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
 
@@ -483,7 +483,9 @@ class DossierWorkflow:
             details={"amount_vnd": str(action.amount_vnd), "receipt_number": action.receipt_number},
         )
 
-    def _close(self, status: DossierStatus, name: str) -> Callable[[RefuseInput | WithdrawInput], Awaitable[None]]:
+    def _close(
+        self, status: DossierStatus, name: str
+    ) -> Callable[[RefuseInput | WithdrawInput], Awaitable[None]]:
         async def close(action: RefuseInput | WithdrawInput) -> None:
             self._state.closed_at = workflow.now()
             self._state.outcome_reason = action.reason
@@ -688,8 +690,10 @@ class DossierWorkflow:
         else:
             # The projector drains what is queued; entries the store refused travel in the state.
             await workflow.wait_condition(
-                lambda: workflow.all_handlers_finished()
-                and (not state.unrecorded or state.projection_failure is not None)
+                lambda: (
+                    workflow.all_handlers_finished()
+                    and (not state.unrecorded or state.projection_failure is not None)
+                )
             )
             self._projector.cancel()
         self._state.runs += 1
@@ -698,4 +702,8 @@ class DossierWorkflow:
 
 def _actor_fields(actor: Actor) -> dict:
     """Who did it, as a timeline entry records it (forms 05 and 06)."""
-    return {"actor_id": actor.id, "actor_roles": tuple(r.value for r in actor.roles), "actor_unit": actor.unit}
+    return {
+        "actor_id": actor.id,
+        "actor_roles": tuple(r.value for r in actor.roles),
+        "actor_unit": actor.unit,
+    }

@@ -184,7 +184,9 @@ class TransferInput(_Message):
     from_unit: str | None = None
     reason: str = Field(default="", max_length=2000)
     actor: TransferActor = TransferActor.SYSTEM
-    actor_id: str = Field(default="system", min_length=1, max_length=64, description="operator id or 'system'")
+    actor_id: str = Field(
+        default="system", min_length=1, max_length=64, description="operator id or 'system'"
+    )
 
     @model_validator(mode="after")
     def _one_destination(self) -> TransferInput:

@@ -115,9 +115,7 @@ def next_roles(dossier: DossierInput, state: DossierState) -> tuple[Role, ...]:
     return tuple(sorted(RULES[action].roles)) if action else ()
 
 
-def check_action(
-    dossier: DossierInput, state: DossierState, action: _Action, now: datetime
-) -> bool:
+def check_action(dossier: DossierInput, state: DossierState, action: _Action, now: datetime) -> bool:
     """Raise ActionRefused if `action` may not be applied now; False if it already was."""
     name = type(action).__name__
     if not check_action_id(applied_action(state, action.action_id), action):
@@ -225,9 +223,7 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, ru
         )
 
 
-def _check_specifics(
-    dossier: DossierInput, state: DossierState, action: _Action, now: datetime
-) -> None:
+def _check_specifics(dossier: DossierInput, state: DossierState, action: _Action, now: datetime) -> None:
     if isinstance(action, SupplementInput):
         asked = set(state.supplement_request.documents) if state.supplement_request else set()
         missing = sorted(asked - set(action.documents))

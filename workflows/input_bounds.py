@@ -64,7 +64,9 @@ def short(value: Any, limit: int = ECHO_LIMIT) -> str:
 def _instant_in(value: Any) -> Any:
     # Numbers are unix times to pydantic: refused, an instant must say its offset.
     if isinstance(value, bool | int | float):
-        raise ValueError("give an ISO 8601 instant with its UTC offset, e.g. 2026-03-05T10:00:00+07:00, not a number")
+        raise ValueError(
+            "give an ISO 8601 instant with its UTC offset, e.g. 2026-03-05T10:00:00+07:00, not a number"
+        )
     if isinstance(value, str):
         if len(value) > 40 or not _ISO_INSTANT.fullmatch(value):
             raise ValueError(

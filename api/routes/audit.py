@@ -7,13 +7,13 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
-from fastapi.exceptions import RequestValidationError
 
 from api.deps import Services, auditor, services
-from procedures.instants import VietnamInstant
 from api.routes.dossiers import CODE
+from procedures.instants import VietnamInstant
 from records.audit import VerifyResult
 from records.history import AuditorHistory, dossier_history
 from records.lag import verify_against_temporal
@@ -62,11 +62,14 @@ async def search_dossiers(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-async def export_dossiers(where: Annotated[SearchFilter, Query()], deps: Services = Depends(services)) -> Response:
+async def export_dossiers(
+    where: Annotated[SearchFilter, Query()], deps: Services = Depends(services)
+) -> Response:
     out = io.StringIO()
     await export_csv(deps.records, where, out)
     return Response(
-        out.getvalue(), media_type="text/csv; charset=utf-8",
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="dossiers.csv"'},
     )
 

@@ -58,14 +58,18 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/decode", summary="decrypt payloads for the Web UI (Temporal's remote codec protocol)", responses=_ERRORS)
+@router.post(
+    "/decode", summary="decrypt payloads for the Web UI (Temporal's remote codec protocol)", responses=_ERRORS
+)
 async def decode(
     request: Request, officer: Actor = Depends(codec_auditor), deps: Services = Depends(services)
 ) -> Response:
     return await _apply(request, deps, "decode", officer)
 
 
-@router.post("/encode", summary="encrypt payloads for the Web UI (Temporal's remote codec protocol)", responses=_ERRORS)
+@router.post(
+    "/encode", summary="encrypt payloads for the Web UI (Temporal's remote codec protocol)", responses=_ERRORS
+)
 async def encode(
     request: Request, officer: Actor = Depends(codec_auditor), deps: Services = Depends(services)
 ) -> Response:
@@ -76,7 +80,8 @@ async def _apply(request: Request, deps: Services, direction: str, officer: Acto
     namespace = request.headers.get("x-namespace")
     if namespace is not None and namespace != deps.settings.temporal_namespace:
         raise ApiError(
-            404, "UnknownNamespace",
+            404,
+            "UnknownNamespace",
             f"this codec serves namespace {deps.settings.temporal_namespace!r}, not {namespace!r}",
         )
     try:
@@ -120,7 +125,9 @@ def _page(request: Request, notice: str, status: int = 200) -> HTMLResponse:
 
 @router.get("/sign-in", include_in_schema=False)
 async def sign_in_page(request: Request) -> HTMLResponse:
-    return _page(request, "Paste an auditor's token: the browser keeps it in a cookie for this endpoint only.")
+    return _page(
+        request, "Paste an auditor's token: the browser keeps it in a cookie for this endpoint only."
+    )
 
 
 @router.post("/sign-in", include_in_schema=False)
@@ -133,11 +140,15 @@ async def sign_in(request: Request, deps: Services = Depends(services)) -> Respo
     log.info("codec sign-in", officer=officer.id, unit=officer.unit)
     origins = deps.settings.codec_ui_origins
     target = f"{origins[0]}/namespaces/{deps.settings.temporal_namespace}/workflows" if origins else None
-    response: Response = RedirectResponse(target, status_code=303) if target else _page(
-        request, f"Signed in as {officer.id}."
+    response: Response = (
+        RedirectResponse(target, status_code=303) if target else _page(request, f"Signed in as {officer.id}.")
     )
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", path=PREFIX,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        path=PREFIX,
         secure=request.url.scheme == "https",
     )
     return response

@@ -20,9 +20,10 @@ from api.deps import Services, current_officer, services
 from api.errors import ApiError, refused
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
-from records.dossier_codes import CounterBusy
-from officers.acting import MISSING_ACTION_ID, ActionForbidden, MissingActionId, act as act_as, action_input
+from officers.acting import MISSING_ACTION_ID, ActionForbidden, MissingActionId, action_input
+from officers.acting import act as act_as
 from officers.policy import ACTION_INPUTS, may_read, may_receive
+from records.dossier_codes import CounterBusy
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 from workflows.dossier_view import DossierView
@@ -63,8 +64,12 @@ IDEMPOTENCY_KEY = Header(
     responses={
         200: {"description": "form 01 again: this request_id was received before"},
         201: {"description": "form 01: received; the receipt and appointment slip"},
-        403: {"description": "WrongRole or WrongUnit: not this officer's to receive (a backfill needs operator)"},
-        409: {"description": "RequestIdConflict: this request_id was used at this counter for another request"},
+        403: {
+            "description": "WrongRole or WrongUnit: not this officer's to receive (a backfill needs operator)"
+        },
+        409: {
+            "description": "RequestIdConflict: this request_id was used at this counter for another request"
+        },
         422: {
             "description": "form 02 (documents missing) or 03 (refused), or a ValidationError",
             "content": {
@@ -148,7 +153,9 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
         action_id = body.action_id or idempotency_key
         if body.action_id and idempotency_key and body.action_id != idempotency_key:
             raise refused(
-                officer, action, "ActionIdConflict",
+                officer,
+                action,
+                "ActionIdConflict",
                 f"action_id {body.action_id!r} and the Idempotency-Key header {idempotency_key!r} differ;"
                 " send one key, or the same in both",
                 code,
@@ -157,13 +164,17 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
             request = action_input(officer, action, action_id, **body.model_dump(exclude={"action_id"}))
         except MissingActionId as err:
             raise refused(
-                officer, action, MISSING_ACTION_ID,
+                officer,
+                action,
+                MISSING_ACTION_ID,
                 f"{err}: give action_id in the body or an Idempotency-Key header",
                 code,
             ) from err
         too_much = amount_over(request, deps.settings.max_amount_vnd)
         if too_much is not None:
-            raise RequestValidationError([{"loc": ("body", "amount_vnd"), "msg": too_much, "type": "less_than_equal"}])
+            raise RequestValidationError(
+                [{"loc": ("body", "amount_vnd"), "msg": too_much, "type": "less_than_equal"}]
+            )
         try:
             return await act_as(deps.client, code, action, request)
         except ActionForbidden as err:
@@ -172,7 +183,9 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type:
                 raise refused(officer, action, cause.type, cause.message, code) from err
-            raise ApiError(502, "UpdateFailed", f"the dossier's workflow failed the update ({type(cause).__name__})") from err
+            raise ApiError(
+                502, "UpdateFailed", f"the dossier's workflow failed the update ({type(cause).__name__})"
+            ) from err
 
     act.__name__ = action
     router.add_api_route(
@@ -182,7 +195,9 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
         summary=f"{action.replace('_', ' ')} ({model.__name__})",
         responses={
             **_ERRORS,
-            400: {"description": "MissingActionId or ActionIdConflict: no idempotency key, or two that differ"},
+            400: {
+                "description": "MissingActionId or ActionIdConflict: no idempotency key, or two that differ"
+            },
             409: {"description": "WrongState or ActionIdReused"},
             422: {"description": "ValidationError, UnknownStep or InvalidRequest"},
         },

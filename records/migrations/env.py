@@ -12,7 +12,9 @@ from records.tables import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through records.migrate (starter.py records migrate), not the alembic CLI")
+    raise RuntimeError(
+        "run migrations through records.migrate (starter.py records migrate), not the alembic CLI"
+    )
 
 context.configure(
     connection=connection,

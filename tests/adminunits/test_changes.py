@@ -68,6 +68,20 @@ class TestCrossCheck:
         assert report.unresolved == []
         assert sorted((d.kind, d.code) for d in report.differences) == [
             ("commune code", "06970"),
-            *[("commune name", c) for c in ("25270", "25357", "25363", "26116", "26170", "26248", "26326", "26368", "26425", "26485")],
+            *[
+                ("commune name", c)
+                for c in (
+                    "25270",
+                    "25357",
+                    "25363",
+                    "26116",
+                    "26170",
+                    "26248",
+                    "26326",
+                    "26368",
+                    "26425",
+                    "26485",
+                )
+            ],
             ("province name", "75"),
         ]

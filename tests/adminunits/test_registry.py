@@ -137,21 +137,51 @@ class TestAgencyDirectory:
     @pytest.mark.parametrize(
         ("lookup", "expected_code", "kind", "name"),
         [
-            (lambda d: d.province_peoples_committee("01", Era.FROM_2025), "000.00.00.H01",
-             AgencyKind.PROVINCE_PEOPLES_COMMITTEE, "Ủy ban nhân dân Thành phố Hà Nội"),
-            (lambda d: d.province_service_centre("01", Era.LEGACY), "000.00.01.H01",
-             AgencyKind.PROVINCE_SERVICE_CENTRE, "Trung tâm Phục vụ hành chính công Thành phố Hà Nội"),
-            (lambda d: d.district_peoples_committee("001"), "001.00.00.H01",
-             AgencyKind.DISTRICT_PEOPLES_COMMITTEE, "Ủy ban nhân dân Quận Ba Đình"),
-            (lambda d: d.commune_peoples_committee("00004", Era.LEGACY), "001.00004.00.H01",
-             AgencyKind.COMMUNE_PEOPLES_COMMITTEE, "Ủy ban nhân dân Phường Trúc Bạch"),
-            (lambda d: d.commune_peoples_committee("00004", Era.FROM_2025), "000.00004.00.H01",
-             AgencyKind.COMMUNE_PEOPLES_COMMITTEE, "Ủy ban nhân dân Phường Ba Đình"),
-            (lambda d: d.commune_service_centre("00004"), "000.00004.01.H01",
-             AgencyKind.COMMUNE_SERVICE_CENTRE, "Trung tâm Phục vụ hành chính công Phường Ba Đình"),
+            (
+                lambda d: d.province_peoples_committee("01", Era.FROM_2025),
+                "000.00.00.H01",
+                AgencyKind.PROVINCE_PEOPLES_COMMITTEE,
+                "Ủy ban nhân dân Thành phố Hà Nội",
+            ),
+            (
+                lambda d: d.province_service_centre("01", Era.LEGACY),
+                "000.00.01.H01",
+                AgencyKind.PROVINCE_SERVICE_CENTRE,
+                "Trung tâm Phục vụ hành chính công Thành phố Hà Nội",
+            ),
+            (
+                lambda d: d.district_peoples_committee("001"),
+                "001.00.00.H01",
+                AgencyKind.DISTRICT_PEOPLES_COMMITTEE,
+                "Ủy ban nhân dân Quận Ba Đình",
+            ),
+            (
+                lambda d: d.commune_peoples_committee("00004", Era.LEGACY),
+                "001.00004.00.H01",
+                AgencyKind.COMMUNE_PEOPLES_COMMITTEE,
+                "Ủy ban nhân dân Phường Trúc Bạch",
+            ),
+            (
+                lambda d: d.commune_peoples_committee("00004", Era.FROM_2025),
+                "000.00004.00.H01",
+                AgencyKind.COMMUNE_PEOPLES_COMMITTEE,
+                "Ủy ban nhân dân Phường Ba Đình",
+            ),
+            (
+                lambda d: d.commune_service_centre("00004"),
+                "000.00004.01.H01",
+                AgencyKind.COMMUNE_SERVICE_CENTRE,
+                "Trung tâm Phục vụ hành chính công Phường Ba Đình",
+            ),
         ],
-        ids=["province_pc", "province_centre", "district_pc", "legacy_commune_pc",
-             "new_commune_pc", "commune_centre"],
+        ids=[
+            "province_pc",
+            "province_centre",
+            "district_pc",
+            "legacy_commune_pc",
+            "new_commune_pc",
+            "commune_centre",
+        ],
     )
     def test_round_trip_each_kind(self, directory, lookup, expected_code, kind, name):
         """Each kind's lookup yields the expected code, and get(code) returns the same agency."""

@@ -27,7 +27,11 @@ from tests.builders import request, settled
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor
 
-counter_officer, specialist, leader = OFFICERS["counter/own"], OFFICERS["specialist/own"], OFFICERS["leader/own"]
+counter_officer, specialist, leader = (
+    OFFICERS["counter/own"],
+    OFFICERS["specialist/own"],
+    OFFICERS["leader/own"],
+)
 
 
 def entries(view: dict, action: str) -> int:
@@ -49,7 +53,9 @@ async def processed(api, counter):
     """A dossier whose result is ready at the counter."""
     handle = await counter.start()
     for officer, step in ((specialist, "review"), (leader, "approve")):
-        response = await api.act(officer, handle.id, "complete_step", {"step_id": step, "action_id": f"p-{step}"})
+        response = await api.act(
+            officer, handle.id, "complete_step", {"step_id": step, "action_id": f"p-{step}"}
+        )
         assert response.status_code == 200, response.text
     return handle
 
@@ -102,7 +108,10 @@ class TestIdempotencyKey:
         """Two different keys for one call: which one a retry would use is unclear, so neither is."""
         handle = await counter.start()
         response = await api.act(
-            specialist, handle.id, "complete_step", {"step_id": "review", "action_id": "a"},
+            specialist,
+            handle.id,
+            "complete_step",
+            {"step_id": "review", "action_id": "a"},
             headers={"Idempotency-Key": "b"},
         )
         assert response.status_code == 400 and response.json()["type"] == "ActionIdConflict"
@@ -111,9 +120,13 @@ class TestIdempotencyKey:
     async def test_the_same_key_with_other_content_is_refused_naming_the_id(self, api, counter):
         """request_payment again under its key with another amount: 409 ActionIdReused, not the first answer."""
         handle, specialist = await with_fees(api)
-        first = await api.act(specialist, handle.id, "request_payment", {"amount_vnd": 200000, "action_id": "pay-2"})
+        first = await api.act(
+            specialist, handle.id, "request_payment", {"amount_vnd": 200000, "action_id": "pay-2"}
+        )
         assert first.status_code == 200, first.text
-        other = await api.act(specialist, handle.id, "request_payment", {"amount_vnd": 300000, "action_id": "pay-2"})
+        other = await api.act(
+            specialist, handle.id, "request_payment", {"amount_vnd": 300000, "action_id": "pay-2"}
+        )
         assert other.status_code == 409 and other.json()["type"] == "ActionIdReused"
         assert "'pay-2'" in other.json()["message"] and "other content" in other.json()["message"]
         view = await settled(handle)
@@ -155,7 +168,9 @@ class TestClosingActionRetried:
         assert "'done-1'" in other.json()["message"]
         elsewhere = "withdraw" if action != "withdraw" else "return_result"
         elsewhere_body = {"channel": "counter"} if elsewhere == "return_result" else {}
-        crossed = await api.act(counter_officer, handle.id, elsewhere, {**elsewhere_body, "action_id": "done-1"})
+        crossed = await api.act(
+            counter_officer, handle.id, elsewhere, {**elsewhere_body, "action_id": "done-1"}
+        )
         assert crossed.status_code == 409 and crossed.json()["type"] == "ActionIdReused"
         assert "another action" in crossed.json()["message"]
 
@@ -210,23 +225,35 @@ async def post(http: httpx.AsyncClient, officer: Actor, code: str, action: str, 
 
 
 class TestUpdatesReachingAClosedDossier:
-    async def test_returns_arriving_after_the_close_answer_wrong_state_not_unknown(self, api, counter, late_api):
+    async def test_returns_arriving_after_the_close_answer_wrong_state_not_unknown(
+        self, api, counter, late_api
+    ):
         """20 return_result at once, 20 ids, all but the first arriving after the dossier closed:
         one 200 and nineteen 409 WrongState; a closed dossier is not an unknown one (404)."""
         handle = await processed(api, counter)
         answers = await asyncio.gather(
-            *(post(late_api, counter_officer, handle.id, "return_result", {"action_id": f"ret-{i}"}) for i in range(20))
+            *(
+                post(late_api, counter_officer, handle.id, "return_result", {"action_id": f"ret-{i}"})
+                for i in range(20)
+            )
         )
         kinds = Tally((a.status_code, a.json().get("type", "ok")) for a in answers)
         assert kinds == {(200, "ok"): 1, (409, "WrongState"): 19}, kinds
 
-    async def test_a_retry_arriving_after_the_close_answers_the_recorded_outcome(self, api, counter, late_api):
+    async def test_a_retry_arriving_after_the_close_answers_the_recorded_outcome(
+        self, api, counter, late_api
+    ):
         """The same return_result 20 times at once, the retries arriving after the close: all 200, returned."""
         handle = await processed(api, counter)
         answers = await asyncio.gather(
-            *(post(late_api, counter_officer, handle.id, "return_result", {"action_id": "ret"}) for _ in range(20))
+            *(
+                post(late_api, counter_officer, handle.id, "return_result", {"action_id": "ret"})
+                for _ in range(20)
+            )
         )
-        assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers if a.status_code != 200]
+        assert [a.status_code for a in answers] == [200] * 20, [
+            a.text for a in answers if a.status_code != 200
+        ]
         assert {a.json()["status"] for a in answers} == {"returned"}
         view = await settled(handle)
         assert sum(1 for e in view.timeline if e.action == "result_returned") == 1
@@ -243,7 +270,9 @@ class TestParallelReturns:
             )
         )
         kinds = Tally((a.status_code, a.json().get("type", "ok")) for a in answers)
-        assert kinds == {(200, "ok"): 1, (409, "WrongState"): 19}, [a.text for a in answers if a.status_code != 200]
+        assert kinds == {(200, "ok"): 1, (409, "WrongState"): 19}, [
+            a.text for a in answers if a.status_code != 200
+        ]
         view = await settled(handle)
         assert sum(1 for e in view.timeline if e.action == "result_returned") == 1
 
@@ -253,11 +282,12 @@ class TestParallelReturns:
         answers = await asyncio.gather(
             *(api.act(counter_officer, handle.id, "return_result", {"action_id": "ret"}) for _ in range(20))
         )
-        assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers if a.status_code != 200]
+        assert [a.status_code for a in answers] == [200] * 20, [
+            a.text for a in answers if a.status_code != 200
+        ]
         assert {a.json()["status"] for a in answers} == {"returned"}
         view = await settled(handle)
         assert sum(1 for e in view.timeline if e.action == "result_returned") == 1
-
 
 
 class TestApologyThroughTheApi:

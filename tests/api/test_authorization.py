@@ -134,8 +134,12 @@ class TestPlainRefusals:
     async def test_an_action_in_the_wrong_state_is_named_as_the_api_names_it(self, api, counter):
         """confirm_payment on a dossier in processing: the message names `confirm_payment`, no class name."""
         handle = await counter.start()
-        response = await api.act(OFFICERS["counter/own"], handle.id, "confirm_payment",
-                                 {"amount_vnd": 1000, "receipt_number": "BL-1", "action_id": "pay-1"})
+        response = await api.act(
+            OFFICERS["counter/own"],
+            handle.id,
+            "confirm_payment",
+            {"amount_vnd": 1000, "receipt_number": "BL-1", "action_id": "pay-1"},
+        )
         assert response.status_code == 409 and response.json()["type"] == "WrongState"
         message = response.json()["message"]
         assert message.startswith("confirm_payment is not allowed while the dossier is processing"), message

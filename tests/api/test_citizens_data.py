@@ -15,12 +15,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from runtime.temporal import binary
 from runtime.workers import build_worker
-
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import settled
 from workflows.dossier import DossierWorkflow
 
-counter_officer, specialist, leader = OFFICERS["counter/own"], OFFICERS["specialist/own"], OFFICERS["leader/own"]
+counter_officer, specialist, leader = (
+    OFFICERS["counter/own"],
+    OFFICERS["specialist/own"],
+    OFFICERS["leader/own"],
+)
 
 NAME, PERSONAL_ID, PHONE, STREET = "Hoàng Thị Mỹ Duyên", "079195004217", "0987001234", "45 Ngõ Trạm Đặc Biệt"
 NOTE = f"called {NAME} at {PHONE} about the missing page"
@@ -71,9 +74,7 @@ async def fail_a_workflow_task(api, records) -> None:
 
 
 class TestCitizensData:
-    async def test_a_lifecycle_and_a_failing_task_log_no_personal_data(
-        self, api, counter, records, capfd
-    ):
+    async def test_a_lifecycle_and_a_failing_task_log_no_personal_data(self, api, counter, records, capfd):
         """Receipt, a refused bad request, steps with a note naming the applicant, return, then a
         workflow task that fails on the applicant's data: no log line of ours, the SDK's Python
         loggers or its core carries the name, ID, phone, street or note."""
@@ -94,7 +95,11 @@ class TestCitizensData:
             steps = [
                 (specialist, "complete_step", {"step_id": "review", "note": NOTE, "action_id": "review"}),
                 (specialist, "complete_step", {"step_id": "review", "note": NOTE, "action_id": "again"}),
-                (leader, "request_supplement", {"reason": NOTE, "documents": ["declaration"], "action_id": "ask"}),
+                (
+                    leader,
+                    "request_supplement",
+                    {"reason": NOTE, "documents": ["declaration"], "action_id": "ask"},
+                ),
                 (counter_officer, "supplement", {"documents": ["declaration"], "action_id": "bring"}),
                 (leader, "complete_step", {"step_id": "approve", "note": NOTE, "action_id": "approve"}),
                 (counter_officer, "return_result", {"action_id": "return"}),
@@ -110,7 +115,9 @@ class TestCitizensData:
             root.removeHandler(handler)
         captured = capfd.readouterr()
         logs = captured.out + captured.err + sdk_lines.getvalue()
-        assert "Failed activation on workflow DossierWorkflow" in logs, "the workflow task did not fail visibly"
+        assert "Failed activation on workflow DossierWorkflow" in logs, (
+            "the workflow task did not fail visibly"
+        )
         lines = logs.splitlines()
         for secret in SECRETS:
             leaked = [line for line in lines if secret in line]
@@ -122,9 +129,13 @@ class TestCitizensData:
         code = slip.json()["dossier_code"]
         handle = api.env.client.get_workflow_handle_for(DossierWorkflow.run, code)
         await settled(handle)
-        response = await api.act(specialist, code, "complete_step", {"step_id": "review", "note": NOTE, "action_id": "review"})
+        response = await api.act(
+            specialist, code, "complete_step", {"step_id": "review", "note": NOTE, "action_id": "review"}
+        )
         assert response.status_code == 200
-        assert (await api.act(leader, code, "refuse", {"reason": NOTE, "action_id": "refuse"})).status_code == 200
+        assert (
+            await api.act(leader, code, "refuse", {"reason": NOTE, "action_id": "refuse"})
+        ).status_code == 200
         await settled(handle)
         stored = await every_text_in(records)
         assert code in stored

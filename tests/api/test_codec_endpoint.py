@@ -43,7 +43,9 @@ class TestCodecEndpoint:
 
     async def test_encode_then_decode_gives_back_the_payloads(self, api):
         """/codec/encode seals with the active key; what it returns, /codec/decode opens."""
-        plain = MessageToDict(Payloads(payloads=api.env.client.data_converter.payload_converter.to_payloads(["x"])))
+        plain = MessageToDict(
+            Payloads(payloads=api.env.client.data_converter.payload_converter.to_payloads(["x"]))
+        )
         encoded = await api.http.post("/codec/encode", json=plain, headers=api.auth(AUDITOR))
         assert encoded.status_code == 200
         assert encoded.json() != plain
@@ -71,7 +73,9 @@ class TestCodecEndpoint:
     async def test_another_namespace_and_a_malformed_body_are_refused(self, api):
         """X-Namespace of another namespace: 404; a body that is not Payloads JSON: 400."""
         headers = api.auth(AUDITOR)
-        other = await api.http.post("/codec/decode", json={"payloads": []}, headers={**headers, "X-Namespace": "prod"})
+        other = await api.http.post(
+            "/codec/decode", json={"payloads": []}, headers={**headers, "X-Namespace": "prod"}
+        )
         assert other.status_code == 404 and other.json()["type"] == "UnknownNamespace"
         broken = await api.http.post("/codec/decode", content=b"{not json", headers=headers)
         assert broken.status_code == 400 and broken.json()["type"] == "InvalidPayloads"
@@ -103,7 +107,10 @@ class TestBrowserSession:
 class TestCors:
     async def test_the_ui_origin_may_call_the_codec_and_no_other_origin_may(self, api):
         """A preflight from the dev server's UI is allowed with credentials; from elsewhere it is not."""
-        ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-namespace"}
+        ask = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-namespace",
+        }
         allowed = await api.http.options("/codec/decode", headers={**ask, "Origin": UI})
         assert allowed.status_code == 200
         assert allowed.headers["access-control-allow-origin"] == UI

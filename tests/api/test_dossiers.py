@@ -6,18 +6,17 @@ import json
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 
-from sqlalchemy import select
-
 from adminunits import VN_TZ
 from api import create_app
-from procedures.models import Role
-from records.tables import DossierEventRow
 from officers.tokens import mint_token
 from procedures.calendar import WorkingCalendar
+from procedures.models import Role
+from records.tables import DossierEventRow
 from runtime.settings import Settings
 from runtime.temporal import binary
 from tests.api.conftest import KEY
@@ -25,7 +24,11 @@ from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import COUNTER, LEADER, SPECIALIST, free_port, settled
 from workflows.dossier import DossierWorkflow
 
-counter_officer, specialist, leader = OFFICERS["counter/own"], OFFICERS["specialist/own"], OFFICERS["leader/own"]
+counter_officer, specialist, leader = (
+    OFFICERS["counter/own"],
+    OFFICERS["specialist/own"],
+    OFFICERS["leader/own"],
+)
 
 
 def changed(**fields) -> dict:
@@ -88,18 +91,31 @@ class TestReceive:
         assert entry.details["backfill_reason"] == body["backfill_reason"]
         async with api.records.sessions() as session:
             payload = await session.scalar(
-                select(DossierEventRow.payload).where(DossierEventRow.dossier_code == code, DossierEventRow.seq == 1)
+                select(DossierEventRow.payload).where(
+                    DossierEventRow.dossier_code == code, DossierEventRow.seq == 1
+                )
             )
         assert json.loads(payload)["details"]["backfill_reason"] == body["backfill_reason"]
 
     async def test_a_receipt_a_minute_back_is_no_backfill(self, api):
         """Within the tolerance (five minutes by default) a past receipt needs no permission."""
         now = (await api.env.get_current_time()).astimezone(VN_TZ)
-        response = await api.receive(counter_officer, changed(received_at=(now - timedelta(minutes=1)).isoformat()))
+        response = await api.receive(
+            counter_officer, changed(received_at=(now - timedelta(minutes=1)).isoformat())
+        )
         assert response.status_code == 201, response.text
-        assert "backfill_reason" not in (await settled(
-            api.env.client.get_workflow_handle_for(DossierWorkflow.run, response.json()["dossier_code"])
-        )).timeline[0].details
+        assert (
+            "backfill_reason"
+            not in (
+                await settled(
+                    api.env.client.get_workflow_handle_for(
+                        DossierWorkflow.run, response.json()["dossier_code"]
+                    )
+                )
+            )
+            .timeline[0]
+            .details
+        )
 
     async def test_missing_documents_answer_422_with_form_02(self, api):
         """Form 02 lists what to bring; nothing is received, so no 201."""
@@ -150,7 +166,9 @@ class TestReceive:
 
     async def test_the_body_cannot_name_who_receives(self, api):
         """received_by comes from the token only: a body carrying it is refused, naming the field."""
-        response = await api.receive(counter_officer, changed(received_by=json.loads(COUNTER.model_dump_json())))
+        response = await api.receive(
+            counter_officer, changed(received_by=json.loads(COUNTER.model_dump_json()))
+        )
         assert response.status_code == 422
         assert [p["field"] for p in response.json()["problems"]] == ["received_by"]
 
@@ -170,7 +188,9 @@ class TestAct:
         response = await api.act(specialist, handle.id, "complete_step", forged)
         assert response.status_code == 422 and response.json()["problems"][0]["field"] == "actor"
 
-        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "review", "action_id": "r-1"})
+        response = await api.act(
+            specialist, handle.id, "complete_step", {"step_id": "review", "action_id": "r-1"}
+        )
         assert response.status_code == 200, response.text
         view = response.json()
         assert view["current_step"]["id"] == "approve"
@@ -180,13 +200,17 @@ class TestAct:
     async def test_a_step_that_is_not_current_is_refused_by_the_workflow_with_409(self, api, counter):
         """The validator is the last word: WrongState, with the current step named."""
         handle = await counter.start()
-        response = await api.act(leader, handle.id, "complete_step", {"step_id": "approve", "action_id": "a-1"})
+        response = await api.act(
+            leader, handle.id, "complete_step", {"step_id": "approve", "action_id": "a-1"}
+        )
         assert response.status_code == 409
         assert response.json()["type"] == "WrongState" and "review" in response.json()["message"]
 
     async def test_an_unknown_step_answers_422(self, api, counter):
         handle = await counter.start()
-        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "sign", "action_id": "s-1"})
+        response = await api.act(
+            specialist, handle.id, "complete_step", {"step_id": "sign", "action_id": "s-1"}
+        )
         assert response.status_code == 422 and response.json()["type"] == "UnknownStep"
 
     async def test_a_supplement_lacking_requested_documents_answers_422(self, api, counter):
@@ -215,7 +239,9 @@ class TestAct:
 
     async def test_a_closed_dossier_answers_409(self, api, counter):
         handle = await counter.start()
-        assert (await api.act(counter_officer, handle.id, "withdraw", {"action_id": "w-1"})).status_code == 200
+        assert (
+            await api.act(counter_officer, handle.id, "withdraw", {"action_id": "w-1"})
+        ).status_code == 200
         response = await api.act(leader, handle.id, "refuse", {"reason": "late", "action_id": "r-1"})
         assert response.status_code == 409 and response.json()["type"] == "WrongState"
         await settled(handle)
@@ -223,7 +249,9 @@ class TestAct:
     async def test_an_unknown_dossier_answers_404(self, api):
         for response in (
             await api.get(leader, "000.00004.01.H01-000101-9999"),
-            await api.act(leader, "000.00004.01.H01-000101-9999", "refuse", {"reason": "x", "action_id": "r-1"}),
+            await api.act(
+                leader, "000.00004.01.H01-000101-9999", "refuse", {"reason": "x", "action_id": "r-1"}
+            ),
         ):
             assert response.status_code == 404 and response.json()["type"] == "UnknownDossier"
 
@@ -245,8 +273,15 @@ class TestAuthentication:
         document = (await api.http.get("/openapi.json")).json()
         actions = {p.rsplit("/", 1)[1] for p in document["paths"] if "/actions/" in p}
         assert actions == {
-            "complete_step", "request_supplement", "supplement", "request_payment", "confirm_payment",
-            "refuse", "withdraw", "issue_apology", "return_result",
+            "complete_step",
+            "request_supplement",
+            "supplement",
+            "request_payment",
+            "confirm_payment",
+            "refuse",
+            "withdraw",
+            "issue_apology",
+            "return_result",
         }
         assert {"/dossiers", "/dossiers/{code}", "/inbox", "/health"} <= set(document["paths"])
         assert "HTTPBearer" in document["components"]["securitySchemes"]
@@ -271,7 +306,9 @@ class TestTemporalUnreachable:
 
     async def test_a_server_gone_after_connecting_gives_503(self, records, tmp_path):
         """The server stops under a connected client: 503 once the client's retries give up."""
-        server = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=binary("temporal-test-server"))
+        server = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=binary("temporal-test-server")
+        )
         client = await Client.connect(
             server.client.service_client.config.target_host,
             retry_config=RetryConfig(max_retries=1, initial_interval_millis=50),

@@ -18,7 +18,8 @@ import hypothesis
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
 
@@ -100,13 +101,17 @@ async def test_schemathesis_finds_no_5xx_and_no_nonconformance(
     finally:
         await server.stop()
     total = sum(statuses.values())
-    print(f"\nschemathesis: {total} requests, {len(ROLES)} roles, statuses {dict(sorted(statuses.items()))},"
-          f" {len(failures)} failures, {elapsed:.1f} s")
+    print(
+        f"\nschemathesis: {total} requests, {len(ROLES)} roles, statuses {dict(sorted(statuses.items()))},"
+        f" {len(failures)} failures, {elapsed:.1f} s"
+    )
     assert not failures, "\n".join(failures[:10])
     assert total >= 250 and not any(status >= 500 for status in statuses)
 
 
-async def test_the_run_would_catch_a_nonconforming_answer(env, task_queue: str, records: RecordsStore, tmp_path: Path):
+async def test_the_run_would_catch_a_nonconforming_answer(
+    env, task_queue: str, records: RecordsStore, tmp_path: Path
+):
     """The same harness against a document that lies about /health (a number, not a text) fails."""
     settings = Settings.from_env({"DATA_DIR": str(tmp_path), "TASK_QUEUE": task_queue})
     app = create_app(env.client, records, settings, key=KEY)
@@ -118,7 +123,9 @@ async def test_the_run_would_catch_a_nonconforming_answer(env, task_queue: str, 
             "/health": {
                 "get": {
                     **document["paths"]["/health"]["get"],
-                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": lie}}}},
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"schema": lie}}}
+                    },
                 }
             }
         },

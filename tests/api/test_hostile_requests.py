@@ -14,7 +14,11 @@ from tests.api.conftest import KEY
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import settled
 
-counter_officer, specialist, leader = OFFICERS["counter/own"], OFFICERS["specialist/own"], OFFICERS["leader/own"]
+counter_officer, specialist, leader = (
+    OFFICERS["counter/own"],
+    OFFICERS["specialist/own"],
+    OFFICERS["leader/own"],
+)
 auditor = OFFICERS["auditor/other"]
 HUGE = "x" * 1_000_000
 
@@ -43,10 +47,20 @@ EXTREME_INSTANTS = [
 RECEIVE_CORPUS = [
     *[(f"received_at {v!r}", receiving("received_at", v), 422, "received_at") for v in EXTREME_INSTANTS],
     ("Arabic-Indic digits", receiving("applicant.personal_id", "٠٠١٠٩٠١٢٣٤٥٦"), 422, "applicant.personal_id"),
-    ("full-width digits", receiving("applicant.personal_id", "００１０９０１２３４５６"), 422, "applicant.personal_id"),
+    (
+        "full-width digits",
+        receiving("applicant.personal_id", "００１０９０１２３４５６"),
+        422,
+        "applicant.personal_id",
+    ),
     ("Devanagari digits", receiving("applicant.personal_id", "००१०९०१२३४५६"), 422, "applicant.personal_id"),
     ("all-zero id", receiving("applicant.personal_id", "000000000000"), 422, "applicant.personal_id"),
-    ("no such birth province", receiving("applicant.personal_id", "099090123456"), 422, "applicant.personal_id"),
+    (
+        "no such birth province",
+        receiving("applicant.personal_id", "099090123456"),
+        422,
+        "applicant.personal_id",
+    ),
     ("unborn century", receiving("applicant.personal_id", "001590123456"), 422, "applicant.personal_id"),
     ("full-width phone", receiving("applicant.phone", "０９１２３４５６７８"), 422, "applicant.phone"),
     ("blank name", receiving("applicant.full_name", "   "), 422, "applicant.full_name"),
@@ -55,10 +69,20 @@ RECEIVE_CORPUS = [
     ("ANSI escape in name", receiving("applicant.full_name", "\x1b[31mAn"), 422, "applicant.full_name"),
     ("bidi override in name", receiving("applicant.full_name", "An\u202e"), 422, "applicant.full_name"),
     ("markup in name", receiving("applicant.full_name", "<script>An</script>"), 422, "applicant.full_name"),
-    ("199 combining marks", receiving("applicant.full_name", "a" + "\u0301" * 199), 422, "applicant.full_name"),
+    (
+        "199 combining marks",
+        receiving("applicant.full_name", "a" + "\u0301" * 199),
+        422,
+        "applicant.full_name",
+    ),
     ("1 MB name", receiving("applicant.full_name", "A" * 1_000_000), 413, "BodyTooLarge"),
     ("1 MB unknown field", receiving("applicant.x" + "y" * 100_000, 1), 422, "applicant.x"),
-    ("huge integer", receiving("documents", [{"id": "declaration", "copies": 10**30}]), 422, "documents.0.copies"),
+    (
+        "huge integer",
+        receiving("documents", [{"id": "declaration", "copies": 10**30}]),
+        422,
+        "documents.0.copies",
+    ),
     ("oversized documents", receiving("documents", [{"id": "declaration"}] * 500), 422, "documents"),
 ]
 
@@ -66,9 +90,21 @@ RECEIVE_CORPUS = [
 _ACTION_CORPUS = [
     ("1 MB step id", "complete_step", {"step_id": "s" * 1_000_000}, 413, "BodyTooLarge"),
     ("long step id", "complete_step", {"step_id": "s" * 10_000}, 422, "step_id"),
-    ("10 MB documents", "request_supplement", {"reason": "x", "documents": ["d" * 1000] * 10_000}, 413, "BodyTooLarge"),
+    (
+        "10 MB documents",
+        "request_supplement",
+        {"reason": "x", "documents": ["d" * 1000] * 10_000},
+        413,
+        "BodyTooLarge",
+    ),
     ("many documents", "request_supplement", {"reason": "x", "documents": ["d"] * 1000}, 422, "documents"),
-    ("long document name", "request_supplement", {"reason": "x", "documents": ["d" * 5000]}, 422, "documents.0"),
+    (
+        "long document name",
+        "request_supplement",
+        {"reason": "x", "documents": ["d" * 5000]},
+        422,
+        "documents.0",
+    ),
     ("amount 10**30", "request_payment", {"amount_vnd": 10**30}, 422, "amount_vnd"),
     ("amount true", "request_payment", {"amount_vnd": True}, 422, "amount_vnd"),
     ("amount as text", "request_payment", {"amount_vnd": "100000"}, 422, "amount_vnd"),
@@ -99,7 +135,11 @@ AUDIT_CORPUS = [
     (
         "report as_of",
         "/audit/report",
-        {"start": "2026-03-01T00:00:00+07:00", "end": "2026-04-01T00:00:00+07:00", "as_of": "9999-12-31T23:59:59-12:00"},
+        {
+            "start": "2026-03-01T00:00:00+07:00",
+            "end": "2026-04-01T00:00:00+07:00",
+            "as_of": "9999-12-31T23:59:59-12:00",
+        },
         "as_of",
     ),
 ]
@@ -129,7 +169,9 @@ class TestHostileRequests:
         for name, action, body, status, fragment in ACTION_CORPUS:
             response = await api.act(roles.get(action, leader), handle.id, action, body)
             assert_clear_refusal(name, response, status, fragment)
-        response = await api.act(specialist, handle.id, "complete_step", {"step_id": "review", "action_id": "review"})
+        response = await api.act(
+            specialist, handle.id, "complete_step", {"step_id": "review", "action_id": "review"}
+        )
         assert response.status_code == 200, response.text
         await settled(handle)
 
@@ -165,14 +207,18 @@ class TestOneErrorShape:
         document = (await api.http.get("/openapi.json")).json()
         paths = document["paths"]
         statuses = {
-            (path, method): set(operation["responses"]) for path, item in paths.items() for method, operation in item.items()
+            (path, method): set(operation["responses"])
+            for path, item in paths.items()
+            for method, operation in item.items()
         }
         assert {"400", "401", "403", "413", "422", "503"} <= statuses[("/dossiers", "post")]
         assert {"401", "404", "422", "502", "503"} <= statuses[("/dossiers/{code}", "get")]
         assert {"400", "401", "403", "404", "409", "413", "422", "502", "503"} <= statuses[
             ("/dossiers/{code}/actions/complete_step", "post")
         ]
-        assert {"401", "403", "404", "422", "502", "503"} <= statuses[("/audit/dossiers/{code}/history", "get")]
+        assert {"401", "403", "404", "422", "502", "503"} <= statuses[
+            ("/audit/dossiers/{code}/history", "get")
+        ]
         assert {"401", "403", "422"} <= statuses[("/audit/report", "get")]
         for item in paths.values():
             for operation in item.values():
@@ -185,7 +231,9 @@ class TestOneErrorShape:
 
 
 class TestConfiguredMaximumAmount:
-    async def test_an_amount_over_max_amount_vnd_is_refused_by_api_and_cli(self, api, counter, records, tmp_path, capsys):
+    async def test_an_amount_over_max_amount_vnd_is_refused_by_api_and_cli(
+        self, api, counter, records, tmp_path, capsys
+    ):
         """MAX_AMOUNT_VND lowers the models' ceiling at both entry points, naming amount_vnd."""
         handle = await counter.start()
         limited = Settings.from_env(
@@ -194,18 +242,36 @@ class TestConfiguredMaximumAmount:
         app = create_app(api.env.client, records, limited, intake=counter.service, key=KEY)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
             url = f"/dossiers/{handle.id}/actions/request_payment"
-            response = await http.post(url, json={"amount_vnd": 5_000_001, "action_id": "pay-over"}, headers=api.auth(leader))
+            response = await http.post(
+                url, json={"amount_vnd": 5_000_001, "action_id": "pay-over"}, headers=api.auth(leader)
+            )
             assert_clear_refusal("over the maximum", response, 422, "amount_vnd")
             assert "MAX_AMOUNT_VND" in response.text
             code = await starter.main(
-                ["officer", "request-payment", handle.id, "--amount", "5000001", "--action-id", "pay-over",
-                 "--officer", leader.id, "--unit", leader.unit, "--roles", "leader"],
-                api.env.client, limited,
+                [
+                    "officer",
+                    "request-payment",
+                    handle.id,
+                    "--amount",
+                    "5000001",
+                    "--action-id",
+                    "pay-over",
+                    "--officer",
+                    leader.id,
+                    "--unit",
+                    leader.unit,
+                    "--roles",
+                    "leader",
+                ],
+                api.env.client,
+                limited,
             )
             assert code == 2 and "amount_vnd: at most 5000000 VND" in capsys.readouterr().err
             # At the maximum the request passes the bound and reaches the workflow's validator
             # (which refuses it for its own reason: this procedure has no fees).
-            within = await http.post(url, json={"amount_vnd": 5_000_000, "action_id": "pay-max"}, headers=api.auth(leader))
+            within = await http.post(
+                url, json={"amount_vnd": 5_000_000, "action_id": "pay-max"}, headers=api.auth(leader)
+            )
             assert within.json()["type"] == "InvalidRequest", within.text
         await settled(handle)
 
@@ -219,7 +285,9 @@ class TestShortEchoInLogs:
         with capture_logs() as logs:
             response = await api.http.get("/dossiers/" + "x" * 5000)  # no token: refused and logged
             assert response.status_code == 401
-            response = await api.act(specialist, handle.id, "complete_step", {"step_id": "s" * 60, "action_id": "long-step"})
+            response = await api.act(
+                specialist, handle.id, "complete_step", {"step_id": "s" * 60, "action_id": "long-step"}
+            )
             assert response.status_code in (409, 422), response.text
         refusals = [event for event in logs if event["event"] == "request refused"]
         assert len(refusals) == 2, logs
@@ -229,7 +297,9 @@ class TestShortEchoInLogs:
 
 
 class TestUpdateTimedOut:
-    async def test_an_update_the_server_did_not_answer_in_time_is_a_503_not_a_500(self, client, records, tmp_path):
+    async def test_an_update_the_server_did_not_answer_in_time_is_a_503_not_a_500(
+        self, client, records, tmp_path
+    ):
         """Seen in the fuzz run on a loaded machine: the SDK's update RPC timeout answers 503 with Retry-After."""
         from fastapi import APIRouter
         from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError

@@ -23,18 +23,21 @@ async def wait_overdue(env, handle) -> None:
 async def test_inbox_lists_what_waits_for_each_officer_overdue_first(env, api, counter):
     """Specialist: dossiers at review, the overdue one first; leader: the one at approval and
     the apology due; counter: the supplement; an officer of another unit: none of them."""
-    now = (await env.get_current_time())
+    now = await env.get_current_time()
     late = await counter.start(received_at=now, due_at=now + timedelta(seconds=2))
     later = await counter.start(received_at=now, due_at=now + timedelta(days=20))
     sooner = await counter.start(received_at=now, due_at=now + timedelta(days=10))
     approving = await counter.start(received_at=now, due_at=now + timedelta(days=5))
     waiting = await counter.start(received_at=now, due_at=now + timedelta(days=3))
     await approving.execute_update(
-        DossierWorkflow.complete_step, CompleteStepInput(actor=SPECIALIST, action_id=action_id(), step_id="review")
+        DossierWorkflow.complete_step,
+        CompleteStepInput(actor=SPECIALIST, action_id=action_id(), step_id="review"),
     )
     await waiting.execute_update(
         DossierWorkflow.request_supplement,
-        RequestSupplementInput(actor=SPECIALIST, action_id=action_id(), reason="blurred", documents=("photo",)),
+        RequestSupplementInput(
+            actor=SPECIALIST, action_id=action_id(), reason="blurred", documents=("photo",)
+        ),
     )
     await wait_overdue(env, late)
     mine = {late.id, later.id, sooner.id, approving.id, waiting.id}
@@ -53,7 +56,10 @@ async def test_inbox_lists_what_waits_for_each_officer_overdue_first(env, api, c
     assert specialist[1]["step"]["id"] == "review"
 
     leader = await inbox_of("leader/own")
-    assert [(i["code"], i["actions"]) for i in leader] == [(late.id, ["issue_apology"]), (approving.id, ["complete_step"])]
+    assert [(i["code"], i["actions"]) for i in leader] == [
+        (late.id, ["issue_apology"]),
+        (approving.id, ["complete_step"]),
+    ]
 
     counter_items = await inbox_of("counter/own")
     assert [(i["code"], i["actions"]) for i in counter_items] == [(waiting.id, ["supplement"])]
@@ -65,7 +71,11 @@ async def test_inbox_lists_what_waits_for_each_officer_overdue_first(env, api, c
 
     # The leader apologises through the API (form 04): the dossier leaves the leader's inbox.
     new_due = WorkingCalendar.default().add_working_days(await env.get_current_time(), 5)
-    apology = {"reason": "verification took longer", "new_due_at": new_due.isoformat(), "action_id": "sorry-1"}
+    apology = {
+        "reason": "verification took longer",
+        "new_due_at": new_due.isoformat(),
+        "action_id": "sorry-1",
+    }
     response = await api.act(OFFICERS["leader/own"], late.id, "issue_apology", apology)
     assert response.status_code == 200, response.text
     assert response.json()["apology_due"] is False
@@ -76,7 +86,9 @@ async def test_inbox_lists_what_waits_for_each_officer_overdue_first(env, api, c
     assert limited.status_code == 422 and limited.json()["problems"][0]["field"] == "query.limit"
 
 
-async def test_only_dossiers_waiting_for_my_roles_are_confirmed_with_the_workflow(env, api, counter, monkeypatch):
+async def test_only_dossiers_waiting_for_my_roles_are_confirmed_with_the_workflow(
+    env, api, counter, monkeypatch
+):
     """The projection's current roles narrow the candidates: the leader's inbox queries the
     dossier at approval, not the ones at review (one query per candidate is the cost)."""
     import officers.inbox as inbox_module
@@ -85,7 +97,8 @@ async def test_only_dossiers_waiting_for_my_roles_are_confirmed_with_the_workflo
     at_review = await counter.start(received_at=now, due_at=now + timedelta(days=9))
     at_approval = await counter.start(received_at=now, due_at=now + timedelta(days=9))
     await at_approval.execute_update(
-        DossierWorkflow.complete_step, CompleteStepInput(actor=SPECIALIST, action_id=action_id(), step_id="review")
+        DossierWorkflow.complete_step,
+        CompleteStepInput(actor=SPECIALIST, action_id=action_id(), step_id="review"),
     )
     for handle in (at_review, at_approval):
         await settled(handle)

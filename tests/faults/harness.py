@@ -26,10 +26,10 @@ from temporalio.service import RPCError
 from runtime.codec import generate_key
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, binary, connect
+from tests.builders import free_port
 from workflows import search_attributes
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_view import DossierView
-from tests.builders import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -250,7 +250,9 @@ async def send_until_accepted(
             return result, sends
         except (TimeoutError, RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
             if time.monotonic() > deadline:
-                raise AssertionError(f"update {action.action_id} not accepted in {timeout}s: {err!r}") from err
+                raise AssertionError(
+                    f"update {action.action_id} not accepted in {timeout}s: {err!r}"
+                ) from err
         await asyncio.sleep(0.2)
 
 

@@ -10,7 +10,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 
@@ -39,7 +38,10 @@ async def transfers_in_history(deployment: Deployment, code: str) -> tuple[int, 
     accepted = 0
     async for event in deployment.client.get_workflow_handle(code).fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            if event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "transfer":
+            if (
+                event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+                == "transfer"
+            ):
                 accepted += 1
     view = await deployment.client.get_workflow_handle(code).query(DossierWorkflow.view)
     return accepted, [e.action for e in view.timeline].count("carried_over")
@@ -60,7 +62,10 @@ class TestCarryoverFaults:
         handle = await start_carryover(deployment.client, deployment.task_queue, request)
 
         before_kill = await eventually(
-            lambda: carryover_progress(deployment.client, prefix), lambda p: p.done >= N // 3, 120, "a third done"
+            lambda: carryover_progress(deployment.client, prefix),
+            lambda p: p.done >= N // 3,
+            120,
+            "a third done",
         )
         deployment.worker.kill()  # a query needs a worker: the progress seen just before is the mark
         assert before_kill.done < N - 20, "the carryover was nearly done before the kill: make it slower"
@@ -75,7 +80,9 @@ class TestCarryoverFaults:
             accepted, applied = await transfers_in_history(deployment, dossier.code)
             assert (accepted, applied) == (1, 1), dossier.code
             view = await deployment.client.get_workflow_handle(dossier.code).query(DossierWorkflow.view)
-            assert view.handling_unit.startswith("000.") and view.carried_over_from == dossier.handling_unit.code
+            assert (
+                view.handling_unit.startswith("000.") and view.carried_over_from == dossier.handling_unit.code
+            )
 
     @pytest.mark.timeout(180)
     async def test_the_schedule_starts_the_carryover_at_its_instant(self, deployment: Deployment):

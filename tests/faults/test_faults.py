@@ -46,8 +46,10 @@ from tests.faults.harness import (
     retried_activities,
     send_until_accepted,
     settled_views,
-    view as query_view,
     workflow_task_timeouts,
+)
+from tests.faults.harness import (
+    view as query_view,
 )
 from workflows.dossier import NOTIFIED_ACTIONS, DossierWorkflow
 from workflows.dossier_inputs import Actor, CompleteStepInput, ReturnResultInput
@@ -141,10 +143,13 @@ async def read_projection(records: RecordsStore) -> Projection:
         for row in await session.scalars(ordered):
             events.setdefault(row.dossier_code, []).append(row)
         notices: dict[str, list[int]] = {}
-        for code, seq in await session.execute(select(NotificationRow.dossier_code, NotificationRow.event_seq)):
+        for code, seq in await session.execute(
+            select(NotificationRow.dossier_code, NotificationRow.event_seq)
+        ):
             notices.setdefault(code, []).append(seq)
         sequences = {
-            (row.agency_code, row.day): row.last_number for row in await session.scalars(select(DossierSequenceRow))
+            (row.agency_code, row.day): row.last_number
+            for row in await session.scalars(select(DossierSequenceRow))
         }
         intake_requests = {
             row.request_id: row.dossier_code for row in await session.scalars(select(IntakeRequestRow))
@@ -168,7 +173,10 @@ def assert_projection_matches(projection: Projection, views: dict[str, DossierVi
         # The hash chain survived the faults: each row links to the one before, the head is known.
         prev = GENESIS
         for row in rows:
-            assert (row.prev_hash, row.hash) == (prev, event_hash(code, row.seq, prev, row.payload)), (code, row.seq)
+            assert (row.prev_hash, row.hash) == (prev, event_hash(code, row.seq, prev, row.payload)), (
+                code,
+                row.seq,
+            )
             prev = row.hash
         dossier = projection.dossiers[code]
         assert dossier.last_event_hash == prev, code
@@ -389,7 +397,9 @@ class TestDevServerRestarted:
             )
             assert result.current_step is not None and result.current_step.id == "approve"
 
-        views = await settled_views(d.client, codes, lambda v: v.overdue or v.code in received, 30, "deadline")
+        views = await settled_views(
+            d.client, codes, lambda v: v.overdue or v.code in received, 30, "deadline"
+        )
         for code in timed:
             v = views[code]
             overdue = [e for e in v.timeline if e.action == "overdue"]
@@ -491,7 +501,9 @@ class TestRecordsUnavailable:
                 await receive(request_id)
             assert not isinstance(refused.value, AssertionError)
             refused_intakes += 1
-        assert await count_workflows(d.client, d.task_queue) == len(before), "a failed intake started a dossier"
+        assert await count_workflows(d.client, d.task_queue) == len(before), (
+            "a failed intake started a dossier"
+        )
 
         async def failed_attempts() -> int:
             total = 0

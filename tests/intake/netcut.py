@@ -96,7 +96,9 @@ class CuttableProxy:
             pump.cancel()
             self._tasks.discard(pump)
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, upstream: bool) -> None:
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, upstream: bool
+    ) -> None:
         with contextlib.suppress(Exception):
             while data := await reader.read(65536):
                 if self.mode is Mode.PARTITIONED or (self.mode is Mode.LOSING_REPLIES and not upstream):

@@ -63,7 +63,9 @@ class TestStuckHolder:
             await lock_the_counter(holder, unit, day)
             loop = asyncio.get_running_loop()
             began = loop.time()
-            slip = await asyncio.wait_for(counter.receive(request_at(unit, request_id=f"req-{uuid.uuid4()}")), 10)
+            slip = await asyncio.wait_for(
+                counter.receive(request_at(unit, request_id=f"req-{uuid.uuid4()}")), 10
+            )
             waited = loop.time() - began
             assert isinstance(slip, ReceiptSlip) and slip.dossier_code.endswith("-0002")
             assert waited < 3, f"the receipt waited {waited:.1f}s behind a silent holder"
@@ -88,7 +90,8 @@ class TestStuckHolder:
                 await transaction.start()
                 await holder.execute(
                     "SELECT 1 FROM dossier_sequences WHERE agency_code = $1 AND day = $2 FOR UPDATE",
-                    agency, f"{day:%y%m%d}",
+                    agency,
+                    f"{day:%y%m%d}",
                 )
                 busy = asyncio.create_task(holder.execute("SELECT pg_sleep(8)"))
                 loop = asyncio.get_running_loop()
@@ -98,7 +101,9 @@ class TestStuckHolder:
                 assert loop.time() - began < 3
                 # End the holder on the server (closing its socket would leave pg_sleep running).
                 async with engine.connect() as admin:
-                    await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder.get_server_pid()})
+                    await admin.execute(
+                        text("SELECT pg_terminate_backend(:pid)"), {"pid": holder.get_server_pid()}
+                    )
                 await asyncio.gather(busy, return_exceptions=True)
             finally:
                 if not holder.is_closed():
@@ -121,8 +126,12 @@ class TestSessionSettings:
                 shown = {
                     name: (await connection.execute(text(f"SHOW {name}"))).scalar_one()
                     for name in (
-                        "lock_timeout", "idle_in_transaction_session_timeout", "statement_timeout",
-                        "tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
+                        "lock_timeout",
+                        "idle_in_transaction_session_timeout",
+                        "statement_timeout",
+                        "tcp_keepalives_idle",
+                        "tcp_keepalives_interval",
+                        "tcp_keepalives_count",
                     )
                 }
         finally:

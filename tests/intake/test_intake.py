@@ -52,7 +52,9 @@ DISTRICT_BA_DINH = "001.00.00.H01"  # Quận Ba Đình's People's Committee, bef
 # Phường Phúc Xá, Quận Ba Đình: legacy commune 00001, no commune has that code since 2025-07-01.
 LEGACY_PHUC_XA = Address(province_code="01", commune_code="00001", district_code="001")
 HCMC_COMMUNE = "25747"
-OTHER_APPLICANT = APPLICANT.model_copy(update={"full_name": "Trần Thị Bình", "personal_id": "001190654321"})  # Phường Thủ Dầu Một, province 79 (Thành phố Hồ Chí Minh)
+OTHER_APPLICANT = APPLICANT.model_copy(
+    update={"full_name": "Trần Thị Bình", "personal_id": "001190654321"}
+)  # Phường Thủ Dầu Một, province 79 (Thành phố Hồ Chí Minh)
 
 
 def with_catalogue(counter: Counter, records, catalogue: Catalogue) -> Counter:
@@ -103,9 +105,7 @@ async def sequence_rows(records, agency: str) -> list[tuple[str, int]]:
 
 async def intake_request_rows(records, request_id: str) -> int:
     async with records.sessions() as session:
-        return await session.scalar(
-            select(func.count()).where(IntakeRequestRow.request_id == request_id)
-        )
+        return await session.scalar(select(func.count()).where(IntakeRequestRow.request_id == request_id))
 
 
 async def assert_nothing_started(records, agency: str, request_id: str | None = None) -> None:
@@ -152,9 +152,7 @@ class TestMissingDocuments:
         version = default_catalogue().resolve("1.004884", datetime.now(VN_TZ))
         documents = [d.model_dump() for d in version.required_documents]
         documents[0]["copies"] = 3  # declaration
-        strict = ProcedureVersion.model_validate(
-            {**version.model_dump(), "required_documents": documents}
-        )
+        strict = ProcedureVersion.model_validate({**version.model_dump(), "required_documents": documents})
         service = with_catalogue(counter, records, Catalogue.from_versions([strict]))
         unit = commune_counter("00070")
         outcome = await service.receive(
@@ -168,9 +166,7 @@ class TestMissingDocuments:
             )
         )
         assert isinstance(outcome, SupplementNotice)
-        assert [(m.id, m.reason) for m in outcome.missing] == [
-            ("declaration", "3 copies required, 1 given")
-        ]
+        assert [(m.id, m.reason) for m in outcome.missing] == [("declaration", "3 copies required, 1 given")]
         # Copies of the same document add up.
         outcome = await service.receive(
             request_at(
@@ -361,7 +357,9 @@ class TestBackfill:
         unit = commune_counter("00454")
         past = (await env.get_current_time()).astimezone(VN_TZ) - timedelta(days=2)
         with pytest.raises(IntakeForbidden, match="operator role") as forbidden:
-            await counter.receive(request_at(unit, received_at=past, backfill_reason="outage", received_by=officer(unit)))
+            await counter.receive(
+                request_at(unit, received_at=past, backfill_reason="outage", received_by=officer(unit))
+            )
         assert forbidden.value.error_type == "WrongRole"
         await assert_nothing_started(records, unit)
 
@@ -371,7 +369,9 @@ class TestBackfill:
         now = (await env.get_current_time()).astimezone(VN_TZ)
         operator = officer(unit, Role.COUNTER_OFFICER, Role.OPERATOR)
         slip = await counter.receive(
-            request_at(unit, received_at=at(THURSDAY, 9), backfill_reason="paper register", received_by=operator)
+            request_at(
+                unit, received_at=at(THURSDAY, 9), backfill_reason="paper register", received_by=operator
+            )
         )
         assert isinstance(slip, ReceiptSlip) and slip.received_at == at(THURSDAY, 9)
         entry = (await settled(counter.handle(slip.dossier_code))).timeline[0]
@@ -382,14 +382,21 @@ class TestBackfill:
     async def test_the_tolerance_is_configurable(self, env, counter, records):
         """With a two-hour tolerance, one hour back needs no permission; three hours back does."""
         counter.service = IntakeService.standard(
-            env.client, counter.task_queue, records, clock=lambda: counter._now,
+            env.client,
+            counter.task_queue,
+            records,
+            clock=lambda: counter._now,
             timeouts=IntakeTimeouts(backfill_tolerance=timedelta(hours=2)),
         )
         unit = commune_counter("00475")
         now = (await env.get_current_time()).astimezone(VN_TZ)
-        slip = await counter.receive(request_at(unit, received_at=now - timedelta(hours=1), backfill_reason=None))
+        slip = await counter.receive(
+            request_at(unit, received_at=now - timedelta(hours=1), backfill_reason=None)
+        )
         assert isinstance(slip, ReceiptSlip), slip
-        refused = await counter.receive(request_at(unit, received_at=now - timedelta(hours=3), backfill_reason=None))
+        refused = await counter.receive(
+            request_at(unit, received_at=now - timedelta(hours=3), backfill_reason=None)
+        )
         assert isinstance(refused, RefusalNotice) and "more than 120 minutes" in refused.reasons[0]
 
     def test_bounds_come_from_the_environment_and_bad_values_are_named(self):
@@ -401,7 +408,10 @@ class TestBackfill:
             IntakeTimeouts.from_env({"INTAKE_START_SETTLE_TIMEOUT": "soon"})
         with pytest.raises(ValueError, match="RECORDS_LOCK_TIMEOUT"):
             PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "-1"})
-        assert PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "2"}).server_settings()["lock_timeout"] == "2000"
+        assert (
+            PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "2"}).server_settings()["lock_timeout"]
+            == "2000"
+        )
 
 
 class TestValidation:
@@ -526,9 +536,7 @@ class TestReceiptSlip:
     async def test_code_date_is_the_hanoi_date(self, counter):
         """A receipt given in UTC is dated by its Hanoi day: 2026-03-04 17:30Z is 260305."""
         unit = commune_counter("00136")
-        slip = await counter.receive(
-            request_at(unit, received_at=datetime(2026, 3, 4, 17, 30, tzinfo=UTC))
-        )
+        slip = await counter.receive(request_at(unit, received_at=datetime(2026, 3, 4, 17, 30, tzinfo=UTC)))
         assert isinstance(slip, ReceiptSlip), slip
         assert slip.dossier_code == f"{unit}-260305-0001"
         assert slip.received_at == datetime(2026, 3, 5, 0, 30, tzinfo=VN_TZ)
@@ -611,9 +619,7 @@ class TestIdempotency:
             await client.get_workflow_handle(f"{unit}-{day}-0002").describe()
         assert caught.value.status is RPCStatusCode.NOT_FOUND
 
-    async def test_direct_start_with_an_existing_code_is_rejected(
-        self, client, counter, records, task_queue
-    ):
+    async def test_direct_start_with_an_existing_code_is_rejected(self, client, counter, records, task_queue):
         """Starting DossierWorkflow again under an existing code fails; the dossier is untouched."""
         unit = commune_counter("00190")
         slip = await counter.receive(request_at(unit, received_at=at(THURSDAY, 10)))
@@ -638,19 +644,25 @@ class TestIdempotency:
         assert actions[:2] == ["received", "transferred"] and actions.count("received") == 1
         assert await sequence_rows(records, unit) == [(f"{THURSDAY:%y%m%d}", 1)]
 
-
     async def test_same_request_id_at_two_counters_is_two_dossiers(self, counter, records):
         """Request ids are per counter: one id at two counters, for two applicants, opens two
         dossiers, each slip naming its own applicant (it used to drop the second one)."""
         request_id = f"req-{uuid.uuid4()}"
         first_unit, second_unit = commune_counter("00226"), commune_counter("00229")
         first = await counter.receive(request_at(first_unit, request_id=request_id))
-        second = await counter.receive(request_at(second_unit, request_id=request_id, applicant=OTHER_APPLICANT))
+        second = await counter.receive(
+            request_at(second_unit, request_id=request_id, applicant=OTHER_APPLICANT)
+        )
         assert isinstance(first, ReceiptSlip) and isinstance(second, ReceiptSlip), (first, second)
         assert first.dossier_code.startswith(first_unit) and second.dossier_code.startswith(second_unit)
         assert (first.resubmitted, second.resubmitted) == (False, False)
-        assert (first.applicant_name, second.applicant_name) == (APPLICANT.full_name, OTHER_APPLICANT.full_name)
-        assert (await counter.handle(second.dossier_code).query(DossierWorkflow.view)).receiving_unit == second_unit
+        assert (first.applicant_name, second.applicant_name) == (
+            APPLICANT.full_name,
+            OTHER_APPLICANT.full_name,
+        )
+        assert (
+            await counter.handle(second.dossier_code).query(DossierWorkflow.view)
+        ).receiving_unit == second_unit
 
     async def test_another_request_under_a_used_id_is_a_conflict(self, counter, records):
         """Another applicant's request under a request id used at this counter is refused with
@@ -660,7 +672,10 @@ class TestIdempotency:
         assert isinstance(first, ReceiptSlip)
         for changed in (
             {"applicant": OTHER_APPLICANT},
-            {"procedure_code": "1.004859", "documents": (SubmittedDocument(id="declaration"), SubmittedDocument(id="commitment"))},
+            {
+                "procedure_code": "1.004859",
+                "documents": (SubmittedDocument(id="declaration"), SubmittedDocument(id="commitment")),
+            },
             {"documents": (SubmittedDocument(id="declaration", copies=2),)},
         ):
             with pytest.raises(RequestIdConflict) as conflict:
@@ -709,7 +724,11 @@ class TestIdempotency:
     def test_the_content_hash_ignores_the_id_and_the_sender_only(self):
         """Who sends a request and its id do not change its hash; what it asks for does."""
         base = request_at(BA_DINH_COUNTER, request_id="a")
-        same = request_at(BA_DINH_COUNTER, request_id="b", received_by=Actor(id="x", roles=(Role.COUNTER_OFFICER,), unit=BA_DINH_COUNTER))
+        same = request_at(
+            BA_DINH_COUNTER,
+            request_id="b",
+            received_by=Actor(id="x", roles=(Role.COUNTER_OFFICER,), unit=BA_DINH_COUNTER),
+        )
         assert base.content_hash() == same.content_hash()
         for other in (
             request_at(BA_DINH_COUNTER, applicant=OTHER_APPLICANT),
@@ -730,11 +749,16 @@ class TestIdempotency:
             async def mark_started(self, claim):
                 if not self.lost:
                     self.lost = True
-                    raise OperationalError("UPDATE intake_requests", {}, ConnectionResetError("connection lost"))
+                    raise OperationalError(
+                        "UPDATE intake_requests", {}, ConnectionResetError("connection lost")
+                    )
                 await super().mark_started(claim)
 
         counter.service = IntakeService.standard(
-            counter.env.client, counter.task_queue, records, clock=lambda: counter._now,
+            counter.env.client,
+            counter.task_queue,
+            records,
+            clock=lambda: counter._now,
             allocator=LosesTheFirstConfirmation(records.engine, records.sessions),
         )
         with pytest.raises(OperationalError):
@@ -774,7 +798,6 @@ class TestIdempotency:
         [(_, last)] = await sequence_rows(records, unit)
         assert last == 1 and number_of(slip.dossier_code) == 1
 
-
     async def test_a_taken_code_of_another_request_is_skipped(self, env, counter, records):
         """A code already used by another dossier is skipped, and the number stays used."""
         unit = commune_counter("00283")
@@ -789,10 +812,7 @@ class TestConcurrency:
         """15 concurrent receipts at one counter on one day get 15 distinct, gap-free numbers."""
         unit = commune_counter("00199")
         slips = await asyncio.gather(
-            *(
-                counter.receive(request_at(unit, received_at=at(THURSDAY, 10, minute)))
-                for minute in range(15)
-            )
+            *(counter.receive(request_at(unit, received_at=at(THURSDAY, 10, minute))) for minute in range(15))
         )
         assert all(isinstance(s, ReceiptSlip) for s in slips), slips
         codes = [s.dossier_code for s in slips]
@@ -825,7 +845,9 @@ class TestNationalCatalogue:
         )
         outcome = await counter.receive(request_at(commune_counter("00316"), code))
         assert isinstance(outcome, RefusalNotice)
-        assert outcome.reasons[0].endswith("no time limit in a unit the engine can count (stated only as text or per unit OTHER)")
+        assert outcome.reasons[0].endswith(
+            "no time limit in a unit the engine can count (stated only as text or per unit OTHER)"
+        )
 
     @pytest.mark.parametrize(
         ("case", "due"),
@@ -838,10 +860,19 @@ class TestNationalCatalogue:
     )
     async def test_the_case_selects_the_time_limit(self, counter, case, due):
         """Death registration 1.000656: each case of the portal's record has its own limit and unit."""
-        unit = commune_counter(("00322", "00328", "00331", "00337")[[None, "1.000656.01", "1.000656.02", "1.000656.03"].index(case)])
+        unit = commune_counter(
+            ("00322", "00328", "00331", "00337")[
+                [None, "1.000656.01", "1.000656.02", "1.000656.03"].index(case)
+            ]
+        )
         slip = await counter.receive(
-            request_at(unit, "1.000656", case=case, received_at=at(THURSDAY, 10),
-                       documents=(SubmittedDocument(id="declaration"), SubmittedDocument(id="death_notice")))
+            request_at(
+                unit,
+                "1.000656",
+                case=case,
+                received_at=at(THURSDAY, 10),
+                documents=(SubmittedDocument(id="declaration"), SubmittedDocument(id="death_notice")),
+            )
         )
         assert isinstance(slip, ReceiptSlip), slip
         assert slip.due_at == at(due, 17) and slip.case == case
@@ -859,23 +890,35 @@ class TestNationalCatalogue:
             request_at(commune_counter("00340"), "1.000894", case="1.000894.09", received_at=at(THURSDAY, 10))
         )
         assert isinstance(outcome, RefusalNotice)
-        assert "case: 1.000894.09 is not a case of 1.000894@2016-01-01 (cases: 1.000894.01, 1.000894.02)" in outcome.reasons
+        assert (
+            "case: 1.000894.09 is not a case of 1.000894@2016-01-01 (cases: 1.000894.01, 1.000894.02)"
+            in outcome.reasons
+        )
 
     @pytest.mark.parametrize(("channel", "fee"), [(Channel.COUNTER, 20000), (Channel.ONLINE, 10000)])
     async def test_the_channel_selects_the_fees(self, counter, channel, fee):
         """Permanent residence registration 1.004222 costs 20,000 đ at the counter, 10,000 đ online."""
         unit = commune_counter("00352" if channel is Channel.COUNTER else "00364")
-        slip = await counter.receive(request_at(unit, "1.004222", channel=channel, received_at=at(THURSDAY, 10)))
+        slip = await counter.receive(
+            request_at(unit, "1.004222", channel=channel, received_at=at(THURSDAY, 10))
+        )
         assert isinstance(slip, ReceiptSlip), slip
         assert [f.amount_vnd for f in slip.fees] == [fee]
         assert slip.due_at == at(THURSDAY + timedelta(days=11), 17)  # 7 working days: Monday week
 
     async def test_the_view_says_which_internal_process_applied(self, counter):
         """A curated procedure follows its curated process; an imported one its level's default."""
-        curated = await counter.receive(request_at(commune_counter("00367"), "1.004873", received_at=at(THURSDAY, 10)))
-        imported = await counter.receive(request_at(commune_counter("00376"), "1.004222", received_at=at(THURSDAY, 10)))
+        curated = await counter.receive(
+            request_at(commune_counter("00367"), "1.004873", received_at=at(THURSDAY, 10))
+        )
+        imported = await counter.receive(
+            request_at(commune_counter("00376"), "1.004222", received_at=at(THURSDAY, 10))
+        )
         assert isinstance(curated, ReceiptSlip) and isinstance(imported, ReceiptSlip)
-        assert (curated.internal_process, imported.internal_process) == ("curated", "default/commune_peoples_committee")
+        assert (curated.internal_process, imported.internal_process) == (
+            "curated",
+            "default/commune_peoples_committee",
+        )
         view = await counter.handle(imported.dossier_code).query(DossierWorkflow.view)
         assert view.internal_process == "default/commune_peoples_committee"
         assert view.current_step is not None and view.current_step.id == "review"
@@ -893,7 +936,9 @@ class TestNationalCatalogue:
             encoding="utf-8",
         )
         with_catalogue(counter, records, Catalogue.load(DEFINITIONS_DIR, processes_dir=tmp_path))
-        slip = await counter.receive(request_at(commune_counter("00382"), "1.004222", received_at=at(THURSDAY, 10)))
+        slip = await counter.receive(
+            request_at(commune_counter("00382"), "1.004222", received_at=at(THURSDAY, 10))
+        )
         assert isinstance(slip, ReceiptSlip), slip
         assert slip.internal_process == "01/residence"
         view = await counter.handle(slip.dossier_code).query(DossierWorkflow.view)
@@ -928,8 +973,12 @@ class TestUnitChangesOnReceipts:
         """From 2026-04-30 Đồng Nai's police are named after Thành phố Đồng Nai."""
         address = Address(province_code="75", commune_code="25270", detail="1 Đường thử")
         slip = await counter.receive(
-            request_at("000.00.01.H75", "3.000333", applicant=applicant_at(address),
-                       received_at=datetime(2026, 5, 4, 10, tzinfo=VN_TZ))
+            request_at(
+                "000.00.01.H75",
+                "3.000333",
+                applicant=applicant_at(address),
+                received_at=datetime(2026, 5, 4, 10, tzinfo=VN_TZ),
+            )
         )
         assert isinstance(slip, ReceiptSlip), slip
         assert slip.receiving_unit_name == "Trung tâm Phục vụ hành chính công Thành phố Đồng Nai"

@@ -34,13 +34,32 @@ def personal_id_file() -> str:
     return handle.name
 
 
-def receive_args(unit: str, *more: str, name: str = APPLICANT.full_name, roles: str = "counter_officer") -> list[str]:
+def receive_args(
+    unit: str, *more: str, name: str = APPLICANT.full_name, roles: str = "counter_officer"
+) -> list[str]:
     address = APPLICANT.address
     return [
-        "counter", "receive", "--procedure", "1.004873", "--applicant-name", name,
-        "--personal-id-file", personal_id_file(), "--province", address.province_code,
-        "--commune", address.commune_code, "--document", "declaration",
-        "--officer", f"officer@{unit}", "--unit", unit, "--roles", roles, *more,
+        "counter",
+        "receive",
+        "--procedure",
+        "1.004873",
+        "--applicant-name",
+        name,
+        "--personal-id-file",
+        personal_id_file(),
+        "--province",
+        address.province_code,
+        "--commune",
+        address.commune_code,
+        "--document",
+        "declaration",
+        "--officer",
+        f"officer@{unit}",
+        "--unit",
+        unit,
+        "--roles",
+        roles,
+        *more,
     ]
 
 
@@ -48,19 +67,32 @@ class TestCounterReceive:
     async def test_a_reused_request_id_exits_2_naming_it(self, client, settings, tmp_path, capsys, counter):  # noqa: F811
         """Another applicant under a used request id: exit 2, the id and its dossier named."""
         unit, request_id = commune_counter("00382"), f"req-{uuid.uuid4()}"
-        code, output = await cli(client, settings, tmp_path, capsys, *receive_args(unit, "--request-id", request_id))
+        code, output = await cli(
+            client, settings, tmp_path, capsys, *receive_args(unit, "--request-id", request_id)
+        )
         assert code == 0, output
         first = printed_json(output)["dossier_code"]
         counter.started.append(first)
         code, output = await cli(
-            client, settings, tmp_path, capsys,
+            client,
+            settings,
+            tmp_path,
+            capsys,
             *receive_args(unit, "--request-id", request_id, name="Trần Thị Bình"),
         )
         assert code == 2, output
         assert "conflict" in output and request_id in output and first in output
         assert "Traceback" not in output
 
-    async def test_a_backfill_needs_the_operator_role_and_a_reason(self, env, client, settings, tmp_path, capsys, counter):  # noqa: F811
+    async def test_a_backfill_needs_the_operator_role_and_a_reason(
+        self,
+        env,
+        client,
+        settings,  # noqa: F811 (the imported fixture)
+        tmp_path,
+        capsys,
+        counter,  # noqa: F811
+    ):
         """--received-at a day back: exit 3 without --backfill-reason, 4 without the operator
         role, 0 as an operator with a reason."""
         unit = commune_counter("00385")
@@ -73,7 +105,11 @@ class TestCounterReceive:
         code, output = await cli(client, settings, tmp_path, capsys, *receive_args(unit, *past, *reason))
         assert code == 4 and "operator" in output, output
         code, output = await cli(
-            client, settings, tmp_path, capsys, *receive_args(unit, *past, *reason, roles="counter_officer,operator")
+            client,
+            settings,
+            tmp_path,
+            capsys,
+            *receive_args(unit, *past, *reason, roles="counter_officer,operator"),
         )
         assert code == 0, output
         counter.started.append(printed_json(output)["dossier_code"])

@@ -21,12 +21,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from adminunits import VN_TZ
 from intake.forms import ReceiptSlip
 from intake.service import IntakeService, IntakeTimeouts, StartOutcomeUnknown
-from records.dossier_codes import DossierCodeAllocator
 from procedures.models import Role
+from records.dossier_codes import DossierCodeAllocator
 from tests.builders import Counter, at, quiet_day, settled
-from workflows.dossier_inputs import Actor
 from tests.intake.netcut import CuttableProxy
 from tests.intake.test_intake import commune_counter, request_at, sequence_rows
+from workflows.dossier_inputs import Actor
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -150,8 +150,9 @@ class TestNetworkCuts:
         assert (unit, request_id) in {(c.receiving_unit, c.request_id) for c in await allocator.unsettled()}
         proxy.restore()
         assert isinstance(await cut_counter.receive(request_at(unit, request_id=request_id)), ReceiptSlip)
-        assert (unit, request_id) not in {(c.receiving_unit, c.request_id) for c in await allocator.unsettled()}
-
+        assert (unit, request_id) not in {
+            (c.receiving_unit, c.request_id) for c in await allocator.unsettled()
+        }
 
     async def test_settle_confirms_a_started_dossier_and_keeps_an_unstarted_reservation(
         self, cut_counter, records, proxy
@@ -178,11 +179,12 @@ class TestNetworkCuts:
             reached_id: (started.value.dossier_code, "started"),
             lost_id: (not_started.value.dossier_code, "not_started"),
         }
-        unsettled = {c.request_id for c in await DossierCodeAllocator(records.engine, records.sessions).unsettled()}
+        unsettled = {
+            c.request_id for c in await DossierCodeAllocator(records.engine, records.sessions).unsettled()
+        }
         assert reached_id not in unsettled and lost_id in unsettled
         resent = await cut_counter.receive(request_at(lost, request_id=lost_id))
         assert isinstance(resent, ReceiptSlip) and resent.dossier_code == not_started.value.dossier_code
-
 
     async def test_a_backfill_resent_after_a_cut_keeps_its_reason(self, cut_counter, proxy):
         """An operator's backfill whose start was cut off: the resend opens the dossier with
@@ -190,8 +192,11 @@ class TestNetworkCuts:
         unit, request_id = commune_counter("00562"), f"req-{uuid.uuid4()}"
         operator = Actor(id=f"operator@{unit}", roles=(Role.COUNTER_OFFICER, Role.OPERATOR), unit=unit)
         past = request_at(
-            unit, request_id=request_id, received_at=at(quiet_day(datetime(2026, 3, 1, tzinfo=VN_TZ), 3), 9),
-            backfill_reason="paper register", received_by=operator,
+            unit,
+            request_id=request_id,
+            received_at=at(quiet_day(datetime(2026, 3, 1, tzinfo=VN_TZ), 3), 9),
+            backfill_reason="paper register",
+            received_by=operator,
         )
         proxy.partition()
         with pytest.raises(StartOutcomeUnknown):

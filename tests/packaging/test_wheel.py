@@ -63,8 +63,12 @@ def package_data(files: list[Path], shipped: list[str]) -> list[Path]:
 
 
 def run(*argv: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, f"{' '.join(map(str, argv))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    done = subprocess.run(
+        [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, (
+        f"{' '.join(map(str, argv))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    )
     return done.stdout
 
 
@@ -78,18 +82,44 @@ def test_the_wheel_installs_and_imports_every_package_and_both_entry_points(tmp_
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, source / name)
     wheels = tmp_path / "wheels"
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-        "-w", wheels, source, cwd=tmp_path)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-w",
+        wheels,
+        source,
+        cwd=tmp_path,
+    )
     [wheel] = wheels.glob("*.whl")
 
     fresh = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=False).create(fresh)
     python = fresh / "bin" / "python"
-    fresh_site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=tmp_path).strip())
+    fresh_site = Path(
+        run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=tmp_path).strip()
+    )
     dependencies = [p for p in site.getsitepackages() if Path(p).is_dir()] + [sysconfig.get_path("purelib")]
     (fresh_site / "test-dependencies.pth").write_text("\n".join(dict.fromkeys(dependencies)) + "\n")
-    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index",
-        "--ignore-installed", wheel, cwd=tmp_path)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-index",
+        "--ignore-installed",
+        wheel,
+        cwd=tmp_path,
+    )
 
     workdir = tmp_path / "elsewhere"  # not the checkout: nothing may come from the sources
     workdir.mkdir()
@@ -107,6 +137,8 @@ def test_the_wheel_installs_and_imports_every_package_and_both_entry_points(tmp_
     assert int(imported) == len(shipped) + len(ENTRY_POINTS)
 
     missing = [str(f) for f in package_data(files, shipped) if not (fresh_site / f).is_file()]
-    assert not missing, f"package data missing from the wheel (add it to [tool.setuptools.package-data]): {missing}"
+    assert not missing, (
+        f"package data missing from the wheel (add it to [tool.setuptools.package-data]): {missing}"
+    )
     for entry_point in ENTRY_POINTS:
         assert "usage" in run(python, "-m", entry_point, "--help", cwd=workdir, env=env)

@@ -135,7 +135,9 @@ class TestOverridesFile:
 
     def test_overrides_change_results(self, tmp_path):
         """A day off and a working Saturday change the count."""
-        p = self.write(tmp_path, """
+        p = self.write(
+            tmp_path,
+            """
 [[day_off]]
 date = 2025-03-10
 name = "test day off"
@@ -145,7 +147,8 @@ source = "test"
 date = "2025-03-08"
 name = "test working Saturday"
 source = "test"
-""")
+""",
+        )
         cal = WorkingCalendar.from_file(p)
         assert not cal.is_working_day(date(2025, 3, 10))
         assert cal.is_working_day(date(2025, 3, 8))
@@ -164,17 +167,23 @@ source = "test"
         p = self.write(tmp_path, "")
         assert WorkingCalendar.from_file(p, saturday_is_working=True).is_working_day(date(2025, 3, 8))
 
-    @pytest.mark.parametrize("text, needle", [
-        ("[[day_off]\ndate = 2025-01-01", ""),
-        ('[[day_off]]\ndate = "not a date"\nname = "x"\nsource = "y"\n', "day_off[0].date"),
-        ('[[day_off]]\ndate = 2025-01-01\nname = "x"\n', "day_off[0]"),
-        ('[[working_day]]\ndate = 2025-01-04\nname = "x"\nsource = "y"\ncolour = 1\n', "working_day[0]"),
-        ('[[working_day]]\ndate = 2025-01-04\nname = ""\nsource = "y"\n', "working_day[0].name"),
-        ('day_off = 3\n', "day_off"),
-        ('holiday = []\n', "unknown keys"),
-        ('[[day_off]]\ndate = 2025-01-06\nname = "a"\nsource = "b"\n'
-         '[[working_day]]\ndate = 2025-01-06\nname = "a"\nsource = "b"\n', "both"),
-    ])
+    @pytest.mark.parametrize(
+        "text, needle",
+        [
+            ("[[day_off]\ndate = 2025-01-01", ""),
+            ('[[day_off]]\ndate = "not a date"\nname = "x"\nsource = "y"\n', "day_off[0].date"),
+            ('[[day_off]]\ndate = 2025-01-01\nname = "x"\n', "day_off[0]"),
+            ('[[working_day]]\ndate = 2025-01-04\nname = "x"\nsource = "y"\ncolour = 1\n', "working_day[0]"),
+            ('[[working_day]]\ndate = 2025-01-04\nname = ""\nsource = "y"\n', "working_day[0].name"),
+            ("day_off = 3\n", "day_off"),
+            ("holiday = []\n", "unknown keys"),
+            (
+                '[[day_off]]\ndate = 2025-01-06\nname = "a"\nsource = "b"\n'
+                '[[working_day]]\ndate = 2025-01-06\nname = "a"\nsource = "b"\n',
+                "both",
+            ),
+        ],
+    )
     def test_malformed_file(self, tmp_path, text, needle):
         """Malformed files raise CalendarConfigError naming the file and entry."""
         p = self.write(tmp_path, text)
@@ -391,7 +400,12 @@ class TestProperties:
         assert CAL.add_working_days(at, n, cutoff) > at
 
     @PROPS
-    @given(instants, st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9)), st.integers(0, 10), cutoffs)
+    @given(
+        instants,
+        st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9)),
+        st.integers(0, 10),
+        cutoffs,
+    )
     def test_monotonic_near_weekends(self, at, step, n, cutoff):
         """Monotonic for receipts a few days apart, where weekends and cut-offs meet."""
         assert CAL.add_working_days(at, n, cutoff) <= CAL.add_working_days(at + step, n, cutoff)

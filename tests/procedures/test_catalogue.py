@@ -45,7 +45,9 @@ PROCEDURE = {
 
 
 def catalogue_dir(tmp_path: Path, *procedures: dict, name: str = "sector.json") -> Path:
-    (tmp_path / name).write_text(json.dumps({"sector": "Thử", "procedures": list(procedures)}), encoding="utf-8")
+    (tmp_path / name).write_text(
+        json.dumps({"sector": "Thử", "procedures": list(procedures)}), encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -110,18 +112,24 @@ class TestSchemaRules:
 
     def test_district_versions_end_by_the_reform(self, tmp_path):
         """A district-level version still in force after 2025-07-01 is refused."""
-        district = version(authority_level="district_peoples_committee", effective_from=f"2021-01-01T00:00:00{VN}")
+        district = version(
+            authority_level="district_peoples_committee", effective_from=f"2021-01-01T00:00:00{VN}"
+        )
         message = load_error(catalogue_dir(tmp_path, procedure(versions=[district])))
         assert "district_peoples_committee version must end" in message
 
     def test_department_versions_name_their_department(self, tmp_path):
         """A province-department version without its department is refused."""
-        message = load_error(catalogue_dir(tmp_path, procedure(versions=[version(authority_level="province_department")])))
+        message = load_error(
+            catalogue_dir(tmp_path, procedure(versions=[version(authority_level="province_department")]))
+        )
         assert "department" in message
 
     def test_effective_dates_carry_a_timezone(self, tmp_path):
         """A naive effective date is refused."""
-        message = load_error(catalogue_dir(tmp_path, procedure(versions=[version(effective_from="2025-07-01T00:00:00")])))
+        message = load_error(
+            catalogue_dir(tmp_path, procedure(versions=[version(effective_from="2025-07-01T00:00:00")]))
+        )
         assert "effective_from" in message
 
     def test_unknown_fields_are_refused(self, tmp_path):
@@ -147,7 +155,9 @@ class TestSchemaRules:
     def test_one_bad_file_loads_nothing(self, tmp_path):
         """The loader never half-loads: a good file beside a bad one yields no catalogue."""
         catalogue_dir(tmp_path, procedure(), name="a.json")
-        catalogue_dir(tmp_path, procedure(code="1.000002", versions=[version(authority_level="ward")]), name="b.json")
+        catalogue_dir(
+            tmp_path, procedure(code="1.000002", versions=[version(authority_level="ward")]), name="b.json"
+        )
         assert "b.json: 1.000002" in load_error(tmp_path)
 
 
@@ -240,8 +250,19 @@ class TestCuratedAgainstThePortal:
     """The curated procedures carry the portal's codes and limits (issue 15)."""
 
     CURATED = {
-        "1.001193", "1.004884", "1.004859", "1.004873", "1.000894", "1.000656", "1.001022",
-        "2.000815", "2.000884", "1.001612", "1.013225", "1.013978", "3.000333",
+        "1.001193",
+        "1.004884",
+        "1.004859",
+        "1.004873",
+        "1.000894",
+        "1.000656",
+        "1.001022",
+        "2.000815",
+        "2.000884",
+        "1.001612",
+        "1.013225",
+        "1.013978",
+        "3.000333",
     }
 
     def test_the_curated_thirteen_are_on_the_national_list(self):
@@ -265,7 +286,9 @@ class TestCuratedAgainstThePortal:
             curated = catalogue.resolve(code, datetime(2026, 11, 30, tzinfo=VN_TZ))
             assert curated.time_limit == portal[code].time_limit, code
             if curated.cases:
-                assert {c.code: c.time_limit for c in curated.cases} == {c.code: c.time_limit for c in portal[code].cases}
+                assert {c.code: c.time_limit for c in curated.cases} == {
+                    c.code: c.time_limit for c in portal[code].cases
+                }
             checked.append(code)
         assert checked == ["1.000656", "1.000894", "1.001193", "1.004859", "1.004873", "1.004884", "1.013225"]
 

@@ -35,7 +35,11 @@ class TestCatalogueCommands:
     async def test_search_ignores_accents_and_case(self, capsys):
         """'dang ky ket hon' finds Đăng ký kết hôn among the national list's procedures."""
         code, out = await run(capsys, "search", "dang", "ky", "ket", "hon")
-        assert code == 0 and "1.000894\tHộ tịch (civil status)\tĐăng ký kết hôn\n" in out and "2.000806\tHộ tịch\tThủ tục đăng ký kết hôn có yếu tố nước ngoài\n" in out
+        assert (
+            code == 0
+            and "1.000894\tHộ tịch (civil status)\tĐăng ký kết hôn\n" in out
+            and "2.000806\tHộ tịch\tThủ tục đăng ký kết hôn có yếu tố nước ngoài\n" in out
+        )
 
     async def test_search_without_match_exits_3(self, capsys):
         """No match is exit 3 with no output."""
@@ -81,7 +85,11 @@ class TestNationalList:
     async def test_search_finds_listed_procedures_without_accents(self, capsys):
         """A procedure known only from the list is found by an unaccented search and marked."""
         code, out = await run(capsys, "search", "ho tro doanh nghiep tham gia chuoi cung ung ban dan")
-        assert code == 0 and "3.000616\tCông nghiệp công nghệ số, công nghệ thông tin, điện tử\tThủ tục Hỗ trợ doanh nghiệp tham gia chuỗi cung ứng bán dẫn\t(not receivable)\n" in out
+        assert (
+            code == 0
+            and "3.000616\tCông nghiệp công nghệ số, công nghệ thông tin, điện tử\tThủ tục Hỗ trợ doanh nghiệp tham gia chuỗi cung ứng bán dẫn\t(not receivable)\n"
+            in out
+        )
 
     async def test_show_a_listed_procedure_says_why_it_is_not_receivable(self, capsys):
         """show of a listed procedure prints its list facts, provenance and the reason; exit 0."""
@@ -116,15 +124,23 @@ class TestCommandErrors:
     async def test_import_out_naming_a_directory_exits_2(self, capsys, tmp_path):
         """--out naming a directory is refused before anything is read."""
         export = Path(__file__).parent / "fixtures" / "sample_export.csv"
-        code, out, err = await run_split(capsys, "import", str(export), "--out", str(tmp_path), "--sector", "X")
-        assert (code, out) == (2, "") and err == f"error: --out {tmp_path}: is a directory; name the catalogue file to write\n"
+        code, out, err = await run_split(
+            capsys, "import", str(export), "--out", str(tmp_path), "--sector", "X"
+        )
+        assert (code, out) == (
+            2,
+            "",
+        ) and err == f"error: --out {tmp_path}: is a directory; name the catalogue file to write\n"
 
     async def test_import_out_in_a_missing_directory_exits_2(self, capsys, tmp_path):
         """--out in a directory that does not exist is refused, naming it."""
         export = Path(__file__).parent / "fixtures" / "sample_export.csv"
         target = tmp_path / "nowhere" / "x.json"
         code, out, err = await run_split(capsys, "import", str(export), "--out", str(target), "--sector", "X")
-        assert (code, out) == (2, "") and err == f"error: --out {target}: directory {target.parent} does not exist\n"
+        assert (code, out) == (
+            2,
+            "",
+        ) and err == f"error: --out {target}: directory {target.parent} does not exist\n"
 
     async def test_import_of_odd_level_and_agency_rows_exits_2(self, capsys, tmp_path):
         """A row with level 'Sở' and agency '---' is a rejected row (exit 2), not an IndexError."""
@@ -134,22 +150,34 @@ class TestCommandErrors:
             "1.000001,Thủ tục thử,Sở,05 ngày làm việc,---\n",
             encoding="utf-8",
         )
-        code, out, err = await run_split(capsys, "import", str(export), "--out", str(tmp_path / "x.json"), "--sector", "X")
+        code, out, err = await run_split(
+            capsys, "import", str(export), "--out", str(tmp_path / "x.json"), "--sector", "X"
+        )
         assert code == 2 and "Traceback" not in err
         assert "rejected row 2 (1.000001): department level 'Sở' without a department name" in err
 
     @pytest.mark.parametrize(
         ("field", "value", "message"),
         [
-            ("time_limit", {"amount": 99999999999999999999999, "unit": "working_days"}, "time_limit: amount: 1e+23 working_days is above the bound of 730"),
-            ("fees", [{"name": "Lệ phí", "amount_vnd": 10**29}], "fees.0.amount_vnd: Input should be less than or equal to 1000000000000"),
+            (
+                "time_limit",
+                {"amount": 99999999999999999999999, "unit": "working_days"},
+                "time_limit: amount: 1e+23 working_days is above the bound of 730",
+            ),
+            (
+                "fees",
+                [{"name": "Lệ phí", "amount_vnd": 10**29}],
+                "fees.0.amount_vnd: Input should be less than or equal to 1000000000000",
+            ),
         ],
     )
     async def test_validate_refuses_absurd_limits_and_fees(self, capsys, tmp_path, field, value, message):
         """validate names the file, the procedure, the version and the field of an absurd figure."""
         document = json.loads((DEFINITIONS_DIR / "civil_status.json").read_text(encoding="utf-8"))
         document["procedures"][0]["versions"][0][field] = value
-        (tmp_path / "civil_status.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        (tmp_path / "civil_status.json").write_text(
+            json.dumps(document, ensure_ascii=False), encoding="utf-8"
+        )
         code, out, err = await run_split(capsys, "validate", str(tmp_path))
         assert (code, out) == (2, "")
         assert err == f"invalid: civil_status.json: 1.001193: version 1.001193@2016-01-01: {message}\n"

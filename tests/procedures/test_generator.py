@@ -118,7 +118,9 @@ class TestShapes:
     def test_same_day(self, catalogue):
         """Some commune procedures are same-day, with a 15:00 afternoon cut-off."""
         same_day = [
-            v for vs in catalogue.versions_by_code.values() for v in vs
+            v
+            for vs in catalogue.versions_by_code.values()
+            for v in vs
             if v.time_limit.amount == 0 and v.time_limit.unit is TimeUnit.WORKING_DAYS
         ]
         assert len(same_day) >= 0.10 * 976
@@ -127,8 +129,11 @@ class TestShapes:
     def test_province_level(self, catalogue):
         """Some procedures are province level; department versions name their department."""
         province = [
-            v for vs in catalogue.versions_by_code.values() for v in vs
-            if v.authority_level in (AuthorityLevel.PROVINCE_PEOPLES_COMMITTEE, AuthorityLevel.PROVINCE_DEPARTMENT)
+            v
+            for vs in catalogue.versions_by_code.values()
+            for v in vs
+            if v.authority_level
+            in (AuthorityLevel.PROVINCE_PEOPLES_COMMITTEE, AuthorityLevel.PROVINCE_DEPARTMENT)
         ]
         assert len({v.procedure_code for v in province}) >= 0.15 * 976
         assert {"STP", "SXD", "SNNMT"} <= {v.department.code for v in province if v.department}
@@ -136,7 +141,9 @@ class TestShapes:
     def test_working_hours(self, catalogue):
         """Some procedures are limited in working hours (4 or 8 among them)."""
         hours = {
-            v.time_limit.amount for vs in catalogue.versions_by_code.values() for v in vs
+            v.time_limit.amount
+            for vs in catalogue.versions_by_code.values()
+            for v in vs
             if v.time_limit.unit is TimeUnit.WORKING_HOURS
         }
         assert {4, 8} <= hours

@@ -46,6 +46,8 @@ class TestInVietnamTime:
         }
         assert in_vietnam_time(dump) == {
             "received_at": "2025-06-01T08:00:00+07:00",
-            "timeline": [{"at": "2025-06-01T09:00:00.500000+07:00", "note": "2025-06-01 is a date in a note"}],
+            "timeline": [
+                {"at": "2025-06-01T09:00:00.500000+07:00", "note": "2025-06-01 is a date in a note"}
+            ],
             "due": datetime(2025, 6, 1, 17, tzinfo=VN_TZ),
         }

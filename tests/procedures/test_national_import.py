@@ -31,16 +31,33 @@ def record(code: str = "1.999001", fee: int = 20000, updated: int = APRIL_2026, 
         "isWard": True,
         "isProvince": False,
         "executionMethods": [
-            {"submissionMethod": "DIRECT", "processingTime": 7, "processingTimeUnit": "WORKING_DAY",
-             "fees": [{"type": "FEE", "value": fee, "description": "Lệ phí dài dòng không được chép"}]},
-            {"submissionMethod": "ONLINE", "processingTime": 7, "processingTimeUnit": "WORKING_DAY",
-             "fees": [{"type": "FEE", "value": fee // 2, "description": ""}]},
+            {
+                "submissionMethod": "DIRECT",
+                "processingTime": 7,
+                "processingTimeUnit": "WORKING_DAY",
+                "fees": [{"type": "FEE", "value": fee, "description": "Lệ phí dài dòng không được chép"}],
+            },
+            {
+                "submissionMethod": "ONLINE",
+                "processingTime": 7,
+                "processingTimeUnit": "WORKING_DAY",
+                "fees": [{"type": "FEE", "value": fee // 2, "description": ""}],
+            },
         ],
         "cases": [],
         "executionCases": [
-            {"name": "* Giấy tờ phải nộp:", "profileComponents": [
-                {"code": "KQ-1", "name": "1. Tờ khai thay đổi thông tin cư trú", "originalQty": 1, "copyQty": 0,
-                 "required": True}]},
+            {
+                "name": "* Giấy tờ phải nộp:",
+                "profileComponents": [
+                    {
+                        "code": "KQ-1",
+                        "name": "1. Tờ khai thay đổi thông tin cư trú",
+                        "originalQty": 1,
+                        "copyQty": 0,
+                        "required": True,
+                    }
+                ],
+            },
         ],
         "resultsDetails": [{"name": "Thông báo kết quả"}],
         "legalBasisesDetails": [{"code": "68/2020/QH14", "name": "Luật Cư trú"}],
@@ -59,8 +76,20 @@ def sources_dir(root: Path, *records: dict, listed: tuple[str, ...] = ("1.999001
     (root / "ministry-lists").mkdir(exist_ok=True)
     with open(root / "national-portal-crawl" / "catalog.jsonl", "w", encoding="utf-8") as f:
         for code in listed:
-            f.write(json.dumps({"code": code, "name": f"Thủ tục {code}", "categories": ["Thử"], "departments": [],
-                                "departmentPromulgate": "Bộ Thử", "type": "STANDARD", "state": "ACTIVE"}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "code": code,
+                        "name": f"Thủ tục {code}",
+                        "categories": ["Thử"],
+                        "departments": [],
+                        "departmentPromulgate": "Bộ Thử",
+                        "type": "STANDARD",
+                        "state": "ACTIVE",
+                    }
+                )
+                + "\n"
+            )
     with gzip.open(root / "national-portal-crawl" / "details.jsonl.gz", "wt", encoding="utf-8") as f:
         for data in records:
             f.write(json.dumps({"code": "OK", "data": data}) + "\n")
@@ -84,8 +113,18 @@ class TestVersionsFromData:
         first, second = catalogue.versions_by_code["1.999001"]
         assert first.model_dump(exclude={"effective_to"}) == before.model_dump(exclude={"effective_to"})
         assert first.effective_to == second.effective_from == datetime(2026, 9, 1, tzinfo=VN_TZ)
-        assert catalogue.resolve("1.999001", datetime(2026, 8, 1, tzinfo=VN_TZ)).terms(Channel.COUNTER)[1][0].amount_vnd == 20000
-        assert catalogue.resolve("1.999001", datetime(2026, 9, 2, tzinfo=VN_TZ)).terms(Channel.COUNTER)[1][0].amount_vnd == 30000
+        assert (
+            catalogue.resolve("1.999001", datetime(2026, 8, 1, tzinfo=VN_TZ))
+            .terms(Channel.COUNTER)[1][0]
+            .amount_vnd
+            == 20000
+        )
+        assert (
+            catalogue.resolve("1.999001", datetime(2026, 9, 2, tzinfo=VN_TZ))
+            .terms(Channel.COUNTER)[1][0]
+            .amount_vnd
+            == 30000
+        )
 
     def test_unchanged_facts_keep_the_file_byte_for_byte(self, tmp_path):
         """Importing the same record again (even with a later update stamp) writes the same facts."""
@@ -105,7 +144,10 @@ class TestVersionsFromData:
         version = Catalogue.load(tmp_path).resolve("1.999001", datetime(2026, 8, 1, tzinfo=VN_TZ))
         (document,) = version.required_documents
         assert (document.id, document.name, document.mandatory, document.originals) == (
-            "KQ-1", "Tờ khai thay đổi thông tin cư trú", True, 1
+            "KQ-1",
+            "Tờ khai thay đổi thông tin cư trú",
+            True,
+            1,
         )
         assert version.provenance.legal_basis == ("68/2020/QH14",)
 
@@ -141,7 +183,9 @@ class TestBounds:
         out = tmp_path / "national"
         import_national(sources_dir(tmp_path / "s", record()), out)
         path = out / "facts-thu.json"
-        path.write_text(path.read_text(encoding="utf-8").replace('"amount":7', '"amount":99999999999999999999999', 1))
+        path.write_text(
+            path.read_text(encoding="utf-8").replace('"amount":7', '"amount":99999999999999999999999', 1)
+        )
         from procedures.catalogue import CatalogueError
 
         with pytest.raises(CatalogueError) as caught:

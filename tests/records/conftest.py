@@ -15,5 +15,3 @@ async def dataset(records) -> Dataset:
         session.add_all(data.events())
         await session.commit()
     return data
-
-

@@ -45,8 +45,16 @@ def entry(seq: int, at: datetime, action: str, status: DossierStatus, **fields) 
 
 def received_entries(at: datetime, counter: str = "counter-1") -> list[TimelineEntry]:
     return [
-        entry(1, at, "received", S.RECEIVED, actor_id=counter, actor_roles=("counter_officer",),
-              actor_unit=BA_DINH_COUNTER, action_id=None),
+        entry(
+            1,
+            at,
+            "received",
+            S.RECEIVED,
+            actor_id=counter,
+            actor_roles=("counter_officer",),
+            actor_unit=BA_DINH_COUNTER,
+            action_id=None,
+        ),
         entry(2, at, "transferred", S.PROCESSING, status_before=S.RECEIVED),
     ]
 
@@ -54,7 +62,9 @@ def received_entries(at: datetime, counter: str = "counter-1") -> list[TimelineE
 async def record(store: RecordsStore, dossier: DossierSummary, entries: list[TimelineEntry]) -> None:
     """One projection batch, as the workflow sends it."""
     activities = RecordActivities(store)
-    await ActivityEnvironment().run(activities.record_events, RecordEventsInput(dossier=dossier, entries=entries))
+    await ActivityEnvironment().run(
+        activities.record_events, RecordEventsInput(dossier=dossier, entries=entries)
+    )
 
 
 async def tamper(store: RecordsStore, *statements: str, **params) -> None:

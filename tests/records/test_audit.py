@@ -21,12 +21,38 @@ async def five_event_dossier(records) -> str:
     code = new_code("AUD")
     await record(records, summary(code, T0), received_entries(T0))
     later = [
-        entry(3, T0 + timedelta(hours=1), "step_completed", S.PROCESSING, actor_id="specialist-1",
-              actor_roles=("specialist",), actor_unit="u", action_id="a-3", step_id="review"),
-        entry(4, T0 + timedelta(hours=2), "supplement_requested", S.SUPPLEMENT_REQUESTED,
-              actor_id="leader-1", actor_roles=("leader",), actor_unit="u", action_id="a-4", details={"documents": "ID copy"}),
-        entry(5, T0 + timedelta(hours=3), "supplemented", S.PROCESSING, actor_id="counter-1",
-              actor_roles=("counter_officer",), actor_unit="c", action_id="a-5"),
+        entry(
+            3,
+            T0 + timedelta(hours=1),
+            "step_completed",
+            S.PROCESSING,
+            actor_id="specialist-1",
+            actor_roles=("specialist",),
+            actor_unit="u",
+            action_id="a-3",
+            step_id="review",
+        ),
+        entry(
+            4,
+            T0 + timedelta(hours=2),
+            "supplement_requested",
+            S.SUPPLEMENT_REQUESTED,
+            actor_id="leader-1",
+            actor_roles=("leader",),
+            actor_unit="u",
+            action_id="a-4",
+            details={"documents": "ID copy"},
+        ),
+        entry(
+            5,
+            T0 + timedelta(hours=3),
+            "supplemented",
+            S.PROCESSING,
+            actor_id="counter-1",
+            actor_roles=("counter_officer",),
+            actor_unit="c",
+            action_id="a-5",
+        ),
     ]
     await record(records, summary(code, T0, status=S.PROCESSING.value), later)
     return code
@@ -95,7 +121,11 @@ class TestTamperingFound:
     async def test_edited_column(self, records):
         """A column changed without its payload (here the actor) is reported as edited."""
         code = await five_event_dossier(records)
-        await tamper(records, "UPDATE dossier_events SET actor_id = 'someone' WHERE dossier_code = :c AND seq = 3", c=code)
+        await tamper(
+            records,
+            "UPDATE dossier_events SET actor_id = 'someone' WHERE dossier_code = :c AND seq = 3",
+            c=code,
+        )
         problems = (await verify(records, [code])).problems
         assert [(p.kind, p.seq) for p in problems] == [("edited", 3)]
         assert "actor_id" in problems[0].detail
@@ -108,7 +138,9 @@ class TestTamperingFound:
         await tamper(
             records,
             "UPDATE dossier_events SET payload = :p, hash = :h WHERE dossier_code = :c AND seq = 3",
-            p=forged, h=event_hash(code, 3, trail[2].prev_hash, forged), c=code,
+            p=forged,
+            h=event_hash(code, 3, trail[2].prev_hash, forged),
+            c=code,
         )
         assert [(p.kind, p.seq) for p in (await verify(records, [code])).problems] == [("edited", 3)]
 

@@ -59,8 +59,17 @@ class TestVerify:
 
 class TestSearchExportReport:
     async def test_search_prints_a_page(self, capsys, shared, dataset):
-        code, out, _ = await run(capsys, shared, "search", "--handling-unit", dataset.A, "--status", "processed",
-                                 "--page-size", "2")
+        code, out, _ = await run(
+            capsys,
+            shared,
+            "search",
+            "--handling-unit",
+            dataset.A,
+            "--status",
+            "processed",
+            "--page-size",
+            "2",
+        )
         page = json.loads(out)
         assert code == 0 and (page["total"], len(page["items"])) == (6, 2)
 
@@ -77,19 +86,35 @@ class TestSearchExportReport:
 
     async def test_export_writes_csv(self, capsys, shared, dataset, tmp_path):
         path = tmp_path / "out.csv"
-        code, _, err = await run(capsys, shared, "export", "--carried-over-from", dataset.OLD, "--output", str(path))
+        code, _, err = await run(
+            capsys, shared, "export", "--carried-over-from", dataset.OLD, "--output", str(path)
+        )
         rows = list(csv.DictReader(path.open(encoding="utf-8")))
         assert code == 0 and "1 dossier(s) exported" in err
         assert [r["code"] for r in rows] == [f"D11-{dataset.tag}"]
 
     async def test_report_as_csv_table(self, capsys, shared, dataset):
         code, out, _ = await run(
-            capsys, shared, "report", "--from", "2019-03-01", "--to", "2019-04-01", "--by", "handling_unit",
-            "--receiving-unit", f"counter-{dataset.tag}", "--csv",
+            capsys,
+            shared,
+            "report",
+            "--from",
+            "2019-03-01",
+            "--to",
+            "2019-04-01",
+            "--by",
+            "handling_unit",
+            "--receiving-unit",
+            f"counter-{dataset.tag}",
+            "--csv",
         )
         rows = {r["handling_unit"]: r for r in csv.DictReader(io.StringIO(out))}
         assert code == 0
-        assert (rows[dataset.A]["received"], rows[dataset.A]["total"], rows[dataset.A]["on_time_rate"]) == ("6", "7", "0.7143")
+        assert (rows[dataset.A]["received"], rows[dataset.A]["total"], rows[dataset.A]["on_time_rate"]) == (
+            "6",
+            "7",
+            "0.7143",
+        )
         assert rows["TOTAL"]["received"] == "11"
 
     async def test_report_refuses_an_empty_period(self, capsys, shared):
@@ -118,7 +143,10 @@ class TestRecordsCommands:
     async def test_migrate_and_downgrade(self, capsys, tmp_path, own_url):
         settings = settings_for(own_url, tmp_path)
         head = migrate.head_revision()
-        assert (await run(capsys, settings, "records", "migrate"))[:2] == (0, f"records schema: empty -> {head}\n")
+        assert (await run(capsys, settings, "records", "migrate"))[:2] == (
+            0,
+            f"records schema: empty -> {head}\n",
+        )
         assert (await run(capsys, settings, "records", "downgrade", "--revision", "0001"))[1] == (
             f"records schema: {head} -> 0001\n"
         )

@@ -41,7 +41,9 @@ SOURCES = {
     DossierRow.code: {"DossierInput.code": max_length(DossierInput, "code")},
     DossierEventRow.dossier_code: {"DossierInput.code": max_length(DossierInput, "code")},
     NotificationRow.dossier_code: {"DossierInput.code": max_length(DossierInput, "code")},
-    DossierRow.procedure_code: {"ProcedureVersion.procedure_code": max_length(ProcedureVersion, "procedure_code")},
+    DossierRow.procedure_code: {
+        "ProcedureVersion.procedure_code": max_length(ProcedureVersion, "procedure_code")
+    },
     DossierRow.version_id: {"ProcedureVersion.version_id": max_length(ProcedureVersion, "version_id")},
     DossierRow.receiving_unit: {"Unit.code": max_length(Unit, "code")},
     DossierRow.handling_unit: {"Unit.code": max_length(Unit, "code")},
@@ -79,7 +81,9 @@ def test_column_holds_the_longest_value_its_inputs_allow(column):
         if column_type.length is None:
             continue
         assert longest is not None, f"{column} is {column_type.length} long but {source} is unbounded"
-        assert longest <= column_type.length, f"{column} is {column_type.length} long but {source} allows {longest}"
+        assert longest <= column_type.length, (
+            f"{column} is {column_type.length} long but {source} allows {longest}"
+        )
 
 
 async def test_a_transfer_id_of_the_longest_allowed_length_is_recorded(records):
@@ -88,11 +92,18 @@ async def test_a_transfer_id_of_the_longest_allowed_length_is_recorded(records):
     t0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
     transfer_id = "carryover-" + "x" * (max_length(TransferInput, "transfer_id") - len("carryover-"))
     carried = entry(
-        3, t0, "carried_over", S.PROCESSING, action_id=transfer_id, details={"from": "a", "to": "b", "transfer_id": transfer_id}
+        3,
+        t0,
+        "carried_over",
+        S.PROCESSING,
+        action_id=transfer_id,
+        details={"from": "a", "to": "b", "transfer_id": transfer_id},
     )
     await record(records, summary(code, t0), [*received_entries(t0), carried])
     async with records.sessions() as session:
         stored = await session.scalar(
-            select(DossierEventRow.action_id).where(DossierEventRow.dossier_code == code, DossierEventRow.seq == 3)
+            select(DossierEventRow.action_id).where(
+                DossierEventRow.dossier_code == code, DossierEventRow.seq == 3
+            )
         )
     assert stored == transfer_id

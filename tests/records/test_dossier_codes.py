@@ -108,7 +108,9 @@ class TestReserve:
 
 
 class TestRequestId:
-    async def test_a_claimed_request_id_returns_its_claim_and_uses_no_number(self, allocator, records, agency):
+    async def test_a_claimed_request_id_returns_its_claim_and_uses_no_number(
+        self, allocator, records, agency
+    ):
         """Reserving a request id claimed before returns that claim (claimed_now False), no new number."""
         request_id = f"req-{uuid.uuid4()}"
         first = await reserve(allocator, agency, request_id=request_id)

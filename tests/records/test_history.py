@@ -22,7 +22,8 @@ async def reviewed_dossier(counter) -> tuple[str, str]:
     await handle.execute_update(DossierWorkflow.complete_step, review)
     await handle.execute_update(DossierWorkflow.complete_step, review)
     await handle.execute_update(
-        DossierWorkflow.complete_step, CompleteStepInput(actor=LEADER, action_id=action_id(), step_id="approve")
+        DossierWorkflow.complete_step,
+        CompleteStepInput(actor=LEADER, action_id=action_id(), step_id="approve"),
     )
     await settled(handle)
     return slip.dossier_code, review.action_id
@@ -107,7 +108,8 @@ async def test_history_across_continue_as_new(env, client, records, counter):
             RequestSupplementInput(actor=SPECIALIST, action_id=f"rs-{round_}", reason="r", documents=("x",)),
         )
         await handle.execute_update(
-            DossierWorkflow.supplement, SupplementInput(actor=COUNTER, action_id=f"s-{round_}", documents=("x",))
+            DossierWorkflow.supplement,
+            SupplementInput(actor=COUNTER, action_id=f"s-{round_}", documents=("x",)),
         )
     view = await settled(handle)
     history = await dossier_history(client, records, handle.id)

@@ -38,7 +38,9 @@ AUDITOR = OFFICERS["auditor/other"]
 
 
 def _record_script():
-    spec = importlib.util.spec_from_file_location("record_histories", ROOT / "scripts" / "record_histories.py")
+    spec = importlib.util.spec_from_file_location(
+        "record_histories", ROOT / "scripts" / "record_histories.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -123,5 +125,7 @@ class TestEveryShapeThroughCommandAndRoute:
         if shape == "dossier_carried_over":
             [transfer] = [i for i in history["items"] if i["what"] == "transfer"]
             assert (transfer["actor_id"], transfer["actor_roles"], transfer["outcome"]) == (
-                "system", ["system"], "accepted"
+                "system",
+                ["system"],
+                "accepted",
             )

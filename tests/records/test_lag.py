@@ -22,7 +22,11 @@ from workflows.dossier_inputs import CompleteStepInput
 
 class TestAuditLag:
     async def test_a_trail_behind_temporal_is_not_intact(
-        self, client: Client, task_queue: str, records: RecordsStore, unreachable_records: RecordsStore  # noqa: F811
+        self,
+        client: Client,
+        task_queue: str,
+        records: RecordsStore,
+        unreachable_records: RecordsStore,  # noqa: F811
     ):
         """The projection cannot write (store down) while an officer acts: the chains alone look
         intact, the comparison with Temporal reports the dossier as lagging."""
@@ -42,7 +46,9 @@ class TestAuditLag:
             finally:
                 await handle.terminate("test over")
 
-    async def test_a_recorded_dossier_agrees(self, client: Client, task_queue: str, records: RecordsStore, worker):
+    async def test_a_recorded_dossier_agrees(
+        self, client: Client, task_queue: str, records: RecordsStore, worker
+    ):
         """Once the projection has caught up there is no lag, and a young lag is within the grace."""
         handle = await start_dossier(client, task_queue)
         try:
@@ -57,18 +63,29 @@ class TestAuditLag:
             await handle.terminate("test over")
 
     async def test_the_cli_exits_6_on_a_lagging_trail(
-        self, capsys, tmp_path, client: Client, task_queue: str, records: RecordsStore,
+        self,
+        capsys,
+        tmp_path,
+        client: Client,
+        task_queue: str,
+        records: RecordsStore,
         unreachable_records: RecordsStore,  # noqa: F811
     ):
         """`starter.py verify --dossier CODE` names the lag and exits 6; within the grace it does not."""
-        settings = settings_for(records.engine.url.render_as_string(hide_password=False), tmp_path, task_queue)
+        settings = settings_for(
+            records.engine.url.render_as_string(hide_password=False), tmp_path, task_queue
+        )
         async with build_worker(client, task_queue, unreachable_records):
             handle = await start_dossier(client, task_queue)
             try:
-                code = await starter.main(["verify", "--dossier", handle.id, "--lag-grace", "3600"], client, settings)
+                code = await starter.main(
+                    ["verify", "--dossier", handle.id, "--lag-grace", "3600"], client, settings
+                )
                 out, err = capsys.readouterr()
                 assert code == 0 and json.loads(out)["problems"] == [], err
-                code = await starter.main(["verify", "--dossier", handle.id, "--lag-grace", "0"], client, settings)
+                code = await starter.main(
+                    ["verify", "--dossier", handle.id, "--lag-grace", "0"], client, settings
+                )
                 out, err = capsys.readouterr()
                 assert code == EXIT_TAMPERED
                 assert json.loads(out)["problems"][0]["kind"] == "lagging"

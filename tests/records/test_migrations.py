@@ -54,7 +54,9 @@ async def test_models_and_migrations_agree(records):
     """Autogenerate finds nothing to change between the migrated schema and records.tables."""
     async with records.engine.connect() as connection:
         diff = await connection.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+            )
         )
     assert diff == []
 
@@ -79,8 +81,14 @@ async def test_processes_starting_together_on_a_fresh_database(fresh_url, tmp_pa
     env = {**os.environ, "DATABASE_URL": fresh_url, "DATA_DIR": str(tmp_path)}
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "starter.py", "records", "migrate", env=env, cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "starter.py",
+            "records",
+            "migrate",
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         for _ in range(3)
     ]
@@ -98,6 +106,7 @@ async def test_processes_starting_together_on_a_fresh_database(fresh_url, tmp_pa
 
 async def test_opening_twice_at_once_in_one_process(fresh_url):
     """Two stores opened together in one process (Alembic's context is process-global)."""
+
     async def open_one() -> str | None:
         async with open_records(fresh_url) as store:
             return await migrate.current_revision(store.engine)
@@ -179,7 +188,11 @@ async def test_0005_scopes_request_ids_to_their_counter_and_keeps_the_claims(fre
         ]
         await migrate.downgrade(engine, "0004")
         async with engine.connect() as connection:
-            back = (await connection.execute(text("SELECT request_id, dossier_code FROM intake_requests ORDER BY request_id"))).all()
+            back = (
+                await connection.execute(
+                    text("SELECT request_id, dossier_code FROM intake_requests ORDER BY request_id")
+                )
+            ).all()
         assert [tuple(r) for r in back] == [
             ("req-1", "000.00004.01.H01-260305-0001"),
             ("req-2", "000.00.01.H01-260305-0007"),

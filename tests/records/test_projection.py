@@ -26,14 +26,33 @@ async def test_carried_over_and_overdue_are_kept_from_their_entries(records):
     await record(
         records,
         summary(code, T0, handling_unit="new-unit"),
-        [entry(3, moved, "carried_over", S.PROCESSING, details={"from": "old-unit", "to": "new-unit", "transfer_id": "t1"})],
+        [
+            entry(
+                3,
+                moved,
+                "carried_over",
+                S.PROCESSING,
+                details={"from": "old-unit", "to": "new-unit", "transfer_id": "t1"},
+            )
+        ],
     )
     late = T0 + timedelta(days=6)
-    await record(records, summary(code, T0, overdue=True, handling_unit="new-unit"), [entry(4, late, "overdue", S.PROCESSING)])
     await record(
         records,
-        summary(code, T0, handling_unit="new-unit", status=S.PROCESSED.value, overdue=True, resolved_at=late + timedelta(days=1),
-                current_roles=("counter_officer",)),
+        summary(code, T0, overdue=True, handling_unit="new-unit"),
+        [entry(4, late, "overdue", S.PROCESSING)],
+    )
+    await record(
+        records,
+        summary(
+            code,
+            T0,
+            handling_unit="new-unit",
+            status=S.PROCESSED.value,
+            overdue=True,
+            resolved_at=late + timedelta(days=1),
+            current_roles=("counter_officer",),
+        ),
         [entry(5, late + timedelta(days=1), "processed", S.PROCESSED)],
     )
     dossier = await row(records, code)
@@ -48,11 +67,18 @@ async def test_an_older_batch_never_moves_the_row_back(records):
     code = new_code("PROJ")
     first = received_entries(T0)
     await record(records, summary(code, T0), first)
-    await record(records, summary(code, T0, status=S.REFUSED.value, closed_at=T0 + timedelta(hours=2)),
-                 [entry(3, T0 + timedelta(hours=2), "refused", S.REFUSED)])
+    await record(
+        records,
+        summary(code, T0, status=S.REFUSED.value, closed_at=T0 + timedelta(hours=2)),
+        [entry(3, T0 + timedelta(hours=2), "refused", S.REFUSED)],
+    )
     await record(records, summary(code, T0), first)
     dossier = await row(records, code)
-    assert (dossier.status, dossier.last_event_seq, dossier.closed_at) == ("refused", 3, T0 + timedelta(hours=2))
+    assert (dossier.status, dossier.last_event_seq, dossier.closed_at) == (
+        "refused",
+        3,
+        T0 + timedelta(hours=2),
+    )
 
 
 async def test_officers_are_remembered_once(records):
@@ -72,7 +98,9 @@ async def test_concurrent_projections_of_many_dossiers(records):
 
     async def project(code: str) -> None:
         await record(records, summary(code, T0), received_entries(T0))
-        await record(records, summary(code, T0), [entry(3, T0 + timedelta(hours=1), "step_completed", S.PROCESSING)])
+        await record(
+            records, summary(code, T0), [entry(3, T0 + timedelta(hours=1), "step_completed", S.PROCESSING)]
+        )
 
     await asyncio.gather(*(project(code) for code in codes))
     result = await verify(records, codes)

@@ -23,9 +23,21 @@ AT = datetime(2025, 6, 27, 3, tzinfo=UTC)
 
 
 def carried_over(seq: int) -> object:
-    return entry(seq, AT, "carried_over", S.PROCESSING, actor_roles=("system",), action_id=f"t-{seq}",
-                 details={"from": "001.00.00.H01", "to": "000.00008.00.H01", "transfer_id": f"t-{seq}",
-                          "receiving_from": BA_DINH_COUNTER, "receiving_to": SUCCESSOR_COUNTER})
+    return entry(
+        seq,
+        AT,
+        "carried_over",
+        S.PROCESSING,
+        actor_roles=("system",),
+        action_id=f"t-{seq}",
+        details={
+            "from": "001.00.00.H01",
+            "to": "000.00008.00.H01",
+            "transfer_id": f"t-{seq}",
+            "receiving_from": BA_DINH_COUNTER,
+            "receiving_to": SUCCESSOR_COUNTER,
+        },
+    )
 
 
 async def test_the_migration_moves_carried_over_dossiers_to_their_current_counter(fresh_url):  # noqa: F811
@@ -38,30 +50,61 @@ async def test_the_migration_moves_carried_over_dossiers_to_their_current_counte
         moved, stayed = new_code("MOVED"), new_code("STAYED")
         async with engine.begin() as connection:
             dossiers, events = await connection.run_sync(
-                lambda c: (sa.Table("dossiers", sa.MetaData(), autoload_with=c),
-                           sa.Table("dossier_events", sa.MetaData(), autoload_with=c))
+                lambda c: (
+                    sa.Table("dossiers", sa.MetaData(), autoload_with=c),
+                    sa.Table("dossier_events", sa.MetaData(), autoload_with=c),
+                )
             )
             for code in (moved, stayed):
-                await connection.execute(dossiers.insert().values(
-                    code=code, procedure_code="1.004873", version_id="v", receiving_unit=BA_DINH_COUNTER,
-                    handling_unit="000.00008.00.H01", status="processing", received_at=AT, due_at=AT,
-                    overdue=False, last_event_seq=3,
-                ))
-            await connection.execute(events.insert().values(
-                dossier_code=moved, seq=3, action="carried_over", actor_id="system", actor_unit="", at=AT,
-                status_after="processing", payload=carried_over(3).model_dump_json(), prev_hash="", hash="",
-            ))
+                await connection.execute(
+                    dossiers.insert().values(
+                        code=code,
+                        procedure_code="1.004873",
+                        version_id="v",
+                        receiving_unit=BA_DINH_COUNTER,
+                        handling_unit="000.00008.00.H01",
+                        status="processing",
+                        received_at=AT,
+                        due_at=AT,
+                        overdue=False,
+                        last_event_seq=3,
+                    )
+                )
+            await connection.execute(
+                events.insert().values(
+                    dossier_code=moved,
+                    seq=3,
+                    action="carried_over",
+                    actor_id="system",
+                    actor_unit="",
+                    at=AT,
+                    status_after="processing",
+                    payload=carried_over(3).model_dump_json(),
+                    prev_hash="",
+                    hash="",
+                )
+            )
         await migrate.upgrade(engine)
         async with engine.connect() as connection:
             rows = dict(
-                ((code, (current, original)) for code, current, original in await connection.execute(
-                    sa.select(DossierRow.code, DossierRow.receiving_unit, DossierRow.original_receiving_unit)
-                ))
+                (
+                    (code, (current, original))
+                    for code, current, original in await connection.execute(
+                        sa.select(
+                            DossierRow.code, DossierRow.receiving_unit, DossierRow.original_receiving_unit
+                        )
+                    )
+                )
             )
-        assert rows == {moved: (SUCCESSOR_COUNTER, BA_DINH_COUNTER), stayed: (BA_DINH_COUNTER, BA_DINH_COUNTER)}
+        assert rows == {
+            moved: (SUCCESSOR_COUNTER, BA_DINH_COUNTER),
+            stayed: (BA_DINH_COUNTER, BA_DINH_COUNTER),
+        }
         await migrate.downgrade(engine, "0003")
         async with engine.connect() as connection:
-            current = dict((await connection.execute(sa.text("SELECT code, receiving_unit FROM dossiers"))).all())
+            current = dict(
+                (await connection.execute(sa.text("SELECT code, receiving_unit FROM dossiers"))).all()
+            )
         assert current == {moved: BA_DINH_COUNTER, stayed: BA_DINH_COUNTER}
     finally:
         await engine.dispose()
@@ -89,5 +132,7 @@ class TestProjection:
         async with records.sessions() as session:
             row = await session.get(DossierRow, code)
         assert (row.receiving_unit, row.original_receiving_unit, row.last_event_seq) == (
-            SUCCESSOR_COUNTER, BA_DINH_COUNTER, 4
+            SUCCESSOR_COUNTER,
+            BA_DINH_COUNTER,
+            4,
         )

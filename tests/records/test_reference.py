@@ -23,9 +23,9 @@ async def test_catalogue_snapshot_has_every_procedure_and_version_and_is_repeata
     async with records.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ProcedureVersionRow)) == versions
         district = await session.scalar(
-            select(ProcedureVersionRow).where(ProcedureVersionRow.procedure_code == "1.001612").order_by(
-                ProcedureVersionRow.effective_from
-            )
+            select(ProcedureVersionRow)
+            .where(ProcedureVersionRow.procedure_code == "1.001612")
+            .order_by(ProcedureVersionRow.effective_from)
         )
         procedure = await session.get(ProcedureRow, "1.001612")
     # 1.001612 had a district version until the reform.
@@ -38,10 +38,22 @@ async def test_units_snapshot_keeps_both_eras(records):
     """A legacy district committee and a new commune committee, each flagged with its era."""
     directory = AgencyDirectory(
         [
-            Agency("T01.00.00.H01", "UBND quận thử", AgencyKind.DISTRICT_PEOPLES_COMMITTEE, "01",
-                   frozenset({Era.LEGACY}), district_code="001"),
-            Agency("000.T0004.00.H01", "UBND phường thử", AgencyKind.COMMUNE_PEOPLES_COMMITTEE, "01",
-                   frozenset({Era.FROM_2025}), commune_code="00004"),
+            Agency(
+                "T01.00.00.H01",
+                "UBND quận thử",
+                AgencyKind.DISTRICT_PEOPLES_COMMITTEE,
+                "01",
+                frozenset({Era.LEGACY}),
+                district_code="001",
+            ),
+            Agency(
+                "000.T0004.00.H01",
+                "UBND phường thử",
+                AgencyKind.COMMUNE_PEOPLES_COMMITTEE,
+                "01",
+                frozenset({Era.FROM_2025}),
+                commune_code="00004",
+            ),
         ]
     )
     assert await snapshot_units(records, directory) == 2
@@ -60,7 +72,9 @@ async def test_units_snapshot_records_where_each_abolished_authority_went(record
         ward = await session.get(UnitRow, "256.09163.00.H27")  # its Phường Vũ Ninh
         by_commune = await session.get(UnitSuccessionRow, ("256.00.00.H27", "09163"))
         rows = await session.scalar(
-            select(func.count()).select_from(UnitSuccessionRow).where(UnitSuccessionRow.old_code == "256.00.00.H27")
+            select(func.count())
+            .select_from(UnitSuccessionRow)
+            .where(UnitSuccessionRow.old_code == "256.00.00.H27")
         )
     assert district.successor_code is None and rows > 1
     assert by_commune.successor_code == "000.09169.00.H24"

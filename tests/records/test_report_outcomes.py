@@ -27,7 +27,10 @@ def counts(row) -> dict:
 
 async def by_unit(records, outcomes: Outcomes, now=NOW) -> dict:
     result = await report(
-        records, ReportQuery(start=MARCH[0], end=MARCH[1], group_by=("handling_unit",), receiving_unit=outcomes.counter),
+        records,
+        ReportQuery(
+            start=MARCH[0], end=MARCH[1], group_by=("handling_unit",), receiving_unit=outcomes.counter
+        ),
         now=now,
     )
     return {r.group["handling_unit"]: r for r in result.rows}
@@ -41,8 +44,13 @@ class TestOutcomeDefinitions:
         requests in March: O1, O2, O5, O9. Total = 3 pending + 1 refused late; on time: O1."""
         rows = await by_unit(records, outcomes)
         assert counts(rows[outcomes.B]) == {
-            "received": 6, "pending_within_deadline": 1, "pending_overdue": 2, "pending_paused": 2,
-            "supplement_requested": 4, "refused": 3, "refused_late": 1,
+            "received": 6,
+            "pending_within_deadline": 1,
+            "pending_overdue": 2,
+            "pending_paused": 2,
+            "supplement_requested": 4,
+            "refused": 3,
+            "refused_late": 1,
         }
         assert (rows[outcomes.B].total, rows[outcomes.B].on_time_rate) == (4, pytest.approx(1 / 4))
 
@@ -52,8 +60,12 @@ class TestOutcomeDefinitions:
         March: O7, O8. OLD only shows the three carried out."""
         rows = await by_unit(records, outcomes)
         assert counts(rows[outcomes.A]) == {
-            "received": 2, "resolved_on_time": 1, "pending_within_deadline": 1,
-            "withdrawn": 1, "withdrawn_late": 1, "carried_over_in": 3,
+            "received": 2,
+            "resolved_on_time": 1,
+            "pending_within_deadline": 1,
+            "withdrawn": 1,
+            "withdrawn_late": 1,
+            "carried_over_in": 3,
         }
         assert (rows[outcomes.A].total, rows[outcomes.A].on_time_rate) == (3, pytest.approx(2 / 3))
         assert counts(rows[outcomes.OLD]) == {"carried_over_out": 3}

@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from adminunits import VN_TZ
 from records.reports import ReportQuery, report
 from tests.builders import BA_DINH_COMMITTEE, LEADER, SPECIALIST, action_id, request, settled
+from tests.records.march import MARCH, NOW, vn
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import CompleteStepInput
-from tests.records.march import MARCH, NOW, vn
+
 
 def counts(row) -> dict:
     return {k: v for k, v in row.counts.model_dump().items() if v}
@@ -21,17 +22,30 @@ def counts(row) -> dict:
 class TestReportOnKnownDataset:
     async def test_per_handling_unit(self, records, dataset):
         """March per handling unit: every count as computed by hand in the dataset's comments."""
-        result = await report(records, ReportQuery(start=MARCH[0], end=MARCH[1], group_by=("handling_unit",)), now=NOW)
+        result = await report(
+            records, ReportQuery(start=MARCH[0], end=MARCH[1], group_by=("handling_unit",)), now=NOW
+        )
         assert result.as_of == MARCH[1]
         rows = {r.group["handling_unit"]: r for r in result.rows if dataset.tag in r.group["handling_unit"]}
         assert counts(rows[dataset.A]) == {
-            "received": 6, "received_online": 2, "resolved_early": 2, "resolved_on_time": 2,
-            "resolved_late": 2, "pending_within_deadline": 1,
+            "received": 6,
+            "received_online": 2,
+            "resolved_early": 2,
+            "resolved_on_time": 2,
+            "resolved_late": 2,
+            "pending_within_deadline": 1,
         }
         assert (rows[dataset.A].total, rows[dataset.A].on_time_rate) == (7, pytest.approx(5 / 7))
         assert counts(rows[dataset.B]) == {
-            "received": 5, "received_online": 1, "pending_within_deadline": 2, "pending_overdue": 2,
-            "pending_paused": 1, "supplement_requested": 2, "withdrawn": 1, "refused": 1, "carried_over_in": 1,
+            "received": 5,
+            "received_online": 1,
+            "pending_within_deadline": 2,
+            "pending_overdue": 2,
+            "pending_paused": 1,
+            "supplement_requested": 2,
+            "withdrawn": 1,
+            "refused": 1,
+            "carried_over_in": 1,
         }
         assert (rows[dataset.B].total, rows[dataset.B].on_time_rate) == (4, 0.5)
         assert counts(rows[dataset.OLD]) == {"carried_over_out": 1}
@@ -48,37 +62,69 @@ class TestReportOnKnownDataset:
         assert {r.group["procedure"]: counts(r) for r in result.rows} == {
             dataset.P1: {"received": 2, "received_online": 1, "resolved_early": 2, "resolved_on_time": 1},
             dataset.P2: {
-                "received": 4, "received_online": 1, "resolved_on_time": 1, "resolved_late": 2,
+                "received": 4,
+                "received_online": 1,
+                "resolved_on_time": 1,
+                "resolved_late": 2,
                 "pending_within_deadline": 1,
             },
         }
 
     async def test_per_procedure_all_units(self, records, dataset):
         """Per procedure over both units: P1 and P2 as computed by hand."""
-        result = await report(records, ReportQuery(start=MARCH[0], end=MARCH[1], group_by=("procedure",)), now=NOW)
-        rows = {r.group["procedure"]: r for r in result.rows if r.group["procedure"] in (dataset.P1, dataset.P2)}
+        result = await report(
+            records, ReportQuery(start=MARCH[0], end=MARCH[1], group_by=("procedure",)), now=NOW
+        )
+        rows = {
+            r.group["procedure"]: r for r in result.rows if r.group["procedure"] in (dataset.P1, dataset.P2)
+        }
         assert counts(rows[dataset.P1]) == {
-            "received": 4, "received_online": 1, "resolved_early": 2, "resolved_on_time": 1,
-            "pending_within_deadline": 2, "pending_overdue": 1, "pending_paused": 1, "supplement_requested": 1,
-            "carried_over_in": 1, "carried_over_out": 1,
+            "received": 4,
+            "received_online": 1,
+            "resolved_early": 2,
+            "resolved_on_time": 1,
+            "pending_within_deadline": 2,
+            "pending_overdue": 1,
+            "pending_paused": 1,
+            "supplement_requested": 1,
+            "carried_over_in": 1,
+            "carried_over_out": 1,
         }
         assert rows[dataset.P1].on_time_rate == pytest.approx(5 / 6)
         assert counts(rows[dataset.P2]) == {
-            "received": 7, "received_online": 2, "resolved_on_time": 1, "resolved_late": 2,
-            "pending_within_deadline": 1, "pending_overdue": 1, "supplement_requested": 1,
-            "withdrawn": 1, "refused": 1,
+            "received": 7,
+            "received_online": 2,
+            "resolved_on_time": 1,
+            "resolved_late": 2,
+            "pending_within_deadline": 1,
+            "pending_overdue": 1,
+            "supplement_requested": 1,
+            "withdrawn": 1,
+            "refused": 1,
         }
         assert rows[dataset.P2].on_time_rate == pytest.approx(2 / 5)
 
     async def test_totals_of_the_dataset(self, records, dataset):
         """Totals over the dataset's units: the sums, and the rate recomputed from them."""
         result = await report(
-            records, ReportQuery(start=MARCH[0], end=MARCH[1], receiving_unit=f"counter-{dataset.tag}"), now=NOW
+            records,
+            ReportQuery(start=MARCH[0], end=MARCH[1], receiving_unit=f"counter-{dataset.tag}"),
+            now=NOW,
         )
         assert counts(result.totals) == {
-            "received": 11, "received_online": 3, "resolved_early": 2, "resolved_on_time": 2,
-            "resolved_late": 2, "pending_within_deadline": 3, "pending_overdue": 2, "pending_paused": 1,
-            "supplement_requested": 2, "withdrawn": 1, "refused": 1, "carried_over_in": 1, "carried_over_out": 1,
+            "received": 11,
+            "received_online": 3,
+            "resolved_early": 2,
+            "resolved_on_time": 2,
+            "resolved_late": 2,
+            "pending_within_deadline": 3,
+            "pending_overdue": 2,
+            "pending_paused": 1,
+            "supplement_requested": 2,
+            "withdrawn": 1,
+            "refused": 1,
+            "carried_over_in": 1,
+            "carried_over_out": 1,
         }
         assert result.totals.on_time_rate == pytest.approx(7 / 11)
 
@@ -102,7 +148,9 @@ async def test_end_to_end_dossier_counts_as_resolved(env, records, counter):
     received and resolved (early or on time) at its handling unit."""
     now = (await env.get_current_time()).astimezone(VN_TZ)
     query = ReportQuery(
-        start=now - timedelta(days=1), end=now + timedelta(days=30), handling_unit=BA_DINH_COMMITTEE,
+        start=now - timedelta(days=1),
+        end=now + timedelta(days=30),
+        handling_unit=BA_DINH_COMMITTEE,
         procedure_code="1.004873",
     )
     before = (await report(records, query, now=now + timedelta(days=30))).totals.counts
@@ -111,10 +159,13 @@ async def test_end_to_end_dossier_counts_as_resolved(env, records, counter):
     await settled(handle)
     for actor, step_id in ((SPECIALIST, "review"), (LEADER, "approve")):
         await handle.execute_update(
-            DossierWorkflow.complete_step, CompleteStepInput(actor=actor, action_id=action_id(), step_id=step_id)
+            DossierWorkflow.complete_step,
+            CompleteStepInput(actor=actor, action_id=action_id(), step_id=step_id),
         )
     await settled(handle)
     after = (await report(records, query, now=now + timedelta(days=30))).totals.counts
     assert after.received == before.received + 1
-    assert after.resolved_early + after.resolved_on_time == before.resolved_early + before.resolved_on_time + 1
+    assert (
+        after.resolved_early + after.resolved_on_time == before.resolved_early + before.resolved_on_time + 1
+    )
     assert after.resolved_late == before.resolved_late

@@ -28,9 +28,16 @@ class TestSearch:
         """Procedure, status, ranges, overdue and carried over narrow the result together."""
         cases = [
             (SearchFilter(procedure_code=dataset.P2, status="processed"), {"D3", "D4", "D12", "D16"}),
-            (SearchFilter(handling_unit=dataset.A, received_from=vn("03-01", "00:00"), received_to=vn("03-05")),
-             {"D1", "D2", "D3"}),
-            (SearchFilter(procedure_code=dataset.P1, due_from=vn("03-25"), due_to=vn("04-05")), {"D6", "D11"}),
+            (
+                SearchFilter(
+                    handling_unit=dataset.A, received_from=vn("03-01", "00:00"), received_to=vn("03-05")
+                ),
+                {"D1", "D2", "D3"},
+            ),
+            (
+                SearchFilter(procedure_code=dataset.P1, due_from=vn("03-25"), due_to=vn("04-05")),
+                {"D6", "D11"},
+            ),
             (SearchFilter(receiving_unit=f"counter-{dataset.tag}", overdue=True), {"D4", "D6"}),
             (SearchFilter(receiving_unit=f"counter-{dataset.tag}", carried_over=True), {"D11"}),
             (SearchFilter(carried_over_from=dataset.OLD), {"D11"}),

@@ -70,7 +70,12 @@ class TestSoleServer:
             pytest.skip("flock semantics checked on Linux")
         env = environment(tmp_path, DATABASE_URL=serving_process[0], LOG_JSON="1")
         result = subprocess.run(
-            [sys.executable, "worker.py", "--no-api"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "worker.py", "--no-api"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 2, result.stderr
         assert "records store in use" in result.stderr and "PostgreSQL" in result.stderr

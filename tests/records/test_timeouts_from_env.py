@@ -14,7 +14,9 @@ class TestTimeoutsFromEnv:
     def test_values_are_read_in_their_fields_types(self):
         """Seconds become a timedelta for intake, stay numbers (int where the field is) for PostgreSQL."""
         assert IntakeTimeouts.from_env({"INTAKE_RPC_TIMEOUT": "2.5"}).rpc == timedelta(seconds=2.5)
-        bounds = PostgresTimeouts.from_env({"RECORDS_LOCK_TIMEOUT": "1.5", "RECORDS_TCP_KEEPALIVE_COUNT": "4"})
+        bounds = PostgresTimeouts.from_env(
+            {"RECORDS_LOCK_TIMEOUT": "1.5", "RECORDS_TCP_KEEPALIVE_COUNT": "4"}
+        )
         assert (bounds.lock_wait, bounds.keepalive_count) == (1.5, 4)
 
     @pytest.mark.parametrize(

@@ -18,15 +18,15 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.testing import ActivityEnvironment
 
+from activities.carryover import BatchInput, Candidate, CarryoverActivities, OutcomeKind
 from adminunits import VN_TZ
 from intake.forms import ReceiptSlip, RefusalNotice
 from procedures.models import Role
 from records.database import RecordsStore, open_records
 from records.tables import DossierRow
-from activities.carryover import BatchInput, Candidate, CarryoverActivities, OutcomeKind
 from runtime.workers import build_worker
-from tests.faults.harness import PostgresDatabase
 from tests.builders import Counter, action_id, request, settled, start_dossier
+from tests.faults.harness import PostgresDatabase
 from workflows import search_attributes as sa
 from workflows.carryover import CarryoverWorkflow
 from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverReport
@@ -132,13 +132,17 @@ async def open_dossiers(desk: Counter) -> dict[str, ReceiptSlip]:
             desk, "1.013225", BAC_NINH_CITY, vũ_ninh, vn(27, 14), ["application", "land_title", "drawings"]
         ),
         # The last minute before the boundary at a counter: still the old version and units.
-        "department": await receive(desk, "3.000333", BAC_NINH_CENTRE, vũ_ninh, vn(30, 16, 59), ["declaration"]),
+        "department": await receive(
+            desk, "3.000333", BAC_NINH_CENTRE, vũ_ninh, vn(30, 16, 59), ["declaration"]
+        ),
     }
     handle = desk.handle(slips["district"].dossier_code)
     await handle.execute_update(
         DossierWorkflow.complete_step,
         CompleteStepInput(
-            actor=officer(Role.SPECIALIST, BA_DINH_DISTRICT, "specialist"), action_id=action_id(), step_id="review"
+            actor=officer(Role.SPECIALIST, BA_DINH_DISTRICT, "specialist"),
+            action_id=action_id(),
+            step_id="review",
         ),
     )
     await settled(handle)
@@ -176,7 +180,9 @@ class TestCarryover:
             old = before[kind]
             assert view.handling_unit == successors[kind]
             assert view.original_handling_unit == slip.handling_unit
-            assert view.receiving_unit == counters[kind] and view.original_receiving_unit == slip.receiving_unit
+            assert (
+                view.receiving_unit == counters[kind] and view.original_receiving_unit == slip.receiving_unit
+            )
             assert view.carried_over_from == slip.handling_unit
             assert view.due_at == old.due_at == slip.due_at
             assert view.version_id == old.version_id == slip.version_id
@@ -205,25 +211,33 @@ class TestCarryover:
             await district.execute_update(
                 DossierWorkflow.complete_step,
                 CompleteStepInput(
-                    actor=officer(Role.LEADER, BA_DINH_DISTRICT, "leader"), action_id=action_id(), step_id="approve"
+                    actor=officer(Role.LEADER, BA_DINH_DISTRICT, "leader"),
+                    action_id=action_id(),
+                    step_id="approve",
                 ),
             )
         assert refused.value.cause.type == "WrongUnit"
         view = await district.execute_update(
             DossierWorkflow.complete_step,
-            CompleteStepInput(actor=officer(Role.LEADER, BA_DINH_WARD, "leader"), action_id=action_id(), step_id="approve"),
+            CompleteStepInput(
+                actor=officer(Role.LEADER, BA_DINH_WARD, "leader"), action_id=action_id(), step_id="approve"
+            ),
         )
         assert view.status is DossierStatus.PROCESSED
         # The result is returned at the successor counter; the district counter is refused.
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await district.execute_update(
                 DossierWorkflow.return_result,
-                ReturnResultInput(actor=officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter"), action_id=action_id()),
+                ReturnResultInput(
+                    actor=officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter"), action_id=action_id()
+                ),
             )
         assert refused.value.cause.type == "WrongUnit"
         view = await district.execute_update(
             DossierWorkflow.return_result,
-            ReturnResultInput(actor=officer(Role.COUNTER_OFFICER, BA_DINH_COUNTER, "counter"), action_id=action_id()),
+            ReturnResultInput(
+                actor=officer(Role.COUNTER_OFFICER, BA_DINH_COUNTER, "counter"), action_id=action_id()
+            ),
         )
         assert view.status is DossierStatus.RETURNED
         await settled(district)
@@ -281,7 +295,8 @@ class TestCarryover:
         """Sent twice, a transfer adds one entry; a closed dossier refuses a transfer."""
         handle = await desk.start()
         transfer = TransferInput(
-            transfer_id="t-1", to_unit=Unit(code="000.00008.00.H01", name="UBND Phường Ngọc Hà", province_code="01")
+            transfer_id="t-1",
+            to_unit=Unit(code="000.00008.00.H01", name="UBND Phường Ngọc Hà", province_code="01"),
         )
         await handle.execute_update(DossierWorkflow.transfer, transfer)
         view = await handle.execute_update(DossierWorkflow.transfer, transfer)
@@ -299,7 +314,8 @@ class TestCarryover:
         )
         # A table without the applicant's commune: refused as needing manual assignment.
         table = TransferInput(
-            transfer_id="t-3", to_unit_by_commune={"00001": Unit(code="000.00001.00.H01", name="X", province_code="01")}
+            transfer_id="t-3",
+            to_unit_by_commune={"00001": Unit(code="000.00001.00.H01", name="X", province_code="01")},
         )
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(DossierWorkflow.transfer, table)
@@ -368,7 +384,9 @@ class TestOperatorCommand:
         settings = Settings.from_env({"TASK_QUEUE": desk.task_queue, "DATA_DIR": str(tmp_path)})
         cid = f"cli-{uuid.uuid4().hex[:6]}"
         capsys.readouterr()
-        assert await starter.main(["carryover", "plan", "--id", cid, "--no-progress"], env.client, settings) == 0
+        assert (
+            await starter.main(["carryover", "plan", "--id", cid, "--no-progress"], env.client, settings) == 0
+        )
         plan = json.loads(capsys.readouterr().out)
         assert plan["progress"]["planned"] == 3 and plan["progress"]["transferred"] == 0
         argv = ["carryover", "run", "--id", cid, "--operator", "op-7"]
@@ -402,7 +420,9 @@ class TestTransferAcrossContinueAsNew:
         for round_ in range(6):
             await handle.execute_update(
                 DossierWorkflow.request_supplement,
-                RequestSupplementInput(actor=specialist, action_id=f"rs-{round_}", reason="r", documents=("x",)),
+                RequestSupplementInput(
+                    actor=specialist, action_id=f"rs-{round_}", reason="r", documents=("x",)
+                ),
             )
             await handle.execute_update(
                 DossierWorkflow.supplement,
@@ -445,7 +465,9 @@ class TestAuditorsReadCarriedOverDossiers:
         report = await carryover(desk, f"history-{uuid.uuid4().hex[:6]}")
         assert report.progress.transferred == 3
         url = store.engine.url.render_as_string(hide_password=False)
-        settings = Settings.from_env({"TASK_QUEUE": desk.task_queue, "DATA_DIR": str(tmp_path), "DATABASE_URL": url})
+        settings = Settings.from_env(
+            {"TASK_QUEUE": desk.task_queue, "DATA_DIR": str(tmp_path), "DATABASE_URL": url}
+        )
         app = create_app(env.client, store, settings, key=KEY)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
             for slip in slips.values():
@@ -455,12 +477,17 @@ class TestAuditorsReadCarriedOverDossiers:
                 assert await starter.main(["history", code], env.client, settings) == 0
                 out = capsys.readouterr().out
                 assert "transfer             system  -> accepted" in out and "agrees" in out
-                response = await http.get(f"/audit/dossiers/{code}/history", headers=Api.auth(OFFICERS["auditor/other"]))
+                response = await http.get(
+                    f"/audit/dossiers/{code}/history", headers=Api.auth(OFFICERS["auditor/other"])
+                )
                 assert response.status_code == 200, response.text
                 history = response.json()
                 assert history["agrees"] is True
                 [transfer] = [i for i in history["items"] if i["what"] == "transfer"]
-                assert (transfer["actor_id"], transfer["details"]["from_unit"]) == ("system", slip.handling_unit)
+                assert (transfer["actor_id"], transfer["details"]["from_unit"]) == (
+                    "system",
+                    slip.handling_unit,
+                )
                 assert [e["action"] for e in history["audit"]][-1] == "carried_over"
 
 
@@ -480,7 +507,8 @@ class TestTheSuccessorCounter:
         handle = desk.handle(code)
         leader = officer(Role.LEADER, BA_DINH_WARD, "leader")
         await handle.execute_update(
-            DossierWorkflow.complete_step, CompleteStepInput(actor=leader, action_id=action_id(), step_id="approve")
+            DossierWorkflow.complete_step,
+            CompleteStepInput(actor=leader, action_id=action_id(), step_id="approve"),
         )
         await settled(handle)
 
@@ -492,15 +520,24 @@ class TestTheSuccessorCounter:
         successor_counter = officer(Role.COUNTER_OFFICER, BA_DINH_COUNTER, "counter")
         waiting = {item.code: item.actions for item in await inbox(env.client, store, successor_counter)}
         assert waiting == {code: ("return_result",)}
-        assert await inbox(env.client, store, officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter")) == []
+        assert (
+            await inbox(env.client, store, officer(Role.COUNTER_OFFICER, BA_DINH_DISTRICT, "counter")) == []
+        )
 
         found = await search(store, SearchFilter(receiving_unit=BA_DINH_COUNTER))
         assert [(r.code, r.original_receiving_unit) for r in found.items] == [(code, BA_DINH_DISTRICT)]
         assert (await search(store, SearchFilter(receiving_unit=BA_DINH_DISTRICT))).total == 0
-        june = ReportQuery(start=vn(1, 0), end=datetime(2025, 7, 1, tzinfo=VN_TZ), group_by=("receiving_unit",))
+        june = ReportQuery(
+            start=vn(1, 0), end=datetime(2025, 7, 1, tzinfo=VN_TZ), group_by=("receiving_unit",)
+        )
         by_counter = {r.group["receiving_unit"]: r.counts.received for r in (await report(store, june)).rows}
         assert by_counter[BA_DINH_COUNTER] == 1 and BA_DINH_DISTRICT not in by_counter
 
-        view = await act(env.client, code, "return_result", ReturnResultInput(actor=successor_counter, action_id=action_id()))
+        view = await act(
+            env.client,
+            code,
+            "return_result",
+            ReturnResultInput(actor=successor_counter, action_id=action_id()),
+        )
         assert view.status is DossierStatus.RETURNED
         await settled(handle)

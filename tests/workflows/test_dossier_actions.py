@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError, create_model
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
@@ -60,16 +61,16 @@ class TestFingerprint:
         later_model = create_model("WithdrawInput", __base__=WithdrawInput, channel_note=(str, ""))
         later = later_model(actor=COUNTER, action_id="w", reason="moved abroad")
         assert fingerprint(later) == fingerprint(before)
-        assert fingerprint(later_model(actor=COUNTER, action_id="w", reason="moved abroad", channel_note="x")) != (
-            fingerprint(before)
-        )
+        assert fingerprint(
+            later_model(actor=COUNTER, action_id="w", reason="moved abroad", channel_note="x")
+        ) != (fingerprint(before))
 
     def test_content_and_sender_count_but_not_the_display_name(self):
         """Another reason or another officer is other content; a renamed token is not."""
         base = WithdrawInput(actor=COUNTER, action_id="w", reason="a")
-        assert fingerprint(base.model_copy(update={"actor": COUNTER.model_copy(update={"name": "Chị Lan"})})) == (
-            fingerprint(base)
-        )
+        assert fingerprint(
+            base.model_copy(update={"actor": COUNTER.model_copy(update={"name": "Chị Lan"})})
+        ) == (fingerprint(base))
         assert fingerprint(base.model_copy(update={"reason": "b"})) != fingerprint(base)
         assert fingerprint(base.model_copy(update={"actor": COUNTER.model_copy(update={"id": "c-2"})})) != (
             fingerprint(base)
@@ -134,18 +135,29 @@ class TestApologyAppointment:
         handle = await overdue(env, counter, apology_max_working_days=3)
         now = await env.get_current_time()
         with pytest.raises(WorkflowUpdateFailedError) as failure:
-            await handle.execute_update(DossierWorkflow.issue_apology, apology(CALENDAR.add_working_days(now, 5), "far"))
-        assert failure.value.cause.type == "InvalidRequest" and "more than 3 working days" in failure.value.cause.message
-        view = await handle.execute_update(DossierWorkflow.issue_apology, apology(CALENDAR.add_working_days(now, 3)))
+            await handle.execute_update(
+                DossierWorkflow.issue_apology, apology(CALENDAR.add_working_days(now, 5), "far")
+            )
+        assert (
+            failure.value.cause.type == "InvalidRequest"
+            and "more than 3 working days" in failure.value.cause.message
+        )
+        view = await handle.execute_update(
+            DossierWorkflow.issue_apology, apology(CALENDAR.add_working_days(now, 3))
+        )
         assert not view.apology_due
         await settled(handle)
 
 
-OFFSETS = st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59))
+OFFSETS = st.timedeltas(
+    min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59)
+)
 INSTANTS = st.datetimes(
     min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.builds(timezone, OFFSETS)
 )
-NOWS = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(timezone.utc))
+NOWS = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(timezone.utc)
+)
 
 
 class TestAppointmentRule:
@@ -156,7 +168,11 @@ class TestAppointmentRule:
         the end of office hours of a working day, after now, within the bound."""
         if appointment_refusal(CALENDAR, new_due_at, now, APOLOGY_MAX_WORKING_DAYS) is not None:
             return
-        assert now < new_due_at.astimezone(timezone.utc) <= CALENDAR.add_working_days(now, APOLOGY_MAX_WORKING_DAYS)
+        assert (
+            now
+            < new_due_at.astimezone(timezone.utc)
+            <= CALENDAR.add_working_days(now, APOLOGY_MAX_WORKING_DAYS)
+        )
         local = new_due_at.astimezone(VN_TZ)
         assert CALENDAR.is_working_day(local.date()) and local.time().hour == 17
 
@@ -164,4 +180,7 @@ class TestAppointmentRule:
     @given(now=NOWS, days=st.integers(min_value=1, max_value=APOLOGY_MAX_WORKING_DAYS))
     def test_every_working_day_end_within_the_bound_is_accepted(self, now, days):
         """The rule does not refuse what it promises to take."""
-        assert appointment_refusal(CALENDAR, CALENDAR.add_working_days(now, days), now, APOLOGY_MAX_WORKING_DAYS) is None
+        assert (
+            appointment_refusal(CALENDAR, CALENDAR.add_working_days(now, days), now, APOLOGY_MAX_WORKING_DAYS)
+            is None
+        )

@@ -137,7 +137,10 @@ class TestSupplementation:
         view = await handle.execute_update(
             DossierWorkflow.request_supplement,
             RequestSupplementInput(
-                actor=SPECIALIST, action_id=action_id(), reason="thiếu bản án ly hôn", documents=("divorce_judgment",)
+                actor=SPECIALIST,
+                action_id=action_id(),
+                reason="thiếu bản án ly hôn",
+                documents=("divorce_judgment",),
             ),
         )
         assert view.status is DossierStatus.SUPPLEMENT_REQUESTED and view.status_code == 5
@@ -270,7 +273,9 @@ class TestRefusedActions:
         after = await handle.query(DossierWorkflow.view)
         assert after.timeline == before.timeline
         history = await handle.fetch_history()
-        assert not [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+        assert not [
+            e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+        ]
 
     async def test_counter_actions_are_refused_to_officers_of_the_handling_unit(self, counter):
         """Withdrawal happens at the receiving counter, not at the handling authority."""
@@ -278,7 +283,9 @@ class TestRefusedActions:
         handle = counter.handle(slip.dossier_code)
         clerk = COUNTER.model_copy(update={"unit": BA_DINH_COMMITTEE})
         with pytest.raises(WorkflowUpdateFailedError) as failure:
-            await handle.execute_update(DossierWorkflow.withdraw, WithdrawInput(actor=clerk, action_id=action_id()))
+            await handle.execute_update(
+                DossierWorkflow.withdraw, WithdrawInput(actor=clerk, action_id=action_id())
+            )
         assert failure.value.cause.type == "WrongUnit"
 
 
@@ -321,12 +328,16 @@ class TestPayment:
         with pytest.raises(WorkflowUpdateFailedError) as failure:
             await handle.execute_update(
                 DossierWorkflow.confirm_payment,
-                ConfirmPaymentInput(actor=COUNTER, action_id=action_id(), amount_vnd=100000, receipt_number="BL-1"),
+                ConfirmPaymentInput(
+                    actor=COUNTER, action_id=action_id(), amount_vnd=100000, receipt_number="BL-1"
+                ),
             )
         assert failure.value.cause.type == "InvalidRequest"
         view = await handle.execute_update(
             DossierWorkflow.confirm_payment,
-            ConfirmPaymentInput(actor=COUNTER, action_id=action_id(), amount_vnd=200000, receipt_number="BL-1"),
+            ConfirmPaymentInput(
+                actor=COUNTER, action_id=action_id(), amount_vnd=200000, receipt_number="BL-1"
+            ),
         )
         assert view.status is DossierStatus.PROCESSING and view.payment.receipt_number == "BL-1"
 
@@ -342,7 +353,9 @@ class TestPayment:
 
 
 class TestContinueAsNew:
-    async def test_timeline_and_records_survive_continue_as_new(self, env, counter, client, task_queue, records):
+    async def test_timeline_and_records_survive_continue_as_new(
+        self, env, counter, client, task_queue, records
+    ):
         """Many actions push the dossier through several runs; no timeline entry or record is lost."""
         if env.supports_time_skipping:
             pytest.skip(
@@ -354,7 +367,9 @@ class TestContinueAsNew:
         for round_ in range(6):
             await handle.execute_update(
                 DossierWorkflow.request_supplement,
-                RequestSupplementInput(actor=SPECIALIST, action_id=f"rs-{round_}", reason="r", documents=("x",)),
+                RequestSupplementInput(
+                    actor=SPECIALIST, action_id=f"rs-{round_}", reason="r", documents=("x",)
+                ),
             )
             await handle.execute_update(
                 DossierWorkflow.supplement,
@@ -372,7 +387,9 @@ class TestContinueAsNew:
         async with records.sessions() as session:
             seqs = (
                 await session.scalars(
-                    select(DossierEventRow.seq).where(DossierEventRow.dossier_code == handle.id).order_by(DossierEventRow.seq)
+                    select(DossierEventRow.seq)
+                    .where(DossierEventRow.dossier_code == handle.id)
+                    .order_by(DossierEventRow.seq)
                 )
             ).all()
         assert seqs == list(range(1, 15))

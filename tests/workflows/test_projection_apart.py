@@ -35,7 +35,9 @@ async def eventually(handle: WorkflowHandle, check, timeout: float = 20) -> Doss
         if check(view):
             return view
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never reached: {view.model_dump(include={'status', 'overdue', 'unrecorded_events', 'projection_failure'})}")
+            raise AssertionError(
+                f"never reached: {view.model_dump(include={'status', 'overdue', 'unrecorded_events', 'projection_failure'})}"
+            )
         await asyncio.sleep(0.1)
 
 
@@ -101,8 +103,14 @@ class TestProjectionDataError:
     """A batch the store refuses for good: flagged for operators, retried on demand, never lost."""
 
     async def test_refused_entries_flag_the_dossier_until_an_operator_retries(
-        self, env: WorkflowEnvironment, client: Client, task_queue: str, records: RecordsStore, worker,
-        tmp_path, capsys,
+        self,
+        env: WorkflowEnvironment,
+        client: Client,
+        task_queue: str,
+        records: RecordsStore,
+        worker,
+        tmp_path,
+        capsys,
     ):
         """The store refuses the dossier's rows (a constraint): the dossier is listed as
         ProjectionFailed, keeps working, and after the fix and a retry every entry is recorded."""
@@ -139,14 +147,20 @@ class TestProjectionDataError:
         assert view.projection_failure is None
         assert (await handle.describe()).typed_search_attributes.get(sa.PROJECTION_FAILED) is False
         async with records.sessions() as session:
-            seqs = list(await session.scalars(
-                select(DossierEventRow.seq).where(DossierEventRow.dossier_code == code).order_by(DossierEventRow.seq)
-            ))
+            seqs = list(
+                await session.scalars(
+                    select(DossierEventRow.seq)
+                    .where(DossierEventRow.dossier_code == code)
+                    .order_by(DossierEventRow.seq)
+                )
+            )
         assert seqs == list(range(1, len(view.timeline) + 1))
         assert (await verify(records, [code])).intact
         if listable:
             assert await _listed(client, code, present=False) is None
-        await handle.execute_update(DossierWorkflow.withdraw, WithdrawInput(actor=COUNTER, action_id=action_id()))
+        await handle.execute_update(
+            DossierWorkflow.withdraw, WithdrawInput(actor=COUNTER, action_id=action_id())
+        )
         assert (await handle.result()).status == "withdrawn"
 
     async def test_a_closed_dossier_waits_for_its_records(
@@ -159,7 +173,9 @@ class TestProjectionDataError:
         try:
             handle = await start_dossier(client, task_queue, code=code)
             await eventually(handle, lambda v: v.projection_failure is not None)
-            await handle.execute_update(DossierWorkflow.withdraw, WithdrawInput(actor=COUNTER, action_id=action_id()))
+            await handle.execute_update(
+                DossierWorkflow.withdraw, WithdrawInput(actor=COUNTER, action_id=action_id())
+            )
             await asyncio.sleep(0.5)
             assert (await handle.describe()).status.name == "RUNNING"
         finally:

@@ -43,7 +43,8 @@ class TestReplay:
         )
         await env.sleep(timedelta(days=3))
         await handle.execute_update(
-            DossierWorkflow.supplement, SupplementInput(actor=COUNTER, action_id=action_id(), documents=("x",))
+            DossierWorkflow.supplement,
+            SupplementInput(actor=COUNTER, action_id=action_id(), documents=("x",)),
         )
         await handle.execute_update(
             DossierWorkflow.request_payment,
@@ -51,7 +52,9 @@ class TestReplay:
         )
         await handle.execute_update(
             DossierWorkflow.confirm_payment,
-            ConfirmPaymentInput(actor=COUNTER, action_id=action_id(), amount_vnd=200000, receipt_number="BL-7"),
+            ConfirmPaymentInput(
+                actor=COUNTER, action_id=action_id(), amount_vnd=200000, receipt_number="BL-7"
+            ),
         )
         view = await settled(handle)
         await env.sleep(view.due_at - await env.get_current_time() + timedelta(minutes=1))
@@ -60,7 +63,10 @@ class TestReplay:
         await handle.execute_update(
             DossierWorkflow.issue_apology,
             ApologyInput(
-                actor=leader, action_id=action_id(), reason="chờ xác minh", new_due_at=view.due_at + timedelta(days=7)
+                actor=leader,
+                action_id=action_id(),
+                reason="chờ xác minh",
+                new_due_at=view.due_at + timedelta(days=7),
             ),
         )
         await handle.execute_update(DossierWorkflow.complete_step, step(specialist, "review"))

@@ -138,8 +138,15 @@ def downgrade() -> None:
         op.drop_index(name, "dossiers")
     with op.batch_alter_table("dossiers") as table:
         for column in (
-            "channel", "resolved_at", "closed_at", "overdue_at", "carried_over_at",
-            "carried_over_from", "current_step", "current_roles", "last_event_hash",
+            "channel",
+            "resolved_at",
+            "closed_at",
+            "overdue_at",
+            "carried_over_at",
+            "carried_over_from",
+            "current_step",
+            "current_roles",
+            "last_event_hash",
         ):
             table.drop_column(column)
         table.create_index("ix_dossiers_procedure_code", ["procedure_code"])

@@ -35,7 +35,9 @@ def upgrade() -> None:
 
 def _move_carried_over_counters(bind) -> None:
     events = bind.execute(
-        sa.text("SELECT dossier_code, payload FROM dossier_events WHERE action = 'carried_over' ORDER BY dossier_code, seq")
+        sa.text(
+            "SELECT dossier_code, payload FROM dossier_events WHERE action = 'carried_over' ORDER BY dossier_code, seq"
+        )
     )
     current: dict[str, str] = {}
     for code, payload in events:
@@ -44,7 +46,8 @@ def _move_carried_over_counters(bind) -> None:
             current[code] = counter
     for code, counter in current.items():
         bind.execute(
-            sa.text("UPDATE dossiers SET receiving_unit = :unit WHERE code = :code"), {"unit": counter, "code": code}
+            sa.text("UPDATE dossiers SET receiving_unit = :unit WHERE code = :code"),
+            {"unit": counter, "code": code},
         )
 
 

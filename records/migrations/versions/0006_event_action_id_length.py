@@ -28,7 +28,10 @@ def _alter(length_from: int, length_to: int) -> None:
         op.execute(statement)
     with op.batch_alter_table("dossier_events") as table:
         table.alter_column(
-            "action_id", type_=sa.String(length_to), existing_type=sa.String(length_from), existing_nullable=True
+            "action_id",
+            type_=sa.String(length_to),
+            existing_type=sa.String(length_from),
+            existing_nullable=True,
         )
     for statement in create_statements(bind.dialect.name):
         op.execute(statement)
