@@ -20,15 +20,18 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
+from activities.outbox_rows import ApplicantContact, write_outbox
 from records.chain import GENESIS, event_hash
 from records.data_errors import is_data_error
 from records.database import RecordsStore, insert_for
 from records.tables import DossierEventRow, DossierRow, NotificationRow, OfficerRow
+from runtime.codec import EncryptionCodec
 from runtime.metrics import observe_projection
 from workflows.dossier_state import TimelineEntry
 
 __all__ = [
     "PROJECTION_DATA_ERROR",
+    "ApplicantContact",
     "ApplicantNotice",
     "DossierSummary",
     "RecordActivities",
@@ -76,12 +79,16 @@ class RecordEventsInput(BaseModel):
     dossier: DossierSummary
     entries: list[TimelineEntry]
     notices: list[ApplicantNotice] = []
+    # Where the notices go (sealed before it is stored); set by batches with notices only.
+    contact: ApplicantContact | None = None
 
 
 class RecordActivities:
-    def __init__(self, records: RecordsStore) -> None:
+    def __init__(self, records: RecordsStore, codec: EncryptionCodec | None = None) -> None:
         self._engine: AsyncEngine = records.engine
         self._sessions: async_sessionmaker = records.sessions
+        # Seals the applicant's contact details for the notices' outbox (activities/outbox_rows.py).
+        self._codec = codec
 
     @activity.defn(name="record_dossier_events")
     async def record_events(self, batch: RecordEventsInput) -> None:
@@ -153,6 +160,8 @@ class RecordActivities:
                     )
                     .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
                 )
+            # The portal's sync messages and the notices' deliveries: same transaction (outbox).
+            await write_outbox(session, self._engine, batch, now, self._codec)
             await session.commit()
         observe_projection([entry.at for entry in entries])
         log.info(

@@ -250,3 +250,7 @@ class OfficerRow(Base):
     unit: Mapped[str] = mapped_column(String(UNIT), index=True)
     roles: Mapped[str] = mapped_column(String(200), default="")
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+# The outbox tables share this metadata (migrations compare it whole): registered on import.
+from records import outbox_tables as _outbox_tables  # noqa: E402, F401

@@ -7,15 +7,20 @@ from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
 from activities.carryover import CarryoverActivities
+from activities.notice_sending import NoticeActivities
+from activities.portal_sync import PortalSyncActivities
 from activities.records import RecordActivities
 from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
+from runtime.codec import EncryptionCodec
+from runtime.delivery_settings import DeliverySettings
 from workflows.carryover import CarryoverWorkflow
 from workflows.dossier import DossierWorkflow
+from workflows.outbox_delivery import OutboxDeliveryWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker"]
 
-WORKFLOWS = [DossierWorkflow, CarryoverWorkflow]
+WORKFLOWS = [DossierWorkflow, CarryoverWorkflow, OutboxDeliveryWorkflow]
 
 
 def build_worker(
@@ -23,15 +28,19 @@ def build_worker(
     task_queue: str,
     records: RecordsStore,
     calendar: WorkingCalendar | None = None,
+    delivery: DeliverySettings | None = None,
     **worker_options,
 ) -> Worker:
     # The apology's validator asks the shipped calendar inside the workflow (see
     # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
     WorkingCalendar.default()
-    # The apology's validator asks the shipped calendar inside the workflow (see
-    # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
-    WorkingCalendar.default()
-    recorder = RecordActivities(records)
+    # The client's payload codec also seals the applicants' contacts in the records store.
+    codec = client.data_converter.payload_codec
+    codec = codec if isinstance(codec, EncryptionCodec) else None
+    delivery = delivery or DeliverySettings.from_env()
+    recorder = RecordActivities(records, codec)
+    portal = PortalSyncActivities(records, delivery)
+    notices = NoticeActivities(records, delivery, codec)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
     carryover = CarryoverActivities(client, records)
     return Worker(
@@ -44,6 +53,8 @@ def build_worker(
             carryover.count_candidates,
             carryover.list_candidates,
             carryover.carry_over_batch,
+            portal.deliver,
+            notices.send,
         ],
         **worker_options,
     )

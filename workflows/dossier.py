@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
     from activities.records import (
         PROJECTION_DATA_ERROR,
+        ApplicantContact,
         ApplicantNotice,
         DossierSummary,
         RecordActivities,
@@ -619,16 +620,19 @@ class DossierWorkflow:
         state = self._state
         seqs = state.unrecorded[:RECORD_BATCH]
         entries = [state.timeline[seq - 1] for seq in seqs]
+        notices = [
+            ApplicantNotice(event_seq=e.seq, kind=e.action, message=NOTIFIED_ACTIONS[e.action])
+            for e in entries
+            if e.action in NOTIFIED_ACTIONS
+        ]
         await workflow.execute_activity_method(
             RecordActivities.record_events,
             RecordEventsInput(
                 dossier=self._summary(),
                 entries=entries,
-                notices=[
-                    ApplicantNotice(event_seq=e.seq, kind=e.action, message=NOTIFIED_ACTIONS[e.action])
-                    for e in entries
-                    if e.action in NOTIFIED_ACTIONS
-                ],
+                notices=notices,
+                # Only the activity's (encrypted) input changes, never the commands: no patch.
+                contact=self._contact() if notices else None,
             ),
             start_to_close_timeout=PROJECTION_TIMEOUT,
             heartbeat_timeout=PROJECTION_HEARTBEAT,
@@ -636,6 +640,12 @@ class DossierWorkflow:
         )
         # Entries added while the batch was in flight sit after it: drop only the batch.
         del state.unrecorded[: len(seqs)]
+
+    def _contact(self) -> ApplicantContact | None:
+        applicant = self._dossier.applicant
+        if not applicant.email and not applicant.phone:
+            return None
+        return ApplicantContact(email=applicant.email, phone=applicant.phone)
 
     def _summary(self) -> DossierSummary:
         dossier, state = self._dossier, self._state

@@ -1,0 +1,138 @@
+"""The outbox rows a projected batch adds: portal sync messages, notice deliveries, contacts.
+
+Called by the projection (activities/records.py) inside its transaction, so a message exists
+exactly when its timeline entry is recorded, and a retried batch adds nothing twice (every row
+is unique per dossier and event seq, and inserted with ON CONFLICT DO NOTHING).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from portal.messages import CHANNEL_CODES, DossierSyncMessage, StepProgress
+from records.database import insert_for
+from records.outbox_tables import PENDING, ApplicantContactRow, NoticeDeliveryRow, PortalSyncRow
+from runtime.codec import EncryptionCodec
+from workflows.dossier_state import TimelineEntry
+
+__all__ = ["CONTACT_PURPOSE", "ApplicantContact", "sync_messages", "write_outbox"]
+
+# Besides every change of status, these entries change the handling unit (transferred,
+# carried_over), the appointment (apology_issued, supplemented: the paused time is added) or
+# the step (step_completed): each is one sync message. `overdue` changes none of them.
+SYNCED_ACTIONS = frozenset(
+    {"transferred", "carried_over", "step_completed", "apology_issued", "supplemented"}
+)
+
+CONTACT_PURPOSE = {"email": b"applicant-contact/email", "sms": b"applicant-contact/phone"}
+
+
+class ApplicantContact(BaseModel):
+    """Where the applicant's notices go; travels only inside Temporal's encrypted payloads and is
+    sealed before it reaches the records store."""
+
+    email: str | None = None
+    phone: str | None = None
+
+
+def sync_messages(summary, entries: list[TimelineEntry]) -> list[DossierSyncMessage]:
+    """One message per entry that creates the dossier or changes what the portal shows.
+
+    The status is the entry's own; the units, appointment and current step are the dossier's
+    as of the batch's last entry (the only state the projection is given). A live dossier is
+    projected one action at a time, so batches of several entries come from catching up.
+    """
+    messages = []
+    for entry in entries:
+        changed = entry.status_before is not None and entry.status_before != entry.status_after
+        if entry.seq != 1 and not changed and entry.action not in SYNCED_ACTIONS:
+            continue
+        messages.append(
+            DossierSyncMessage(
+                message_id=f"{summary.code}:{entry.seq}",
+                sequence=entry.seq,
+                dossier_code=summary.code,
+                procedure_code=summary.procedure_code,
+                receipt_date=summary.received_at,
+                appointment_date=summary.due_at,
+                status_code=entry.status_after.portal_code,
+                channel_code=CHANNEL_CODES[summary.channel],
+                handling_agency=summary.handling_unit,
+                receiving_agency=summary.receiving_unit,
+                step=StepProgress(
+                    action=entry.action,
+                    completed_step=entry.step_id if entry.action == "step_completed" else None,
+                    current_step=summary.current_step,
+                    at=entry.at,
+                ),
+            )
+        )
+    return messages
+
+
+async def write_outbox(
+    session, engine, batch, now: datetime, codec: EncryptionCodec | None, notice_channels=("email", "sms")
+) -> None:
+    code = batch.dossier.code
+    messages = sync_messages(batch.dossier, batch.entries)
+    if messages:
+        at = {entry.seq: entry.at for entry in batch.entries}
+        await session.execute(
+            insert_for(engine, PortalSyncRow)
+            .values(
+                [
+                    {
+                        "message_id": message.message_id,
+                        "dossier_code": code,
+                        "event_seq": message.sequence,
+                        "body": message.model_dump_json(),
+                        "event_at": at[message.sequence],
+                        "created_at": now,
+                        "state": PENDING,
+                        "attempts": 0,
+                        "last_error": "",
+                    }
+                    for message in messages
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
+        )
+    contact = batch.contact
+    if contact is None or codec is None or not batch.notices:
+        return  # no way to reach the applicant (or no key to seal it): nothing to send
+    addresses = {"email": contact.email, "sms": contact.phone}
+    channels = [channel for channel in notice_channels if addresses.get(channel)]
+    if not channels:
+        return
+    await session.execute(
+        insert_for(engine, ApplicantContactRow)
+        .values(
+            dossier_code=code,
+            email_sealed=codec.seal_text(contact.email, CONTACT_PURPOSE["email"]) if contact.email else None,
+            phone_sealed=codec.seal_text(contact.phone, CONTACT_PURPOSE["sms"]) if contact.phone else None,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dossier_code"])
+    )
+    await session.execute(
+        insert_for(engine, NoticeDeliveryRow)
+        .values(
+            [
+                {
+                    "dossier_code": code,
+                    "event_seq": notice.event_seq,
+                    "channel": channel,
+                    "kind": notice.kind,
+                    "created_at": now,
+                    "state": PENDING,
+                    "attempts": 0,
+                    "last_error": "",
+                }
+                for notice in batch.notices
+                for channel in channels
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq", "channel"])
+    )

@@ -1,0 +1,135 @@
+"""Delivering the portal's sync messages from the outbox: in order per dossier, at least once.
+
+One long activity (heartbeating) drains the outbox in rounds for `round_seconds`, then returns;
+OutboxDeliveryWorkflow starts the next one. Dossiers go in parallel (bounded); within one
+dossier, messages go one after the other and a message that is not delivered stops its
+dossier's queue for this round, so the portal never sees a later change before an earlier one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import httpx
+import structlog
+from pydantic import BaseModel
+from temporalio import activity
+
+from portal.client import Outcome, PortalClient
+from records.database import RecordsStore
+from records.outbox import due_portal_queues, mark_attempt_failed, mark_delivered
+from records.outbox_tables import FAILED, PortalSyncRow
+from runtime.delivery_settings import DeliverySettings
+
+__all__ = ["DeliveryRoundInput", "DeliveryRoundResult", "PortalSyncActivities"]
+
+log = structlog.get_logger(__name__)
+
+PARALLEL_DOSSIERS = 8
+
+
+class DeliveryRoundInput(BaseModel):
+    # None: the settings' round_seconds. Tests pass a few seconds.
+    run_seconds: float | None = None
+
+
+class DeliveryRoundResult(BaseModel):
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class PortalSyncActivities:
+    def __init__(self, records: RecordsStore, settings: DeliverySettings) -> None:
+        self._records = records
+        self._settings = settings
+
+    @activity.defn(name="deliver_portal_sync")
+    async def deliver(self, round_input: DeliveryRoundInput) -> DeliveryRoundResult:
+        result = DeliveryRoundResult()
+        settings = self._settings
+        run_for = round_input.run_seconds or settings.round_seconds
+        if not settings.portal_url:
+            await idle_round(run_for)  # not configured: the messages wait in the outbox
+            return result
+        ends = time.monotonic() + run_for
+        async with httpx.AsyncClient(timeout=settings.http_timeout) as http:
+            portal = PortalClient(http, settings.portal_url, settings.portal_api_key)
+            while time.monotonic() < ends:
+                moved = await self._round(portal, result)
+                activity.heartbeat(result.model_dump())
+                if not moved:
+                    await asyncio.sleep(settings.poll_seconds)
+        return result
+
+    async def _round(self, portal: PortalClient, result: DeliveryRoundResult) -> int:
+        async with self._records.sessions() as session:
+            queues = await due_portal_queues(session, datetime.now(UTC))
+            session.expunge_all()
+        gate = asyncio.Semaphore(PARALLEL_DOSSIERS)
+
+        async def drain(queue: list[PortalSyncRow]) -> int:
+            async with gate:
+                return await self._drain(portal, queue, result)
+
+        return sum(await asyncio.gather(*(drain(queue) for queue in queues)))
+
+    async def _drain(
+        self, portal: PortalClient, queue: list[PortalSyncRow], result: DeliveryRoundResult
+    ) -> int:
+        done = 0
+        for row in queue:
+            if row.state == FAILED:
+                break
+            answer = await portal.send(row.body, row.message_id)
+            now = datetime.now(UTC)
+            async with self._records.sessions() as session:
+                if answer.outcome is Outcome.DELIVERED:
+                    await mark_delivered(session, PortalSyncRow, row.id, now)
+                else:
+                    give_up = (
+                        answer.outcome is Outcome.REFUSED or row.attempts + 1 >= self._settings.max_attempts
+                    )
+                    state = await mark_attempt_failed(
+                        session,
+                        PortalSyncRow,
+                        row,
+                        answer.detail,
+                        now,
+                        self._settings.backoff(row.attempts + 1),
+                        give_up,
+                    )
+                await session.commit()
+            if answer.outcome is not Outcome.DELIVERED:
+                if state == FAILED:
+                    result.failed += 1
+                    log.error(
+                        "portal sync message failed",
+                        dossier_code=row.dossier_code,
+                        message_id=row.message_id,
+                        attempts=row.attempts + 1,
+                        error=answer.detail,
+                    )
+                else:
+                    result.retried += 1
+                    log.warning(
+                        "portal sync message not delivered, will retry",
+                        dossier_code=row.dossier_code,
+                        message_id=row.message_id,
+                        attempts=row.attempts + 1,
+                        error=answer.detail,
+                    )
+                break  # the dossier's later messages wait behind this one
+            result.delivered += 1
+            done += 1
+        return done
+
+
+async def idle_round(seconds: float) -> None:
+    """A round with nothing configured to deliver to: heartbeat, wait, return."""
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        activity.heartbeat()
+        await asyncio.sleep(min(5.0, max(0.0, ends - time.monotonic())))

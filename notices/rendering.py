@@ -1,0 +1,70 @@
+"""Applicant notices rendered from the Vietnamese templates in notices/templates/.
+
+`KIND.txt` is the e-mail (first line the subject, then a blank line, then the body);
+`KIND.sms.txt` the SMS, without diacritics (an unaccented SMS fits 160 characters a part).
+Placeholders are `string.Template`'s `$name`; a template naming an unknown one fails the test
+tests/notices/test_rendering.py, not a send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from string import Template
+
+from procedures.calendar import VN_TZ
+
+__all__ = ["KINDS", "NoticeFacts", "RenderedNotice", "render"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+KINDS = ("received", "supplement_requested", "payment_requested", "processed", "apology_issued", "refused")
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """What a notice may say: the dossier's codes, units and dates, never the applicant's data."""
+
+    dossier_code: str
+    procedure_code: str
+    handling_unit: str
+    appointment: datetime
+    old_appointment: datetime | None = None
+    documents: str = ""
+    amount_vnd: int | None = None
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    subject: str
+    body: str
+    sms: str
+
+
+def render(kind: str, facts: NoticeFacts) -> RenderedNotice:
+    values = {
+        "dossier_code": facts.dossier_code,
+        "procedure_code": facts.procedure_code,
+        "handling_unit": facts.handling_unit,
+        "appointment": _when(facts.appointment),
+        "old_appointment": _when(facts.old_appointment) if facts.old_appointment else "",
+        "documents": facts.documents or "(xem phiếu yêu cầu)",
+        "amount": f"{facts.amount_vnd:,}".replace(",", ".") if facts.amount_vnd is not None else "",
+    }
+    subject, _, body = _template(f"{kind}.txt").substitute(values).partition("\n\n")
+    return RenderedNotice(
+        subject=subject.strip(),
+        body=body.strip() + "\n",
+        sms=_template(f"{kind}.sms.txt").substitute(values).strip(),
+    )
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def _when(instant: datetime) -> str:
+    local = instant.astimezone(VN_TZ)
+    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
