@@ -8,6 +8,7 @@ tests/notices/test_rendering.py, not a send.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -56,7 +57,7 @@ def render(kind: str, facts: NoticeFacts) -> RenderedNotice:
     return RenderedNotice(
         subject=subject.strip(),
         body=body.strip() + "\n",
-        sms=_template(f"{kind}.sms.txt").substitute(values).strip(),
+        sms=_unaccented(_template(f"{kind}.sms.txt").substitute(values).strip()),
     )
 
 
@@ -68,3 +69,9 @@ def _template(name: str) -> Template:
 def _when(instant: datetime) -> str:
     local = instant.astimezone(VN_TZ)
     return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
+
+
+def _unaccented(text: str) -> str:
+    """Vietnamese without diacritics (đ -> d), as SMS gateways send it."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))

@@ -1,0 +1,244 @@
+"""Notices reach a real SMTP server on loopback (aiosmtpd) and the stand-in SMS gateway process."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import logging
+import uuid
+from email.policy import default as default_policy
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select, text
+
+from records.outbox_tables import DELIVERED, FAILED, ApplicantContactRow, NoticeDeliveryRow
+from records.tables import NotificationRow
+from runtime.delivery_settings import DeliverySettings
+from runtime.workers import build_worker
+from standins.sms_gateway import SEND_PATH
+from tests.builders import (
+    APPLICANT,
+    COUNTER,
+    LEADER,
+    SPECIALIST,
+    Counter,
+    action_id,
+    free_port,
+    request,
+    settled,
+)
+from tests.standin_processes import StandinProcess
+from workflows.dossier import DossierWorkflow
+from workflows.dossier_inputs import (
+    CompleteStepInput,
+    RefuseInput,
+    RequestSupplementInput,
+    SupplementInput,
+)
+from workflows.outbox_delivery import OutboxDeliveryInput, OutboxDeliveryWorkflow
+
+EMAIL = "nguyen.van.an@example.vn"
+REFUSED_EMAIL = "nobody@refused.example"
+PHONE = APPLICANT.phone
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what arrives, and refuses one mailbox for good (550)."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == REFUSED_EMAIL:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+async def sms_gateway():
+    process = StandinProcess(
+        "standins.sms_gateway", free_port(), "--api-key", "sms-key", probe_path=SEND_PATH
+    )
+    await process.start()
+    yield process
+    process.stop()
+
+
+async def deliveries(records, codes) -> list[NoticeDeliveryRow]:
+    async with records.sessions() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(NoticeDeliveryRow)
+                    .where(NoticeDeliveryRow.dossier_code.in_(codes))
+                    .order_by(NoticeDeliveryRow.id)
+                )
+            ).all()
+        )
+
+
+async def until(check, timeout: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{check.__name__} still false after {timeout} s")
+        await asyncio.sleep(0.1)
+
+
+def act(handle, update, model, actor, **fields):
+    return handle.execute_update(update, model(actor=actor, action_id=action_id(), **fields))
+
+
+class TestNoticeDelivery:
+    async def test_every_notice_arrives_once_by_email_and_sms(
+        self, env, client, records, task_queue, smtp, sms_gateway, caplog
+    ):
+        """A dossier's receipt, supplementation and result, and another's refusal: each
+        notice arrives once by e-mail and once by SMS; contacts are ciphertext in the store and
+        no log line names them."""
+        controller, inbox = smtp
+        delivery = DeliverySettings(
+            smtp_host="127.0.0.1",
+            smtp_port=controller.port,
+            notice_from="mot-cua@bacninh.example",
+            sms_gateway_url=sms_gateway.url + SEND_PATH,
+            sms_gateway_key="sms-key",
+            retry_initial=0.2,
+            retry_max=1.0,
+            poll_seconds=0.1,
+        )
+        applicant = APPLICANT.model_copy(update={"email": EMAIL})
+        caplog.set_level(logging.DEBUG)
+        async with build_worker(client, task_queue, records, delivery=delivery):
+            counter = Counter(env, task_queue, records)
+            pump = await client.start_workflow(
+                OutboxDeliveryWorkflow.run,
+                OutboxDeliveryInput(run_seconds=2),
+                id=f"outbox-{uuid.uuid4()}",
+                task_queue=task_queue,
+            )
+            try:
+                code = (await counter.receive(request(applicant=applicant))).dossier_code
+                refused = (await counter.receive(request(applicant=applicant))).dossier_code
+                handle, other = counter.handle(code), counter.handle(refused)
+                await act(
+                    handle,
+                    DossierWorkflow.request_supplement,
+                    RequestSupplementInput,
+                    SPECIALIST,
+                    reason="thiếu bản sao",
+                    documents=("ban_sao_cccd",),
+                )
+                await act(
+                    handle, DossierWorkflow.supplement, SupplementInput, COUNTER, documents=("ban_sao_cccd",)
+                )
+                await act(
+                    handle, DossierWorkflow.complete_step, CompleteStepInput, SPECIALIST, step_id="review"
+                )
+                await act(handle, DossierWorkflow.complete_step, CompleteStepInput, LEADER, step_id="approve")
+                await act(other, DossierWorkflow.refuse, RefuseInput, LEADER, reason="không đủ điều kiện")
+                await settled(handle)
+                await settled(other)
+
+                async def all_sent() -> bool:
+                    rows = await deliveries(records, [code, refused])
+                    return len(rows) == 2 * 5 and all(row.state == DELIVERED for row in rows)
+
+                await until(all_sent)
+            finally:
+                await pump.signal(OutboxDeliveryWorkflow.stop)
+                await pump.result()
+                await counter.close_open_dossiers()
+
+        kinds = ["received", "supplement_requested", "processed"]
+        mails = [m for m in inbox.messages if code in m["Subject"]]
+        assert [m["X-Notice-Id"].split(":")[1] for m in mails] == sorted(
+            (m["X-Notice-Id"].split(":")[1] for m in mails), key=int
+        )
+        assert len(mails) == len(kinds) and {m["To"] for m in mails} == {EMAIL}
+        assert (
+            mails[0]["Subject"] == f"Tiếp nhận hồ sơ {code}"
+            and "Ngày hẹn trả kết quả" in mails[0].get_content()
+        )
+        assert "ban_sao_cccd" in mails[1].get_content()
+        refusal = [m for m in inbox.messages if refused in m["Subject"]]
+        assert [m["Subject"] for m in refusal][-1] == f"Hồ sơ {refused} bị từ chối giải quyết"
+
+        async with httpx.AsyncClient() as http:
+            sent = (await http.get(sms_gateway.url + SEND_PATH)).json()["messages"]
+        ours = [s for s in sent if s["reference"].startswith(code + ":")]
+        assert len(ours) == len(kinds) and {s["to"] for s in ours} == {PHONE}
+        assert all(code in s["text"] for s in ours)
+
+        async with records.sessions() as session:
+            contact = await session.get(ApplicantContactRow, code)
+            unsent = await session.scalar(
+                select(NotificationRow.id).where(
+                    NotificationRow.dossier_code == code, NotificationRow.sent_at.is_(None)
+                )
+            )
+            dump = " ".join(
+                str(row) for row in (await session.execute(text("SELECT * FROM applicant_contacts"))).all()
+            )
+        assert unsent is None  # every notice of the dossier is marked sent
+        assert contact.email_sealed and EMAIL not in dump and PHONE not in dump
+        # The engine's lines; aiosmtpd's own ("mail.log") stand for the province's mail server.
+        logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail."))
+        assert EMAIL not in logged and PHONE not in logged and "applicant notice sent" in logged
+
+    async def test_a_refused_mailbox_fails_for_good_and_sms_still_goes(
+        self, env, client, records, task_queue, smtp, sms_gateway
+    ):
+        """A 550 from the SMTP server is not retried: the e-mail is `failed`, the SMS is sent."""
+        controller, _ = smtp
+        delivery = DeliverySettings(
+            smtp_host="127.0.0.1",
+            smtp_port=controller.port,
+            sms_gateway_url=sms_gateway.url + SEND_PATH,
+            sms_gateway_key="sms-key",
+            retry_initial=0.2,
+            retry_max=1.0,
+            poll_seconds=0.1,
+        )
+        applicant = APPLICANT.model_copy(update={"email": REFUSED_EMAIL})
+        async with build_worker(client, task_queue, records, delivery=delivery):
+            counter = Counter(env, task_queue, records)
+            pump = await client.start_workflow(
+                OutboxDeliveryWorkflow.run,
+                OutboxDeliveryInput(run_seconds=2),
+                id=f"outbox-{uuid.uuid4()}",
+                task_queue=task_queue,
+            )
+            try:
+                code = (await counter.receive(request(applicant=applicant))).dossier_code
+                await settled(counter.handle(code))
+
+                async def settled_both() -> bool:
+                    rows = await deliveries(records, [code])
+                    return len(rows) == 2 and all(row.state in (DELIVERED, FAILED) for row in rows)
+
+                await until(settled_both)
+            finally:
+                await pump.signal(OutboxDeliveryWorkflow.stop)
+                await pump.result()
+                await counter.close_open_dossiers()
+        rows = {row.channel: row for row in await deliveries(records, [code])}
+        assert rows["email"].state == FAILED and rows["email"].attempts == 1
+        assert REFUSED_EMAIL not in rows["email"].last_error and "550" in rows["email"].last_error
+        assert rows["sms"].state == DELIVERED
