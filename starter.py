@@ -10,6 +10,7 @@
     python starter.py history CODE | search ... | report ... | export ... | verify
     python starter.py records migrate|downgrade|snapshot
     python starter.py carryover plan|run|status [--follow]|schedule
+    python starter.py portal|notices list [--state waiting|pending|failed|delivered] | resend --id ID|--failed
 
 Exit codes: 0 done, 1 unexpected failure (a bug), 2 bad input (or a request id used for another
 request), 3 not received (form 02 or 03), 4 action refused, 5 Temporal or the records store
@@ -30,7 +31,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, carryover, catalogue, counter, desk, officer, tokens
+from cli import audit, carryover, catalogue, counter, desk, officer, outbox, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from procedures.problems import describe_validation_error
@@ -44,7 +45,7 @@ from workflows.input_bounds import short
 EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, counter, officer, audit, carryover, tokens, catalogue)
+GROUPS = (desk, counter, officer, audit, carryover, outbox, tokens, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:
