@@ -19,9 +19,12 @@ import structlog
 from api import create_app
 from api.server import ApiServer
 from demo.day import play, print_report
+from demo.standins import DemoStandins
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
+from runtime.delivery_settings import DeliverySettings
 from runtime.logging import configure_logging
+from runtime.outbox_delivery import ensure_delivery_running
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, exit_process, temporal_client
 from runtime.workers import build_worker
@@ -43,15 +46,26 @@ async def main(
         open_records(settings.database_url, serving=True) as records,
         temporal_client(settings) as client,
     ):
+        # The demonstration serves stand-ins for the portal, SMTP and SMS left unconfigured.
+        delivery = DeliverySettings.from_env()
+        standins = DemoStandins(settings.data_dir) if demo else None
+        if standins is not None:
+            delivery = await standins.start(delivery)
         # On SIGTERM, activities in flight get this long to finish before being cancelled.
         worker = build_worker(
-            client, settings.task_queue, records, graceful_shutdown_timeout=timedelta(seconds=20)
+            client,
+            settings.task_queue,
+            records,
+            delivery=delivery,
+            graceful_shutdown_timeout=timedelta(seconds=20),
         )
         api = None
         if settings.api_port:
             app = create_app(client, records, settings, key=key)
             api = ApiServer(app, settings.api_host, settings.api_port)
         async with worker:
+            if delivery.delivers:
+                await ensure_delivery_running(client, settings.task_queue)
             if api is not None:
                 await api.start()
             log.info(
@@ -67,7 +81,7 @@ async def main(
             )
             # The demonstration runs beside the worker it needs; Ctrl-C cuts it short.
             playing = (
-                asyncio.create_task(_play_demo(client, records, settings, api, key))
+                asyncio.create_task(_play_demo(client, records, settings, api, key, standins))
                 if demo and api is not None
                 else None
             )
@@ -80,10 +94,14 @@ async def main(
                 log.info("shutting down: API first, then in-flight tasks")
                 if api is not None:
                     await api.stop()
+        if standins is not None:
+            await standins.stop()
     log.info("worker stopped")
 
 
-async def _play_demo(client, records, settings: Settings, api: ApiServer, key: bytes) -> None:
+async def _play_demo(
+    client, records, settings: Settings, api: ApiServer, key: bytes, standins: DemoStandins
+) -> None:
     """The one-stop day of `demo/`, then where to look; a failure is logged, the worker goes on."""
     try:
         outcome = await play(client, records, settings.task_queue, api.url, key, sys.stdout)
@@ -91,6 +109,7 @@ async def _play_demo(client, records, settings: Settings, api: ApiServer, key: b
         log.exception("demonstration failed", error=str(err))
         return
     print_report(outcome, sys.stdout)
+    await standins.print_received(records, outcome.received, sys.stdout)
     web_ui = None if settings.temporal_address else f"http://127.0.0.1:{settings.dev_server_ui_port}"
     print(
         "\n== Where to look\n"

@@ -10,7 +10,6 @@ never an address, a number or a text.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from sqlalchemy import func, select, update
 from temporalio import activity
 
 from activities.outbox_rows import CONTACT_PURPOSE
-from activities.portal_sync import DeliveryRoundInput, DeliveryRoundResult, idle_round
+from activities.portal_sync import DeliveryRoundInput, DeliveryRoundResult, idle_round, pause
 from notices.email_sender import EmailSender
 from notices.rendering import NoticeFacts, render
 from notices.sms_gateway import SmsGateway, SmsRefused
@@ -66,7 +65,7 @@ class NoticeActivities:
                 if settings.sms_gateway_url
                 else None
             )
-            while time.monotonic() < ends:
+            while time.monotonic() < ends and not activity.is_worker_shutdown():
                 async with self._records.sessions() as session:
                     due = await due_notices(session, datetime.now(UTC))
                     session.expunge_all()
@@ -75,7 +74,7 @@ class NoticeActivities:
                     await self._deliver(row, sms, result)
                 activity.heartbeat(result.model_dump())
                 if not due:
-                    await asyncio.sleep(settings.poll_seconds)
+                    await pause(settings.poll_seconds)
         return result
 
     def _configured(self, channel: str) -> bool:

@@ -55,4 +55,5 @@ def applicant(number: int, address: Address) -> Applicant:
         personal_id=f"0270900{number:05d}",
         address=address,
         phone=f"09120{number:05d}",
+        email=f"cong.dan.{number}@example.vn",
     )

@@ -40,6 +40,12 @@ async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(s
     assert "overdue since" in first and "apology with a new appointment" in first
     assert re.search(r"│ all +│ +7 │", first), first
     assert "demonstration failed" not in first
+    # Every dossier's changes reached the stand-in portal, starting with its receipt (2); the
+    # applicants' notices reached the SMTP server and the SMS gateway.
+    synced = re.findall(rf"^   ({DOSSIER.pattern}) +(\d+(?: > \d+)*)$", first, re.MULTILINE)
+    assert len(synced) == 7 and all(codes.startswith("2 > 4") for _, codes in synced), first
+    emails, sms = map(int, re.search(r"Notices to the applicants: (\d+) e-mails, (\d+) SMS", first).groups())
+    assert emails >= 7 and sms >= 7
 
     second = await play_once(settings, capsys)
     assert set(DOSSIER.findall(second)) == set(DOSSIER.findall(first))
