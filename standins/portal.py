@@ -3,7 +3,7 @@
 The real portal is out of reach here, so `make run` and the tests send to this small HTTP
 service instead. Like a real service it checks the bearer key (401), the message's shape
 (422 naming the fields, from portal/messages.py), dedups by message id (a resend answers 200
-`duplicate: true` and records nothing), and records what it accepted, in arrival order,
+`duplicate: true` and records nothing), and records what it accepted with its arrival time, in arrival order,
 in a JSON-lines file when given one, so a restarted stand-in still knows what it has.
 
     python -m standins.portal --port 8100 [--api-key KEY] [--store received.jsonl]
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -67,7 +68,8 @@ def create_portal_app(api_key: str | None = None, store: Path | None = None) -> 
         if message.message_id in received.ids:
             received.duplicates += 1
             return JSONResponse({"message_id": message.message_id, "duplicate": True}, status_code=200)
-        received.add(json.loads(message.model_dump_json()))
+        # When it arrived (this server's clock): the benchmark's lag from the change to the portal.
+        received.add({**json.loads(message.model_dump_json()), "received_at": datetime.now(UTC).isoformat()})
         return JSONResponse({"message_id": message.message_id, "duplicate": False}, status_code=201)
 
     @app.get(SYNC_PATH)
