@@ -4,6 +4,7 @@ One long activity (heartbeating) drains the outbox in rounds for `round_seconds`
 OutboxDeliveryWorkflow starts the next one. Dossiers go in parallel (bounded); within one
 dossier, messages go one after the other and a message that is not delivered stops its
 dossier's queue for this round, so the portal never sees a later change before an earlier one.
+A round's outcomes are written in one transaction (one commit per round, not per message).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import structlog
 from pydantic import BaseModel
 from temporalio import activity
 
-from portal.client import Outcome, PortalClient
+from portal.client import Answer, Outcome, PortalClient
 from records.database import RecordsStore
 from records.outbox import due_portal_queues, mark_attempt_failed, mark_delivered
 from records.outbox_tables import FAILED, PortalSyncRow
@@ -27,7 +28,7 @@ __all__ = ["DeliveryRoundInput", "DeliveryRoundResult", "PortalSyncActivities", 
 
 log = structlog.get_logger(__name__)
 
-PARALLEL_DOSSIERS = 8
+PARALLEL_DOSSIERS = 32
 
 
 class DeliveryRoundInput(BaseModel):
@@ -65,66 +66,64 @@ class PortalSyncActivities:
         return result
 
     async def _round(self, portal: PortalClient, result: DeliveryRoundResult) -> int:
+        """One pass: every due dossier's queue sent (dossiers in parallel), then every outcome
+        written in one transaction. A crash before that commit sends the round again: the
+        portal drops what it has by message id."""
         async with self._records.sessions() as session:
             queues = await due_portal_queues(session, datetime.now(UTC))
             session.expunge_all()
+        if not queues:
+            return 0
         gate = asyncio.Semaphore(PARALLEL_DOSSIERS)
 
-        async def drain(queue: list[PortalSyncRow]) -> int:
+        async def drain(queue: list[PortalSyncRow]) -> list[tuple[PortalSyncRow, Answer]]:
             async with gate:
-                return await self._drain(portal, queue, result)
+                return await _drain(portal, queue)
 
-        return sum(await asyncio.gather(*(drain(queue) for queue in queues)))
-
-    async def _drain(
-        self, portal: PortalClient, queue: list[PortalSyncRow], result: DeliveryRoundResult
-    ) -> int:
-        done = 0
-        for row in queue:
-            if row.state == FAILED:
-                break
-            answer = await portal.send(row.body, row.message_id)
-            now = datetime.now(UTC)
-            async with self._records.sessions() as session:
+        outcomes = [item for answers in await asyncio.gather(*(drain(q) for q in queues)) for item in answers]
+        now = datetime.now(UTC)
+        async with self._records.sessions() as session:
+            failed = []
+            for row, answer in outcomes:
                 if answer.outcome is Outcome.DELIVERED:
                     await mark_delivered(session, PortalSyncRow, row.id, now)
-                else:
-                    give_up = (
-                        answer.outcome is Outcome.REFUSED or row.attempts + 1 >= self._settings.max_attempts
-                    )
-                    state = await mark_attempt_failed(
-                        session,
-                        PortalSyncRow,
-                        row,
-                        answer.detail,
-                        now,
-                        self._settings.backoff(row.attempts + 1),
-                        give_up,
-                    )
-                await session.commit()
-            if answer.outcome is not Outcome.DELIVERED:
-                if state == FAILED:
-                    result.failed += 1
-                    log.error(
-                        "portal sync message failed",
-                        dossier_code=row.dossier_code,
-                        message_id=row.message_id,
-                        attempts=row.attempts + 1,
-                        error=answer.detail,
-                    )
-                else:
-                    result.retried += 1
-                    log.warning(
-                        "portal sync message not delivered, will retry",
-                        dossier_code=row.dossier_code,
-                        message_id=row.message_id,
-                        attempts=row.attempts + 1,
-                        error=answer.detail,
-                    )
-                break  # the dossier's later messages wait behind this one
-            result.delivered += 1
-            done += 1
-        return done
+                    result.delivered += 1
+                    continue
+                attempts = row.attempts + 1
+                give_up = answer.outcome is Outcome.REFUSED or attempts >= self._settings.max_attempts
+                state = await mark_attempt_failed(
+                    session, PortalSyncRow, row, answer.detail, now, self._settings.backoff(attempts), give_up
+                )
+                failed.append((row, answer, attempts, state))
+            await session.commit()
+        for row, answer, attempts, state in failed:
+            fields = dict(
+                dossier_code=row.dossier_code,
+                message_id=row.message_id,
+                attempts=attempts,
+                error=answer.detail,
+            )
+            if state == FAILED:
+                result.failed += 1
+                log.error("portal sync message failed", **fields)
+            else:
+                result.retried += 1
+                log.warning("portal sync message not delivered, will retry", **fields)
+        return len(outcomes)
+
+
+async def _drain(portal: PortalClient, queue: list[PortalSyncRow]) -> list[tuple[PortalSyncRow, Answer]]:
+    """A dossier's messages in order, up to the first one not delivered: the later ones wait
+    behind it, so the portal never sees a change before an earlier one."""
+    answers = []
+    for row in queue:
+        if row.state == FAILED:
+            break
+        answer = await portal.send(row.body, row.message_id)
+        answers.append((row, answer))
+        if answer.outcome is not Outcome.DELIVERED:
+            break
+    return answers
 
 
 async def idle_round(seconds: float) -> None:
