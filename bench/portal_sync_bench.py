@@ -4,7 +4,7 @@ change to the stand-in portal's receipt.
     python bench/portal_sync_bench.py [--dossiers 300] [--concurrency 20] [--database-url URL]
 
 One embedded dev server (in memory), the records store (a temporary SQLite file unless
---database-url), one worker with the OutboxDeliveryWorkflow, and the stand-in portal as a
+--database-url, emptied first: give it a database of its own), one worker with the OutboxDeliveryWorkflow, and the stand-in portal as a
 separate process (standins/portal.py) on a loopback port. N receipts go through
 IntakeService at the given concurrency, spread over Hà Nội's counters; each gives two sync
 messages (received: status 2, transferred: status 4). Reported: messages per second from the
@@ -101,6 +101,8 @@ async def run(args: argparse.Namespace) -> None:
                 data_converter=codec_converter(EncryptionCodec({"bench": os.urandom(32)}, "bench")),
             )
             async with open_records(url) as records:
+                # The bench's own database: every run starts from an empty schema.
+                await migrate.downgrade(records.engine, "base")
                 await migrate.upgrade(records.engine)
                 await measure(args, client, records, port)
         finally:
@@ -137,7 +139,9 @@ async def measure(args, client: Client, records, port: int) -> None:
         while True:
             async with records.sessions() as session:
                 delivered = await session.scalar(
-                    select(func.count()).select_from(PortalSyncRow).where(PortalSyncRow.state == DELIVERED)
+                    select(func.count())
+                    .select_from(PortalSyncRow)
+                    .where(PortalSyncRow.state == DELIVERED, PortalSyncRow.dossier_code.in_(codes))
                 )
             if delivered >= expected:
                 break
