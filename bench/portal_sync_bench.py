@@ -10,7 +10,8 @@ IntakeService at the given concurrency, spread over Hà Nội's counters; each g
 messages (received: status 2, transferred: status 4). Reported: messages per second from the
 first receipt to the last message's arrival at the portal, and per second between the first
 and the last arrival; lag = arrival at the portal - the timeline entry's instant (p50, p95,
-max). A benchmark, not a test.
+max); then the delivery alone: every message put back to pending and drained again (the
+portal answering duplicates), messages per second. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from intake.forms import ReceiptSlip
 from intake.service import IntakeService
 from records import migrate
 from records.database import open_records
+from records.outbox import resend
 from records.outbox_tables import DELIVERED, PortalSyncRow
 from runtime.codec import EncryptionCodec
 from runtime.codec import data_converter as codec_converter
@@ -150,6 +152,40 @@ async def measure(args, client: Client, records, port: int) -> None:
             await asyncio.sleep(0.1)
         await pump.signal(OutboxDeliveryWorkflow.stop)
         await pump.result()
+
+        # Delivery alone: the same messages put back to pending (an operator's resend of
+        # everything), drained by a new delivery run while nothing else happens. The portal
+        # answers each as a duplicate, after the same checks.
+        async with records.sessions() as session:
+            ids = list(
+                (
+                    await session.scalars(
+                        select(PortalSyncRow.id).where(PortalSyncRow.dossier_code.in_(codes))
+                    )
+                ).all()
+            )
+            await resend(session, PortalSyncRow, ids)
+            await session.commit()
+        drain_started = time.time()
+        pump = await client.start_workflow(
+            OutboxDeliveryWorkflow.run,
+            OutboxDeliveryInput(run_seconds=60),
+            id=f"bench-outbox-{uuid.uuid4()}",
+            task_queue=task_queue,
+        )
+        while True:
+            async with records.sessions() as session:
+                left = await session.scalar(
+                    select(func.count())
+                    .select_from(PortalSyncRow)
+                    .where(PortalSyncRow.state != DELIVERED, PortalSyncRow.dossier_code.in_(codes))
+                )
+            if not left:
+                break
+            await asyncio.sleep(0.05)
+        drain = time.time() - drain_started
+        await pump.signal(OutboxDeliveryWorkflow.stop)
+        await pump.result()
     async with httpx.AsyncClient() as http:
         messages = (await http.get(f"http://127.0.0.1:{port}{SYNC_PATH}")).json()["messages"]
     async with records.sessions() as session:
@@ -173,6 +209,9 @@ async def measure(args, client: Client, records, port: int) -> None:
     )
     print(f"  delivered    {end_to_end:.1f} messages/s from the first receipt to the last arrival")
     print(f"               {between:.1f} messages/s between the first and the last arrival")
+    print(
+        f"  backlog      {len(ids) / drain:.1f} messages/s: {len(ids)} resent and delivered again in {drain:.1f} s"
+    )
     print(
         f"  lag (s)              {'p50':>6} {'p95':>6} {'max':>6}   arrival at the portal - the entry's instant"
     )
