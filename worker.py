@@ -41,13 +41,16 @@ async def main(
     stop = stop or _stop_on_signals()
     # Before anything starts: a real cluster without a token key is refused here.
     key = token_key(settings) if settings.api_port else None
+    try:
+        delivery = DeliverySettings.from_env()
+    except ValueError as err:  # a DELIVERY_*/SMTP_PORT that is not a number: named, exit 2
+        raise ConfigurationError(str(err)) from None
     # The records first: a SQLite file another worker serves is refused before a dev server starts.
     async with (
         open_records(settings.database_url, serving=True) as records,
         temporal_client(settings) as client,
     ):
         # The demonstration serves stand-ins for the portal, SMTP and SMS left unconfigured.
-        delivery = DeliverySettings.from_env()
         standins = DemoStandins(settings.data_dir) if demo else None
         if standins is not None:
             delivery = await standins.start(delivery)

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select, update
 
 from records.outbox_tables import DELIVERED, FAILED, PENDING, NoticeDeliveryRow, PortalSyncRow
 
-__all__ = ["due_portal_queues", "list_rows", "mark_attempt_failed", "mark_delivered", "resend"]
+__all__ = ["due_notices", "due_portal_queues", "list_rows", "mark_attempt_failed", "mark_delivered", "resend"]
 
 TABLES = {"portal": PortalSyncRow, "notices": NoticeDeliveryRow}
 
