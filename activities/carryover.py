@@ -29,13 +29,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.heartbeat import heartbeating
 from adminunits.succession import AuthoritySuccession, SuccessorUnit
+from model import search_attributes as sa
+from model.dossier_inputs import TransferActor, TransferInput, Unit
+from model.dossier_state import TERMINAL
+from model.dossier_view import DossierView, TransferFacts
 from records.database import RecordsStore
 from records.tables import DossierRow
-from workflows import search_attributes as sa
-from workflows.dossier_inputs import TransferActor, TransferInput, Unit
-from workflows.dossier_state import TERMINAL
-from workflows.dossier_transfer import TransferFacts
-from workflows.dossier_view import DossierView
 
 __all__ = [
     "BatchInput",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from intake.forms import IntakeRequest
-from officers.policy import ACTION_INPUTS
+from model.dossier_inputs import ACTION_INPUTS
 
 __all__ = ["ACTION_BODIES", "ReceiveBody", "body_of"]
 

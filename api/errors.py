@@ -16,10 +16,10 @@ from starlette.exceptions import HTTPException
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from model.dossier_inputs import Actor
+from model.errors import ErrorType
+from model.input_bounds import short
 from procedures.problems import plain_message
-from workflows.dossier_inputs import Actor
-from workflows.errors import ErrorType
-from workflows.input_bounds import short
 
 __all__ = ["ApiError", "ErrorBody", "REFUSAL_STATUS", "install_error_handlers", "refused"]
 

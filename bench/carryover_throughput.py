@@ -42,6 +42,7 @@ from temporalio.worker import Worker
 from bench.idle_workflow import IdleWorkflow
 from bench.intake_throughput import CpuMeter, Measurement, bounded, used_since
 from bench.old_dossiers import old_dossier_inputs, start_dossiers
+from model import search_attributes
 from records.database import RecordsStore, open_records
 from records.tables import DossierRow
 from runtime.codec import EncryptionCodec
@@ -49,7 +50,6 @@ from runtime.codec import data_converter as codec_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary
 from runtime.workers import build_worker
-from workflows import search_attributes
 from workflows.carryover import CarryoverWorkflow
 from workflows.carryover_models import CarryoverInput
 

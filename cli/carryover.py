@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from adminunits.registry import REFORM_INSTANT
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, instant
+from model.dossier_inputs import TransferActor
 from runtime.carryover import (
     DEFAULT_CARRYOVER_ID,
     find_carryover,
@@ -24,7 +25,6 @@ from runtime.carryover import (
 )
 from workflows.carryover import CarryoverWorkflow
 from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverProgress
-from workflows.dossier_inputs import TransferActor
 
 __all__ = ["add_commands"]
 

@@ -33,11 +33,11 @@ from cli.context import (
 from cli.identity import add_action_parser, add_identity_arguments, identity, perform
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
+from model.dossier_inputs import SubmittedDocument
+from model.input_bounds import short
 from officers.policy import may_receive
 from procedures.models import Channel
 from procedures.problems import describe_validation_error
-from workflows.dossier_inputs import SubmittedDocument
-from workflows.input_bounds import short
 
 __all__ = ["add_commands"]
 

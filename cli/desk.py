@@ -10,7 +10,7 @@ from cli.identity import act_as
 from cli.tables import add_output_arguments, dossier_tables, print_tables, wants_table
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
-from officers.policy import ACTION_INPUTS
+from model.dossier_inputs import ACTION_INPUTS
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["add_commands"]

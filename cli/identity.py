@@ -24,6 +24,9 @@ from cli.context import (
     Handler,
     dossier_code,
 )
+from model.dossier_inputs import ActionInput, Actor
+from model.dossier_view import DossierView
+from model.input_bounds import amount_over
 from officers.acting import ActionForbidden, MissingActionId, act, action_input
 from officers.policy import may_read
 from officers.tokens import InvalidToken, read_token, token_key
@@ -31,9 +34,6 @@ from procedures.models import Role
 from procedures.problems import describe_validation_error
 from runtime.temporal import ConfigurationError
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, _Action
-from workflows.dossier_view import DossierView
-from workflows.input_bounds import amount_over
 
 __all__ = [
     "TOKEN_VARIABLE",
@@ -150,7 +150,7 @@ async def perform(
     return EXIT_OK
 
 
-async def act_as(context: CliContext, code: str, action: str, request: _Action) -> DossierView:
+async def act_as(context: CliContext, code: str, action: str, request: ActionInput) -> DossierView:
     """`officers.acting.act` for a command: a refusal becomes exit 4, logged."""
     try:
         return await act(await context.client(), code, action, request)

@@ -9,10 +9,10 @@ from pydantic import ValidationError
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
 from cli.identity import roles
+from model.dossier_inputs import Actor
 from officers.tokens import DEFAULT_TTL, mint_token, token_key
 from procedures.problems import describe_validation_error
 from runtime.temporal import ConfigurationError
-from workflows.dossier_inputs import Actor
 
 __all__ = ["add_commands"]
 

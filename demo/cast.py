@@ -8,8 +8,8 @@ communes and the new province's department hold them.
 
 from __future__ import annotations
 
+from model.dossier_inputs import Actor, Address, Applicant
 from procedures.models import Role
-from workflows.dossier_inputs import Actor, Address, Applicant
 
 __all__ = [
     "COMMUNES",

@@ -22,12 +22,12 @@ from intake.errors import RequestIdConflict, StartOutcomeUnknown
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
 from intake.starting import DossierStarter, UnsettledReceipt
 from intake.timeouts import IntakeTimeouts
+from model.dossier_inputs import DossierInput
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
 from records.dossier_codes import Claim, DossierCodeAllocator
 from runtime.metrics import RECEIPTS
-from workflows.dossier_inputs import DossierInput
 
 __all__ = [
     "IntakeForbidden",

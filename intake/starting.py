@@ -26,11 +26,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from adminunits import VN_TZ
 from intake.errors import StartOutcomeUnknown
 from intake.timeouts import IntakeTimeouts
+from model import search_attributes as sa
+from model.dossier_inputs import DossierInput
+from model.dossier_state import DossierStatus
 from records.dossier_codes import Claim, DossierCodeAllocator
-from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import DossierInput
-from workflows.dossier_state import DossierStatus
 
 __all__ = ["DossierStarter", "UnsettledReceipt"]
 

@@ -11,12 +11,15 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from model.dossier_state import DossierState, Unit
+from model.input_bounds import MAX_LIST_ITEMS, Instant, MoneyVnd
 from procedures.models import Channel, ProcedureVersion, Role
-from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS
-from workflows.dossier_state import DossierState, Unit
-from workflows.input_bounds import MAX_LIST_ITEMS, Instant, MoneyVnd
 
 __all__ = [
+    "ACTION_INPUTS",
+    "ACTION_NAMES",
+    "APOLOGY_MAX_WORKING_DAYS",
+    "ActionInput",
     "Actor",
     "Address",
     "Applicant",
@@ -35,6 +38,11 @@ __all__ = [
     "Unit",
     "WithdrawInput",
 ]
+
+# How far an apology's new appointment may lie, in working days, unless a dossier is given
+# another bound at its start (workflows.dossier_apology checks it). Twelve weeks: room for an
+# expert opinion or a partner agency's answer, short enough that a promise still means something.
+APOLOGY_MAX_WORKING_DAYS = 60
 
 PERSONAL_ID_PATTERN = r"^\d{12}$"
 
@@ -107,53 +115,53 @@ class DossierInput(_Message):
     carried_state: DossierState | None = None
 
 
-class _Action(_Message):
+class ActionInput(_Message):
     actor: Actor
     action_id: str = Field(min_length=1, max_length=100)
 
 
-class CompleteStepInput(_Action):
+class CompleteStepInput(ActionInput):
     step_id: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
 
 
-class RequestSupplementInput(_Action):
+class RequestSupplementInput(ActionInput):
     reason: str = Field(min_length=1, max_length=2000)
     documents: tuple[DocumentName, ...] = Field(
         min_length=1, max_length=MAX_LIST_ITEMS, description="names of the documents asked for"
     )
 
 
-class SupplementInput(_Action):
+class SupplementInput(ActionInput):
     documents: tuple[DocumentName, ...] = Field(
         min_length=1, max_length=MAX_LIST_ITEMS, description="names of the documents provided"
     )
 
 
-class RequestPaymentInput(_Action):
+class RequestPaymentInput(ActionInput):
     amount_vnd: MoneyVnd
     reason: str = Field(default="", max_length=2000)
 
 
-class ConfirmPaymentInput(_Action):
+class ConfirmPaymentInput(ActionInput):
     amount_vnd: MoneyVnd
     receipt_number: str = Field(min_length=1, max_length=100)
 
 
-class RefuseInput(_Action):
+class RefuseInput(ActionInput):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class WithdrawInput(_Action):
+class WithdrawInput(ActionInput):
     reason: str = Field(default="applicant's request", max_length=2000)
 
 
-class ApologyInput(_Action):
+class ApologyInput(ActionInput):
     reason: str = Field(min_length=1, max_length=2000)
     new_due_at: Instant
 
 
-class ReturnResultInput(_Action):
+class ReturnResultInput(ActionInput):
     channel: Channel = Channel.COUNTER
 
 
@@ -193,3 +201,20 @@ class TransferInput(_Message):
         if (self.to_unit is None) == (not self.to_unit_by_commune):
             raise ValueError("give either to_unit or to_unit_by_commune")
         return self
+
+
+# Each human action by the name its update, the API's route and the CLI give it: refusals say
+# `confirm_payment`, never the input model's class name.
+ACTION_NAMES: dict[type[ActionInput], str] = {
+    CompleteStepInput: "complete_step",
+    RequestSupplementInput: "request_supplement",
+    SupplementInput: "supplement",
+    RequestPaymentInput: "request_payment",
+    ConfirmPaymentInput: "confirm_payment",
+    RefuseInput: "refuse",
+    WithdrawInput: "withdraw",
+    ApologyInput: "issue_apology",
+    ReturnResultInput: "return_result",
+}
+# The same map the other way: each update's name and the model of its input.
+ACTION_INPUTS: dict[str, type[ActionInput]] = {name: model for model, name in ACTION_NAMES.items()}

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from pydantic import AwareDatetime, BaseModel
 
+from model.dossier_inputs import APOLOGY_MAX_WORKING_DAYS
+from model.dossier_state import DossierStatus, PaymentRequest, SupplementRequest, TimelineEntry
 from procedures.models import Step
-from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS
-from workflows.dossier_state import DossierStatus, PaymentRequest, SupplementRequest, TimelineEntry
 
-__all__ = ["DossierView"]
+__all__ = ["DossierView", "TransferFacts"]
 
 
 class DossierView(BaseModel):
@@ -56,3 +56,21 @@ class DossierView(BaseModel):
     carried_over_at: AwareDatetime | None = None
     # How far an apology's new appointment may lie, in working days (pinned at the start).
     apology_max_working_days: int = APOLOGY_MAX_WORKING_DAYS
+
+
+class TransferFacts(BaseModel):
+    """What the carryover needs to choose a successor. The applicant's address travels only as
+    unit codes (no name, street or ID), so no personal data reaches the records store."""
+
+    code: str
+    status: str
+    handling_unit: str
+    original_handling_unit: str
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    procedure_code: str
+    version_id: str
+    address_province_code: str
+    address_district_code: str | None
+    address_commune_code: str
+    carried_over_from: str | None = None

@@ -19,14 +19,14 @@ from temporalio.api.enums.v1 import QueryRejectCondition
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from model.dossier_inputs import Actor
+from model.dossier_state import DossierStatus
+from model.dossier_view import DossierView
 from officers.policy import may_act
 from procedures.models import Role, Step
 from records.database import RecordsStore
 from records.tables import DossierRow
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor
-from workflows.dossier_state import DossierStatus
-from workflows.dossier_view import DossierView
 
 __all__ = ["InboxItem", "OPEN_STATUSES", "inbox"]
 

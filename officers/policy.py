@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from model import dossier_inputs as inputs
+from model.dossier_view import DossierView
+from model.errors import ErrorType
 from procedures.models import Role, StepPlace
-from workflows import dossier_inputs as inputs
-from workflows.dossier_rules import ACTION_NAMES, RULES
-from workflows.dossier_view import DossierView
-from workflows.errors import ErrorType
+from workflows.dossier_rules import RULES
 
-__all__ = ["ACTION_INPUTS", "Refusal", "may_act", "may_read", "may_receive"]
-
-# Each human action by its update's name, and the model of its input.
-ACTION_INPUTS: dict[str, type[inputs._Action]] = {name: model for model, name in ACTION_NAMES.items()}
+__all__ = ["Refusal", "may_act", "may_read", "may_receive"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ def may_act(
             ErrorType.WRONG_ROLE,
             f"officer {officer.id} is an auditor: auditors read dossiers and change nothing ({action} is refused)",
         )
-    model = ACTION_INPUTS[action]
+    model = inputs.ACTION_INPUTS[action]
     if model is inputs.CompleteStepInput:
         step = view.current_step
         if step is None or step.id != step_id:

@@ -22,10 +22,10 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ValidationError, computed_field
 from sqlalchemy import select
 
+from model.dossier_state import TimelineEntry
 from records.chain import GENESIS, event_hash
 from records.database import RecordsStore
 from records.tables import DossierEventRow, DossierRow
-from workflows.dossier_state import TimelineEntry
 
 __all__ = ["AuditEntry", "Tampering", "VerifyResult", "audit_trail", "verify"]
 

@@ -21,11 +21,11 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
-from activities.records import RecordEventsInput
+from model.dossier_inputs import DossierInput
+from model.dossier_state import TimelineEntry
+from model.projection import RecordEventsInput
 from records.audit import AuditEntry, audit_trail
 from records.database import RecordsStore
-from workflows.dossier_inputs import DossierInput
-from workflows.dossier_state import TimelineEntry
 
 __all__ = [
     "AuditorHistory",

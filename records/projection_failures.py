@@ -14,7 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from workflows import search_attributes as sa
+from model import search_attributes as sa
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["FailedProjection", "projection_failures", "retry_projection"]

@@ -33,9 +33,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from model.input_bounds import Instant
 from records.database import RecordsStore
 from records.tables import DossierEventRow, DossierRow
-from workflows.input_bounds import Instant
 
 __all__ = ["GROUPINGS", "Grouping", "Report", "ReportCounts", "ReportQuery", "ReportRow", "report"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workflows.input_bounds import MAX_AMOUNT_VND
+from model.input_bounds import MAX_AMOUNT_VND
 
 __all__ = ["Settings", "TASK_QUEUE"]
 

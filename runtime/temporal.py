@@ -21,10 +21,10 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
+from model import search_attributes
 from runtime.codec import EncryptionCodec, KeyringError, data_converter, dev_keyring, load_keyring
 from runtime.logging import wants_json
 from runtime.settings import Settings
-from workflows import search_attributes
 
 __all__ = [
     "ConfigurationError",

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
+from model.dossier_inputs import CompleteStepInput
 from runtime.codec import (
     ENCODING,
     EncryptionCodec,
@@ -30,7 +31,6 @@ from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, payload_codec
 from tests.builders import APPLICANT, SPECIALIST, action_id, request, settled
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import CompleteStepInput
 
 PERSONAL_ID = APPLICANT.personal_id.encode()
 NAME = APPLICANT.full_name.encode()

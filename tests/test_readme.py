@@ -19,10 +19,10 @@ import pytest
 
 import starter
 import worker
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token, token_key
 from procedures.models import Role
 from tests.test_entrypoints import settings, wait_for_server  # noqa: F401 (fixture)
-from workflows.dossier_inputs import Actor
 
 ROOT = Path(__file__).parent.parent
 COMMAND = re.compile(r"^\.venv/bin/python starter\.py (?P<argv>.+?)(?:\s+#.*)?$")

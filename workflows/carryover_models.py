@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, Field
 
 from adminunits.registry import REFORM_INSTANT
-from workflows.dossier_inputs import TransferActor
+from model.dossier_inputs import TransferActor
 
 __all__ = [
     "AuthorityReport",

@@ -13,17 +13,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
-    from activities.records import (
-        PROJECTION_DATA_ERROR,
-        ApplicantNotice,
-        DossierSummary,
-        RecordActivities,
-        RecordEventsInput,
-    )
-    from procedures.calendar import WorkingCalendar
-    from workflows import search_attributes as sa
-    from workflows.dossier_apology import appointment_refusal
-    from workflows.dossier_inputs import (
+    from activities.records import RecordActivities
+    from model import search_attributes as sa
+    from model.dossier_inputs import (
+        ActionInput,
         Actor,
         ApologyInput,
         CompleteStepInput,
@@ -36,10 +29,8 @@ with workflow.unsafe.imports_passed_through():
         SupplementInput,
         TransferInput,
         WithdrawInput,
-        _Action,
     )
-    from workflows.dossier_rules import applied_action, check_action, current_step, fingerprint, next_roles
-    from workflows.dossier_state import (
+    from model.dossier_state import (
         CLOCK_RUNNING,
         TERMINAL,
         AppliedAction,
@@ -48,8 +39,13 @@ with workflow.unsafe.imports_passed_through():
         PaymentRequest,
         SupplementRequest,
     )
+    from model.dossier_view import DossierView, TransferFacts
+    from model.errors import ActionRefused, ErrorType
+    from model.projection import PROJECTION_DATA_ERROR, ApplicantNotice, DossierSummary, RecordEventsInput
+    from procedures.calendar import WorkingCalendar
+    from workflows.dossier_apology import appointment_refusal
+    from workflows.dossier_rules import applied_action, check_action, current_step, fingerprint, next_roles
     from workflows.dossier_transfer import (
-        TransferFacts,
         appointment_after_transfer,
         check_transfer,
         current_handling_unit,
@@ -58,12 +54,10 @@ with workflow.unsafe.imports_passed_through():
         transfer_facts,
         transfer_target,
     )
-    from workflows.dossier_view import DossierView
-    from workflows.errors import ActionRefused, ErrorType
 
 __all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
 
-A = TypeVar("A", bound=_Action)
+A = TypeVar("A", bound=ActionInput)
 S = DossierStatus
 SYSTEM_ACTOR = "system"
 # From this patch on, each applied action's content fingerprint is kept with its id, so the id
@@ -365,7 +359,7 @@ class DossierWorkflow:
 
     # Applying actions.
 
-    def _validate(self, action: _Action) -> bool:
+    def _validate(self, action: ActionInput) -> bool:
         return check_action(self._dossier, self._state, action, workflow.now())
 
     async def _act(self, action: A, apply: Callable[[A], Awaitable[None]]) -> DossierView:
@@ -395,7 +389,7 @@ class DossierWorkflow:
             extra={"dossier_code": self._dossier.code, "status": self._state.status.value, **fields},
         )
 
-    def _entry(self, action: _Action, name: str, status: DossierStatus, **fields) -> None:
+    def _entry(self, action: ActionInput, name: str, status: DossierStatus, **fields) -> None:
         self._state.add_entry(
             workflow.now(), name, status, **_actor_fields(action.actor), action_id=action.action_id, **fields
         )

@@ -20,14 +20,14 @@ from api.deps import Services, current_officer, services
 from api.errors import ApiError, refused
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
+from model.dossier_inputs import ACTION_INPUTS, Actor
+from model.dossier_view import DossierView
+from model.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 from officers.acting import MISSING_ACTION_ID, ActionForbidden, MissingActionId, action_input
 from officers.acting import act as act_as
-from officers.policy import ACTION_INPUTS, may_read, may_receive
+from officers.policy import may_read, may_receive
 from records.dossier_codes import CounterBusy
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor
-from workflows.dossier_view import DossierView
-from workflows.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 
 __all__ = ["router"]
 

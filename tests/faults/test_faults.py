@@ -30,6 +30,9 @@ from temporalio.client import Client
 from adminunits import VN_TZ
 from intake.forms import ReceiptSlip
 from intake.service import IntakeService
+from model.dossier_inputs import Actor, CompleteStepInput, ReturnResultInput
+from model.dossier_state import DossierStatus, TimelineEntry
+from model.dossier_view import DossierView
 from procedures.models import Role
 from records.chain import GENESIS, event_hash
 from records.database import RecordsStore, open_records
@@ -52,9 +55,6 @@ from tests.faults.harness import (
     view as query_view,
 )
 from workflows.dossier import NOTIFIED_ACTIONS, DossierWorkflow
-from workflows.dossier_inputs import Actor, CompleteStepInput, ReturnResultInput
-from workflows.dossier_state import DossierStatus, TimelineEntry
-from workflows.dossier_view import DossierView
 
 S = DossierStatus
 NGOC_HA_OFFICER = Actor(id="counter-8", roles=(Role.COUNTER_OFFICER,), unit=NGOC_HA_COUNTER)

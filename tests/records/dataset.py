@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from temporalio.testing import ActivityEnvironment
 
-from activities.records import DossierSummary, RecordActivities, RecordEventsInput
+from activities.records import RecordActivities
+from model.dossier_state import DossierStatus, TimelineEntry
+from model.projection import DossierSummary, RecordEventsInput
 from records.append_only import create_statements, drop_statements
 from records.database import RecordsStore
 from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER
-from workflows.dossier_state import DossierStatus, TimelineEntry
 
 S = DossierStatus
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from model.dossier_inputs import CompleteStepInput, RequestSupplementInput, SupplementInput
 from records.history import dossier_history, render_history
 from tests.builders import COUNTER, LEADER, SPECIALIST, action_id, request, settled
 from tests.records.dataset import tamper
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import CompleteStepInput, RequestSupplementInput, SupplementInput
 
 
 async def reviewed_dossier(counter) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 import starter
 from cli.audit import EXIT_TAMPERED
+from model.dossier_inputs import CompleteStepInput
 from records.audit import verify
 from records.database import RecordsStore
 from records.lag import verify_against_temporal
@@ -17,7 +18,6 @@ from tests.builders import SPECIALIST, action_id, settled, start_dossier
 from tests.records.test_cli import settings_for
 from tests.workflows.test_projection_apart import unreachable_records  # noqa: F401 (fixture)
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import CompleteStepInput
 
 
 class TestAuditLag:

@@ -21,17 +21,8 @@ from temporalio.testing import ActivityEnvironment
 from activities.carryover import BatchInput, Candidate, CarryoverActivities, OutcomeKind
 from adminunits import VN_TZ
 from intake.forms import ReceiptSlip, RefusalNotice
-from procedures.models import Role
-from records.database import RecordsStore, open_records
-from records.tables import DossierRow
-from runtime.workers import build_worker
-from tests.builders import Counter, action_id, request, settled, start_dossier
-from tests.faults.harness import PostgresDatabase
-from workflows import search_attributes as sa
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverReport
-from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import (
+from model import search_attributes as sa
+from model.dossier_inputs import (
     Actor,
     Address,
     Applicant,
@@ -42,7 +33,16 @@ from workflows.dossier_inputs import (
     SupplementInput,
     TransferInput,
 )
-from workflows.dossier_state import DossierStatus, Unit
+from model.dossier_state import DossierStatus, Unit
+from procedures.models import Role
+from records.database import RecordsStore, open_records
+from records.tables import DossierRow
+from runtime.workers import build_worker
+from tests.builders import Counter, action_id, request, settled, start_dossier
+from tests.faults.harness import PostgresDatabase
+from workflows.carryover import CarryoverWorkflow
+from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverReport
+from workflows.dossier import DossierWorkflow
 
 BA_DINH_DISTRICT = "001.00.00.H01"  # Quận Ba Đình's People's Committee, abolished 2025-07-01
 BA_DINH_WARD = "000.00004.00.H01"  # Phường Ba Đình (2025), successor for Trúc Bạch (00004)

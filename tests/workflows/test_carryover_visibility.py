@@ -18,6 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from intake.forms import ReceiptSlip
+from model import search_attributes as sa
+from model.dossier_inputs import SubmittedDocument
 from procedures.models import Role
 from records.database import open_records
 from records.tables import DossierRow
@@ -25,11 +27,9 @@ from runtime.temporal import binary
 from runtime.workers import build_worker
 from tests.builders import Counter, request
 from tests.workflows.test_carryover import BA_DINH_DISTRICT, BA_DINH_WARD, applicant, officer, receive, vn
-from workflows import search_attributes as sa
 from workflows.carryover import CarryoverWorkflow
 from workflows.carryover_models import CarryoverInput
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import SubmittedDocument
 
 
 @pytest_asyncio.fixture

@@ -13,6 +13,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import starter
+from model import search_attributes as sa
+from model.dossier_inputs import CompleteStepInput, WithdrawInput
+from model.dossier_view import DossierView
 from procedures.calendar import VN_TZ
 from records.audit import verify
 from records.database import RecordsStore, create_engine, session_factory
@@ -21,10 +24,7 @@ from records.tables import DossierEventRow
 from runtime.settings import Settings
 from runtime.workers import build_worker
 from tests.builders import COUNTER, SPECIALIST, action_id, settled, start_dossier
-from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import CompleteStepInput, WithdrawInput
-from workflows.dossier_view import DossierView
 
 
 async def eventually(handle: WorkflowHandle, check, timeout: float = 20) -> DossierView:
