@@ -21,10 +21,10 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
+from audit.verify import AuditEntry, audit_trail
 from model.dossier_inputs import DossierInput
 from model.dossier_state import TimelineEntry
 from model.projection import RecordEventsInput
-from records.audit import AuditEntry, audit_trail
 from records.database import RecordsStore
 
 __all__ = [

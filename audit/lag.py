@@ -1,8 +1,8 @@
 """The audit trail checked against Temporal: does it lag behind what the dossiers did?
 
-`records.audit.verify` alone sees only the database: a chain that stopped growing (records
+`audit.verify.verify` alone sees only the database: a chain that stopped growing (records
 store down, a refused batch) is intact there while actions go unrecorded. Here each dossier's
-Temporal history (records.history) says what was accepted; an accepted action (or the receipt)
+Temporal history (audit.history) says what was accepted; an accepted action (or the receipt)
 older than `grace` with no audit row is a lag. A closed dossier recorded everything before it
 closed (DossierWorkflow waits for its records), so without a list of codes only the running
 dossiers Temporal visibility lists are read: one history fetch each.
@@ -17,9 +17,9 @@ from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from records.audit import Tampering, VerifyResult, verify
+from audit.history import AuditorHistory, dossier_history
+from audit.verify import Tampering, VerifyResult, verify
 from records.database import RecordsStore
-from records.history import AuditorHistory, dossier_history
 from records.tables import DossierRow
 
 __all__ = ["DEFAULT_GRACE", "RUNNING_DOSSIERS", "audit_lag", "lagging", "verify_against_temporal"]

@@ -8,8 +8,8 @@
 - reordered: a row holds another seq's entry, its link points at another row of the chain,
   or rows were stored out of order.
 What it cannot see: a consistent rewrite of a chain from some row to its end together with
-the dossiers row (compare with Temporal's history: records.history does), or a chain that
-stopped growing while the dossier went on (records.lag.verify_against_temporal reports it).
+the dossiers row (compare with Temporal's history: audit.history does), or a chain that
+stopped growing while the dossier went on (audit.lag.verify_against_temporal reports it).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from records.tables import DossierEventRow, DossierRow
 
 __all__ = ["AuditEntry", "Tampering", "VerifyResult", "audit_trail", "verify"]
 
-# lagging: found by records.lag against Temporal's history, never by the chains alone.
+# lagging: found by audit.lag against Temporal's history, never by the chains alone.
 TamperKind = Literal["edited", "deleted", "reordered", "lagging"]
 
 

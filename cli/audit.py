@@ -18,20 +18,20 @@ from alembic.util import CommandError
 from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from audit.history import dossier_history, render_history
+from audit.lag import DEFAULT_GRACE, verify_against_temporal
+from audit.projection_failures import projection_failures, retry_projection
+from audit.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
+from audit.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
+from audit.verify import verify
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, dossier_code, instant
 from cli.tables import add_output_arguments, print_tables, report_table, search_table, wants_table
 from procedures.calendar import VN_TZ
 from procedures.catalogue import default_catalogue
 from procedures.problems import describe_validation_error
 from records import migrate
-from records.audit import verify
 from records.database import create_engine
-from records.history import dossier_history, render_history
-from records.lag import DEFAULT_GRACE, verify_against_temporal
-from records.projection_failures import projection_failures, retry_projection
 from records.reference import snapshot_catalogue, snapshot_units
-from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
-from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
 
 __all__ = ["EXIT_TAMPERED", "add_commands"]
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from records.audit import audit_trail, verify
+from audit.verify import audit_trail, verify
 from records.chain import GENESIS, event_hash
 from records.tables import DossierEventRow, DossierRow
 from tests.records.dataset import S, entry, new_code, received_entries, record, summary, tamper

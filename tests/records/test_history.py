@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from audit.history import dossier_history, render_history
 from model.dossier_inputs import CompleteStepInput, RequestSupplementInput, SupplementInput
-from records.history import dossier_history, render_history
 from tests.builders import COUNTER, LEADER, SPECIALIST, action_id, request, settled
 from tests.records.dataset import tamper
 from workflows.dossier import DossierWorkflow

@@ -23,8 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from api import create_app
+from audit.history import read_timeline
 from records.database import RecordsStore, open_records
-from records.history import read_timeline
 from runtime.settings import Settings
 from runtime.temporal import binary, register_search_attributes
 from runtime.workers import build_worker

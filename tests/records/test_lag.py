@@ -8,11 +8,11 @@ from datetime import timedelta
 from temporalio.client import Client
 
 import starter
+from audit.lag import verify_against_temporal
+from audit.verify import verify
 from cli.audit import EXIT_TAMPERED
 from model.dossier_inputs import CompleteStepInput
-from records.audit import verify
 from records.database import RecordsStore
-from records.lag import verify_against_temporal
 from runtime.workers import build_worker
 from tests.builders import SPECIALIST, action_id, settled, start_dossier
 from tests.records.test_cli import settings_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from records.audit import verify
+from audit.verify import verify
 from records.tables import DossierRow, OfficerRow
 from tests.records.dataset import S, entry, new_code, received_entries, record, summary
 

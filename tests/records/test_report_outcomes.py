@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from records.reports import ReportQuery, report
+from audit.reports import ReportQuery, report
 from tests.records.march import MARCH, NOW, vn
 from tests.records.outcomes import Outcomes
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from adminunits import VN_TZ
+from audit.reports import ReportQuery, report
 from model.dossier_inputs import CompleteStepInput
-from records.reports import ReportQuery, report
 from tests.builders import BA_DINH_COMMITTEE, LEADER, SPECIALIST, action_id, request, settled
 from tests.records.march import MARCH, NOW, vn
 from workflows.dossier import DossierWorkflow

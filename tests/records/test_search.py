@@ -8,7 +8,7 @@ import io
 import pytest
 from pydantic import ValidationError
 
-from records.search import CSV_COLUMNS, SearchFilter, export_csv, search
+from audit.search import CSV_COLUMNS, SearchFilter, export_csv, search
 from tests.records.march import MARCH, vn
 
 

@@ -496,10 +496,10 @@ class TestTheSuccessorCounter:
         """The district counter's dossier, carried over: the projection's receiving unit, the
         `ReceivingUnit` search attribute, the successor counter's inbox, search and report follow
         the move; the counter of receipt stays in its own column."""
+        from audit.reports import ReportQuery, report
+        from audit.search import SearchFilter, search
         from officers.acting import act
         from officers.inbox import inbox
-        from records.reports import ReportQuery, report
-        from records.search import SearchFilter, search
 
         slips = await open_dossiers(desk)
         assert (await carryover(desk, f"counter-{uuid.uuid4().hex[:6]}")).progress.transferred == 3

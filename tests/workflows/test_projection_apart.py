@@ -13,13 +13,13 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import starter
+from audit.projection_failures import projection_failures, retry_projection
+from audit.verify import verify
 from model import search_attributes as sa
 from model.dossier_inputs import CompleteStepInput, WithdrawInput
 from model.dossier_view import DossierView
 from procedures.calendar import VN_TZ
-from records.audit import verify
 from records.database import RecordsStore, create_engine, session_factory
-from records.projection_failures import projection_failures, retry_projection
 from records.tables import DossierEventRow
 from runtime.settings import Settings
 from runtime.workers import build_worker
@@ -139,7 +139,7 @@ class TestProjectionDataError:
             assert view.unrecorded_events == len(view.timeline) >= 3 and view.projection_failure is not None
         finally:
             await _execute(records, drop)
-        # The operator's command: records retry-projection CODE (records.projection_failures).
+        # The operator's command: records retry-projection CODE (audit.projection_failures).
         settings = Settings.from_env({"DATA_DIR": str(tmp_path), "TASK_QUEUE": task_queue})
         assert await starter.main(["records", "retry-projection", code], client, settings) == 0
         assert "sent its refused entries again" in capsys.readouterr().out
