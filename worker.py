@@ -18,13 +18,13 @@ import structlog
 
 from api import create_app
 from api.server import ApiServer
+from assembly.workers import build_worker
 from demo.day import play, print_report
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, exit_process, temporal_client
-from runtime.workers import build_worker
 
 log = structlog.get_logger("worker")
 

@@ -6,11 +6,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
-from activities.carryover import CarryoverActivities
 from activities.records import RecordActivities
+from carryover.activities import CarryoverActivities
+from carryover.workflow import CarryoverWorkflow
 from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
-from workflows.carryover import CarryoverWorkflow
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker"]

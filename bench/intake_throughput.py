@@ -46,6 +46,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adminunits import AdminUnits, AgencyDirectory, Era
+from assembly.workers import build_worker
 from bench.bare_workflow import BareWorkflow, bare_activity
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
@@ -58,7 +59,6 @@ from runtime.codec import EncryptionCodec
 from runtime.codec import data_converter as codec_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary
-from runtime.workers import build_worker
 
 TARGET_RATIO = 0.7
 PROVINCE = "01"  # Hà Nội

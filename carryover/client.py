@@ -24,8 +24,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from adminunits.registry import REFORM_INSTANT
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverProgress, CarryoverReport
+from carryover.models import CarryoverInput, CarryoverMode, CarryoverProgress, CarryoverReport
+from carryover.workflow import CarryoverWorkflow
 
 __all__ = [
     "DEFAULT_CARRYOVER_ID",

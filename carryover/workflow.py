@@ -9,7 +9,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carryover import (
+    from carryover.activities import (
         BatchInput,
         Candidate,
         CarryoverActivities,
@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         OutcomeKind,
     )
-    from workflows.carryover_models import (
+    from carryover.models import (
         AuthorityReport,
         CarryoverInput,
         CarryoverMode,

@@ -26,6 +26,8 @@ import httpx
 from temporalio.client import Client
 
 from audit.reports import Report, ReportQuery, report
+from carryover.client import start_carryover
+from carryover.models import CarryoverInput
 from cli.tables import print_tables, report_table
 from demo import cast
 from model.dossier_inputs import Actor, Address
@@ -33,8 +35,6 @@ from officers.tokens import mint_token
 from procedures.calendar import VN_TZ, WorkingCalendar
 from procedures.models import Role
 from records.database import RecordsStore
-from runtime.carryover import start_carryover
-from workflows.carryover_models import CarryoverInput
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["DemoError", "DemoOutcome", "REPORT_FROM", "play", "print_report"]

@@ -35,6 +35,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
 from adminunits import VN_TZ  # noqa: E402
+from assembly.workers import build_worker  # noqa: E402
 from intake.forms import ReceiptSlip  # noqa: E402
 from model import search_attributes  # noqa: E402
 from model.dossier_inputs import (  # noqa: E402
@@ -58,7 +59,6 @@ from procedures.models import Channel  # noqa: E402
 from records.database import RecordsStore, open_records  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
 from runtime.temporal import binary, register_search_attributes  # noqa: E402
-from runtime.workers import build_worker  # noqa: E402
 from tests.builders import (  # noqa: E402
     COUNTER,
     LEADER,

@@ -13,6 +13,7 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from assembly.workers import build_worker
 from model import search_attributes
 from records import migrate
 from records.database import RecordsStore, open_records
@@ -20,7 +21,6 @@ from runtime.codec import EncryptionCodec
 from runtime.codec import data_converter as encrypting_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
-from runtime.workers import build_worker
 from tests.builders import Counter
 
 

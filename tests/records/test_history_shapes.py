@@ -23,11 +23,11 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from api import create_app
+from assembly.workers import build_worker
 from audit.history import read_timeline
 from records.database import RecordsStore, open_records
 from runtime.settings import Settings
 from runtime.temporal import binary, register_search_attributes
-from runtime.workers import build_worker
 from tests.api.conftest import KEY, Api
 from tests.api.test_authorization import OFFICERS
 from tests.builders import travel_to

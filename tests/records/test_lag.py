@@ -8,12 +8,12 @@ from datetime import timedelta
 from temporalio.client import Client
 
 import starter
+from assembly.workers import build_worker
 from audit.lag import verify_against_temporal
 from audit.verify import verify
 from cli.audit import EXIT_TAMPERED
 from model.dossier_inputs import CompleteStepInput
 from records.database import RecordsStore
-from runtime.workers import build_worker
 from tests.builders import SPECIALIST, action_id, settled, start_dossier
 from tests.records.test_cli import settings_for
 from tests.workflows.test_projection_apart import unreachable_records  # noqa: F401 (fixture)

@@ -18,8 +18,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.testing import ActivityEnvironment
 
-from activities.carryover import BatchInput, Candidate, CarryoverActivities, OutcomeKind
 from adminunits import VN_TZ
+from assembly.workers import build_worker
+from carryover.activities import BatchInput, Candidate, CarryoverActivities, OutcomeKind
+from carryover.models import CarryoverInput, CarryoverMode, CarryoverReport
+from carryover.workflow import CarryoverWorkflow
 from intake.forms import ReceiptSlip, RefusalNotice
 from model import search_attributes as sa
 from model.dossier_inputs import (
@@ -37,11 +40,8 @@ from model.dossier_state import DossierStatus, Unit
 from procedures.models import Role
 from records.database import RecordsStore, open_records
 from records.tables import DossierRow
-from runtime.workers import build_worker
 from tests.builders import Counter, action_id, request, settled, start_dossier
 from tests.faults.harness import PostgresDatabase
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverReport
 from workflows.dossier import DossierWorkflow
 
 BA_DINH_DISTRICT = "001.00.00.H01"  # Quận Ba Đình's People's Committee, abolished 2025-07-01

@@ -17,6 +17,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from assembly.workers import build_worker
+from carryover.models import CarryoverInput
+from carryover.workflow import CarryoverWorkflow
 from intake.forms import ReceiptSlip
 from model import search_attributes as sa
 from model.dossier_inputs import SubmittedDocument
@@ -24,11 +27,8 @@ from procedures.models import Role
 from records.database import open_records
 from records.tables import DossierRow
 from runtime.temporal import binary
-from runtime.workers import build_worker
 from tests.builders import Counter, request
 from tests.workflows.test_carryover import BA_DINH_DISTRICT, BA_DINH_WARD, applicant, officer, receive, vn
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput
 from workflows.dossier import DossierWorkflow
 
 

@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import starter
+from assembly.workers import build_worker
 from audit.projection_failures import projection_failures, retry_projection
 from audit.verify import verify
 from model import search_attributes as sa
@@ -22,7 +23,6 @@ from procedures.calendar import VN_TZ
 from records.database import RecordsStore, create_engine, session_factory
 from records.tables import DossierEventRow
 from runtime.settings import Settings
-from runtime.workers import build_worker
 from tests.builders import COUNTER, SPECIALIST, action_id, settled, start_dossier
 from workflows.dossier import DossierWorkflow
 
