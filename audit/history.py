@@ -156,20 +156,20 @@ class _Reader:
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
                 self._update_completed(event, updates)
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_REJECTED:
-                attrs = event.workflow_execution_update_rejected_event_attributes
+                rejected = event.workflow_execution_update_rejected_event_attributes
                 self.items.append(
                     HistoryItem(
                         run=run,
                         event_id=event.event_id,
                         at=_at(event),
-                        what=attrs.rejected_request.input.name,
-                        outcome=f"rejected: {attrs.failure.message}",
+                        what=rejected.rejected_request.input.name,
+                        outcome=f"rejected: {rejected.failure.message}",
                     )
                 )
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                attrs = event.activity_task_scheduled_event_attributes
-                if attrs.activity_type.name == RECORD_ACTIVITY:
-                    batch = await self._decode(attrs.input, RecordEventsInput)
+                activity_task = event.activity_task_scheduled_event_attributes
+                if activity_task.activity_type.name == RECORD_ACTIVITY:
+                    batch = await self._decode(activity_task.input, RecordEventsInput)
                     scheduled[event.event_id] = batch.entries
                     for entry in batch.entries:
                         self.in_flight[entry.seq] = entry

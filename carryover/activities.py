@@ -162,10 +162,10 @@ class CarryoverActivities:
         if request.after is not None and request.after.startswith(VISIBILITY_CURSOR):
             after = request.after.removeprefix(VISIBILITY_CURSOR)
             missing = [c for c in await self._unprojected(request.received_before) if c.code > after]
-            page = missing[: request.limit]
+            dossiers = missing[: request.limit]
             more = len(missing) > request.limit
             return CandidatePage(
-                dossiers=page, next_after=VISIBILITY_CURSOR + page[-1].code if more else None
+                dossiers=dossiers, next_after=VISIBILITY_CURSOR + dossiers[-1].code if more else None
             )
         page = await self._projected(request)
         if page.next_after is None:
@@ -344,11 +344,14 @@ class CarryoverActivities:
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             kind_by_type = {"WrongState": OutcomeKind.SKIPPED, "NoSuccessor": OutcomeKind.MANUAL}
-            error_type = cause.type if isinstance(cause, ApplicationError) else None
-            reason = f"{error_type}: {cause.message}" if error_type else str(cause)
-            return outcome.model_copy(
-                update={"kind": kind_by_type.get(error_type, OutcomeKind.FAILED), "error": reason}
-            )
+            if isinstance(cause, ApplicationError) and cause.type:
+                kind, reason = (
+                    kind_by_type.get(cause.type, OutcomeKind.FAILED),
+                    f"{cause.type}: {cause.message}",
+                )
+            else:
+                kind, reason = OutcomeKind.FAILED, str(cause)
+            return outcome.model_copy(update={"kind": kind, "error": reason})
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
                 return outcome.model_copy(

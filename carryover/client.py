@@ -8,10 +8,12 @@ derived from the carryover id, so starting the same carryover twice finds the sa
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from temporalio.client import (
     Client,
     Schedule,
+    ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
@@ -88,7 +90,9 @@ async def find_carryover(
     actions = described.info.recent_actions
     if not actions:
         raise LookupError(f"carryover {carryover_id!r} is scheduled and has not started yet")
-    return client.get_workflow_handle_for(CarryoverWorkflow.run, actions[-1].action.workflow_id)
+    # The schedule's action starts a workflow (schedule_carryover), so its executions are workflows.
+    started = cast(ScheduleActionExecutionStartWorkflow, actions[-1].action)
+    return client.get_workflow_handle_for(CarryoverWorkflow.run, started.workflow_id)
 
 
 async def carryover_progress(

@@ -143,7 +143,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
         }
         request = IntakeRequest(
             procedure_code=args.procedure,
-            applicant={
+            applicant={  # type: ignore[arg-type]  # pydantic validates the dict into ApplicantAtCounter
                 "full_name": args.full_name,
                 "personal_id": personal_id,
                 "address": address,

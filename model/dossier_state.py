@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -147,7 +148,9 @@ class DossierState(BaseModel):
     carried_over_from: str | None = None
     carried_over_at: AwareDatetime | None = None
 
-    def add_entry(self, at: datetime, action: str, status_after: DossierStatus, **fields) -> TimelineEntry:
+    def add_entry(
+        self, at: datetime, action: str, status_after: DossierStatus, **fields: Any
+    ) -> TimelineEntry:
         entry = TimelineEntry(
             seq=len(self.timeline) + 1,
             at=at,

@@ -15,8 +15,9 @@ from datetime import timedelta
 import structlog
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import ColumnElement, or_, select
-from temporalio.api.enums.v1 import QueryRejectCondition
+from sqlalchemy.orm import InstrumentedAttribute
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
 from model.dossier_inputs import Actor
@@ -129,7 +130,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
 def _waits_for(officer: Actor) -> ColumnElement[bool]:
     """Rows whose next action is one of the officer's roles, as the projection last saw it;
     rows projected before the column existed (empty) are confirmed like any other."""
-    waiting = [DossierRow.current_roles == ""]
+    waiting: list[ColumnElement[bool] | InstrumentedAttribute[bool]] = [DossierRow.current_roles == ""]
     waiting += [DossierRow.current_roles.contains(role.value) for role in officer.roles]
     if Role.LEADER in officer.roles:
         waiting.append(DossierRow.overdue)  # an apology may be due, whatever the step
@@ -143,7 +144,7 @@ async def _view(client: Client, code: str) -> DossierView | None:
         # Closed dossiers are rejected at once by the server, without replaying them.
         return await handle.query(
             DossierWorkflow.view,
-            reject_condition=QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN,
+            reject_condition=QueryRejectCondition.NOT_OPEN,
             rpc_timeout=QUERY_TIMEOUT,
         )
     except WorkflowQueryRejectedError:

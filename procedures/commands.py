@@ -138,14 +138,14 @@ def import_export(export: Path, out_file: Path, sector: str, out: TextIO, err: T
 
 
 def import_national_sources(sources: Path, out_dir: Path, out: TextIO, err: TextIO | None = None) -> int:
-    err = err or sys.stderr
     """Re-generate `out_dir` (definitions/national) from the national sources."""
+    err = err or sys.stderr
     from procedures.national_import import import_national
 
     try:
         result = import_national(sources, out_dir)
-    except CatalogueError as problem:
-        print(f"error: {problem}", file=err)
+    except CatalogueError as failure:
+        print(f"error: {failure}", file=err)
         return EXIT_INVALID
     for problem in result.problems:
         print(f"refused {problem.code}: {problem.message}", file=err)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
@@ -389,7 +389,7 @@ class DossierWorkflow:
             extra={"dossier_code": self._dossier.code, "status": self._state.status.value, **fields},
         )
 
-    def _entry(self, action: ActionInput, name: str, status: DossierStatus, **fields) -> None:
+    def _entry(self, action: ActionInput, name: str, status: DossierStatus, **fields: Any) -> None:
         self._state.add_entry(
             workflow.now(), name, status, **_actor_fields(action.actor), action_id=action.action_id, **fields
         )
@@ -535,7 +535,7 @@ class DossierWorkflow:
             details={"from": dossier.receiving_unit.code, "to": dossier.handling_unit.code},
         )
 
-    def _system_entry(self, name: str, status: DossierStatus, **fields) -> None:
+    def _system_entry(self, name: str, status: DossierStatus, **fields: Any) -> None:
         self._state.add_entry(workflow.now(), name, status, actor_id=SYSTEM_ACTOR, **fields)
 
     async def _wait_for_change_or_deadline(self) -> None:
@@ -597,7 +597,9 @@ class DossierWorkflow:
     def _projection_failed(self, err: ActivityError) -> None:
         cause = err.cause
         kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
-        self._state.projection_failure = f"{kind}: {cause.message if cause else err.message}"
+        # An activity's cause is one of temporalio's FailureErrors, which all carry a message.
+        message = cast(FailureError, cause).message if cause else err.message
+        self._state.projection_failure = f"{kind}: {message}"
         workflow.upsert_search_attributes([sa.PROJECTION_FAILED.value_set(True)])
         workflow.logger.error(
             "dossier projection failed",
@@ -694,7 +696,7 @@ class DossierWorkflow:
         workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))
 
 
-def _actor_fields(actor: Actor) -> dict:
+def _actor_fields(actor: Actor) -> dict[str, Any]:
     """Who did it, as a timeline entry records it (forms 05 and 06)."""
     return {
         "actor_id": actor.id,

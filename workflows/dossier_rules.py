@@ -86,7 +86,7 @@ def current_step(dossier: DossierInput, state: DossierState) -> Step | None:
 
 # What moves a dossier forward in each waiting status (refusal, withdrawal and apology are
 # always possible too, but they are not what the dossier waits for).
-_FORWARD = {
+_FORWARD: dict[DossierStatus, type[ActionInput]] = {
     _S.SUPPLEMENT_REQUESTED: SupplementInput,
     _S.PAYMENT_REQUESTED: ConfirmPaymentInput,
     _S.PROCESSED: ReturnResultInput,
