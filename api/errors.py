@@ -20,6 +20,7 @@ from model.dossier_inputs import Actor
 from model.errors import ErrorType
 from model.input_bounds import short
 from procedures.problems import plain_message
+from runtime.temporal import is_unreachable
 
 __all__ = ["ApiError", "ErrorBody", "REFUSAL_STATUS", "install_error_handlers", "refused"]
 
@@ -161,8 +162,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RuntimeError)
     @app.exception_handler(Exception)
     async def _unforeseen(request: Request, err: Exception) -> JSONResponse:
-        # A lazy client that cannot reach its server raises RuntimeError("Failed client connect…").
-        if not (isinstance(err, RuntimeError) and "client connect" in str(err)):
+        if not is_unreachable(err):
             log.exception("internal error", path=short(request.url.path, 200), error_type=type(err).__name__)
             return JSONResponse(_body("InternalError", "internal error"), status_code=500)
         log.error("temporal unreachable", path=short(request.url.path, 200), error=str(err))

@@ -64,6 +64,12 @@ class ConfigurationError(RuntimeError):
     """The configuration cannot be used (a RuntimeError, so worker.py reports it without a traceback)."""
 
 
+def is_unreachable(error: BaseException) -> bool:
+    """Whether `error` is a Temporal client failing to reach its server. The SDK has no type for
+    it: connecting (or a lazy client's first call) raises RuntimeError("Failed client connect: …")."""
+    return isinstance(error, RuntimeError) and "client connect" in str(error)
+
+
 def payload_codec(settings: Settings) -> EncryptionCodec:
     """The codec for PAYLOAD_KEYS; without it, the dev keyring, for the embedded dev server only."""
     if settings.payload_keys is None and settings.temporal_address is not None:
