@@ -14,12 +14,12 @@ from datetime import datetime
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from model import search_attributes as sa
+from model import search_attributes
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["FailedProjection", "projection_failures", "retry_projection"]
 
-QUERY = f"{sa.PROJECTION_FAILED.name} = true"
+QUERY = f"{search_attributes.PROJECTION_FAILED.name} = true"
 
 
 class FailedProjection(BaseModel):
@@ -37,9 +37,9 @@ async def projection_failures(client: Client, limit: int = 1000) -> list[FailedP
         found.append(
             FailedProjection(
                 code=execution.id,
-                status=attributes.get(sa.STATUS),
-                handling_unit=attributes.get(sa.HANDLING_UNIT),
-                received_at=attributes.get(sa.RECEIVED_AT),
+                status=attributes.get(search_attributes.STATUS),
+                handling_unit=attributes.get(search_attributes.HANDLING_UNIT),
+                received_at=attributes.get(search_attributes.RECEIVED_AT),
             )
         )
     return found
@@ -48,6 +48,8 @@ async def projection_failures(client: Client, limit: int = 1000) -> list[FailedP
 async def retry_projection(client: Client, code: str) -> bool:
     """Ask the dossier to send its refused entries again. False if it was not flagged."""
     handle = client.get_workflow_handle_for(DossierWorkflow.run, code)
-    flagged = (await handle.describe()).typed_search_attributes.get(sa.PROJECTION_FAILED) is True
+    flagged = (await handle.describe()).typed_search_attributes.get(
+        search_attributes.PROJECTION_FAILED
+    ) is True
     await handle.signal(DossierWorkflow.retry_projection)
     return flagged

@@ -90,31 +90,32 @@ class SearchPage(BaseModel):
 CSV_COLUMNS = tuple(DossierRecord.model_fields)
 
 
-def _filtered(query: Select, f: SearchFilter) -> Select:
-    d = DossierRow
+def _filtered(query: Select, search_filter: SearchFilter) -> Select:
     equal = {
-        d.procedure_code: f.procedure_code,
-        d.handling_unit: f.handling_unit,
-        d.receiving_unit: f.receiving_unit,
-        d.status: f.status,
-        d.carried_over_from: f.carried_over_from,
+        DossierRow.procedure_code: search_filter.procedure_code,
+        DossierRow.handling_unit: search_filter.handling_unit,
+        DossierRow.receiving_unit: search_filter.receiving_unit,
+        DossierRow.status: search_filter.status,
+        DossierRow.carried_over_from: search_filter.carried_over_from,
     }
     for column, value in equal.items():
         if value is not None:
             query = query.where(column == value)
-    if f.received_from is not None:
-        query = query.where(d.received_at >= f.received_from)
-    if f.received_to is not None:
-        query = query.where(d.received_at < f.received_to)
-    if f.due_from is not None:
-        query = query.where(d.due_at >= f.due_from)
-    if f.due_to is not None:
-        query = query.where(d.due_at < f.due_to)
-    if f.overdue is not None:
-        query = query.where(d.overdue.is_(f.overdue))
-    if f.carried_over is not None:
+    if search_filter.received_from is not None:
+        query = query.where(DossierRow.received_at >= search_filter.received_from)
+    if search_filter.received_to is not None:
+        query = query.where(DossierRow.received_at < search_filter.received_to)
+    if search_filter.due_from is not None:
+        query = query.where(DossierRow.due_at >= search_filter.due_from)
+    if search_filter.due_to is not None:
+        query = query.where(DossierRow.due_at < search_filter.due_to)
+    if search_filter.overdue is not None:
+        query = query.where(DossierRow.overdue.is_(search_filter.overdue))
+    if search_filter.carried_over is not None:
         query = query.where(
-            d.carried_over_from.isnot(None) if f.carried_over else d.carried_over_from.is_(None)
+            DossierRow.carried_over_from.isnot(None)
+            if search_filter.carried_over
+            else DossierRow.carried_over_from.is_(None)
         )
     return query
 
@@ -123,37 +124,41 @@ def _ordered(query: Select) -> Select:
     return query.order_by(DossierRow.received_at.desc(), DossierRow.code)
 
 
-async def search(store: RecordsStore, f: SearchFilter, page: int = 1, page_size: int = 50) -> SearchPage:
-    """One page (1-based) of the dossiers matching `f`, newest receipt first."""
+async def search(
+    store: RecordsStore, search_filter: SearchFilter, page: int = 1, page_size: int = 50
+) -> SearchPage:
+    """One page (1-based) of the dossiers matching `search_filter`, newest receipt first."""
     if page < 1:
         raise ValueError(f"page must be 1 or more, not {page}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
     async with store.sessions() as session:
-        total = await session.scalar(_filtered(select(func.count()).select_from(DossierRow), f))
+        total = await session.scalar(_filtered(select(func.count()).select_from(DossierRow), search_filter))
         rows = await session.scalars(
-            _ordered(_filtered(select(DossierRow), f)).offset((page - 1) * page_size).limit(page_size)
+            _ordered(_filtered(select(DossierRow), search_filter))
+            .offset((page - 1) * page_size)
+            .limit(page_size)
         )
         items = [_record(row) for row in rows]
     return SearchPage(total=total or 0, page=page, page_size=page_size, items=items)
 
 
-async def iter_dossiers(store: RecordsStore, f: SearchFilter) -> AsyncIterator[DossierRecord]:
-    """Every dossier matching `f`, streamed (exports can be large)."""
+async def iter_dossiers(store: RecordsStore, search_filter: SearchFilter) -> AsyncIterator[DossierRecord]:
+    """Every dossier matching `search_filter`, streamed (exports can be large)."""
     async with store.sessions() as session:
         result = await session.stream_scalars(
-            _ordered(_filtered(select(DossierRow), f)).execution_options(yield_per=1000)
+            _ordered(_filtered(select(DossierRow), search_filter)).execution_options(yield_per=1000)
         )
         async for row in result:
             yield _record(row)
 
 
-async def export_csv(store: RecordsStore, f: SearchFilter, out: TextIO) -> int:
+async def export_csv(store: RecordsStore, search_filter: SearchFilter, out: TextIO) -> int:
     """Write the matching dossiers as CSV (header first, instants in ISO 8601, Vietnam time); returns the count."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
-    async for record in iter_dossiers(store, f):
+    async for record in iter_dossiers(store, search_filter):
         values = in_vietnam_time(record.model_dump(mode="json"))
         values["current_roles"] = ",".join(record.current_roles)
         writer.writerow("" if values[c] is None else values[c] for c in CSV_COLUMNS)

@@ -29,7 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.heartbeat import heartbeating
 from adminunits.succession import AuthoritySuccession, SuccessorUnit
-from model import search_attributes as sa
+from model import search_attributes
 from model.dossier_inputs import TransferActor, TransferInput, Unit
 from model.dossier_state import TERMINAL
 from model.dossier_view import DossierView, TransferFacts
@@ -181,18 +181,18 @@ class CarryoverActivities:
         """
         query = (
             f"WorkflowType = '{DOSSIER_WORKFLOW}' AND ExecutionStatus = 'Running'"
-            f" AND {sa.RECEIVED_AT.name} < '{received_before.isoformat()}' AND {sa.CARRIED_OVER_FROM.name} IS NULL"
+            f" AND {search_attributes.RECEIVED_AT.name} < '{received_before.isoformat()}' AND {search_attributes.CARRIED_OVER_FROM.name} IS NULL"
         )
         listed: dict[str, Candidate] = {}
         try:
             async for execution in self._client.list_workflows(query):
                 attributes = execution.typed_search_attributes
-                unit = attributes.get(sa.HANDLING_UNIT)
+                unit = attributes.get(search_attributes.HANDLING_UNIT)
                 if unit and self.succession.is_abolished(unit):
                     listed[execution.id] = Candidate(
                         code=execution.id,
                         handling_unit=unit,
-                        receiving_unit=attributes.get(sa.RECEIVING_UNIT) or "",
+                        receiving_unit=attributes.get(search_attributes.RECEIVING_UNIT) or "",
                     )
         except RPCError as err:
             if err.status is RPCStatusCode.UNIMPLEMENTED:

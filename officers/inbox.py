@@ -33,15 +33,20 @@ __all__ = ["InboxItem", "OPEN_STATUSES", "inbox"]
 
 log = structlog.get_logger(__name__)
 
-S = DossierStatus
 # Statuses in which someone still has to act (a processed dossier waits for its return).
-OPEN_STATUSES = (S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED, S.PROCESSED)
+OPEN_STATUSES = (
+    DossierStatus.RECEIVED,
+    DossierStatus.PROCESSING,
+    DossierStatus.SUPPLEMENT_REQUESTED,
+    DossierStatus.PAYMENT_REQUESTED,
+    DossierStatus.PROCESSED,
+)
 # What may be waiting in each status, before the officer's roles and unit are considered.
 _WAITING = {
-    S.PROCESSING: ("complete_step",),
-    S.SUPPLEMENT_REQUESTED: ("supplement",),
-    S.PAYMENT_REQUESTED: ("confirm_payment",),
-    S.PROCESSED: ("return_result",),
+    DossierStatus.PROCESSING: ("complete_step",),
+    DossierStatus.SUPPLEMENT_REQUESTED: ("supplement",),
+    DossierStatus.PAYMENT_REQUESTED: ("confirm_payment",),
+    DossierStatus.PROCESSED: ("return_result",),
 }
 QUERY_TIMEOUT = timedelta(seconds=5)
 CONCURRENT_QUERIES = 8

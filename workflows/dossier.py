@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
     from activities.records import RecordActivities
-    from model import search_attributes as sa
+    from model import search_attributes
     from model.dossier_inputs import (
         ActionInput,
         Actor,
@@ -58,7 +58,6 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
 
 A = TypeVar("A", bound=ActionInput)
-S = DossierStatus
 SYSTEM_ACTOR = "system"
 # From this patch on, each applied action's content fingerprint is kept with its id, so the id
 # sent again with other content is refused (ActionIdReused) instead of answered.
@@ -159,7 +158,7 @@ class DossierWorkflow:
             return
         self._log("dossier projection retried", failure=self._state.projection_failure)
         self._state.projection_failure = None
-        workflow.upsert_search_attributes([sa.PROJECTION_FAILED.value_set(False)])
+        workflow.upsert_search_attributes([search_attributes.PROJECTION_FAILED.value_set(False)])
 
     @workflow.query
     def view(self) -> DossierView:
@@ -253,7 +252,7 @@ class DossierWorkflow:
 
     @workflow.update
     async def refuse(self, action: RefuseInput) -> DossierView:
-        return await self._act(action, self._close(S.REFUSED, "refused"))
+        return await self._act(action, self._close(DossierStatus.REFUSED, "refused"))
 
     @refuse.validator
     def _validate_refuse(self, action: RefuseInput) -> None:
@@ -261,7 +260,7 @@ class DossierWorkflow:
 
     @workflow.update
     async def withdraw(self, action: WithdrawInput) -> DossierView:
-        return await self._act(action, self._close(S.WITHDRAWN, "withdrawn"))
+        return await self._act(action, self._close(DossierStatus.WITHDRAWN, "withdrawn"))
 
     @withdraw.validator
     def _validate_withdraw(self, action: WithdrawInput) -> None:
@@ -347,13 +346,13 @@ class DossierWorkflow:
         )
         workflow.upsert_search_attributes(
             [
-                sa.HANDLING_UNIT.value_set(new.code),
-                sa.CARRIED_OVER_FROM.value_set(old.code),
+                search_attributes.HANDLING_UNIT.value_set(new.code),
+                search_attributes.CARRIED_OVER_FROM.value_set(old.code),
             ]
         )
         # Lists of a counter's dossiers in visibility follow the move, as its inbox does.
         if counter is not None and workflow.patched(TRANSFER_MOVES_RECEIVING_UNIT):
-            workflow.upsert_search_attributes([sa.RECEIVING_UNIT.value_set(counter.code)])
+            workflow.upsert_search_attributes([search_attributes.RECEIVING_UNIT.value_set(counter.code)])
         self._changes += 1
         self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
 
@@ -404,13 +403,13 @@ class DossierWorkflow:
         self._entry(
             action,
             "step_completed",
-            S.PROCESSED if done else S.PROCESSING,
+            DossierStatus.PROCESSED if done else DossierStatus.PROCESSING,
             step_id=action.step_id,
             note=action.note,
             details={"late": late},
         )
         if done:
-            self._system_entry("processed", S.PROCESSED, details={"late": late})
+            self._system_entry("processed", DossierStatus.PROCESSED, details={"late": late})
 
     async def _request_supplement(self, action: RequestSupplementInput) -> None:
         now = workflow.now()
@@ -421,7 +420,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "supplement_requested",
-            S.SUPPLEMENT_REQUESTED,
+            DossierStatus.SUPPLEMENT_REQUESTED,
             note=action.reason,
             details={"documents": ", ".join(action.documents)},
         )
@@ -444,7 +443,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "supplemented",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             details={
                 "documents": ", ".join(action.documents),
                 "paused_working_time": str(shifted.paused_working_time),
@@ -460,7 +459,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "payment_requested",
-            S.PAYMENT_REQUESTED,
+            DossierStatus.PAYMENT_REQUESTED,
             note=action.reason,
             details={"amount_vnd": str(action.amount_vnd)},
         )
@@ -473,7 +472,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "payment_confirmed",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             details={"amount_vnd": str(action.amount_vnd), "receipt_number": action.receipt_number},
         )
 
@@ -504,7 +503,9 @@ class DossierWorkflow:
 
     async def _return_result(self, action: ReturnResultInput) -> None:
         self._state.closed_at = workflow.now()
-        self._entry(action, "result_returned", S.RETURNED, details={"channel": action.channel.value})
+        self._entry(
+            action, "result_returned", DossierStatus.RETURNED, details={"channel": action.channel.value}
+        )
 
     # Receipt, deadline and housekeeping.
 
@@ -513,7 +514,7 @@ class DossierWorkflow:
         self._state.add_entry(
             dossier.received_at,
             "received",
-            S.RECEIVED,
+            DossierStatus.RECEIVED,
             **_actor_fields(dossier.received_by),
             details={
                 "channel": dossier.channel.value,
@@ -531,7 +532,7 @@ class DossierWorkflow:
         # Form 05's first hand-over: from the receiving counter to the handling authority.
         self._system_entry(
             "transferred",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             details={"from": dossier.receiving_unit.code, "to": dossier.handling_unit.code},
         )
 
@@ -600,7 +601,7 @@ class DossierWorkflow:
         # An activity's cause is one of temporalio's FailureErrors, which all carry a message.
         message = cast(FailureError, cause).message if cause else err.message
         self._state.projection_failure = f"{kind}: {message}"
-        workflow.upsert_search_attributes([sa.PROJECTION_FAILED.value_set(True)])
+        workflow.upsert_search_attributes([search_attributes.PROJECTION_FAILED.value_set(True)])
         workflow.logger.error(
             "dossier projection failed",
             extra={
@@ -660,9 +661,9 @@ class DossierWorkflow:
         state = self._state
         workflow.upsert_search_attributes(
             [
-                sa.STATUS.value_set(state.status.value),
-                sa.DUE_AT.value_set(state.due_at),
-                sa.OVERDUE.value_set(state.overdue),
+                search_attributes.STATUS.value_set(state.status.value),
+                search_attributes.DUE_AT.value_set(state.due_at),
+                search_attributes.OVERDUE.value_set(state.overdue),
             ]
         )
 

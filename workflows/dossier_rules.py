@@ -41,8 +41,9 @@ __all__ = [
     "next_roles",
 ]
 
-_S = DossierStatus
-_OPEN = frozenset({_S.PROCESSING, _S.SUPPLEMENT_REQUESTED, _S.PAYMENT_REQUESTED})
+_OPEN = frozenset(
+    {DossierStatus.PROCESSING, DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.PAYMENT_REQUESTED}
+)
 
 
 @dataclass(frozen=True)
@@ -56,22 +57,24 @@ class ActionRule:
 
 RULES: dict[type[ActionInput], ActionRule] = {
     RequestSupplementInput: ActionRule(
-        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({_S.PROCESSING})
+        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({DossierStatus.PROCESSING})
     ),
     SupplementInput: ActionRule(
-        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.SUPPLEMENT_REQUESTED})
+        frozenset({Role.COUNTER_OFFICER}),
+        StepPlace.RECEIVING,
+        frozenset({DossierStatus.SUPPLEMENT_REQUESTED}),
     ),
     RequestPaymentInput: ActionRule(
-        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({_S.PROCESSING})
+        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({DossierStatus.PROCESSING})
     ),
     ConfirmPaymentInput: ActionRule(
-        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PAYMENT_REQUESTED})
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({DossierStatus.PAYMENT_REQUESTED})
     ),
     RefuseInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN),
     WithdrawInput: ActionRule(frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, _OPEN),
-    ApologyInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN | {_S.PROCESSED}),
+    ApologyInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN | {DossierStatus.PROCESSED}),
     ReturnResultInput: ActionRule(
-        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PROCESSED})
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({DossierStatus.PROCESSED})
     ),
 }
 
@@ -87,15 +90,15 @@ def current_step(dossier: DossierInput, state: DossierState) -> Step | None:
 # What moves a dossier forward in each waiting status (refusal, withdrawal and apology are
 # always possible too, but they are not what the dossier waits for).
 _FORWARD: dict[DossierStatus, type[ActionInput]] = {
-    _S.SUPPLEMENT_REQUESTED: SupplementInput,
-    _S.PAYMENT_REQUESTED: ConfirmPaymentInput,
-    _S.PROCESSED: ReturnResultInput,
+    DossierStatus.SUPPLEMENT_REQUESTED: SupplementInput,
+    DossierStatus.PAYMENT_REQUESTED: ConfirmPaymentInput,
+    DossierStatus.PROCESSED: ReturnResultInput,
 }
 
 
 def next_roles(dossier: DossierInput, state: DossierState) -> tuple[Role, ...]:
     """The roles that can do the next thing the dossier waits for (none once it is closed)."""
-    if state.status in (_S.RECEIVED, _S.PROCESSING):
+    if state.status in (DossierStatus.RECEIVED, DossierStatus.PROCESSING):
         step = current_step(dossier, state)
         return (step.role,) if step is not None else ()
     action = _FORWARD.get(state.status)
@@ -171,14 +174,14 @@ def _step_rule(dossier: DossierInput, state: DossierState, action: CompleteStepI
             ErrorType.UNKNOWN_STEP,
             f"procedure {dossier.procedure.version_id} has no step {action.step_id!r} (steps: {known})",
         )
-    _check_state(state, "CompleteStepInput", frozenset({_S.PROCESSING}))
+    _check_state(state, "CompleteStepInput", frozenset({DossierStatus.PROCESSING}))
     expected = current_step(dossier, state)
     if expected is None or expected.id != step.id:
         raise ActionRefused(
             ErrorType.WRONG_STATE,
             f"step {step.id!r} is not the current step (current: {expected.id if expected else 'none'})",
         )
-    return ActionRule(frozenset({step.role}), step.place, frozenset({_S.PROCESSING}))
+    return ActionRule(frozenset({step.role}), step.place, frozenset({DossierStatus.PROCESSING}))
 
 
 def _check_state(state: DossierState, name: str, allowed: frozenset[DossierStatus]) -> None:

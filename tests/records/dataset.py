@@ -15,8 +15,6 @@ from records.append_only import create_statements, drop_statements
 from records.database import RecordsStore
 from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER
 
-S = DossierStatus
-
 
 def new_code(prefix: str = "REC") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
@@ -31,7 +29,7 @@ def summary(code: str, received_at: datetime, **changes) -> DossierSummary:
         "handling_unit": BA_DINH_COMMITTEE,
         "received_at": received_at,
         "due_at": received_at + timedelta(days=5),
-        "status": S.PROCESSING.value,
+        "status": DossierStatus.PROCESSING.value,
         "overdue": False,
     }
     fields.update(changes)
@@ -50,13 +48,13 @@ def received_entries(at: datetime, counter: str = "counter-1") -> list[TimelineE
             1,
             at,
             "received",
-            S.RECEIVED,
+            DossierStatus.RECEIVED,
             actor_id=counter,
             actor_roles=("counter_officer",),
             actor_unit=BA_DINH_COUNTER,
             action_id=None,
         ),
-        entry(2, at, "transferred", S.PROCESSING, status_before=S.RECEIVED),
+        entry(2, at, "transferred", DossierStatus.PROCESSING, status_before=DossierStatus.RECEIVED),
     ]
 
 

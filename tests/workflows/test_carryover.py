@@ -24,7 +24,7 @@ from carryover.activities import BatchInput, Candidate, CarryoverActivities, Out
 from carryover.models import CarryoverInput, CarryoverMode, CarryoverReport
 from carryover.workflow import CarryoverWorkflow
 from intake.forms import ReceiptSlip, RefusalNotice
-from model import search_attributes as sa
+from model import search_attributes
 from model.dossier_inputs import (
     Actor,
     Address,
@@ -198,8 +198,8 @@ class TestCarryover:
                 counters[kind],
             )
             attributes = (await handle.describe()).typed_search_attributes
-            assert attributes.get(sa.HANDLING_UNIT) == successors[kind]
-            assert attributes.get(sa.CARRIED_OVER_FROM) == slip.handling_unit
+            assert attributes.get(search_attributes.HANDLING_UNIT) == successors[kind]
+            assert attributes.get(search_attributes.CARRIED_OVER_FROM) == slip.handling_unit
             async with store.sessions() as session:
                 row = await session.get(DossierRow, slip.dossier_code)
             assert row.handling_unit == successors[kind]
@@ -435,7 +435,7 @@ class TestTransferAcrossContinueAsNew:
         assert len(again.timeline) == len(view.timeline)
         assert [e.action for e in again.timeline].count("carried_over") == 1
         described = await handle.describe()
-        assert described.typed_search_attributes.get(sa.HANDLING_UNIT) == ngoc_ha
+        assert described.typed_search_attributes.get(search_attributes.HANDLING_UNIT) == ngoc_ha
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(
                 DossierWorkflow.request_supplement,
@@ -512,7 +512,9 @@ class TestTheSuccessorCounter:
         )
         await settled(handle)
 
-        assert (await handle.describe()).typed_search_attributes.get(sa.RECEIVING_UNIT) == BA_DINH_COUNTER
+        assert (await handle.describe()).typed_search_attributes.get(
+            search_attributes.RECEIVING_UNIT
+        ) == BA_DINH_COUNTER
         async with store.sessions() as session:
             row = await session.get(DossierRow, code)
         assert (row.receiving_unit, row.original_receiving_unit) == (BA_DINH_COUNTER, BA_DINH_DISTRICT)

@@ -21,7 +21,7 @@ from assembly.workers import build_worker
 from carryover.models import CarryoverInput
 from carryover.workflow import CarryoverWorkflow
 from intake.forms import ReceiptSlip
-from model import search_attributes as sa
+from model import search_attributes
 from model.dossier_inputs import SubmittedDocument
 from procedures.models import Role
 from records.database import open_records
@@ -36,7 +36,7 @@ from workflows.dossier import DossierWorkflow
 async def server(data_converter) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         data_converter=data_converter,
-        search_attributes=sa.ALL,
+        search_attributes=search_attributes.ALL,
         dev_server_existing_path=binary("temporal"),
         dev_server_log_level="error",
     )
@@ -76,7 +76,9 @@ async def test_a_dossier_whose_projection_never_landed_is_carried_over(server, t
                 )
             )
             assert isinstance(held, ReceiptSlip), held
-            await listed(client, held.dossier_code, f"{sa.HANDLING_UNIT.name} = '{BA_DINH_DISTRICT}'")
+            await listed(
+                client, held.dossier_code, f"{search_attributes.HANDLING_UNIT.name} = '{BA_DINH_DISTRICT}'"
+            )
             async with store.sessions() as session:
                 assert await session.get(DossierRow, held.dossier_code) is None  # held back
 
@@ -91,7 +93,11 @@ async def test_a_dossier_whose_projection_never_landed_is_carried_over(server, t
                     view = await desk.handle(slip.dossier_code).query(DossierWorkflow.view)
                     assert (view.handling_unit, view.carried_over_from) == (BA_DINH_WARD, BA_DINH_DISTRICT)
 
-                await listed(client, held.dossier_code, f"{sa.CARRIED_OVER_FROM.name} = '{BA_DINH_DISTRICT}'")
+                await listed(
+                    client,
+                    held.dossier_code,
+                    f"{search_attributes.CARRIED_OVER_FROM.name} = '{BA_DINH_DISTRICT}'",
+                )
                 again = await client.execute_workflow(
                     CarryoverWorkflow.run, run, id="carryover-visibility-again", task_queue=carryovers
                 )

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from intake.forms import ReceiptSlip
-from model import search_attributes as sa
+from model import search_attributes
 from model.dossier_inputs import (
     ApologyInput,
     CompleteStepInput,
@@ -222,7 +222,7 @@ class TestOverdue:
         assert view.overdue and view.apology_due
         assert view.timeline[-1].action == "overdue"
         attributes = (await handle.describe()).typed_search_attributes
-        assert attributes.get(sa.OVERDUE) is True
+        assert attributes.get(search_attributes.OVERDUE) is True
 
         with pytest.raises(WorkflowUpdateFailedError) as failure:
             await handle.execute_update(

@@ -16,7 +16,7 @@ import starter
 from assembly.workers import build_worker
 from audit.projection_failures import projection_failures, retry_projection
 from audit.verify import verify
-from model import search_attributes as sa
+from model import search_attributes
 from model.dossier_inputs import CompleteStepInput, WithdrawInput
 from model.dossier_view import DossierView
 from procedures.calendar import VN_TZ
@@ -65,7 +65,9 @@ class TestDeadlineApartFromRecords:
                 assert view.timeline[-1].action == "overdue" and view.apology_due
                 # Nothing reached the store, and the outage is not mistaken for a data error.
                 assert view.unrecorded_events == len(view.timeline) and view.projection_failure is None
-                assert (await handle.describe()).typed_search_attributes.get(sa.OVERDUE) is True
+                assert (await handle.describe()).typed_search_attributes.get(
+                    search_attributes.OVERDUE
+                ) is True
             finally:
                 await handle.terminate("test over")
 
@@ -122,7 +124,9 @@ class TestProjectionDataError:
             view = await eventually(handle, lambda v: v.projection_failure is not None)
             assert view.projection_failure.startswith("ProjectionDataError:"), view.projection_failure
             assert "refused by the test" in view.projection_failure
-            assert (await handle.describe()).typed_search_attributes.get(sa.PROJECTION_FAILED) is True
+            assert (await handle.describe()).typed_search_attributes.get(
+                search_attributes.PROJECTION_FAILED
+            ) is True
             # The time-skipping server has no visibility list: the local pass checks the listing.
             listable = not env.supports_time_skipping
             if listable:
@@ -145,7 +149,9 @@ class TestProjectionDataError:
         assert "sent its refused entries again" in capsys.readouterr().out
         view = await settled(handle)
         assert view.projection_failure is None
-        assert (await handle.describe()).typed_search_attributes.get(sa.PROJECTION_FAILED) is False
+        assert (await handle.describe()).typed_search_attributes.get(
+            search_attributes.PROJECTION_FAILED
+        ) is False
         async with records.sessions() as session:
             seqs = list(
                 await session.scalars(
