@@ -30,7 +30,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, carryover, catalogue, counter, desk, officer, store, tokens
+from cli import audit, carryover, catalogue, counter, dossier_commands, officer, store, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from model.input_bounds import short
@@ -44,7 +44,7 @@ from runtime.temporal import exit_process
 EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, counter, officer, audit, store, carryover, tokens, catalogue)
+GROUPS = (dossier_commands, counter, officer, audit, store, carryover, tokens, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:

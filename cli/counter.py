@@ -30,7 +30,7 @@ from cli.context import (
     CommandFailed,
     instant,
 )
-from cli.identity import add_action_parser, add_identity_arguments, identity, perform
+from cli.officer_identity import add_action_parser, add_identity_arguments, identity, perform
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
 from model.dossier_inputs import SubmittedDocument

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli.context import EXIT_NOT_RECEIVED, EXIT_OK, CliContext, dossier_code, read_model
-from cli.identity import act_as
+from cli.officer_identity import act_as
 from cli.tables import add_output_arguments, dossier_tables, print_tables, wants_table
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
-from cli.identity import roles
+from cli.officer_identity import roles
 from model.dossier_inputs import Actor
 from officers.tokens import DEFAULT_TTL, mint_token, token_key
 from procedures.problems import describe_validation_error
