@@ -27,7 +27,7 @@ __all__ = [
 class AppointmentPolicy(StrEnum):
     """What a carryover does to the appointment (due date).
 
-    Whether deadlines change for carried-over dossiers is unverified in law (DOMAIN.md), so
+    Whether deadlines change for carried-over dossiers is unverified in law (docs/carryover.md), so
     the original appointment is kept; a different rule is added here, never in the workflow.
     """
 
