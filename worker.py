@@ -23,8 +23,8 @@ from demo.day import play, print_report
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.logging import configure_logging
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, exit_process, is_unreachable, temporal_client
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import exit_process, is_unreachable, temporal_client
 
 log = structlog.get_logger("worker")
 

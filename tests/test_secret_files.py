@@ -10,8 +10,8 @@ import pytest
 import starter
 from officers.tokens import token_key
 from runtime.secret_files import InsecureSecretFile, read_or_create
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, payload_codec
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import payload_codec
 
 
 class TestSecretFiles:

@@ -10,8 +10,7 @@ import jwt
 import pytest
 
 from officers.tokens import AUDIENCE, ISSUER, InvalidToken, TokenKeys, mint_token, read_token, token_key
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError
+from runtime.settings import ConfigurationError, Settings
 from tests.builders import LEADER
 
 KEY = b"k" * 32

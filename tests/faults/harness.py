@@ -26,8 +26,8 @@ from temporalio.service import RPCError
 from model import search_attributes
 from model.dossier_view import DossierView
 from runtime.codec import generate_key
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, binary, connect
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import binary, connect
 from tests.builders import free_port
 from workflows.dossier import DossierWorkflow
 

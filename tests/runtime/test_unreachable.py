@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, connect, is_unreachable
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import connect, is_unreachable
 
 
 async def test_a_client_that_cannot_connect_is_unreachable(tmp_path):
