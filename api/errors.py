@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from model.dossier_inputs import Actor
 from model.errors import ErrorType
 from model.input_bounds import short
+from officers.policy import log_refusal
 from procedures.problems import plain_message
 from runtime.temporal import is_unreachable
 
@@ -79,17 +80,7 @@ def refused(
 ) -> ApiError:
     """Log a refusal (who, what, which dossier, why) and return the error to raise."""
     status = REFUSAL_STATUS.get(error_type, 403)
-    log.warning(
-        "request refused",
-        officer=officer.id if officer else None,
-        unit=officer.unit if officer else None,
-        roles=[r.value for r in officer.roles] if officer else None,
-        action=action,
-        dossier_code=dossier_code,
-        error_type=error_type,
-        status=status,
-        reason=reason,
-    )
+    log_refusal(officer, action, error_type, reason, dossier_code, status=status)
     return ApiError(status, error_type, reason)
 
 

@@ -12,7 +12,6 @@ import argparse
 import os
 from typing import Any
 
-import structlog
 from pydantic import ValidationError
 
 from cli.context import (
@@ -27,13 +26,12 @@ from cli.context import (
 from model.dossier_inputs import ActionInput, Actor
 from model.dossier_view import DossierView
 from model.input_bounds import amount_over
-from officers.acting import ActionForbidden, MissingActionId, act, action_input
-from officers.policy import may_read
+from officers.acting import ActionForbidden, MissingActionId, act, action_input, read
+from officers.policy import log_refusal
 from officers.tokens import InvalidToken, read_token, token_key
 from procedures.models import Role
 from procedures.problems import describe_validation_error
 from runtime.settings import ConfigurationError
-from workflows.dossier import DossierWorkflow
 
 __all__ = [
     "TOKEN_VARIABLE",
@@ -46,7 +44,6 @@ __all__ = [
 ]
 
 TOKEN_VARIABLE = "ONESTOP_TOKEN"
-log = structlog.get_logger("cli")
 
 
 def roles(text: str) -> tuple[Role, ...]:
@@ -112,25 +109,16 @@ def identity(args: argparse.Namespace, context: CliContext) -> Actor:
 
 
 def _refuse(officer: Actor, action: str, code: str, error_type: str, reason: str) -> CommandFailed:
-    log.warning(
-        "request refused",
-        officer=officer.id,
-        unit=officer.unit,
-        action=action,
-        dossier_code=code,
-        error_type=error_type,
-        reason=reason,
-    )
+    log_refusal(officer, action, error_type, reason, code)
     return CommandFailed(EXIT_REFUSED, f"refused ({error_type}): {reason}")
 
 
 async def read_dossier(context: CliContext, officer: Actor, code: str) -> DossierView:
-    handle = (await context.client()).get_workflow_handle_for(DossierWorkflow.run, code)
-    view = await handle.query(DossierWorkflow.view)
-    refusal = may_read(officer, view)
-    if refusal is not None:
-        raise _refuse(officer, "read", code, refusal.type.value, refusal.reason)
-    return view
+    """`officers.acting.read` for a command: a refusal becomes exit 4, logged."""
+    try:
+        return await read(await context.client(), officer, code)
+    except ActionForbidden as err:
+        raise _refuse(officer, "read", code, err.refusal.type.value, err.refusal.reason) from err
 
 
 async def perform(

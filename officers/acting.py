@@ -26,14 +26,22 @@ from model.dossier_inputs import ACTION_INPUTS, ActionInput, Actor, ApologyInput
 from model.dossier_state import TERMINAL
 from model.dossier_view import DossierView
 from model.errors import ActionRefused, ErrorType
-from officers.policy import Refusal, may_act
+from officers.policy import Refusal, may_act, may_read
 from procedures.calendar import WorkingCalendar
 from runtime.metrics import ACTIONS
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_apology import appointment_refusal
 from workflows.dossier_rules import check_action_id
 
-__all__ = ["ActionForbidden", "MISSING_ACTION_ID", "MissingActionId", "UPDATES", "act", "action_input"]
+__all__ = [
+    "ActionForbidden",
+    "MISSING_ACTION_ID",
+    "MissingActionId",
+    "UPDATES",
+    "act",
+    "action_input",
+    "read",
+]
 
 # Each human action's Update, by the same names as ACTION_INPUTS.
 UPDATES = {action: getattr(DossierWorkflow, action) for action in ACTION_INPUTS}
@@ -42,7 +50,7 @@ MISSING_ACTION_ID = "MissingActionId"
 
 
 class ActionForbidden(Exception):
-    """The officer may not do this action on this dossier now; nothing was applied."""
+    """The officer may not do this action on this dossier now (or read it); nothing was applied."""
 
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.reason)
@@ -65,6 +73,18 @@ def action_input(officer: Actor, action: str, action_id: str | None, **fields: A
             f"{action} needs an idempotency key (action id): the same key sent again has one effect"
         )
     return ACTION_INPUTS[action](actor=officer, action_id=action_id, **fields)
+
+
+async def read(client: Client, officer: Actor, code: str) -> DossierView:
+    """Dossier `code`'s view for `officer`; ActionForbidden when the policy (`may_read`) says no.
+
+    The API answers that refusal as an unknown code, the command line with exit 4; both log it.
+    """
+    view = await client.get_workflow_handle_for(DossierWorkflow.run, code).query(DossierWorkflow.view)
+    refusal = may_read(officer, view)
+    if refusal is not None:
+        raise ActionForbidden(refusal)
+    return view
 
 
 async def act(client: Client, code: str, action: str, request: ActionInput) -> DossierView:

@@ -27,7 +27,8 @@ from model.dossier_view import DossierView
 from model.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 from officers.acting import MISSING_ACTION_ID, ActionForbidden, MissingActionId, action_input
 from officers.acting import act as act_as
-from officers.policy import may_read, may_receive
+from officers.acting import read as read_dossier
+from officers.policy import may_receive
 from records.dossier_codes import CounterBusy
 from workflows.dossier import DossierWorkflow
 
@@ -128,14 +129,13 @@ async def receive(
 async def get_dossier(
     code: str = CODE, officer: Actor = Depends(current_officer), deps: Services = Depends(services)
 ) -> DossierView:
-    view = await _handle(deps, code).query(DossierWorkflow.view)
-    refusal = may_read(officer, view)
-    if refusal is not None:
+    try:
+        return await read_dossier(deps.client, officer, code)
+    except ActionForbidden as err:
         # Logged with its reason, answered as an unknown code: codes are sequential, and a
         # 403 naming the units would let anyone list the dossiers and where they are.
-        refused(officer, "read", refusal.type.value, refusal.reason, code)
-        raise ApiError(404, "UnknownDossier", f"no dossier {code}")
-    return view
+        refused(officer, "read", err.refusal.type.value, err.refusal.reason, code)
+        raise ApiError(404, "UnknownDossier", f"no dossier {code}") from err
 
 
 def _handle(deps: Services, code: str) -> WorkflowHandle:
