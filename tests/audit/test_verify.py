@@ -9,9 +9,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from audit.verify import audit_trail, verify
+from model.dossier_state import DossierStatus
 from records.chain import GENESIS, event_hash
 from records.tables import DossierEventRow, DossierRow
-from tests.records.dataset import S, entry, new_code, received_entries, record, summary, tamper
+from tests.records.dataset import entry, new_code, received_entries, record, summary, tamper
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -25,7 +26,7 @@ async def five_event_dossier(records) -> str:
             3,
             T0 + timedelta(hours=1),
             "step_completed",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             actor_id="specialist-1",
             actor_roles=("specialist",),
             actor_unit="u",
@@ -36,7 +37,7 @@ async def five_event_dossier(records) -> str:
             4,
             T0 + timedelta(hours=2),
             "supplement_requested",
-            S.SUPPLEMENT_REQUESTED,
+            DossierStatus.SUPPLEMENT_REQUESTED,
             actor_id="leader-1",
             actor_roles=("leader",),
             actor_unit="u",
@@ -47,14 +48,14 @@ async def five_event_dossier(records) -> str:
             5,
             T0 + timedelta(hours=3),
             "supplemented",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             actor_id="counter-1",
             actor_roles=("counter_officer",),
             actor_unit="c",
             action_id="a-5",
         ),
     ]
-    await record(records, summary(code, T0, status=S.PROCESSING.value), later)
+    await record(records, summary(code, T0, status=DossierStatus.PROCESSING.value), later)
     return code
 
 
@@ -90,7 +91,9 @@ class TestChain:
         """The chain never skips: seq 3 cannot be recorded before seq 2 (the activity retries)."""
         code = new_code("GAP")
         with pytest.raises(Exception, match="event 2 is not recorded"):
-            await record(records, summary(code, T0), [entry(3, T0, "step_completed", S.PROCESSING)])
+            await record(
+                records, summary(code, T0), [entry(3, T0, "step_completed", DossierStatus.PROCESSING)]
+            )
 
     async def test_the_trail_refuses_updates_and_deletes(self, records):
         """Only inserts reach dossier_events: database guards refuse UPDATE and DELETE."""

@@ -28,7 +28,7 @@ from records.database import open_records
 from records.tables import DossierRow
 from runtime.temporal import binary
 from tests.builders import Counter, request
-from tests.workflows.test_carryover import BA_DINH_DISTRICT, BA_DINH_WARD, applicant, officer, receive, vn
+from tests.carryover.test_carryover import BA_DINH_DISTRICT, BA_DINH_WARD, applicant, officer, receive, vn
 from workflows.dossier import DossierWorkflow
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.builders import settled
-from tests.test_cli_roles import COUNTER, SPECIALIST, run, settings  # noqa: F401 (fixtures)
+from tests.cli.test_roles import COUNTER, SPECIALIST, run, settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("worker")
 

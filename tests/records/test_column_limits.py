@@ -14,7 +14,7 @@ from model.dossier_inputs import ActionInput, Actor, DossierInput, TransferInput
 from model.dossier_state import DossierStatus, Unit
 from procedures.models import Channel, ProcedureVersion, Role, Step
 from records.tables import DossierEventRow, DossierRow, NotificationRow, OfficerRow
-from tests.records.dataset import S, entry, new_code, received_entries, record, summary
+from tests.records.dataset import entry, new_code, received_entries, record, summary
 from workflows.dossier import NOTIFIED_ACTIONS, SYSTEM_ACTOR
 
 
@@ -95,7 +95,7 @@ async def test_a_transfer_id_of_the_longest_allowed_length_is_recorded(records):
         3,
         t0,
         "carried_over",
-        S.PROCESSING,
+        DossierStatus.PROCESSING,
         action_id=transfer_id,
         details={"from": "a", "to": "b", "transfer_id": transfer_id},
     )
