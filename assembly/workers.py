@@ -28,9 +28,6 @@ def build_worker(
     # The apology's validator asks the shipped calendar inside the workflow (see
     # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
     WorkingCalendar.default()
-    # The apology's validator asks the shipped calendar inside the workflow (see
-    # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
-    WorkingCalendar.default()
     recorder = RecordActivities(records)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
     carryover = CarryoverActivities(client, records)
