@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
 from portal.messages import CHANNEL_CODES, DossierSyncMessage, StepProgress
 from records.database import insert_for
 from records.outbox_tables import PENDING, ApplicantContactRow, NoticeDeliveryRow, PortalSyncRow
 from runtime.codec import EncryptionCodec
-from workflows.dossier_state import TimelineEntry
+from model.dossier_state import TimelineEntry
 
-__all__ = ["CONTACT_PURPOSE", "ApplicantContact", "sync_messages", "write_outbox"]
+__all__ = ["CONTACT_PURPOSE", "sync_messages", "write_outbox"]
 
 # Besides every change of status, these entries change the handling unit (transferred,
 # carried_over), the appointment (apology_issued, supplemented: the paused time is added) or
@@ -27,14 +25,6 @@ SYNCED_ACTIONS = frozenset(
 )
 
 CONTACT_PURPOSE = {"email": b"applicant-contact/email", "sms": b"applicant-contact/phone"}
-
-
-class ApplicantContact(BaseModel):
-    """Where the applicant's notices go; travels only inside Temporal's encrypted payloads and is
-    sealed before it reaches the records store."""
-
-    email: str | None = None
-    phone: str | None = None
 
 
 def sync_messages(summary, entries: list[TimelineEntry]) -> list[DossierSyncMessage]:

@@ -54,9 +54,9 @@ from runtime.codec import data_converter as codec_converter
 from runtime.delivery_settings import DeliverySettings
 from runtime.logging import configure_logging
 from runtime.temporal import binary
-from runtime.workers import build_worker
+from assembly.workers import build_worker
 from standins.portal import SYNC_PATH
-from workflows import search_attributes
+from model import search_attributes
 from workflows.outbox_delivery import OutboxDeliveryInput, OutboxDeliveryWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from records.outbox_tables import DELIVERED, FAILED, ApplicantContactRow, NoticeDeliveryRow
 from records.tables import NotificationRow
 from runtime.delivery_settings import DeliverySettings
-from runtime.workers import build_worker
+from assembly.workers import build_worker
 from standins.sms_gateway import SEND_PATH
 from tests.builders import (
     APPLICANT,
@@ -31,7 +31,7 @@ from tests.builders import (
 )
 from tests.standin_processes import StandinProcess
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import (
+from model.dossier_inputs import (
     CompleteStepInput,
     RefuseInput,
     RequestSupplementInput,

@@ -9,7 +9,7 @@ import pytest
 import worker
 from runtime.delivery_settings import DeliverySettings
 from runtime.settings import Settings
-from runtime.temporal import ConfigurationError
+from runtime.settings import ConfigurationError
 
 
 class TestDeliverySettings:

@@ -1,0 +1,60 @@
+"""Assembling a worker: the dossier workflow and its activities with their dependencies."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.calendar import CalendarActivities
+from activities.notice_sending import NoticeActivities
+from activities.portal_sync import PortalSyncActivities
+from activities.records import RecordActivities
+from carryover.activities import CarryoverActivities
+from carryover.workflow import CarryoverWorkflow
+from procedures.calendar import WorkingCalendar
+from records.database import RecordsStore
+from runtime.codec import EncryptionCodec
+from runtime.delivery_settings import DeliverySettings
+from workflows.dossier import DossierWorkflow
+from workflows.outbox_delivery import OutboxDeliveryWorkflow
+
+__all__ = ["WORKFLOWS", "build_worker"]
+
+WORKFLOWS = [DossierWorkflow, CarryoverWorkflow, OutboxDeliveryWorkflow]
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    records: RecordsStore,
+    calendar: WorkingCalendar | None = None,
+    delivery: DeliverySettings | None = None,
+    **worker_options,
+) -> Worker:
+    # The apology's validator asks the shipped calendar inside the workflow (see
+    # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
+    WorkingCalendar.default()
+    # The client's payload codec also seals the applicants' contacts in the records store.
+    codec = client.data_converter.payload_codec
+    codec = codec if isinstance(codec, EncryptionCodec) else None
+    delivery = delivery or DeliverySettings.from_env()
+    recorder = RecordActivities(records, codec)
+    portal = PortalSyncActivities(records, delivery)
+    notices = NoticeActivities(records, delivery, codec)
+    clock = CalendarActivities(calendar or WorkingCalendar.default())
+    carryover = CarryoverActivities(client, records)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            recorder.record_events,
+            clock.shift_deadline,
+            carryover.count_candidates,
+            carryover.list_candidates,
+            carryover.carry_over_batch,
+            portal.deliver,
+            notices.send,
+        ],
+        **worker_options,
+    )
