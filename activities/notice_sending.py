@@ -145,6 +145,8 @@ class NoticeActivities:
         )
         if sealed is None or dossier is None or payload is None:
             raise _Permanent("no contact, dossier or event recorded for this notice")
+        if self._codec is None:  # send() never runs without a keyring; said for the type checker
+            raise _Permanent("no keyring to open the sealed contact")
         try:
             address = self._codec.open_text(sealed, CONTACT_PURPOSE[row.channel])
         except PayloadDecryptionError as err:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from model.dossier_state import TimelineEntry
 from portal.messages import CHANNEL_CODES, DossierSyncMessage, StepProgress
 from records.database import insert_for
 from records.outbox_tables import PENDING, ApplicantContactRow, NoticeDeliveryRow, PortalSyncRow
 from runtime.codec import EncryptionCodec
-from model.dossier_state import TimelineEntry
 
 __all__ = ["CONTACT_PURPOSE", "sync_messages", "write_outbox"]
 

@@ -42,9 +42,11 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from assembly.workers import build_worker
 from bench.intake_throughput import bounded, hanoi_counters, intake_requests
 from intake.forms import ReceiptSlip
 from intake.service import IntakeService
+from model import search_attributes
 from records import migrate
 from records.database import open_records
 from records.outbox import resend
@@ -54,9 +56,7 @@ from runtime.codec import data_converter as codec_converter
 from runtime.delivery_settings import DeliverySettings
 from runtime.logging import configure_logging
 from runtime.temporal import binary
-from assembly.workers import build_worker
 from standins.portal import SYNC_PATH
-from model import search_attributes
 from workflows.outbox_delivery import OutboxDeliveryInput, OutboxDeliveryWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,13 @@ from pydantic import AwareDatetime, BaseModel
 
 from model.dossier_state import TimelineEntry
 
-__all__ = ["PROJECTION_DATA_ERROR", "ApplicantContact", "ApplicantNotice", "DossierSummary", "RecordEventsInput"]
+__all__ = [
+    "PROJECTION_DATA_ERROR",
+    "ApplicantContact",
+    "ApplicantNotice",
+    "DossierSummary",
+    "RecordEventsInput",
+]
 
 # The failure type of a batch the store can never take: not retried (records.data_errors).
 PROJECTION_DATA_ERROR = "ProjectionDataError"

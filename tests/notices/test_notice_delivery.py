@@ -13,10 +13,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
+from assembly.workers import build_worker
+from model.dossier_inputs import (
+    CompleteStepInput,
+    RefuseInput,
+    RequestSupplementInput,
+    SupplementInput,
+)
 from records.outbox_tables import DELIVERED, FAILED, ApplicantContactRow, NoticeDeliveryRow
 from records.tables import NotificationRow
 from runtime.delivery_settings import DeliverySettings
-from assembly.workers import build_worker
 from standins.sms_gateway import SEND_PATH
 from tests.builders import (
     APPLICANT,
@@ -31,12 +37,6 @@ from tests.builders import (
 )
 from tests.standin_processes import StandinProcess
 from workflows.dossier import DossierWorkflow
-from model.dossier_inputs import (
-    CompleteStepInput,
-    RefuseInput,
-    RequestSupplementInput,
-    SupplementInput,
-)
 from workflows.outbox_delivery import OutboxDeliveryInput, OutboxDeliveryWorkflow
 
 EMAIL = "nguyen.van.an@example.vn"

@@ -8,8 +8,7 @@ import pytest
 
 import worker
 from runtime.delivery_settings import DeliverySettings
-from runtime.settings import Settings
-from runtime.settings import ConfigurationError
+from runtime.settings import ConfigurationError, Settings
 
 
 class TestDeliverySettings:

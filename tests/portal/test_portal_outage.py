@@ -9,14 +9,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from assembly.workers import build_worker
+from model.dossier_inputs import CompleteStepInput
 from records.outbox_tables import DELIVERED, PortalSyncRow
 from runtime.delivery_settings import DeliverySettings
-from assembly.workers import build_worker
 from standins.portal import SYNC_PATH
 from tests.builders import LEADER, SPECIALIST, Counter, action_id, free_port, request, settled
 from tests.standin_processes import StandinProcess
 from workflows.dossier import DossierWorkflow
-from model.dossier_inputs import CompleteStepInput
 from workflows.outbox_delivery import OutboxDeliveryInput, OutboxDeliveryWorkflow
 
 KEY = "portal-test-key"

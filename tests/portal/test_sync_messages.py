@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from activities.outbox_rows import sync_messages
-from model.projection import DossierSummary
 from model.dossier_state import DossierStatus as S
 from model.dossier_state import TimelineEntry
+from model.projection import DossierSummary
 
 T0 = datetime(2025, 7, 2, 3, 0, tzinfo=UTC)
 
