@@ -142,8 +142,16 @@ class DossierStarter:
                     SearchAttributePair(sa.PROCEDURE_CODE, dossier.procedure.procedure_code),
                     SearchAttributePair(sa.HANDLING_UNIT, dossier.handling_unit.code),
                     SearchAttributePair(sa.RECEIVING_UNIT, dossier.receiving_unit.code),
-                    # The workflow hands a received dossier to its authority at once.
-                    SearchAttributePair(sa.STATUS, DossierStatus.PROCESSING.value),
+                    # The workflow hands a received dossier to its authority at once; one
+                    # submitted online waits for the counter's check.
+                    SearchAttributePair(
+                        sa.STATUS,
+                        (
+                            DossierStatus.REGISTERED_ONLINE
+                            if dossier.online is not None
+                            else DossierStatus.PROCESSING
+                        ).value,
+                    ),
                     SearchAttributePair(sa.RECEIVED_AT, dossier.received_at),
                     SearchAttributePair(sa.DUE_AT, dossier.due_at),
                     SearchAttributePair(sa.OVERDUE, False),

@@ -34,13 +34,22 @@ log = structlog.get_logger(__name__)
 
 S = DossierStatus
 # Statuses in which someone still has to act (a processed dossier waits for its return).
-OPEN_STATUSES = (S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED, S.PROCESSED)
+OPEN_STATUSES = (
+    S.REGISTERED_ONLINE,
+    S.RECEIVED,
+    S.PROCESSING,
+    S.SUPPLEMENT_REQUESTED,
+    S.PAYMENT_REQUESTED,
+    S.PROCESSED,
+)
 # What may be waiting in each status, before the officer's roles and unit are considered.
 _WAITING = {
     S.PROCESSING: ("complete_step",),
     S.SUPPLEMENT_REQUESTED: ("supplement",),
     S.PAYMENT_REQUESTED: ("confirm_payment",),
     S.PROCESSED: ("return_result",),
+    # Submitted online: the counter checks it (workflows.dossier_online's three answers).
+    S.REGISTERED_ONLINE: ("receive_online", "request_online_completion", "refuse_online"),
 }
 QUERY_TIMEOUT = timedelta(seconds=5)
 CONCURRENT_QUERIES = 8
@@ -62,6 +71,8 @@ class InboxItem(BaseModel):
     due_at: AwareDatetime
     overdue: bool
     apology_due: bool
+    # Submitted online and not checked within the check time: late, listed with the overdue.
+    check_late: bool = False
 
 
 def actions_for(officer: Actor, view: DossierView) -> tuple[str, ...]:
@@ -110,6 +121,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
             due_at=view.due_at,
             overdue=view.overdue,
             apology_due=view.apology_due,
+            check_late=view.check_late,
         )
 
     items: list[InboxItem] = []
@@ -122,7 +134,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
     else:
         log.warning("inbox scan stopped", officer=officer.id, unit=officer.unit, scanned=MAX_SCANNED)
     # The workflow's overdue flag and due moment, not the projection's, which may lag.
-    items.sort(key=lambda item: (not item.overdue, item.due_at, item.code))
+    items.sort(key=lambda item: (not (item.overdue or item.check_late), item.due_at, item.code))
     return items[:limit]
 
 

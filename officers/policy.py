@@ -78,8 +78,10 @@ def may_act(
     else:
         rule = RULES[model]
         roles, place = rule.roles, rule.place
+        if rule.any_unit:  # the online service, for applicants of every unit
+            place = None
     unit = view.handling_unit if place is StepPlace.HANDLING else view.receiving_unit
-    if officer.unit != unit:
+    if place is not None and officer.unit != unit:
         return Refusal(
             ErrorType.WRONG_UNIT,
             f"officer {officer.id} belongs to {officer.unit}; {action} on {view.code}"

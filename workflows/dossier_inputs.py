@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from procedures.models import Channel, ProcedureVersion, Role
+from procedures.models import Channel, ProcedureVersion, Role, TimeLimit
 from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS
 from workflows.dossier_state import DossierState, Unit
 from workflows.input_bounds import MAX_LIST_ITEMS, Instant, MoneyVnd
@@ -21,9 +21,14 @@ __all__ = [
     "Address",
     "Applicant",
     "ApologyInput",
+    "CompleteOnlineInput",
     "CompleteStepInput",
     "ConfirmPaymentInput",
     "DossierInput",
+    "OnlineSubmission",
+    "ReceiveOnlineInput",
+    "RefuseOnlineInput",
+    "RequestOnlineCompletionInput",
     "RefuseInput",
     "RequestPaymentInput",
     "RequestSupplementInput",
@@ -81,6 +86,17 @@ class SubmittedDocument(_Message):
     reference: str | None = Field(default=None, max_length=500)
 
 
+class OnlineSubmission(_Message):
+    """What an online dossier needs at its receipt: the time limit its channel and case selected
+    at submission, so the counter's receipt computes the appointment without the catalogue.
+
+    A dossier with it starts in status 1 (registered online); its `received_at` is the
+    submission, its `due_at` the deadline of the counter's check (workflows.dossier_online).
+    """
+
+    time_limit: TimeLimit
+
+
 class DossierInput(_Message):
     # The records store keys everything on it (records.tables.CODE).
     code: str = Field(min_length=1, max_length=100)
@@ -103,6 +119,8 @@ class DossierInput(_Message):
     backfill_reason: str | None = None
     # Continue-as-new once history passes this many events (Temporal caps it at 51,200).
     continue_as_new_after_events: int = Field(default=5000, ge=50)
+    # Set for a dossier submitted online: it waits in status 1 for the counter's check.
+    online: OnlineSubmission | None = None
     # Set only when the workflow continues as new: the state it carries over.
     carried_state: DossierState | None = None
 
@@ -155,6 +173,34 @@ class ApologyInput(_Action):
 
 class ReturnResultInput(_Action):
     channel: Channel = Channel.COUNTER
+
+
+class ReceiveOnlineInput(_Action):
+    """The counter checked an online dossier and receives it: the working-day clock starts now."""
+
+    note: str = Field(default="", max_length=2000)
+
+
+class RequestOnlineCompletionInput(_Action):
+    """Form 02 for an online dossier: what the applicant must complete online before receipt."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+    documents: tuple[DocumentName, ...] = Field(
+        min_length=1, max_length=MAX_LIST_ITEMS, description="names of the documents asked for"
+    )
+
+
+class CompleteOnlineInput(_Action):
+    """The applicant's online completion, sent by the online service: the documents asked for,
+    their digital copies by content hash (`reference`: `sha256:<hex>`)."""
+
+    documents: tuple[SubmittedDocument, ...] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+
+
+class RefuseOnlineInput(_Action):
+    """Form 03 for an online dossier: refused at the counter's check, never received."""
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class TransferActor(StrEnum):

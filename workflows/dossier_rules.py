@@ -14,10 +14,14 @@ from datetime import datetime
 from procedures.models import Role, Step, StepPlace
 from workflows.dossier_inputs import (
     ApologyInput,
+    CompleteOnlineInput,
     CompleteStepInput,
     ConfirmPaymentInput,
     DossierInput,
+    ReceiveOnlineInput,
     RefuseInput,
+    RefuseOnlineInput,
+    RequestOnlineCompletionInput,
     RequestPaymentInput,
     RequestSupplementInput,
     ReturnResultInput,
@@ -52,6 +56,8 @@ class ActionRule:
     roles: frozenset[Role]
     place: StepPlace
     statuses: frozenset[DossierStatus]
+    # The online service acts for applicants of every unit: its token's unit is not checked.
+    any_unit: bool = False
 
 
 RULES: dict[type[_Action], ActionRule] = {
@@ -73,6 +79,24 @@ RULES: dict[type[_Action], ActionRule] = {
     ReturnResultInput: ActionRule(
         frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PROCESSED})
     ),
+    # The counter's check of an online dossier (workflows.dossier_online).
+    ReceiveOnlineInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.REGISTERED_ONLINE})
+    ),
+    RequestOnlineCompletionInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.REGISTERED_ONLINE})
+    ),
+    RefuseOnlineInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}),
+        StepPlace.RECEIVING,
+        frozenset({_S.REGISTERED_ONLINE, _S.ONLINE_INCOMPLETE}),
+    ),
+    CompleteOnlineInput: ActionRule(
+        frozenset({Role.ONLINE_SERVICE}),
+        StepPlace.RECEIVING,
+        frozenset({_S.ONLINE_INCOMPLETE}),
+        any_unit=True,
+    ),
 }
 
 
@@ -88,6 +112,10 @@ ACTION_NAMES: dict[type[_Action], str] = {
     WithdrawInput: "withdraw",
     ApologyInput: "issue_apology",
     ReturnResultInput: "return_result",
+    ReceiveOnlineInput: "receive_online",
+    RequestOnlineCompletionInput: "request_online_completion",
+    CompleteOnlineInput: "complete_online",
+    RefuseOnlineInput: "refuse_online",
 }
 _NAMES_BY_CLASS_NAME = {model.__name__: name for model, name in ACTION_NAMES.items()}
 
@@ -103,6 +131,8 @@ _FORWARD = {
     _S.SUPPLEMENT_REQUESTED: SupplementInput,
     _S.PAYMENT_REQUESTED: ConfirmPaymentInput,
     _S.PROCESSED: ReturnResultInput,
+    _S.REGISTERED_ONLINE: ReceiveOnlineInput,
+    _S.ONLINE_INCOMPLETE: CompleteOnlineInput,
 }
 
 
@@ -213,6 +243,8 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, ru
         )
     # The current handling unit: after a carryover the successor's officers act, the old
     # unit's are refused.
+    if rule.any_unit:
+        return
     handling = current_handling_unit(dossier, state)
     unit = handling if rule.place is StepPlace.HANDLING else current_receiving_unit(dossier, state)
     if actor.unit != unit.code:
@@ -224,9 +256,10 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, ru
 
 
 def _check_specifics(dossier: DossierInput, state: DossierState, action: _Action, now: datetime) -> None:
-    if isinstance(action, SupplementInput):
+    if isinstance(action, SupplementInput | CompleteOnlineInput):
         asked = set(state.supplement_request.documents) if state.supplement_request else set()
-        missing = sorted(asked - set(action.documents))
+        given = action.documents if isinstance(action, SupplementInput) else (d.id for d in action.documents)
+        missing = sorted(asked - set(given))
         if missing:
             raise ActionRefused(
                 ErrorType.INVALID_REQUEST, f"supplement lacks requested documents: {', '.join(missing)}"
