@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from intake.forms import IntakeRequest
 from officers.policy import ACTION_INPUTS
 
-__all__ = ["ACTION_BODIES", "ReceiveBody", "body_of"]
+__all__ = ["ACTION_BODIES", "ONLINE_ONLY_ACTIONS", "ReceiveBody", "body_of"]
+
+ONLINE_ONLY_ACTIONS = frozenset({"complete_online"})
 
 
 def body_of(model: type[BaseModel], name: str, drop: frozenset[str], **replace: tuple) -> type[BaseModel]:
@@ -56,4 +58,6 @@ ACTION_BODIES: dict[str, type[BaseModel]] = {
         model, model.__name__.removesuffix("Input") + "Body", frozenset({"actor"}), action_id=_ACTION_ID
     )
     for action, model in ACTION_INPUTS.items()
+    # The applicant's online completion has its own route, which checks the files it names.
+    if action not in ONLINE_ONLY_ACTIONS
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -233,6 +234,12 @@ class DossierWorkflow:
         """What this dossier applied under `action_id`, if anything; also once it is closed,
         when no update can reach it any more (the entry points answer a retry from this)."""
         return applied_action(self._state, action_id)
+
+    @workflow.query
+    def is_applicant(self, personal_id: str) -> bool:
+        """Whether `personal_id` is the applicant's: the lookup credential with the dossier's code,
+        for the applicant's own calls (a satisfaction rating). Compared in constant time."""
+        return hmac.compare_digest(personal_id.encode(), self._dossier.applicant.personal_id.encode())
 
     @workflow.query
     def transfer_facts(self) -> TransferFacts:
