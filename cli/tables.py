@@ -46,6 +46,9 @@ REPORT_COLUMNS = {
     "supplement_requested": "suppl.",
     "carried_over_in": "carried in",
     "carried_over_out": "carried out",
+    "awaiting_online_check": "to check",
+    "not_received": "not recv.",
+    "ratings": "ratings",
 }
 
 
@@ -184,14 +187,20 @@ def report_table(report, title: str | None = None) -> Table:
     for label in REPORT_COLUMNS.values():
         table.add_column(label, justify="right")
     table.add_column("on-time", justify="right")
+    table.add_column("online share", justify="right")
+    table.add_column("rating", justify="right")
     for row in [*report.rows, report.totals]:
         counts = row.counts.model_dump()
         keys = [row.group.get(g, "all") for g in groups]
         rate = "-" if row.on_time_rate is None else f"{row.on_time_rate:.0%}"
+        share = "-" if row.counts.online_share is None else f"{row.counts.online_share:.0%}"
+        rating = "-" if row.counts.rating_average is None else f"{row.counts.rating_average:.2f}"
         table.add_row(
             *keys,
             *(str(counts[c]) for c in REPORT_COLUMNS),
             rate,
+            share,
+            rating,
             end_section=row is report.rows[-1] if report.rows else False,
         )
     return table

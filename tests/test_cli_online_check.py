@@ -1,0 +1,74 @@
+"""The counter's check of online dossiers from the command line: inbox, ask, refuse, receive."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from adminunits import VN_TZ
+from procedures.models import Channel, Role
+from tests import test_cli_roles
+from tests.builders import BA_DINH_COUNTER, Counter, request, settled
+from workflows.dossier_inputs import Actor, SubmittedDocument
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+# The command-line fixtures of the role tests: a starter.py on this test's queue and records.
+settings, run = test_cli_roles.settings, test_cli_roles.run
+COUNTER = test_cli_roles.COUNTER
+ONLINE = Actor(id="dvc-portal", roles=(Role.ONLINE_SERVICE,), unit="000.00.00.H01")
+
+
+async def submitted_online(counter: Counter) -> str:
+    counter._now = datetime.now(VN_TZ)
+    online = request(
+        received_by=ONLINE,
+        channel=Channel.ONLINE,
+        documents=(SubmittedDocument(id="declaration", reference="sha256:" + "ab" * 32),),
+    )
+    slip = await counter.service.register_online(online, 8.0)
+    counter.started.append(slip.dossier_code)
+    await settled(counter.handle(slip.dossier_code))
+    return slip.dossier_code
+
+
+class TestOnlineCheck:
+    async def test_inbox_then_ask_then_refuse(self, run, counter):
+        """The dossier waits in the counter's inbox with its three answers; ask-online is form 02,
+        refuse-online closes it (status 3); a second refusal with a new id exits 4 WrongState."""
+        code = await submitted_online(counter)
+        status, out, err = await run("officer", "inbox", "--json", *COUNTER)
+        assert status == 0, err
+        [item] = [i for i in json.loads(out) if i["code"] == code]
+        assert item["actions"] == ["receive_online", "request_online_completion", "refuse_online"]
+
+        status, out, err = await run(
+            "counter", "ask-online", code, "--reason", "scan unreadable", "--document", "declaration",
+            "--action-id", f"{code}-ask", *COUNTER,
+        )  # fmt: skip
+        assert status == 0, err
+        assert json.loads(out)["status"] == "online_incomplete"
+        status, out, err = await run(
+            "counter", "refuse-online", code, "--reason", "not this authority's", "--action-id", f"{code}-no",
+            *COUNTER,
+        )  # fmt: skip
+        assert status == 0, err
+        assert (json.loads(out)["status"], json.loads(out)["status_code"]) == ("not_received", 3)
+        status, _, err = await run(
+            "counter", "refuse-online", code, "--reason", "again", "--action-id", f"{code}-no2", *COUNTER
+        )
+        assert status == 4 and "WrongState" in err
+
+    async def test_receive_online_starts_processing(self, run, counter):
+        """receive-online: status 4 (processing) from the receipt; the same action id again changes nothing."""
+        code = await submitted_online(counter)
+        for _ in range(2):
+            status, out, err = await run(
+                "counter", "receive-online", code, "--action-id", f"{code}-rcv", *COUNTER
+            )
+            assert status == 0, err
+        view = json.loads(out)
+        assert view["status"] == "processing" and view["receiving_unit"] == BA_DINH_COUNTER
+        assert [e["action"] for e in view["timeline"]].count("received") == 1
