@@ -273,3 +273,18 @@ class TestRating:
         for bad in ({**good, "score": 6}, {**good, "score": "5"}, {**good, "comment": "x" * 1001}):
             response = await online.http.post(f"/online/dossiers/{code}/rating", json=bad)
             assert response.status_code == 422, bad
+
+
+class TestAudit:
+    async def test_an_online_dossiers_history_agrees_with_its_audit_trail(self, online):
+        """The auditor's history starts with the online registration, the receipt is the counter's
+        update, and Temporal's history and the audit trail agree; verify finds it intact."""
+        code = await returned_dossier(online)
+        await settled(online.counter.handle(code))
+        auth = online.auth(OFFICERS["auditor/other"])
+        history = (await online.http.get(f"/audit/dossiers/{code}/history", headers=auth)).json()
+        assert history["agrees"] is True, history["disagreements"]
+        assert history["items"][0]["what"] == "registered online"
+        assert [a["action"] for a in history["audit"]][:3] == ["registered_online", "received", "transferred"]
+        verified = (await online.http.get("/audit/verify", params={"dossier": code}, headers=auth)).json()
+        assert verified["intact"] is True, verified
