@@ -46,9 +46,6 @@ REPORT_COLUMNS = {
     "supplement_requested": "suppl.",
     "carried_over_in": "carried in",
     "carried_over_out": "carried out",
-    "awaiting_online_check": "to check",
-    "not_received": "not recv.",
-    "ratings": "ratings",
 }
 
 
@@ -187,7 +184,8 @@ def report_table(report, title: str | None = None) -> Table:
     for label in REPORT_COLUMNS.values():
         table.add_column(label, justify="right")
     table.add_column("on-time", justify="right")
-    table.add_column("online share", justify="right")
+    # Decision 766's other indicators; the online counts and the number of ratings are in --json/--csv.
+    table.add_column("online %", justify="right")
     table.add_column("rating", justify="right")
     for row in [*report.rows, report.totals]:
         counts = row.counts.model_dump()

@@ -38,8 +38,9 @@ async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(s
     assert "256.00.00.H27: 3 open, 3 transferred" in first
     assert "is refused (WrongUnit)" in first
     assert "overdue since" in first and "apology with a new appointment" in first
-    assert re.search(r"│ all +│ +7 │", first), first
+    assert re.search(r"│ all +│ +8 │", first), first
     assert "demonstration failed" not in first
+    assert re.search(r"submitted online \(status 1, .*\), received at .*, returned, rated 5/5", first), first
 
     second = await play_once(settings, capsys)
     assert set(DOSSIER.findall(second)) == set(DOSSIER.findall(first))
@@ -49,4 +50,5 @@ async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(s
     ).groups()
     assert missed < new
     assert f"overdue since {missed}, apology with a new appointment {new}" in second
-    assert re.search(r"│ all +│ +7 │", second), second
+    assert re.search(r"│ all +│ +8 │", second), second
+    assert "returned, rated 5/5" in second  # the same rating again: recorded once

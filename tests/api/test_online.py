@@ -268,6 +268,8 @@ class TestRating:
             f"/online/dossiers/{code}/rating", json={**good, "personal_id": "001090000001"}
         )
         assert (wrong.status_code, wrong.json()["type"]) == (404, "UnknownDossier")
+        unknown = await online.http.post(f"/online/dossiers/{code[:-4]}9999/rating", json=good)
+        assert (unknown.status_code, unknown.json()["type"]) == (404, "UnknownDossier")
         early = await online.http.post(f"/online/dossiers/{code}/rating", json=good)
         assert (early.status_code, early.json()["type"]) == (409, "NotReturned")
         for bad in ({**good, "score": 6}, {**good, "score": "5"}, {**good, "comment": "x" * 1001}):
