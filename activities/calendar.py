@@ -83,7 +83,7 @@ class CalendarActivities:
 
     @activity.defn(name="check_deadline")
     async def check_deadline(self, check: CheckDeadlineInput) -> InstantResult:
-        """The deadline of the counter's check of an online dossier (workflows.dossier_online)."""
+        """The deadline of the counter's check of an online dossier (docs/online.md)."""
         return InstantResult(at=check_deadline(self._calendar, check.start, check.working_hours))
 
 

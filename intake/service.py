@@ -228,7 +228,9 @@ class IntakeService:
         assert version is not None
         return dossier.model_copy(
             update={
-                "online": OnlineSubmission(time_limit=review.time_limit or version.time_limit),
+                "online": OnlineSubmission(
+                    time_limit=review.time_limit or version.time_limit, check_hours=hours
+                ),
                 "due_at": check_deadline(self._calendar, dossier.received_at, hours),
             }
         )

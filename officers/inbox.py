@@ -48,7 +48,7 @@ _WAITING = {
     S.SUPPLEMENT_REQUESTED: ("supplement",),
     S.PAYMENT_REQUESTED: ("confirm_payment",),
     S.PROCESSED: ("return_result",),
-    # Submitted online: the counter checks it (workflows.dossier_online's three answers).
+    # Submitted online: the counter checks it (docs/online.md: its three answers).
     S.REGISTERED_ONLINE: ("receive_online", "request_online_completion", "refuse_online"),
 }
 QUERY_TIMEOUT = timedelta(seconds=5)

@@ -104,9 +104,6 @@ TRANSFER_MOVES_RECEIVING_UNIT = "transfer-upserts-receiving-unit"
 # the receipt's appointment asked of the calendar). Only dossiers started with
 # DossierInput.online take it, so no earlier history meets it; the marker says which code ran.
 ONLINE_SUBMISSION_PATCH = "online-submission"
-# How long the counter has to check an online dossier after the applicant completed it, in
-# office hours; the first check deadline is the intake's (INTAKE_ONLINE_CHECK_HOURS).
-ONLINE_CHECK_HOURS = 8.0
 RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
 # What the applicant is told about; the message text is the gateway's job to localise.
 NOTIFIED_ACTIONS = {
@@ -611,11 +608,13 @@ class DossierWorkflow:
         )
 
     async def _complete_online(self, action: CompleteOnlineInput) -> None:
-        # The completed dossier goes back to the counter with a check deadline of its own.
-        state = self._state
+        # The completed dossier goes back to the counter with a check deadline of its own, as
+        # long as the first one (the check time pinned at submission).
+        state, online = self._state, self._dossier.online
+        assert online is not None
         deadline = await workflow.execute_local_activity_method(
             CalendarActivities.check_deadline,
-            CheckDeadlineInput(start=workflow.now(), working_hours=ONLINE_CHECK_HOURS),
+            CheckDeadlineInput(start=workflow.now(), working_hours=online.check_hours),
             start_to_close_timeout=timedelta(seconds=10),
         )
         state.supplement_request = None

@@ -91,10 +91,13 @@ class OnlineSubmission(_Message):
     at submission, so the counter's receipt computes the appointment without the catalogue.
 
     A dossier with it starts in status 1 (registered online); its `received_at` is the
-    submission, its `due_at` the deadline of the counter's check (workflows.dossier_online).
+    submission, its `due_at` the deadline of the counter's check (docs/online.md).
     """
 
     time_limit: TimeLimit
+    # Office hours the counter has to check it (ONLINE_CHECK_HOURS when it was submitted): the
+    # check deadline after an online completion is as long as the first one.
+    check_hours: float = Field(default=8.0, gt=0, le=24 * 7)
 
 
 class DossierInput(_Message):

@@ -79,7 +79,7 @@ RULES: dict[type[_Action], ActionRule] = {
     ReturnResultInput: ActionRule(
         frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PROCESSED})
     ),
-    # The counter's check of an online dossier (workflows.dossier_online).
+    # The counter's check of an online dossier (docs/online.md).
     ReceiveOnlineInput: ActionRule(
         frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.REGISTERED_ONLINE})
     ),

@@ -24,7 +24,7 @@ __all__ = [
 class DossierStatus(StrEnum):
     """Statuses of a dossier; `portal_code` is the code provincial systems sync."""
 
-    # Submitted online, not yet checked and received at the counter (workflows.dossier_online).
+    # Submitted online, not yet checked and received at the counter (docs/online.md).
     REGISTERED_ONLINE = "registered_online"
     # Submitted online; the counter asked the applicant to complete it online (form 02).
     ONLINE_INCOMPLETE = "online_incomplete"

@@ -59,7 +59,7 @@ def needs_time_skipping(env: WorkflowEnvironment) -> None:
         pytest.skip("moves the clock by days: time-skipping server only")
 
 
-async def submit(counter: Counter, **changes) -> OnlineRegistration:
+async def submit(counter: Counter, check_hours: float = CHECK_HOURS, **changes) -> OnlineRegistration:
     """Register a dossier online through the intake (the API adds the file checks)."""
     counter._now = (await counter.env.get_current_time()).astimezone(VN_TZ)
     online = request(
@@ -68,7 +68,7 @@ async def submit(counter: Counter, **changes) -> OnlineRegistration:
         **changes,
     )
     outcome = await counter.service.register_online(
-        online.model_copy(update={"channel": Channel.ONLINE}), CHECK_HOURS
+        online.model_copy(update={"channel": Channel.ONLINE}), check_hours
     )
     registration = OnlineRegistration.of(outcome)
     counter.started.append(registration.dossier_code)
@@ -197,6 +197,31 @@ class TestOnlineLifecycle:
         )
         assert view.status is DossierStatus.PROCESSING
         assert minute(view.received_at) == at(thursday + timedelta(days=7), 14)
+
+    async def test_the_configured_check_time_holds_for_both_checks(self, env, counter):
+        """A check time of 4 office hours: the first deadline and the one after the completion."""
+        needs_time_skipping(env)
+        thursday = quiet_day(await env.get_current_time(), weekday=3)
+        await travel_to(env, at(thursday, 9))
+        registration = await submit(counter, check_hours=4.0)
+        assert minute(registration.check_due_at) == at(thursday, 14)  # 9-12, 13-14
+        handle = counter.handle(registration.dossier_code)
+        await handle.execute_update(
+            DossierWorkflow.request_online_completion,
+            RequestOnlineCompletionInput(
+                actor=COUNTER, action_id=action_id(), reason="unsigned", documents=("declaration",)
+            ),
+        )
+        await travel_to(env, at(thursday, 10))
+        view = await handle.execute_update(
+            DossierWorkflow.complete_online,
+            CompleteOnlineInput(
+                actor=ONLINE,
+                action_id=action_id(),
+                documents=(SubmittedDocument(id="declaration", reference=FILE),),
+            ),
+        )
+        assert minute(view.due_at) == at(thursday, 15)  # 10-12, 13-15
 
     async def test_refused_at_the_check_is_never_received(self, env, counter):
         """Form 03: status 3, closed, with no receipt in its timeline."""
