@@ -216,7 +216,8 @@ def inbox_table(items: Iterable, officer) -> Table:
             f"{a} {item.step.id}" if a == "complete_step" and item.step else a for a in item.actions
         )
         table.add_row(
-            "OVERDUE" if item.overdue else "",
+            # An online dossier nobody checked in time is late at the counter, not overdue.
+            "OVERDUE" if item.overdue else "CHECK LATE" if getattr(item, "check_late", False) else "",
             moment(item.due_at),
             item.code,
             item.procedure_code,

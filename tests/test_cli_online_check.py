@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -43,6 +43,7 @@ class TestOnlineCheck:
         assert status == 0, err
         [item] = [i for i in json.loads(out) if i["code"] == code]
         assert item["actions"] == ["receive_online", "request_online_completion", "refuse_online"]
+        assert item["check_late"] is False and item["status"] == "registered_online"
 
         status, out, err = await run(
             "counter", "ask-online", code, "--reason", "scan unreadable", "--document", "declaration",
@@ -72,3 +73,17 @@ class TestOnlineCheck:
         view = json.loads(out)
         assert view["status"] == "processing" and view["receiving_unit"] == BA_DINH_COUNTER
         assert [e["action"] for e in view["timeline"]].count("received") == 1
+
+    async def test_an_unchecked_dossier_past_its_time_is_marked_late_in_the_inbox_table(
+        self, env, run, counter
+    ):
+        """Past the check time, `officer inbox --table` marks it CHECK LATE, first."""
+        if not env.supports_time_skipping:
+            pytest.skip("moves the clock by a day: time-skipping server only")
+        code = await submitted_online(counter)
+        await env.sleep(timedelta(days=4))  # past 8 office hours, whatever the day
+        await settled(counter.handle(code))
+        status, out, err = await run("officer", "inbox", "--table", *COUNTER)
+        assert status == 0, err
+        [line] = [row for row in out.splitlines() if code in row]
+        assert "CHECK LATE" in line
