@@ -9,11 +9,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from intake.forms import IntakeRequest
-from officers.policy import ACTION_INPUTS
+from officers.policy import ACTION_INPUTS, OWN_ROUTE_ACTIONS
 
-__all__ = ["ACTION_BODIES", "ONLINE_ONLY_ACTIONS", "ReceiveBody", "body_of"]
-
-ONLINE_ONLY_ACTIONS = frozenset({"complete_online"})
+__all__ = ["ACTION_BODIES", "ReceiveBody", "body_of"]
 
 
 def body_of(model: type[BaseModel], name: str, drop: frozenset[str], **replace: tuple) -> type[BaseModel]:
@@ -59,5 +57,5 @@ ACTION_BODIES: dict[str, type[BaseModel]] = {
     )
     for action, model in ACTION_INPUTS.items()
     # The applicant's online completion has its own route, which checks the files it names.
-    if action not in ONLINE_ONLY_ACTIONS
+    if action not in OWN_ROUTE_ACTIONS
 }

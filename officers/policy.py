@@ -16,10 +16,14 @@ from workflows.dossier_rules import ACTION_NAMES, RULES
 from workflows.dossier_view import DossierView
 from workflows.errors import ErrorType
 
-__all__ = ["ACTION_INPUTS", "Refusal", "may_act", "may_read", "may_receive"]
+__all__ = ["ACTION_INPUTS", "OWN_ROUTE_ACTIONS", "Refusal", "may_act", "may_read", "may_receive"]
 
 # Each human action by its update's name, and the model of its input.
 ACTION_INPUTS: dict[str, type[inputs._Action]] = {name: model for model, name in ACTION_NAMES.items()}
+# Actions that only their own entry point sends, because it checks what they name first: the
+# applicant's online completion names uploaded files (api/routes/online.py). The generic
+# action routes and `starter.py act` do not offer them.
+OWN_ROUTE_ACTIONS = frozenset({"complete_online"})
 
 
 @dataclass(frozen=True)

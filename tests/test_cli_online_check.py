@@ -87,3 +87,10 @@ class TestOnlineCheck:
         assert status == 0, err
         [line] = [row for row in out.splitlines() if code in row]
         assert "CHECK LATE" in line
+
+    async def test_the_online_completion_is_not_offered_by_act(self, run):
+        """`act CODE complete_online` is refused by argparse (exit 2): only the online route, which
+        checks the files, sends it."""
+        with pytest.raises(SystemExit) as refused:
+            await run("act", "000.00004.01.H01-261130-0001", "complete_online", "--file", "x.json")
+        assert refused.value.code == 2
