@@ -72,6 +72,7 @@ def may_act(
             f"officer {officer.id} is an auditor: auditors read dossiers and change nothing ({action} is refused)",
         )
     model = ACTION_INPUTS[action]
+    place: StepPlace | None  # None: done for applicants of any unit (the online service)
     if model is inputs.CompleteStepInput:
         step = view.current_step
         if step is None or step.id != step_id:
@@ -81,9 +82,7 @@ def may_act(
             roles, place = frozenset({step.role}), step.place
     else:
         rule = RULES[model]
-        roles, place = rule.roles, rule.place
-        if rule.any_unit:  # the online service, for applicants of every unit
-            place = None
+        roles, place = rule.roles, None if rule.any_unit else rule.place
     unit = view.handling_unit if place is StepPlace.HANDLING else view.receiving_unit
     if place is not None and officer.unit != unit:
         return Refusal(

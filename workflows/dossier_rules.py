@@ -258,8 +258,10 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, ru
 def _check_specifics(dossier: DossierInput, state: DossierState, action: _Action, now: datetime) -> None:
     if isinstance(action, SupplementInput | CompleteOnlineInput):
         asked = set(state.supplement_request.documents) if state.supplement_request else set()
-        given = action.documents if isinstance(action, SupplementInput) else (d.id for d in action.documents)
-        missing = sorted(asked - set(given))
+        given = (
+            set(action.documents) if isinstance(action, SupplementInput) else {d.id for d in action.documents}
+        )
+        missing = sorted(asked - given)
         if missing:
             raise ActionRefused(
                 ErrorType.INVALID_REQUEST, f"supplement lacks requested documents: {', '.join(missing)}"

@@ -24,7 +24,7 @@ from api.errors import ApiError, refused
 from api.routes.dossiers import CODE, perform
 from intake.document_files import ACCEPTED_TYPES, FileRejected
 from intake.forms import IntakeRequest, RefusalNotice, SupplementNotice
-from intake.online import MissingFiles, OnlineRegistration, missing_files
+from intake.online import MissingFiles, OnlineIntake, OnlineRegistration, missing_files
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from officers.acting import action_input
 from procedures.models import Channel, Role
@@ -56,7 +56,7 @@ REQUIRED_KEY = Header(
     " answers the same dossier; with other content, 409",
 )
 SHA256 = PathParam(pattern=r"^[0-9a-f]{64}$", description="the file's SHA-256, 64 lowercase hex digits")
-_BY_TOKEN = {
+_BY_TOKEN: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
     403: {"description": "WrongRole: the token is not an online service's"},
 }
@@ -138,9 +138,8 @@ async def submit(
     officer: Actor = Depends(online_service),
     deps: Services = Depends(services),
 ) -> Any:
-    request = IntakeRequest(
-        **body.model_dump(), channel=Channel.ONLINE, request_id=idempotency_key, received_by=officer
-    )
+    fields = body.model_dump()  # type: ignore[attr-defined]
+    request = IntakeRequest(**fields, channel=Channel.ONLINE, request_id=idempotency_key, received_by=officer)
     try:
         outcome = await _online(deps).submit(request)
     except MissingFiles as err:
@@ -248,7 +247,7 @@ def _channel(view: DossierView) -> str:
     return received.details.get("channel", Channel.COUNTER.value) if received else Channel.COUNTER.value
 
 
-def _online(deps: Services):
+def _online(deps: Services) -> OnlineIntake:
     if deps.online is None:
         raise ApiError(503, "OnlineSubmissionOff", "online submission is not configured on this server")
     return deps.online
