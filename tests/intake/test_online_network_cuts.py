@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import pytest
 
@@ -24,7 +23,7 @@ ONLINE = Actor(id="dvc-portal", roles=(Role.ONLINE_SERVICE,), unit="000.00.00.H0
 
 
 async def submit(counter: Counter, unit: str, key: str):
-    counter._now = datetime.now(VN_TZ)
+    counter._now = (await counter.env.get_current_time()).astimezone(VN_TZ)
     online = request_at(
         unit,
         request_id=key,
@@ -55,6 +54,8 @@ class TestOnlineNetworkCuts:
         assert registration.dossier_code == code and registration.resubmitted
         view = await settled(cut_counter.handle(code))
         assert view.status is DossierStatus.REGISTERED_ONLINE
-        assert [e.action for e in view.timeline] == ["registered_online"]
+        # (The test server's clock may pass the check deadline meanwhile: check_late is no receipt.)
+        actions = [e.action for e in view.timeline]
+        assert actions.count("registered_online") == 1 and "received" not in actions
         day = code.split("-")[1]
         assert not await cuts.exists(cut_counter, f"{unit}-{day}-0002"), "one key, two dossiers"

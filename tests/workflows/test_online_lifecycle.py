@@ -165,8 +165,8 @@ class TestOnlineLifecycle:
             ),
         )
         assert (view.status, view.status_code) == (DossierStatus.ONLINE_INCOMPLETE, 1)
-        # Days waiting for the applicant make nothing late.
-        await travel_to(env, at(thursday + timedelta(days=7), 14))
+        # Waiting for the applicant makes nothing late: Friday 14:00 is past the check's 10:00.
+        await travel_to(env, at(thursday + timedelta(days=1), 14))
         view = await handle.query(DossierWorkflow.view)
         assert not view.check_late
 
@@ -189,14 +189,15 @@ class TestOnlineLifecycle:
             ),
         )
         assert view.status is DossierStatus.REGISTERED_ONLINE
-        assert minute(view.due_at) == at(thursday + timedelta(days=8), 14)  # 8 office hours: a working day
+        # 8 office hours from Friday 14:00: Friday 14-17, Monday 8-12 and 13-14.
+        assert minute(view.due_at) == at(thursday + timedelta(days=4), 14)
         assert view.timeline[-1].details["files"] == "sha256:" + "cd" * 32
 
         view = await handle.execute_update(
             DossierWorkflow.receive_online, ReceiveOnlineInput(actor=COUNTER, action_id=action_id())
         )
         assert view.status is DossierStatus.PROCESSING
-        assert minute(view.received_at) == at(thursday + timedelta(days=7), 14)
+        assert minute(view.received_at) == at(thursday + timedelta(days=1), 14)
 
     async def test_the_configured_check_time_holds_for_both_checks(self, env, counter):
         """A check time of 4 office hours: the first deadline and the one after the completion."""
