@@ -36,6 +36,9 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from api import create_app
+from assembly.workers import build_worker
+from model import search_attributes
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token
 from procedures.models import Role
 from records.database import open_records
@@ -44,10 +47,7 @@ from runtime.codec import data_converter as codec_converter
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import binary
-from runtime.workers import build_worker
 from tests.builders import APPLICANT, BA_DINH_COUNTER
-from workflows import search_attributes
-from workflows.dossier_inputs import Actor
 
 KEY = os.urandom(32)
 ONLINE = Actor(id="bench-online", roles=(Role.ONLINE_SERVICE,), unit="000.00.00.H01")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from cli.context import CliContext
-from cli.identity import add_action_parser, identity, perform
+from cli.officer_identity import add_action_parser, identity, perform
 
 __all__ = ["add_online_check_commands"]
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 
 from demo import cast
+from model.dossier_inputs import Actor, Address
 from officers.tokens import mint_token
 from procedures.models import Role
-from workflows.dossier_inputs import Actor, Address
 
 __all__ = ["online_scene"]
 

@@ -14,8 +14,8 @@ from pydantic import AwareDatetime, BaseModel
 from intake.document_files import DocumentFiles
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
+from model.dossier_inputs import SubmittedDocument
 from procedures.models import Channel
-from workflows.dossier_inputs import SubmittedDocument
 
 __all__ = ["MissingFiles", "OnlineIntake", "OnlineRegistration", "missing_files"]
 

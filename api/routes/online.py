@@ -26,15 +26,15 @@ from intake.document_files import ACCEPTED_TYPES, FileRejected
 from intake.forms import IntakeRequest, RefusalNotice, SupplementNotice
 from intake.online import MissingFiles, OnlineIntake, OnlineRegistration, missing_files
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
+from model.dossier_inputs import Actor, SubmittedDocument
+from model.dossier_state import DossierStatus
+from model.dossier_view import DossierView
+from model.input_bounds import MAX_LIST_ITEMS, PersonalId
 from officers.acting import action_input
 from procedures.models import Channel, Role
 from records.dossier_codes import CounterBusy
 from records.ratings import AlreadyRated, RatedDossier, Rating, RatingInput, rate
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, SubmittedDocument
-from workflows.dossier_state import DossierStatus
-from workflows.dossier_view import DossierView
-from workflows.input_bounds import MAX_LIST_ITEMS, PersonalId
 
 __all__ = ["router"]
 

@@ -17,16 +17,16 @@ from sqlalchemy import select
 
 from adminunits import VN_TZ
 from api import create_app
+from audit.reports import ReportQuery, report
 from intake.service import IntakeService
+from model.dossier_inputs import Actor, CompleteStepInput
 from procedures.models import Role
-from records.reports import ReportQuery, report
 from records.tables import DossierRow, SatisfactionRatingRow
 from runtime.settings import Settings
 from tests.api.conftest import KEY, Api
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import APPLICANT, BA_DINH_COMMITTEE, LEADER, SPECIALIST, Counter, settled
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, CompleteStepInput
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -8,12 +8,12 @@ import pytest
 
 from adminunits import VN_TZ
 from intake.service import StartOutcomeUnknown
+from model.dossier_inputs import Actor, SubmittedDocument
+from model.dossier_state import DossierStatus
 from procedures.models import Channel, Role
 from tests.builders import Counter, settled
 from tests.intake import test_network_cuts as cuts
 from tests.intake.test_intake import commune_counter, request_at
-from workflows.dossier_inputs import Actor, SubmittedDocument
-from workflows.dossier_state import DossierStatus
 
 pytestmark = pytest.mark.usefixtures("worker")
 

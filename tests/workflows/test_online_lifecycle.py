@@ -12,6 +12,17 @@ from temporalio.testing import WorkflowEnvironment
 
 from adminunits import VN_TZ
 from intake.online import OnlineRegistration
+from model.dossier_inputs import (
+    Actor,
+    CompleteOnlineInput,
+    CompleteStepInput,
+    ReceiveOnlineInput,
+    RefuseOnlineInput,
+    RequestOnlineCompletionInput,
+    ReturnResultInput,
+    SubmittedDocument,
+)
+from model.dossier_state import DossierStatus
 from officers.inbox import inbox
 from procedures.models import Channel, Role
 from records.tables import DossierRow
@@ -29,17 +40,6 @@ from tests.builders import (
     travel_to,
 )
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import (
-    Actor,
-    CompleteOnlineInput,
-    CompleteStepInput,
-    ReceiveOnlineInput,
-    RefuseOnlineInput,
-    RequestOnlineCompletionInput,
-    ReturnResultInput,
-    SubmittedDocument,
-)
-from workflows.dossier_state import DossierStatus
 
 pytestmark = pytest.mark.usefixtures("worker")
 
