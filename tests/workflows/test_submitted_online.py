@@ -1,5 +1,9 @@
 """Dossiers submitted online on the time-skipping server: status 1, the counter's check (receipt,
-form 02 completed online, form 03), the late check, and the clock starting at the receipt."""
+form 02 completed online, form 03), the late check, and the clock starting at the receipt.
+
+The module sorts after the replay test, and its quiet days need only 10 clear days: it moves the
+session's clock as little as it can (tests that compare it with the wall clock come earlier).
+"""
 
 from __future__ import annotations
 
@@ -79,7 +83,7 @@ class TestOnlineLifecycle:
     async def test_registered_online_then_received_then_returned(self, env, counter):
         """Status 1 until the counter receives it; the appointment counts from that receipt."""
         needs_time_skipping(env)
-        thursday = quiet_day(await env.get_current_time(), weekday=3)
+        thursday = quiet_day(await env.get_current_time(), weekday=3, days_clear=10)
         await travel_to(env, at(thursday, 10))
 
         registration = await submit(counter)
@@ -117,7 +121,7 @@ class TestOnlineLifecycle:
     async def test_unchecked_dossier_past_its_time_is_late_in_the_worklist(self, env, counter, records):
         """Nobody checked it within the check time: late in the records and first in the counter's inbox."""
         needs_time_skipping(env)
-        thursday = quiet_day(await env.get_current_time(), weekday=3)
+        thursday = quiet_day(await env.get_current_time(), weekday=3, days_clear=10)
         await travel_to(env, at(thursday, 10))
         on_time = await submit(counter, request_id=f"on-time-{action_id()}")
         await travel_to(env, at(thursday, 14))
@@ -154,7 +158,7 @@ class TestOnlineLifecycle:
     async def test_missing_documents_completed_online_then_received(self, env, counter):
         """Form 02 stops the check's clock; the online completion gives the counter a new check time."""
         needs_time_skipping(env)
-        thursday = quiet_day(await env.get_current_time(), weekday=3)
+        thursday = quiet_day(await env.get_current_time(), weekday=3, days_clear=10)
         await travel_to(env, at(thursday, 10))
         handle = counter.handle((await submit(counter)).dossier_code)
 
@@ -202,7 +206,7 @@ class TestOnlineLifecycle:
     async def test_the_configured_check_time_holds_for_both_checks(self, env, counter):
         """A check time of 4 office hours: the first deadline and the one after the completion."""
         needs_time_skipping(env)
-        thursday = quiet_day(await env.get_current_time(), weekday=3)
+        thursday = quiet_day(await env.get_current_time(), weekday=3, days_clear=10)
         await travel_to(env, at(thursday, 9))
         registration = await submit(counter, check_hours=4.0)
         assert minute(registration.check_due_at) == at(thursday, 14)  # 9-12, 13-14
