@@ -14,6 +14,8 @@ from api.openapi import document_errors
 from api.responses import VietnamTimeJSONResponse
 from api.routes import ROUTERS
 from api.routes.codec import CodecCors
+from intake.document_files import DocumentFiles
+from intake.online import OnlineIntake
 from intake.service import IntakeService
 from officers.tokens import TokenKeys, token_key
 from procedures.catalogue import Catalogue
@@ -51,15 +53,19 @@ def create_app(
         static_url=DOCS_ASSETS,
         default_response_class=VietnamTimeJSONResponse,
     )
+    intake = intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue)
+    files = DocumentFiles(settings.online_files_dir, settings.online_file_max_bytes)
     app.state.services = Services(
         client=client,
         records=records,
         settings=settings,
         token_key=TokenKeys.of(key) if key else token_key(settings),
-        intake=intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue),
+        intake=intake,
+        online=OnlineIntake(intake, files, settings.online_check_hours),
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimit)
+    # Documents' files are larger than any JSON body: their own cap (intake.document_files).
+    app.add_middleware(BodyLimit, larger={"/online/files/": settings.online_file_max_bytes})
     for router in ROUTERS:
         app.include_router(router)
     document_errors(app)

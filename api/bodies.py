@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from intake.forms import IntakeRequest
-from model.dossier_inputs import ACTION_INPUTS
+from model.dossier_inputs import ACTION_INPUTS, OWN_ROUTE_ACTIONS
 
 __all__ = ["ACTION_BODIES", "ReceiveBody", "body_of"]
 
@@ -58,4 +58,6 @@ ACTION_BODIES: dict[str, type[BaseModel]] = {
         model, model.__name__.removesuffix("Input") + "Body", frozenset({"actor"}), action_id=_ACTION_ID
     )
     for action, model in ACTION_INPUTS.items()
+    # The applicant's online completion has its own route, which checks the files it names.
+    if action not in OWN_ROUTE_ACTIONS
 }

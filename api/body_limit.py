@@ -19,16 +19,21 @@ MAX_BODY_BYTES = 256 * 1024
 class BodyLimit:
     """ASGI middleware: 413 for an HTTP request whose body exceeds `limit` bytes."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None
+    ) -> None:
+        # `larger`: path prefixes whose bodies may be bigger (uploaded files), with their caps.
+        self.app, self.limit, self.larger = app, limit, larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next((cap for prefix, cap in self.larger.items() if path.startswith(prefix)), self.limit)
         declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._too_large(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._too_large(send, limit)
             return
         # Read the body up to the cap, then hand it to the app as if it came from the wire.
         chunks: list[bytes] = []
@@ -39,8 +44,8 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await self._too_large(send)
+            if size > limit:
+                await self._too_large(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -56,9 +61,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int) -> None:
         payload = json.dumps(
-            {"type": "BodyTooLarge", "message": f"the request body is over {self.limit} bytes"}
+            {"type": "BodyTooLarge", "message": f"the request body is over {limit} bytes"}
         ).encode()
         await send(
             {

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.errors import ApiError, refused
+from intake.online import OnlineIntake
 from intake.service import IntakeService
 from model.dossier_inputs import Actor
 from model.errors import ErrorType
@@ -42,6 +43,8 @@ class Services:
     settings: Settings
     token_key: TokenKeys
     intake: IntakeService
+    # Online submission (api/routes/online.py): the intake with the documents' file store.
+    online: OnlineIntake | None = None
 
 
 def services(request: Request) -> Services:

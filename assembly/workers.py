@@ -50,6 +50,8 @@ def build_worker(
         activities=[
             recorder.record_events,
             clock.shift_deadline,
+            clock.appointment,
+            clock.check_deadline,
             carryover.count_candidates,
             carryover.list_candidates,
             carryover.carry_over_batch,

@@ -42,7 +42,7 @@ def lagging(history: AuditorHistory, now: datetime, grace: timedelta = DEFAULT_G
     for item in history.items:
         if item.outcome != "accepted" or now - item.at < grace:
             continue
-        if item.what == "received":
+        if item.what in ("received", "registered online"):  # the start: the trail's first entry
             if not history.audit:
                 missing.append(item)
             continue

@@ -18,7 +18,13 @@ For a period [start, end) and the moment `as_of` (end, or now if the period is n
 - carried over in / out: carried to / from the handling unit in the period (grouped by
   anything else than the handling unit, in = out = the dossiers carried over);
 - on-time rate = (early + on time + pending within deadline)
-  / (resolved + pending + refused late + withdrawn late).
+  / (resolved + pending + refused late + withdrawn late);
+- online share = received online / received (Decision 766's online provision);
+- dossiers submitted online and not yet received (status 1) are not "received": they count in
+  `awaiting_online_check` while unchecked at `as_of`, and in `not_received` when the counter
+  refused them (form 03, closed in the period);
+- ratings: satisfaction ratings given in the period (records.ratings), with their average
+  score (1-5), grouped by the dossier's units and procedure at its return.
 The reasoning is in docs/records.md. The counts reflect what the records store knows now: a
 later supplement shifts `due_at`.
 """
@@ -35,7 +41,7 @@ from sqlalchemy.orm import aliased
 
 from model.input_bounds import Instant
 from records.database import RecordsStore
-from records.tables import DossierEventRow, DossierRow
+from records.tables import DossierEventRow, DossierRow, SatisfactionRatingRow
 
 __all__ = ["GROUPINGS", "Grouping", "Report", "ReportCounts", "ReportQuery", "ReportRow", "report"]
 
@@ -46,6 +52,9 @@ GROUPINGS: dict[str, str] = {
     "procedure": "procedure_code",
 }
 VN_OFFSET_HOURS = 7  # Vietnam has had no daylight saving since 1975
+# Statuses of dossiers submitted online and not received (model.dossier_state).
+_AWAITING_CHECK = ("registered_online", "online_incomplete")
+_NOT_RECEIVED = (*_AWAITING_CHECK, "not_received")
 
 
 class ReportQuery(BaseModel):
@@ -86,6 +95,10 @@ class ReportCounts(BaseModel):
     refused_late: int = 0  # of the refused: after the deadline was missed
     carried_over_in: int = 0
     carried_over_out: int = 0
+    awaiting_online_check: int = 0  # submitted online, not received nor refused at as_of
+    not_received: int = 0  # submitted online and refused at the counter's check (form 03)
+    ratings: int = 0  # satisfaction ratings given in the period
+    rating_points: int = 0  # their scores' sum (the average is rating_points / ratings)
 
     @property
     def total(self) -> int:
@@ -105,13 +118,27 @@ class ReportCounts(BaseModel):
             return None
         return (self.resolved_early + self.resolved_on_time + self.pending_within_deadline) / self.total
 
+    @property
+    def online_share(self) -> float | None:
+        return self.received_online / self.received if self.received else None
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_points / self.ratings, 2) if self.ratings else None
+
     def add(self, other: ReportCounts) -> ReportCounts:
         return ReportCounts(
             **{name: getattr(self, name) + getattr(other, name) for name in ReportCounts.model_fields}
         )
 
     def summary(self) -> dict:
-        return {**self.model_dump(), "total": self.total, "on_time_rate": self.on_time_rate}
+        return {
+            **self.model_dump(),
+            "total": self.total,
+            "on_time_rate": self.on_time_rate,
+            "online_share": self.online_share,
+            "rating_average": self.rating_average,
+        }
 
 
 class ReportRow(BaseModel):
@@ -119,6 +146,8 @@ class ReportRow(BaseModel):
     counts: ReportCounts
     total: int
     on_time_rate: float | None
+    online_share: float | None = None
+    rating_average: float | None = None
 
 
 class Report(BaseModel):
@@ -190,9 +219,12 @@ async def report(store: RecordsStore, query: ReportQuery, now: datetime | None =
     )
     withdrawn = and_(d.status == "withdrawn", in_period(d.closed_at))
     refused = and_(d.status == "refused", in_period(d.closed_at))
+    # Submitted online and never (yet) received: outside every count of received dossiers.
+    received_ones = d.status.notin_(_NOT_RECEIVED)
+    pending = and_(pending, received_ones)
     measures = {
-        "received": _count(in_period(d.received_at)),
-        "received_online": _count(and_(in_period(d.received_at), d.channel == "online")),
+        "received": _count(and_(in_period(d.received_at), received_ones)),
+        "received_online": _count(and_(in_period(d.received_at), received_ones, d.channel == "online")),
         "resolved_early": _count(and_(resolved, ~late, early)),
         "resolved_on_time": _count(and_(resolved, ~late, ~early)),
         "resolved_late": _count(and_(resolved, late)),
@@ -204,6 +236,14 @@ async def report(store: RecordsStore, query: ReportQuery, now: datetime | None =
         "refused": _count(refused),
         "refused_late": _count(and_(refused, closed_late)),
         "carried_over_in": _count(in_period(d.carried_over_at)),
+        "awaiting_online_check": _count(
+            and_(
+                d.status.in_(_AWAITING_CHECK),
+                d.received_at < as_of,
+                or_(d.closed_at.is_(None), d.closed_at >= as_of),
+            )
+        ),
+        "not_received": _count(and_(d.status == "not_received", in_period(d.closed_at))),
     }
     # Everything counted was received before the period ended (or before as_of).
     scope = d.received_at < max(end, as_of)
@@ -245,6 +285,19 @@ async def report(store: RecordsStore, query: ReportQuery, now: datetime | None =
             if row.n:
                 counts.setdefault(key, {}).update(carried_over_out=int(row.n))
 
+        # Ratings given in the period, under the dossier's units and procedure at its return.
+        r = SatisfactionRatingRow
+        rating_keys = [getattr(r, GROUPINGS[g]) for g in query.group_by]
+        ratings = select(*rating_keys, func.count().label("n"), func.sum(r.score).label("points")).where(
+            r.rated_at >= start, r.rated_at < end, *_filters(query, table=r)
+        )
+        if rating_keys:
+            ratings = ratings.group_by(*rating_keys)
+        for row in await session.execute(ratings):
+            key = tuple(row[:-2])
+            if row.n:
+                counts.setdefault(key, {}).update(ratings=int(row.n), rating_points=int(row.points))
+
     rows = []
     totals = ReportCounts()
     for key in sorted(counts, key=lambda k: tuple("" if v is None else str(v) for v in k)):
@@ -257,11 +310,18 @@ async def report(store: RecordsStore, query: ReportQuery, now: datetime | None =
 
 
 def _row(group: dict[str, str], counts: ReportCounts) -> ReportRow:
-    return ReportRow(group=group, counts=counts, total=counts.total, on_time_rate=counts.on_time_rate)
+    return ReportRow(
+        group=group,
+        counts=counts,
+        total=counts.total,
+        on_time_rate=counts.on_time_rate,
+        online_share=counts.online_share,
+        rating_average=counts.rating_average,
+    )
 
 
-def _filters(query: ReportQuery, handling_unit_column=None) -> Sequence:
-    d = DossierRow
+def _filters(query: ReportQuery, handling_unit_column=None, table=DossierRow) -> Sequence:
+    d = table
     filters = []
     if query.handling_unit is not None:
         filters.append(

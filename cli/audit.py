@@ -195,14 +195,16 @@ async def _report(args: argparse.Namespace, context: CliContext) -> int:
 
 
 def _report_csv(result: Report, context: CliContext) -> None:
-    measures = [*ReportCounts.model_fields, "total", "on_time_rate"]
+    ratios = ("on_time_rate", "online_share", "rating_average")
+    measures = [*ReportCounts.model_fields, "total", *ratios]
     writer = csv.writer(context.out)
     writer.writerow([*result.query.group_by, *measures])
     for row in [*result.rows, result.totals]:
         summary = row.counts.summary()
         keys = [row.group.get(g, "TOTAL") for g in result.query.group_by]
-        rate = summary["on_time_rate"]
-        summary["on_time_rate"] = "" if rate is None else f"{rate:.4f}"
+        for ratio in ratios:
+            value = summary[ratio]
+            summary[ratio] = "" if value is None else f"{value:.4f}"
         writer.writerow([*keys, *(summary[m] for m in measures)])
 
 

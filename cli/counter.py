@@ -31,6 +31,7 @@ from cli.context import (
     instant,
 )
 from cli.officer_identity import add_action_parser, add_identity_arguments, identity, perform
+from cli.online_check import add_online_check_commands
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
 from model.dossier_inputs import SubmittedDocument
@@ -45,7 +46,8 @@ __all__ = ["add_commands"]
 def add_commands(commands: argparse._SubParsersAction) -> None:
     counter = commands.add_parser(
         "counter",
-        help="counter staff: receive, supplement, withdraw, confirm-payment, return",
+        help="counter staff: receive, supplement, withdraw, confirm-payment, return;"
+        " receive-online, ask-online, refuse-online",
         description=__doc__.split("\n\n")[0],
     )
     sub = counter.add_subparsers(dest="counter_command", required=True)
@@ -98,6 +100,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     payment.add_argument("--receipt", required=True, help="receipt number")
     returned = add_action_parser(sub, "return", "hand the result to the applicant", _act)
     returned.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
+    add_online_check_commands(sub)
 
 
 def _documents(values: list[str]) -> tuple[SubmittedDocument, ...]:

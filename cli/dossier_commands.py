@@ -10,7 +10,7 @@ from cli.officer_identity import act_as
 from cli.tables import add_output_arguments, dossier_tables, print_tables, wants_table
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
-from model.dossier_inputs import ACTION_INPUTS
+from model.dossier_inputs import ACTION_INPUTS, OWN_ROUTE_ACTIONS
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["add_commands"]
@@ -26,7 +26,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=_show)
     act = commands.add_parser("act", help="do a human step on a dossier")
     act.add_argument("code", type=dossier_code)
-    act.add_argument("action", choices=sorted(ACTION_INPUTS))
+    act.add_argument("action", choices=sorted(set(ACTION_INPUTS) - OWN_ROUTE_ACTIONS))
     act.add_argument("--file", type=Path, required=True, help="the action's input as JSON")
     act.set_defaults(handler=_act)
 

@@ -184,14 +184,21 @@ def report_table(report, title: str | None = None) -> Table:
     for label in REPORT_COLUMNS.values():
         table.add_column(label, justify="right")
     table.add_column("on-time", justify="right")
+    # Decision 766's other indicators; the online counts and the number of ratings are in --json/--csv.
+    table.add_column("online %", justify="right")
+    table.add_column("rating", justify="right")
     for row in [*report.rows, report.totals]:
         counts = row.counts.model_dump()
         keys = [row.group.get(g, "all") for g in groups]
         rate = "-" if row.on_time_rate is None else f"{row.on_time_rate:.0%}"
+        share = "-" if row.counts.online_share is None else f"{row.counts.online_share:.0%}"
+        rating = "-" if row.counts.rating_average is None else f"{row.counts.rating_average:.2f}"
         table.add_row(
             *keys,
             *(str(counts[c]) for c in REPORT_COLUMNS),
             rate,
+            share,
+            rating,
             end_section=row is report.rows[-1] if report.rows else False,
         )
     return table
@@ -209,7 +216,8 @@ def inbox_table(items: Iterable, officer) -> Table:
             f"{a} {item.step.id}" if a == "complete_step" and item.step else a for a in item.actions
         )
         table.add_row(
-            "OVERDUE" if item.overdue else "",
+            # An online dossier nobody checked in time is late at the counter, not overdue.
+            "OVERDUE" if item.overdue else "CHECK LATE" if getattr(item, "check_late", False) else "",
             moment(item.due_at),
             item.code,
             item.procedure_code,

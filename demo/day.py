@@ -8,7 +8,8 @@ Scenes, in order:
    department; the district's officer is refused afterwards, the commune's finishes.
 3. Today, at three commune counters: a dossier handled to its return, one with a
    supplementation, and one received late in the evening of a backlog day that is overdue
-   and gets an apology with a new appointment.
+   and gets an apology with a new appointment; and one submitted online, received at the
+   counter's check, returned and rated by the applicant.
 4. The service report of the province.
 
 Every request id and action id is derived from the scene, so a second run on the same state
@@ -30,6 +31,7 @@ from carryover.client import start_carryover
 from carryover.models import CarryoverInput
 from cli.tables import print_tables, report_table
 from demo import cast
+from demo.online import online_scene
 from model.dossier_inputs import Actor, Address
 from officers.tokens import mint_token
 from procedures.calendar import VN_TZ, WorkingCalendar
@@ -354,6 +356,11 @@ async def _one_stop_day(
         f"{code} certification at {cast.COMMUNES[communes[2]]}: overdue since {_when(_missed_deadline(view))},"
         f" apology with a new appointment {_when(new_due.isoformat())}, now {view['status']}"
     )
+
+    # Submitted online, checked and received at the counter, returned and rated (demo/online.py).
+    code, line = await online_scene(http, key, desks[communes[0]], communes[0], now)
+    outcome.received.append(code)
+    say.line(line)
 
 
 # Helpers.

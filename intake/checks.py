@@ -12,7 +12,7 @@ from adminunits import AdminUnits, Agency, AgencyDirectory, AgencyKind, Era, era
 from intake.forms import IntakeRequest, MissingDocument
 from model.dossier_inputs import Unit
 from procedures.catalogue import Catalogue, NotReceivable, NoVersionInForce, UnknownProcedure
-from procedures.models import AuthorityLevel, Fee, ProcedureVersion, Role, TimeLimit
+from procedures.models import AuthorityLevel, Channel, Fee, ProcedureVersion, Role, TimeLimit
 
 __all__ = ["IntakeForbidden", "IntakeReview", "check_receipt_time", "review_request", "unit_of"]
 
@@ -132,9 +132,11 @@ def _check_receiving_unit(
     request: IntakeRequest, era: Era, agencies: AgencyDirectory, reasons: list[str]
 ) -> Agency | None:
     actor = request.received_by
-    if Role.COUNTER_OFFICER not in actor.roles:
+    # An online service submits to the counter the applicant chose (intake.online).
+    online = Role.ONLINE_SERVICE in actor.roles and request.channel is Channel.ONLINE
+    if Role.COUNTER_OFFICER not in actor.roles and not online:
         raise IntakeForbidden(f"officer {actor.id} is not a counter officer", "WrongRole")
-    if actor.unit != request.receiving_unit:
+    if actor.unit != request.receiving_unit and not online:
         raise IntakeForbidden(
             f"officer {actor.id} belongs to {actor.unit}, not to the receiving unit {request.receiving_unit}"
         )

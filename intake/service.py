@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 import structlog
 from temporalio.client import Client
 
+from activities.calendar import check_deadline
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
 from intake.checks import IntakeForbidden, IntakeReview, check_receipt_time, review_request, unit_of
 from intake.errors import RequestIdConflict, StartOutcomeUnknown
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
 from intake.starting import DossierStarter, UnsettledReceipt
 from intake.timeouts import IntakeTimeouts
-from model.dossier_inputs import DossierInput
+from model.dossier_inputs import DossierInput, OnlineSubmission
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
@@ -102,7 +103,20 @@ class IntakeService:
         RECEIPTS.labels(outcome=_outcome_name(outcome)).inc()
         return outcome
 
-    async def _receive(self, request: IntakeRequest) -> IntakeOutcome:
+    async def register_online(self, request: IntakeRequest, check_hours: float) -> IntakeOutcome:
+        """Status 1 for a dossier submitted online: the counter's checks and numbering, then a
+        dossier that waits for the counter to check it within `check_hours` office hours.
+
+        Form 01 here is the registration: its `received_at` is the submission, its `due_at` the
+        check's deadline. Same errors as `receive`.
+        """
+        outcome = await self._receive(request, online_check_hours=check_hours)
+        RECEIPTS.labels(outcome=f"online_{_outcome_name(outcome)}").inc()
+        return outcome
+
+    async def _receive(
+        self, request: IntakeRequest, online_check_hours: float | None = None
+    ) -> IntakeOutcome:
         now = self._clock()
         fingerprint = request.content_hash()
         unit = request.receiving_unit
@@ -134,6 +148,8 @@ class IntakeService:
                     continue  # a concurrent submission of this request claimed it first
             break
         dossier = self._dossier_input(request, review, claim, received_at, backfill_reason)
+        if online_check_hours is not None:
+            dossier = self._registered_online(dossier, review, online_check_hours)
         dossier, created = await self._starter.start_settled(claim, dossier)
         _log_receipt(dossier, request, created, received_at, backfill_reason)
         if not created:
@@ -188,6 +204,20 @@ class IntakeService:
             request_id=claim.request_id,
             case=request.case,
             backfill_reason=backfill_reason,
+        )
+
+    def _registered_online(self, dossier: DossierInput, review: IntakeReview, hours: float) -> DossierInput:
+        # Until the counter receives it the dossier has no appointment: its due moment is the
+        # check's deadline, and the limit for the appointment travels with it.
+        version = review.version
+        assert version is not None
+        return dossier.model_copy(
+            update={
+                "online": OnlineSubmission(
+                    time_limit=review.time_limit or version.time_limit, check_hours=hours
+                ),
+                "due_at": check_deadline(self._calendar, dossier.received_at, hours),
+            }
         )
 
     async def settle(self) -> list[UnsettledReceipt]:

@@ -142,8 +142,16 @@ class DossierStarter:
                     SearchAttributePair(search_attributes.PROCEDURE_CODE, dossier.procedure.procedure_code),
                     SearchAttributePair(search_attributes.HANDLING_UNIT, dossier.handling_unit.code),
                     SearchAttributePair(search_attributes.RECEIVING_UNIT, dossier.receiving_unit.code),
-                    # The workflow hands a received dossier to its authority at once.
-                    SearchAttributePair(search_attributes.STATUS, DossierStatus.PROCESSING.value),
+                    # The workflow hands a received dossier to its authority at once; one
+                    # submitted online waits for the counter's check.
+                    SearchAttributePair(
+                        search_attributes.STATUS,
+                        (
+                            DossierStatus.REGISTERED_ONLINE
+                            if dossier.online is not None
+                            else DossierStatus.PROCESSING
+                        ).value,
+                    ),
                     SearchAttributePair(search_attributes.RECEIVED_AT, dossier.received_at),
                     SearchAttributePair(search_attributes.DUE_AT, dossier.due_at),
                     SearchAttributePair(search_attributes.OVERDUE, False),

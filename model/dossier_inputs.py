@@ -13,20 +13,26 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from model.dossier_state import DossierState, Unit
 from model.input_bounds import MAX_LIST_ITEMS, Instant, MoneyVnd
-from procedures.models import Channel, ProcedureVersion, Role
+from procedures.models import Channel, ProcedureVersion, Role, TimeLimit
 
 __all__ = [
     "ACTION_INPUTS",
     "ACTION_NAMES",
+    "OWN_ROUTE_ACTIONS",
     "APOLOGY_MAX_WORKING_DAYS",
     "ActionInput",
     "Actor",
     "Address",
     "Applicant",
     "ApologyInput",
+    "CompleteOnlineInput",
     "CompleteStepInput",
     "ConfirmPaymentInput",
     "DossierInput",
+    "OnlineSubmission",
+    "ReceiveOnlineInput",
+    "RefuseOnlineInput",
+    "RequestOnlineCompletionInput",
     "RefuseInput",
     "RequestPaymentInput",
     "RequestSupplementInput",
@@ -89,6 +95,20 @@ class SubmittedDocument(_Message):
     reference: str | None = Field(default=None, max_length=500)
 
 
+class OnlineSubmission(_Message):
+    """What an online dossier needs at its receipt: the time limit its channel and case selected
+    at submission, so the counter's receipt computes the appointment without the catalogue.
+
+    A dossier with it starts in status 1 (registered online); its `received_at` is the
+    submission, its `due_at` the deadline of the counter's check (docs/online.md).
+    """
+
+    time_limit: TimeLimit
+    # Office hours the counter has to check it (ONLINE_CHECK_HOURS when it was submitted): the
+    # check deadline after an online completion is as long as the first one.
+    check_hours: float = Field(default=8.0, gt=0, le=24 * 7)
+
+
 class DossierInput(_Message):
     # The records store keys everything on it (records.tables.CODE).
     code: str = Field(min_length=1, max_length=100)
@@ -111,6 +131,8 @@ class DossierInput(_Message):
     backfill_reason: str | None = None
     # Continue-as-new once history passes this many events (Temporal caps it at 51,200).
     continue_as_new_after_events: int = Field(default=5000, ge=50)
+    # Set for a dossier submitted online: it waits in status 1 for the counter's check.
+    online: OnlineSubmission | None = None
     # Set only when the workflow continues as new: the state it carries over.
     carried_state: DossierState | None = None
 
@@ -165,6 +187,34 @@ class ReturnResultInput(ActionInput):
     channel: Channel = Channel.COUNTER
 
 
+class ReceiveOnlineInput(ActionInput):
+    """The counter checked an online dossier and receives it: the working-day clock starts now."""
+
+    note: str = Field(default="", max_length=2000)
+
+
+class RequestOnlineCompletionInput(ActionInput):
+    """Form 02 for an online dossier: what the applicant must complete online before receipt."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+    documents: tuple[DocumentName, ...] = Field(
+        min_length=1, max_length=MAX_LIST_ITEMS, description="names of the documents asked for"
+    )
+
+
+class CompleteOnlineInput(ActionInput):
+    """The applicant's online completion, sent by the online service: the documents asked for,
+    their digital copies by content hash (`reference`: `sha256:<hex>`)."""
+
+    documents: tuple[SubmittedDocument, ...] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+
+
+class RefuseOnlineInput(ActionInput):
+    """Form 03 for an online dossier: refused at the counter's check, never received."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class TransferActor(StrEnum):
     """Who moves a dossier to another authority: the carryover itself or an operator."""
 
@@ -215,6 +265,15 @@ ACTION_NAMES: dict[type[ActionInput], str] = {
     WithdrawInput: "withdraw",
     ApologyInput: "issue_apology",
     ReturnResultInput: "return_result",
+    # The counter's check of an online dossier, and the applicant's online completion (docs/online.md).
+    ReceiveOnlineInput: "receive_online",
+    RequestOnlineCompletionInput: "request_online_completion",
+    CompleteOnlineInput: "complete_online",
+    RefuseOnlineInput: "refuse_online",
 }
 # The same map the other way: each update's name and the model of its input.
 ACTION_INPUTS: dict[str, type[ActionInput]] = {name: model for model, name in ACTION_NAMES.items()}
+# Actions that only their own entry point sends, because it checks what they name first: the
+# applicant's online completion names uploaded files (api/routes/online.py). The generic
+# action routes and `starter.py act` do not offer them.
+OWN_ROUTE_ACTIONS = frozenset({"complete_online"})

@@ -12,6 +12,7 @@ __all__ = [
     "AppliedAction",
     "CLOCK_RUNNING",
     "DossierState",
+    "NOT_YET_RECEIVED",
     "DossierStatus",
     "PaymentRequest",
     "SupplementRequest",
@@ -22,8 +23,14 @@ __all__ = [
 
 
 class DossierStatus(StrEnum):
-    """Statuses of a received dossier; `portal_code` is the code provincial systems sync."""
+    """Statuses of a dossier; `portal_code` is the code provincial systems sync."""
 
+    # Submitted online, not yet checked and received at the counter (docs/online.md).
+    REGISTERED_ONLINE = "registered_online"
+    # Submitted online; the counter asked the applicant to complete it online (form 02).
+    ONLINE_INCOMPLETE = "online_incomplete"
+    # Submitted online and refused at the counter's check (form 03): never received.
+    NOT_RECEIVED = "not_received"
     RECEIVED = "received"
     PROCESSING = "processing"
     SUPPLEMENT_REQUESTED = "supplement_requested"
@@ -41,6 +48,10 @@ class DossierStatus(StrEnum):
 
 
 _PORTAL_CODES = {
+    # Waiting for the applicant's completion is still "not yet received" for the portal.
+    DossierStatus.REGISTERED_ONLINE: 1,
+    DossierStatus.ONLINE_INCOMPLETE: 1,
+    DossierStatus.NOT_RECEIVED: 3,
     DossierStatus.RECEIVED: 2,
     DossierStatus.PROCESSING: 4,
     DossierStatus.SUPPLEMENT_REQUESTED: 5,
@@ -51,7 +62,11 @@ _PORTAL_CODES = {
     DossierStatus.RETURNED: 10,
 }
 
-TERMINAL = frozenset({DossierStatus.WITHDRAWN, DossierStatus.REFUSED, DossierStatus.RETURNED})
+TERMINAL = frozenset(
+    {DossierStatus.WITHDRAWN, DossierStatus.REFUSED, DossierStatus.RETURNED, DossierStatus.NOT_RECEIVED}
+)
+# Submitted online and not received yet: no working-day clock, only the counter's check time.
+NOT_YET_RECEIVED = frozenset({DossierStatus.REGISTERED_ONLINE, DossierStatus.ONLINE_INCOMPLETE})
 # The legal clock runs while the authority holds the dossier; it stops while the applicant
 # is asked to supplement. Whether a payment request stops it is unverified: it does not here.
 CLOCK_RUNNING = frozenset({DossierStatus.PROCESSING, DossierStatus.PAYMENT_REQUESTED})
@@ -147,6 +162,11 @@ class DossierState(BaseModel):
     receiving_unit: Unit | None = None
     carried_over_from: str | None = None
     carried_over_at: AwareDatetime | None = None
+    # An online dossier: when the counter received it (the working-day clock starts then);
+    # None for a counter's dossier, received at DossierInput.received_at.
+    received_at: AwareDatetime | None = None
+    # An online dossier nobody checked by its check deadline (the due moment while status 1).
+    check_late: bool = False
 
     def add_entry(
         self, at: datetime, action: str, status_after: DossierStatus, **fields: Any

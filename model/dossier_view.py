@@ -54,6 +54,10 @@ class DossierView(BaseModel):
     original_receiving_unit: str | None = None
     carried_over_from: str | None = None
     carried_over_at: AwareDatetime | None = None
+    # A dossier submitted online: when (received_at is then the counter's receipt, once it is
+    # received), and whether its check is late (nobody checked it by its check deadline).
+    submitted_online_at: AwareDatetime | None = None
+    check_late: bool = False
     # How far an apology's new appointment may lie, in working days (pinned at the start).
     apology_max_working_days: int = APOLOGY_MAX_WORKING_DAYS
 

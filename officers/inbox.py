@@ -35,6 +35,7 @@ log = structlog.get_logger(__name__)
 
 # Statuses in which someone still has to act (a processed dossier waits for its return).
 OPEN_STATUSES = (
+    DossierStatus.REGISTERED_ONLINE,
     DossierStatus.RECEIVED,
     DossierStatus.PROCESSING,
     DossierStatus.SUPPLEMENT_REQUESTED,
@@ -47,6 +48,8 @@ _WAITING = {
     DossierStatus.SUPPLEMENT_REQUESTED: ("supplement",),
     DossierStatus.PAYMENT_REQUESTED: ("confirm_payment",),
     DossierStatus.PROCESSED: ("return_result",),
+    # Submitted online: the counter checks it (docs/online.md: its three answers).
+    DossierStatus.REGISTERED_ONLINE: ("receive_online", "request_online_completion", "refuse_online"),
 }
 QUERY_TIMEOUT = timedelta(seconds=5)
 CONCURRENT_QUERIES = 8
@@ -68,6 +71,8 @@ class InboxItem(BaseModel):
     due_at: AwareDatetime
     overdue: bool
     apology_due: bool
+    # Submitted online and not checked within the check time: late, listed with the overdue.
+    check_late: bool = False
 
 
 def actions_for(officer: Actor, view: DossierView) -> tuple[str, ...]:
@@ -116,6 +121,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
             due_at=view.due_at,
             overdue=view.overdue,
             apology_due=view.apology_due,
+            check_late=view.check_late,
         )
 
     items: list[InboxItem] = []
@@ -128,7 +134,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
     else:
         log.warning("inbox scan stopped", officer=officer.id, unit=officer.unit, scanned=MAX_SCANNED)
     # The workflow's overdue flag and due moment, not the projection's, which may lag.
-    items.sort(key=lambda item: (not item.overdue, item.due_at, item.code))
+    items.sort(key=lambda item: (not (item.overdue or item.check_late), item.due_at, item.code))
     return items[:limit]
 
 

@@ -69,6 +69,7 @@ def may_act(
             f"officer {officer.id} is an auditor: auditors read dossiers and change nothing ({action} is refused)",
         )
     model = inputs.ACTION_INPUTS[action]
+    place: StepPlace | None  # None: done for applicants of any unit (the online service)
     if model is inputs.CompleteStepInput:
         step = view.current_step
         if step is None or step.id != step_id:
@@ -78,9 +79,9 @@ def may_act(
             roles, place = frozenset({step.role}), step.place
     else:
         rule = RULES[model]
-        roles, place = rule.roles, rule.place
+        roles, place = rule.roles, None if rule.any_unit else rule.place
     unit = view.handling_unit if place is StepPlace.HANDLING else view.receiving_unit
-    if officer.unit != unit:
+    if place is not None and officer.unit != unit:
         return Refusal(
             ErrorType.WRONG_UNIT,
             f"officer {officer.id} belongs to {officer.unit}; {action} on {view.code}"

@@ -65,6 +65,9 @@ class Role(StrEnum):
     LEADER = "leader"  # assigns, approves and signs
     AUDITOR = "auditor"  # reads only
     OPERATOR = "operator"  # may enter receipts dated in the past (a backfill, with its reason)
+    # Not an officer: an online public-service client submitting and completing dossiers for
+    # applicants it has identified (docs/online.md).
+    ONLINE_SERVICE = "online_service"
 
 
 class Channel(StrEnum):

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -165,6 +175,30 @@ class NotificationRow(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SatisfactionRatingRow(Base):
+    """The applicant's rating of the service for a returned dossier (Decision 766/QĐ-TTg), one
+    per dossier (records.ratings). The units and procedure are the dossier's at its return, so
+    reports group ratings without reading the dossier; the comment, which may name the
+    applicant, is kept only sealed by the payload keys, as Temporal keeps the rest."""
+
+    __tablename__ = "satisfaction_ratings"
+    __table_args__ = (
+        Index("ix_satisfaction_ratings_rated_at", "rated_at"),
+        Index("ix_satisfaction_ratings_handling_unit_rated_at", "handling_unit", "rated_at"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="ck_satisfaction_ratings_score"),
+    )
+    dossier_code: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # SHA-256 of the score and comment: the same rating sent again is recognised, another refused.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    handling_unit: Mapped[str] = mapped_column(String(UNIT))
+    receiving_unit: Mapped[str] = mapped_column(String(UNIT))
+    procedure_code: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    rated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class IntakeRequestRow(Base):

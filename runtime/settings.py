@@ -51,6 +51,12 @@ class Settings:
     # Where temporalio's runtime serves the SDK's own metrics (Prometheus), e.g. 0.0.0.0:9464.
     # None: the SDK's metrics are not exported.
     temporal_metrics_address: str | None = None
+    # Online submission (intake.online): where the documents' digital copies are kept (None:
+    # data_dir/online-files), the largest file, and how many office hours the counter has to
+    # check a dossier submitted online before it shows as late.
+    online_files_dir_set: Path | None = None
+    online_file_max_bytes: int = 10 * 1024 * 1024
+    online_check_hours: float = 8.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -76,7 +82,18 @@ class Settings:
                 o.strip().rstrip("/") for o in env.get("CODEC_UI_ORIGINS", "").split(",") if o.strip()
             ),
             temporal_metrics_address=env.get("TEMPORAL_METRICS_ADDRESS") or None,
+            online_files_dir_set=Path(env["ONLINE_FILES_DIR"]).resolve()
+            if env.get("ONLINE_FILES_DIR")
+            else None,
+            online_file_max_bytes=_positive_int(
+                env.get("ONLINE_FILE_MAX_BYTES", str(10 * 1024 * 1024)), "ONLINE_FILE_MAX_BYTES"
+            ),
+            online_check_hours=_hours(env.get("ONLINE_CHECK_HOURS", "8"), "ONLINE_CHECK_HOURS"),
         )
+
+    @property
+    def online_files_dir(self) -> Path:
+        return self.online_files_dir_set or self.data_dir / "online-files"
 
     @property
     def dev_server_file(self) -> Path:
@@ -130,4 +147,10 @@ def _amount(text: str | None) -> int:
         return MAX_AMOUNT_VND
     if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_AMOUNT_VND:
         raise ValueError(f"MAX_AMOUNT_VND must be a whole number of VND from 1 to {MAX_AMOUNT_VND}")
+    return int(text)
+
+
+def _positive_int(text: str, name: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"{name} must be a whole number above 0, not {text[:20]!r}")
     return int(text)

@@ -42,12 +42,17 @@ from model.dossier_inputs import (  # noqa: E402
     ActionInput,
     Actor,
     ApologyInput,
+    CompleteOnlineInput,
     CompleteStepInput,
     ConfirmPaymentInput,
+    ReceiveOnlineInput,
     RefuseInput,
+    RefuseOnlineInput,
+    RequestOnlineCompletionInput,
     RequestPaymentInput,
     RequestSupplementInput,
     ReturnResultInput,
+    SubmittedDocument,
     SupplementInput,
     TransferInput,
     Unit,
@@ -80,6 +85,8 @@ IDENTITY = "record-histories"
 # time and moves only forward), so that re-recording gives the same dates and dossier codes.
 EPOCH = datetime(2030, 1, 1, tzinfo=VN_TZ)
 CONTINUED_ID = "REPLAY-CONTINUED-AS-NEW"
+# The online service that submits the online shapes (its unit is not the dossier's).
+ONLINE_SERVICE = Actor(id="dvc-portal", roles=("online_service",), unit="000.00.00.H01")
 WORKFLOW_TASK = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
     EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
@@ -118,6 +125,26 @@ class Desk:
         handle = self.counter.handle(slip.dossier_code)
         await idle(handle)
         return handle, day, slip
+
+    async def submit_online_on(
+        self, weekday: int, hour: int = 10
+    ) -> tuple[WorkflowHandle[DossierWorkflow, DossierView], date]:
+        """Submit a dossier online (status 1) on the next quiet `weekday` at `hour`."""
+        day = quiet_day(await self.env.get_current_time(), weekday=weekday)
+        await travel_to(self.env, at(day, hour))
+        self.counter._now = at(day, hour)
+        online = request(
+            received_at=at(day, hour),
+            received_by=ONLINE_SERVICE,
+            channel=Channel.ONLINE,
+            documents=(SubmittedDocument(id="declaration", reference="sha256:" + "ab" * 32),),
+        )
+        slip = await self.counter.service.register_online(online, 8.0)
+        assert isinstance(slip, ReceiptSlip), slip
+        self.counter.started.append(slip.dossier_code)
+        handle = self.counter.handle(slip.dossier_code)
+        await idle(handle)
+        return handle, day
 
 
 async def act(handle: WorkflowHandle, update, action: ActionInput) -> None:
@@ -376,6 +403,55 @@ async def carried_over_counter(desk: Desk) -> WorkflowHandle:
     return handle
 
 
+async def online_received(desk: Desk) -> WorkflowHandle:
+    """Under patch `online-submission`: submitted online on a Thursday, unchecked past its check
+    time (late), asked to complete online, completed, received (the clock starts), both steps,
+    result returned."""
+    handle, thursday = await desk.submit_online_on(weekday=3)
+    await travel_to(desk.env, at(thursday + timedelta(days=1), 11))  # past Friday 10:00
+    await idle(handle)
+    await act(
+        handle,
+        DossierWorkflow.request_online_completion,
+        RequestOnlineCompletionInput(
+            actor=COUNTER, action_id="online-ask", reason="scan unreadable", documents=("declaration",)
+        ),
+    )
+    await travel_to(desk.env, at(thursday + timedelta(days=4), 9))
+    await act(
+        handle,
+        DossierWorkflow.complete_online,
+        CompleteOnlineInput(
+            actor=ONLINE_SERVICE,
+            action_id="online-complete",
+            documents=(SubmittedDocument(id="declaration", reference="sha256:" + "cd" * 32),),
+        ),
+    )
+    await travel_to(desk.env, at(thursday + timedelta(days=4), 14))
+    await act(
+        handle, DossierWorkflow.receive_online, ReceiveOnlineInput(actor=COUNTER, action_id="online-receive")
+    )
+    await act(handle, DossierWorkflow.complete_step, step(SPECIALIST, "review", "online"))
+    await act(handle, DossierWorkflow.complete_step, step(LEADER, "approve", "online"))
+    await act(
+        handle,
+        DossierWorkflow.return_result,
+        ReturnResultInput(actor=COUNTER, action_id="online-return", channel=Channel.ONLINE),
+    )
+    return handle
+
+
+async def online_not_received(desk: Desk) -> WorkflowHandle:
+    """Under patch `online-submission`: submitted online, refused at the counter's check (form 03)."""
+    handle, _ = await desk.submit_online_on(weekday=1)
+    await act(
+        handle,
+        DossierWorkflow.refuse_online,
+        RefuseOnlineInput(actor=COUNTER, action_id="online-refuse", reason="not this authority's procedure"),
+    )
+    return handle
+
+
 TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_returned": returned,
     "dossier_supplemented": supplemented,
@@ -386,6 +462,8 @@ TIME_SKIPPING_SHAPES: dict[str, Callable[[Desk], Awaitable[WorkflowHandle]]] = {
     "dossier_carried_over": carried_over,
     "dossier_action_ids": action_ids,
     "dossier_carried_over_counter": carried_over_counter,
+    "dossier_online_received": online_received,
+    "dossier_online_not_received": online_not_received,
 }
 
 

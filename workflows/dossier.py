@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from temporalio import workflow
@@ -12,17 +13,26 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities, ShiftDeadlineInput
+    from activities.calendar import (
+        AppointmentInput,
+        CalendarActivities,
+        CheckDeadlineInput,
+        ShiftDeadlineInput,
+    )
     from activities.records import RecordActivities
     from model import search_attributes
     from model.dossier_inputs import (
         ActionInput,
         Actor,
         ApologyInput,
+        CompleteOnlineInput,
         CompleteStepInput,
         ConfirmPaymentInput,
         DossierInput,
+        ReceiveOnlineInput,
         RefuseInput,
+        RefuseOnlineInput,
+        RequestOnlineCompletionInput,
         RequestPaymentInput,
         RequestSupplementInput,
         ReturnResultInput,
@@ -32,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from model.dossier_state import (
         CLOCK_RUNNING,
+        NOT_YET_RECEIVED,
         TERMINAL,
         AppliedAction,
         DossierState,
@@ -88,6 +99,10 @@ PROJECTION_TIMEOUT = timedelta(seconds=30)
 PROJECTION_HEARTBEAT = timedelta(seconds=5)
 # workflow.patched id: a transfer that moves the counter also upserts `ReceivingUnit`.
 TRANSFER_MOVES_RECEIVING_UNIT = "transfer-upserts-receiving-unit"
+# workflow.patched id: the online path (status 1, the counter's check with its deadline timer,
+# the receipt's appointment asked of the calendar). Only dossiers started with
+# DossierInput.online take it, so no earlier history meets it; the marker says which code ran.
+ONLINE_SUBMISSION_PATCH = "online-submission"
 RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
 # What the applicant is told about; the message text is the gateway's job to localise.
 NOTIFIED_ACTIONS = {
@@ -97,6 +112,8 @@ NOTIFIED_ACTIONS = {
     "processed": "Đã có kết quả giải quyết",
     "refused": "Hồ sơ bị từ chối giải quyết",
     "apology_issued": "Thư xin lỗi và hẹn lại ngày trả kết quả",
+    "online_completion_requested": "Đề nghị bổ sung hồ sơ nộp trực tuyến",
+    "not_received": "Hồ sơ nộp trực tuyến không được tiếp nhận",
 }
 
 
@@ -124,7 +141,10 @@ class DossierWorkflow:
         # Here, not in run(): an update that arrives with the start is handled before run()
         # begins, and must find the dossier already at its handling unit.
         if dossier.carried_state is None:
-            self._receive()
+            if dossier.online is not None:
+                self._register_online()
+            else:
+                self._receive()
 
     @workflow.run
     async def run(self, dossier: DossierInput) -> DossierView:
@@ -181,9 +201,11 @@ class DossierWorkflow:
             current_step=current_step(dossier, state) if state.status not in TERMINAL else None,
             receiving_unit=current_receiving_unit(dossier, state).code,
             handling_unit=current_handling_unit(dossier, state).code,
-            received_at=dossier.received_at,
+            received_at=state.received_at or dossier.received_at,
             due_at=state.due_at,
             overdue=state.overdue,
+            submitted_online_at=dossier.received_at if dossier.online is not None else None,
+            check_late=state.check_late,
             apology_due=state.apology_due,
             paused_since=state.paused_since,
             paused_working_time=state.paused_working_time,
@@ -208,6 +230,12 @@ class DossierWorkflow:
         """What this dossier applied under `action_id`, if anything; also once it is closed,
         when no update can reach it any more (the entry points answer a retry from this)."""
         return applied_action(self._state, action_id)
+
+    @workflow.query
+    def is_applicant(self, personal_id: str) -> bool:
+        """Whether `personal_id` is the applicant's: the lookup credential with the dossier's code,
+        for the applicant's own calls (a satisfaction rating). Compared in constant time."""
+        return hmac.compare_digest(personal_id.encode(), self._dossier.applicant.personal_id.encode())
 
     @workflow.query
     def transfer_facts(self) -> TransferFacts:
@@ -299,6 +327,40 @@ class DossierWorkflow:
 
     @return_result.validator
     def _validate_return_result(self, action: ReturnResultInput) -> None:
+        self._validate(action)
+
+    # The counter's check of a dossier submitted online (status 1).
+
+    @workflow.update
+    async def receive_online(self, action: ReceiveOnlineInput) -> DossierView:
+        return await self._act(action, self._receive_online)
+
+    @receive_online.validator
+    def _validate_receive_online(self, action: ReceiveOnlineInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def request_online_completion(self, action: RequestOnlineCompletionInput) -> DossierView:
+        return await self._act(action, self._request_online_completion)
+
+    @request_online_completion.validator
+    def _validate_request_online_completion(self, action: RequestOnlineCompletionInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def complete_online(self, action: CompleteOnlineInput) -> DossierView:
+        return await self._act(action, self._complete_online)
+
+    @complete_online.validator
+    def _validate_complete_online(self, action: CompleteOnlineInput) -> None:
+        self._validate(action)
+
+    @workflow.update
+    async def refuse_online(self, action: RefuseOnlineInput) -> DossierView:
+        return await self._act(action, self._refuse_online)
+
+    @refuse_online.validator
+    def _validate_refuse_online(self, action: RefuseOnlineInput) -> None:
         self._validate(action)
 
     # Carrying the dossier over to a successor authority (2025 reform).
@@ -513,19 +575,108 @@ class DossierWorkflow:
             action, "result_returned", DossierStatus.RETURNED, details={"channel": action.channel.value}
         )
 
+    async def _receive_online(self, action: ReceiveOnlineInput) -> None:
+        # The working-day clock starts at this receipt, under the limit pinned at submission.
+        dossier, state, now = self._dossier, self._state, workflow.now()
+        assert dossier.online is not None
+        limit = dossier.online.time_limit
+        appointment = await workflow.execute_local_activity_method(
+            CalendarActivities.appointment,
+            AppointmentInput(
+                received_at=now,
+                amount=limit.amount,
+                unit=limit.unit.value,
+                cutoff=dossier.procedure.afternoon_cutoff,
+            ),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        state.received_at, state.due_at = now, appointment.at
+        self._receive(now, action.actor, action.action_id, note=action.note)
+        workflow.upsert_search_attributes([search_attributes.RECEIVED_AT.value_set(now)])
+
+    async def _request_online_completion(self, action: RequestOnlineCompletionInput) -> None:
+        # Form 02: the check's deadline waits for the applicant (no timer in ONLINE_INCOMPLETE).
+        now = workflow.now()
+        self._state.supplement_request = SupplementRequest(
+            reason=action.reason, documents=action.documents, requested_at=now, requested_by=action.actor.id
+        )
+        self._entry(
+            action,
+            "online_completion_requested",
+            DossierStatus.ONLINE_INCOMPLETE,
+            note=action.reason,
+            details={"documents": ", ".join(action.documents)},
+        )
+
+    async def _complete_online(self, action: CompleteOnlineInput) -> None:
+        # The completed dossier goes back to the counter with a check deadline of its own, as
+        # long as the first one (the check time pinned at submission).
+        state, online = self._state, self._dossier.online
+        assert online is not None
+        deadline = await workflow.execute_local_activity_method(
+            CalendarActivities.check_deadline,
+            CheckDeadlineInput(start=workflow.now(), working_hours=online.check_hours),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        state.supplement_request = None
+        state.due_at, state.check_late = deadline.at, False
+        self._entry(
+            action,
+            "completed_online",
+            DossierStatus.REGISTERED_ONLINE,
+            details={
+                "documents": ", ".join(d.id for d in action.documents),
+                "files": ", ".join(d.reference or "" for d in action.documents),
+                "check_due_at": deadline.at.isoformat(),
+            },
+        )
+
+    async def _refuse_online(self, action: RefuseOnlineInput) -> None:
+        # Form 03: never received, so no working-day clock was ever counted.
+        self._state.closed_at = workflow.now()
+        self._state.outcome_reason = action.reason
+        self._state.supplement_request = None
+        self._entry(action, "not_received", DossierStatus.NOT_RECEIVED, note=action.reason)
+
     # Receipt, deadline and housekeeping.
 
-    def _receive(self) -> None:
+    def _register_online(self) -> None:
+        """Status 1: the dossier waits for the counter's check until its check deadline (due_at)."""
         dossier = self._dossier
+        self._state.status = DossierStatus.REGISTERED_ONLINE
         self._state.add_entry(
             dossier.received_at,
-            "received",
-            DossierStatus.RECEIVED,
+            "registered_online",
+            DossierStatus.REGISTERED_ONLINE,
             **_actor_fields(dossier.received_by),
             details={
                 "channel": dossier.channel.value,
                 "version_id": dossier.procedure.version_id,
-                "due_at": dossier.due_at.isoformat(),
+                "check_due_at": dossier.due_at.isoformat(),
+                "documents": ", ".join(d.id for d in dossier.documents),
+                "files": ", ".join(d.reference or "" for d in dossier.documents),
+            },
+        )
+
+    def _receive(
+        self,
+        received_at: datetime | None = None,
+        actor: Actor | None = None,
+        action_id: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Received: at the start for a counter's dossier, at the counter's check for an online one."""
+        dossier, state = self._dossier, self._state
+        self._state.add_entry(
+            received_at or dossier.received_at,
+            "received",
+            DossierStatus.RECEIVED,
+            **_actor_fields(actor or dossier.received_by),
+            **({"action_id": action_id, "note": note} if action_id else {}),
+            details={
+                "channel": dossier.channel.value,
+                "version_id": dossier.procedure.version_id,
+                "due_at": state.due_at.isoformat(),
                 "documents": ", ".join(d.id for d in dossier.documents),
                 # A past receipt entered now: the operator's reason and when it was entered.
                 **(
@@ -549,6 +700,18 @@ class DossierWorkflow:
         state = self._state
         seen = self._changes
         timeout = None
+        if state.status is DossierStatus.REGISTERED_ONLINE and not state.check_late:
+            if workflow.patched(ONLINE_SUBMISSION_PATCH):
+                timeout = state.due_at - workflow.now()
+                if timeout <= timedelta(0):
+                    self._mark_check_late()
+                    return
+            try:
+                await workflow.wait_condition(lambda: self._changes != seen, timeout=timeout)
+            except asyncio.TimeoutError:
+                if workflow.now() >= state.due_at:
+                    self._mark_check_late()
+            return
         if state.status in CLOCK_RUNNING and not state.apology_due:
             timeout = state.due_at - workflow.now()
             if timeout <= timedelta(0):
@@ -561,6 +724,14 @@ class DossierWorkflow:
             # comes back earlier (seen once across an abrupt dev-server restart) is waited out.
             if workflow.now() >= state.due_at:
                 self._mark_overdue()
+
+    def _mark_check_late(self) -> None:
+        """Nobody checked the online dossier in time: it shows as late in the unit's worklist."""
+        state = self._state
+        state.check_late = True
+        self._system_entry("check_late", state.status, details={"check_due_at": state.due_at.isoformat()})
+        self._changes += 1
+        self._log("online dossier check late", unit=current_receiving_unit(self._dossier, state).code)
 
     def _mark_overdue(self) -> None:
         state = self._state
@@ -659,10 +830,11 @@ class DossierWorkflow:
             receiving_unit=current_receiving_unit(dossier, state).code,
             original_receiving_unit=dossier.receiving_unit.code,
             handling_unit=current_handling_unit(dossier, state).code,
-            received_at=dossier.received_at,
+            received_at=state.received_at or dossier.received_at,
             due_at=state.due_at,
             status=state.status.value,
-            overdue=state.overdue,
+            # The worklist's "late": overdue, or an online dossier still unchecked past its time.
+            overdue=state.overdue or (state.check_late and state.status in NOT_YET_RECEIVED),
             channel=dossier.channel.value,
             current_step=step.id if step is not None and state.status not in TERMINAL else None,
             current_roles=tuple(role.value for role in next_roles(dossier, state)),

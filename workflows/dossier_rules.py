@@ -15,10 +15,14 @@ from model.dossier_inputs import (
     ACTION_NAMES,
     ActionInput,
     ApologyInput,
+    CompleteOnlineInput,
     CompleteStepInput,
     ConfirmPaymentInput,
     DossierInput,
+    ReceiveOnlineInput,
     RefuseInput,
+    RefuseOnlineInput,
+    RequestOnlineCompletionInput,
     RequestPaymentInput,
     RequestSupplementInput,
     ReturnResultInput,
@@ -53,6 +57,8 @@ class ActionRule:
     roles: frozenset[Role]
     place: StepPlace
     statuses: frozenset[DossierStatus]
+    # The online service acts for applicants of every unit: its token's unit is not checked.
+    any_unit: bool = False
 
 
 RULES: dict[type[ActionInput], ActionRule] = {
@@ -76,6 +82,24 @@ RULES: dict[type[ActionInput], ActionRule] = {
     ReturnResultInput: ActionRule(
         frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({DossierStatus.PROCESSED})
     ),
+    # The counter's check of an online dossier (docs/online.md).
+    ReceiveOnlineInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({DossierStatus.REGISTERED_ONLINE})
+    ),
+    RequestOnlineCompletionInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({DossierStatus.REGISTERED_ONLINE})
+    ),
+    RefuseOnlineInput: ActionRule(
+        frozenset({Role.COUNTER_OFFICER}),
+        StepPlace.RECEIVING,
+        frozenset({DossierStatus.REGISTERED_ONLINE, DossierStatus.ONLINE_INCOMPLETE}),
+    ),
+    CompleteOnlineInput: ActionRule(
+        frozenset({Role.ONLINE_SERVICE}),
+        StepPlace.RECEIVING,
+        frozenset({DossierStatus.ONLINE_INCOMPLETE}),
+        any_unit=True,
+    ),
 }
 
 
@@ -93,6 +117,8 @@ _FORWARD: dict[DossierStatus, type[ActionInput]] = {
     DossierStatus.SUPPLEMENT_REQUESTED: SupplementInput,
     DossierStatus.PAYMENT_REQUESTED: ConfirmPaymentInput,
     DossierStatus.PROCESSED: ReturnResultInput,
+    DossierStatus.REGISTERED_ONLINE: ReceiveOnlineInput,
+    DossierStatus.ONLINE_INCOMPLETE: CompleteOnlineInput,
 }
 
 
@@ -203,6 +229,8 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: ActionInput
         )
     # The current handling unit: after a carryover the successor's officers act, the old
     # unit's are refused.
+    if rule.any_unit:
+        return
     handling = current_handling_unit(dossier, state)
     unit = handling if rule.place is StepPlace.HANDLING else current_receiving_unit(dossier, state)
     if actor.unit != unit.code:
@@ -214,9 +242,12 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: ActionInput
 
 
 def _check_specifics(dossier: DossierInput, state: DossierState, action: ActionInput, now: datetime) -> None:
-    if isinstance(action, SupplementInput):
+    if isinstance(action, SupplementInput | CompleteOnlineInput):
         asked = set(state.supplement_request.documents) if state.supplement_request else set()
-        missing = sorted(asked - set(action.documents))
+        given = (
+            set(action.documents) if isinstance(action, SupplementInput) else {d.id for d in action.documents}
+        )
+        missing = sorted(asked - given)
         if missing:
             raise ActionRefused(
                 ErrorType.INVALID_REQUEST, f"supplement lacks requested documents: {', '.join(missing)}"

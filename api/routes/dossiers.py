@@ -32,7 +32,7 @@ from officers.policy import may_receive
 from records.dossier_codes import CounterBusy
 from workflows.dossier import DossierWorkflow
 
-__all__ = ["router"]
+__all__ = ["CODE", "IDEMPOTENCY_KEY", "perform", "router"]
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
@@ -142,6 +142,21 @@ def _handle(deps: Services, code: str) -> WorkflowHandle:
     return deps.client.get_workflow_handle_for(DossierWorkflow.run, code)
 
 
+async def perform(deps: Services, officer: Actor, code: str, action: str, request: Any) -> DossierView:
+    """Do `action` (`officers.acting.act`) and answer its refusals in the API's terms."""
+    try:
+        return await act_as(deps.client, code, action, request)
+    except ActionForbidden as err:
+        raise refused(officer, action, err.refusal.type.value, err.refusal.reason, code) from err
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type:
+            raise refused(officer, action, cause.type, cause.message, code) from err
+        raise ApiError(
+            502, "UpdateFailed", f"the dossier's workflow failed the update ({type(cause).__name__})"
+        ) from err
+
+
 def _action_route(action: str, body_model: type[BaseModel]) -> None:
     model = ACTION_INPUTS[action]
 
@@ -177,17 +192,7 @@ def _action_route(action: str, body_model: type[BaseModel]) -> None:
             raise RequestValidationError(
                 [{"loc": ("body", "amount_vnd"), "msg": too_much, "type": "less_than_equal"}]
             )
-        try:
-            return await act_as(deps.client, code, action, request)
-        except ActionForbidden as err:
-            raise refused(officer, action, err.refusal.type.value, err.refusal.reason, code) from err
-        except WorkflowUpdateFailedError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type:
-                raise refused(officer, action, cause.type, cause.message, code) from err
-            raise ApiError(
-                502, "UpdateFailed", f"the dossier's workflow failed the update ({type(cause).__name__})"
-            ) from err
+        return await perform(deps, officer, code, action, request)
 
     act.__name__ = action
     router.add_api_route(

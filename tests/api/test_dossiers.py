@@ -282,6 +282,10 @@ class TestAuthentication:
             "withdraw",
             "issue_apology",
             "return_result",
+            # The counter's check of an online dossier (the completion has its own route).
+            "receive_online",
+            "request_online_completion",
+            "refuse_online",
         }
         assert {"/dossiers", "/dossiers/{code}", "/inbox", "/health"} <= set(document["paths"])
         assert "HTTPBearer" in document["components"]["securitySchemes"]

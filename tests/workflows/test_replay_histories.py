@@ -42,6 +42,9 @@ SHAPES = {
     "dossier_supplemented_deadline_apart",
     "dossier_continued_run1_deadline_apart",
     "dossier_continued_run2_deadline_apart",
+    # Since the patch online-submission: status 1, the counter's check and its deadline timer.
+    "dossier_online_received",
+    "dossier_online_not_received",
 }
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
