@@ -36,6 +36,7 @@ from workflows.dossier_inputs import TransferActor, TransferInput, Unit
 from workflows.dossier_state import TERMINAL
 from workflows.dossier_transfer import TransferFacts
 from workflows.dossier_view import DossierView
+from workflows.queue_routing import QueueRouting
 
 __all__ = [
     "BatchInput",
@@ -121,10 +122,19 @@ class BatchResult(BaseModel):
 
 
 class CarryoverActivities:
-    def __init__(self, client: Client, records: RecordsStore, succession: AuthoritySuccession | None = None):
+    def __init__(
+        self,
+        client: Client,
+        records: RecordsStore,
+        succession: AuthoritySuccession | None = None,
+        routing: QueueRouting | None = None,
+    ):
         self._client = client
         self._sessions = records.sessions
         self._succession = succession
+        # Sent with each transfer, so a dossier moves to its new province's task queue; None:
+        # dossiers stay on the queue they run on.
+        self._routing = routing
 
     @property
     def succession(self) -> AuthoritySuccession:
@@ -334,6 +344,7 @@ class CarryoverActivities:
             reason=batch.reason,
             actor=batch.actor,
             actor_id=batch.actor_id,
+            task_queues=self._routing,
         )
         handle = self._client.get_workflow_handle(code)
         try:

@@ -56,7 +56,7 @@ def create_app(
         records=records,
         settings=settings,
         token_key=TokenKeys.of(key) if key else token_key(settings),
-        intake=intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue),
+        intake=intake or IntakeService.standard(client, settings.queue_routing, records, catalogue=catalogue),
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)

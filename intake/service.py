@@ -28,6 +28,7 @@ from records.database import RecordsStore
 from records.dossier_codes import Claim, DossierCodeAllocator
 from runtime.metrics import RECEIPTS
 from workflows.dossier_inputs import DossierInput
+from workflows.queue_routing import QueueRouting
 
 __all__ = [
     "IntakeForbidden",
@@ -47,7 +48,7 @@ class IntakeService:
     def __init__(
         self,
         client: Client,
-        task_queue: str,
+        task_queue: str | QueueRouting,
         allocator: DossierCodeAllocator,
         *,
         catalogue: Catalogue,
@@ -70,7 +71,7 @@ class IntakeService:
     def standard(
         cls,
         client: Client,
-        task_queue: str,
+        task_queue: str | QueueRouting,
         records: RecordsStore,
         *,
         catalogue: Catalogue | None = None,

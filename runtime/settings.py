@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workflows.input_bounds import MAX_AMOUNT_VND
+from workflows.queue_routing import QueueRouting, parse_province_queues
 
 __all__ = ["Settings", "TASK_QUEUE"]
 
@@ -47,6 +48,12 @@ class Settings:
     # Where temporalio's runtime serves the SDK's own metrics (Prometheus), e.g. 0.0.0.0:9464.
     # None: the SDK's metrics are not exported.
     temporal_metrics_address: str | None = None
+    # Province code -> task queue for the dossiers its units handle (PROVINCE_TASK_QUEUES);
+    # the others go to task_queue, the shared queue.
+    province_task_queues: Mapping[str, str] = field(default_factory=dict)
+    # The queues this process's worker polls (WORKER_TASK_QUEUES, `worker.py --task-queues`);
+    # empty: task_queue alone.
+    worker_task_queues: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -72,7 +79,18 @@ class Settings:
                 o.strip().rstrip("/") for o in env.get("CODEC_UI_ORIGINS", "").split(",") if o.strip()
             ),
             temporal_metrics_address=env.get("TEMPORAL_METRICS_ADDRESS") or None,
+            province_task_queues=parse_province_queues(env.get("PROVINCE_TASK_QUEUES", "")),
+            worker_task_queues=queue_list(env.get("WORKER_TASK_QUEUES", ""), "WORKER_TASK_QUEUES"),
         )
+
+    @property
+    def queue_routing(self) -> QueueRouting:
+        """Where intake starts a dossier and where a carryover sends it (workflows.queue_routing)."""
+        return QueueRouting(default=self.task_queue, by_province=dict(self.province_task_queues))
+
+    @property
+    def polled_task_queues(self) -> tuple[str, ...]:
+        return self.worker_task_queues or (self.task_queue,)
 
     @property
     def dev_server_file(self) -> Path:
@@ -103,6 +121,15 @@ class Settings:
     @property
     def client_address(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
+
+
+def queue_list(text: str, name: str) -> tuple[str, ...]:
+    """`dossiers,dossiers-h24` as names, each once; a name that is not plain raises ValueError."""
+    queues = tuple(dict.fromkeys(q.strip() for q in text.split(",") if q.strip()))
+    for queue in queues:
+        if not all(c.isascii() and (c.isalnum() or c in "._:/-") for c in queue):
+            raise ValueError(f"{name}: {queue[:40]!r} is not a plain task queue name")
+    return queues
 
 
 def _flag(text: str | None) -> bool | None:

@@ -12,6 +12,7 @@ from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
 from workflows.carryover import CarryoverWorkflow
 from workflows.dossier import DossierWorkflow
+from workflows.queue_routing import QueueRouting
 
 __all__ = ["WORKFLOWS", "build_worker"]
 
@@ -23,17 +24,17 @@ def build_worker(
     task_queue: str,
     records: RecordsStore,
     calendar: WorkingCalendar | None = None,
+    routing: QueueRouting | None = None,
     **worker_options,
 ) -> Worker:
-    # The apology's validator asks the shipped calendar inside the workflow (see
-    # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
-    WorkingCalendar.default()
+    """A worker polling `task_queue`; `routing` (the task queues by province) goes with the
+    carryover's transfers, so carried-over dossiers move to their new province's queue."""
     # The apology's validator asks the shipped calendar inside the workflow (see
     # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
     WorkingCalendar.default()
     recorder = RecordActivities(records)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
-    carryover = CarryoverActivities(client, records)
+    carryover = CarryoverActivities(client, records, routing=routing)
     return Worker(
         client,
         task_queue=task_queue,

@@ -22,6 +22,7 @@ from records.database import RecordsStore
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
 from workflows.dossier_view import DossierView
+from workflows.queue_routing import QueueRouting
 
 # Hà Nội after the reform: Phường Ba Đình (00004) and its counter, and the city's centre.
 BA_DINH_COMMITTEE = "000.00004.00.H01"
@@ -82,12 +83,20 @@ def action_id() -> str:
 class Counter:
     """An intake service whose clock is the test server's clock."""
 
-    def __init__(self, env: WorkflowEnvironment, task_queue: str, records: RecordsStore) -> None:
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        task_queue: str,
+        records: RecordsStore,
+        routing: QueueRouting | None = None,
+    ) -> None:
         self.env = env
         self.task_queue = task_queue
         self.started: list[str] = []
         self._now = datetime.now(VN_TZ)
-        self.service = IntakeService.standard(env.client, task_queue, records, clock=lambda: self._now)
+        self.service = IntakeService.standard(
+            env.client, routing or task_queue, records, clock=lambda: self._now
+        )
 
     async def receive(self, intake_request: IntakeRequest) -> IntakeOutcome:
         self._now = (await self.env.get_current_time()).astimezone(VN_TZ)

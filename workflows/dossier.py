@@ -89,6 +89,10 @@ PROJECTION_TIMEOUT = timedelta(seconds=30)
 PROJECTION_HEARTBEAT = timedelta(seconds=5)
 # workflow.patched id: a transfer that moves the counter also upserts `ReceivingUnit`.
 TRANSFER_MOVES_RECEIVING_UNIT = "transfer-upserts-receiving-unit"
+# workflow.patched id: a transfer that names the task queues by province moves the dossier to its
+# new province's queue: activities are scheduled there, and the run continues as new there (a
+# run's own task queue is fixed; continue-as-new is how a workflow changes queues).
+PROVINCE_QUEUE_PATCH = "transfer-moves-to-province-queue"
 RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
 # What the applicant is told about; the message text is the gateway's job to localise.
 NOTIFIED_ACTIONS = {
@@ -135,7 +139,7 @@ class DossierWorkflow:
             return await self._run_projection_first()
         self._projector = asyncio.create_task(self._project())
         while self._state.status not in TERMINAL:
-            if self._history_is_long():
+            if self._history_is_long() or self._queue_moved():
                 await self._continue_as_new()
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -151,7 +155,7 @@ class DossierWorkflow:
             await self._record_pending()
             if self._state.status in TERMINAL:
                 break
-            if self._history_is_long():
+            if self._history_is_long() or self._queue_moved():
                 await self._continue_as_new()
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -335,6 +339,8 @@ class DossierWorkflow:
             }
             state.receiving_unit = counter
         state.applied_actions[transfer.transfer_id] = "TransferInput"
+        if transfer.task_queues is not None and workflow.patched(PROVINCE_QUEUE_PATCH):
+            state.task_queue = transfer.task_queues.queue_for(new.province_code)
         state.add_entry(
             now,
             "carried_over",
@@ -361,7 +367,13 @@ class DossierWorkflow:
         if counter is not None and workflow.patched(TRANSFER_MOVES_RECEIVING_UNIT):
             workflow.upsert_search_attributes([sa.RECEIVING_UNIT.value_set(counter.code)])
         self._changes += 1
-        self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
+        self._log(
+            "dossier carried over",
+            unit=new.code,
+            from_unit=old.code,
+            transfer_id=transfer.transfer_id,
+            task_queue=state.task_queue,
+        )
 
     # Applying actions.
 
@@ -633,6 +645,9 @@ class DossierWorkflow:
             start_to_close_timeout=PROJECTION_TIMEOUT,
             heartbeat_timeout=PROJECTION_HEARTBEAT,
             retry_policy=PROJECTION_RETRY,
+            # None: the run's own queue. After a move, the new province's workers record it,
+            # also the entries drained before the run continues there.
+            task_queue=state.task_queue,
         )
         # Entries added while the batch was in flight sit after it: drop only the batch.
         del state.unrecorded[: len(seqs)]
@@ -670,6 +685,12 @@ class DossierWorkflow:
             ]
         )
 
+    def _queue_moved(self) -> bool:
+        """Whether a transfer moved the dossier to a province queue this run was not started on
+        (a run started before queues were recorded moves once, maybe onto the same queue)."""
+        target = self._state.task_queue
+        return target is not None and target != self._dossier.task_queue
+
     def _history_is_long(self) -> bool:
         info = workflow.info()
         return (
@@ -697,7 +718,14 @@ class DossierWorkflow:
             )
             self._projector.cancel()
         self._state.runs += 1
-        workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))
+        # After a move, onto the new province's queue; else the same queue (None).
+        target = self._state.task_queue
+        workflow.continue_as_new(
+            self._dossier.model_copy(
+                update={"carried_state": self._state, **({"task_queue": target} if target else {})}
+            ),
+            task_queue=target,
+        )
 
 
 def _actor_fields(actor: Actor) -> dict:

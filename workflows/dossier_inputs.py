@@ -15,6 +15,7 @@ from procedures.models import Channel, ProcedureVersion, Role
 from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS
 from workflows.dossier_state import DossierState, Unit
 from workflows.input_bounds import MAX_LIST_ITEMS, Instant, MoneyVnd
+from workflows.queue_routing import QueueRouting
 
 __all__ = [
     "Actor",
@@ -105,6 +106,10 @@ class DossierInput(_Message):
     continue_as_new_after_events: int = Field(default=5000, ge=50)
     # Set only when the workflow continues as new: the state it carries over.
     carried_state: DossierState | None = None
+    # The task queue this run was started on (workflows.queue_routing), as intake or the
+    # previous run chose it; None for dossiers started before province queues. Read from here,
+    # not from workflow.info(), which names the worker's queue (another one under a Replayer).
+    task_queue: str | None = None
 
 
 class _Action(_Message):
@@ -187,6 +192,9 @@ class TransferInput(_Message):
     actor_id: str = Field(
         default="system", min_length=1, max_length=64, description="operator id or 'system'"
     )
+    # The task queues by province as configured where the transfer is sent: the dossier moves
+    # to its new handling unit's province's queue. None: it stays on the queue it runs on.
+    task_queues: QueueRouting | None = None
 
     @model_validator(mode="after")
     def _one_destination(self) -> TransferInput:

@@ -146,6 +146,9 @@ class DossierState(BaseModel):
     receiving_unit: Unit | None = None
     carried_over_from: str | None = None
     carried_over_at: AwareDatetime | None = None
+    # The task queue the dossier's province is served on, once a transfer named one (see
+    # workflows.queue_routing): its activities go there, and its run continues as new there.
+    task_queue: str | None = None
 
     def add_entry(self, at: datetime, action: str, status_after: DossierStatus, **fields) -> TimelineEntry:
         entry = TimelineEntry(
