@@ -158,10 +158,9 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    # A records store that cannot be reached (refused, unreachable, timed out, connection lost):
+    # A records store that cannot be reached (refused, unreachable, connection lost):
     # as Temporal's outage, a 503 to retry, never a 500. Seen when a worker host's link was cut.
     @app.exception_handler(OSError)
-    @app.exception_handler(TimeoutError)
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(DBAPIError)
