@@ -339,8 +339,13 @@ class DossierWorkflow:
             }
             state.receiving_unit = counter
         state.applied_actions[transfer.transfer_id] = "TransferInput"
-        if transfer.task_queues is not None and workflow.patched(PROVINCE_QUEUE_PATCH):
-            state.task_queue = transfer.task_queues.queue_for(new.province_code)
+        if transfer.task_queues is not None:
+            # This run's queue; a dossier started before queues were recorded ran on the shared one.
+            current = self._dossier.task_queue or transfer.task_queues.default
+            target = transfer.task_queues.queue_for(new.province_code)
+            wanted = target if target != current else None  # None: stay on this run's queue
+            if wanted != state.task_queue and workflow.patched(PROVINCE_QUEUE_PATCH):
+                state.task_queue = wanted
         state.add_entry(
             now,
             "carried_over",
@@ -686,8 +691,7 @@ class DossierWorkflow:
         )
 
     def _queue_moved(self) -> bool:
-        """Whether a transfer moved the dossier to a province queue this run was not started on
-        (a run started before queues were recorded moves once, maybe onto the same queue)."""
+        """Whether a transfer moved the dossier to a province queue this run was not started on."""
         target = self._state.task_queue
         return target is not None and target != self._dossier.task_queue
 

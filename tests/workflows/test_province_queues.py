@@ -120,6 +120,19 @@ async def _activities(handle: WorkflowHandle) -> list[tuple[str, str]]:
     return ran
 
 
+async def _marker_data(handle: WorkflowHandle) -> bytes:
+    """Every payload of the run's markers, joined: a patch marker holds its patch id."""
+    return b"".join(
+        [
+            payload.data
+            async for event in handle.fetch_history_events()
+            if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            for detail in event.marker_recorded_event_attributes.details.values()
+            for payload in detail.payloads
+        ]
+    )
+
+
 async def _workflow_task_identities(handle: WorkflowHandle) -> set[str]:
     return {
         event.workflow_task_started_event_attributes.identity
@@ -185,13 +198,7 @@ class TestProvinceQueues:
         old_run = env.client.get_workflow_handle(bac_ninh.dossier_code, run_id=first_run)
         assert await _run_queue(old_run) == h27
         assert await _activities(old_run) == [(h27, "worker-h27"), (h24, "worker-h24")]
-        markers = [
-            e.marker_recorded_event_attributes
-            async for e in old_run.fetch_history_events()
-            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-        ]
-        patches = {p.data for m in markers for detail in m.details.values() for p in detail.payloads}
-        assert any(PROVINCE_QUEUE_PATCH.encode() in data for data in patches)
+        assert PROVINCE_QUEUE_PATCH.encode() in await _marker_data(old_run)
         continued = [
             e.workflow_execution_continued_as_new_event_attributes
             async for e in old_run.fetch_history_events()
@@ -225,3 +232,5 @@ class TestProvinceQueues:
         assert (view.handling_unit, view.runs) == (BA_DINH_WARD, 1)
         assert await _run_queue(stayed) == routing.default
         assert {queue for queue, _ in await _activities(stayed)} == {routing.default}
+        # Its province has no queue of its own: no patch marker, nothing changed in its history.
+        assert PROVINCE_QUEUE_PATCH.encode() not in await _marker_data(stayed)
