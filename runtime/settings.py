@@ -7,12 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workflows.input_bounds import MAX_AMOUNT_VND
-from workflows.queue_routing import QueueRouting, parse_province_queues
+from model.input_bounds import MAX_AMOUNT_VND
+from model.queue_routing import QueueRouting, parse_province_queues
 
-__all__ = ["Settings", "TASK_QUEUE"]
+__all__ = ["ConfigurationError", "Settings", "TASK_QUEUE"]
 
 TASK_QUEUE = "dossiers"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used (a RuntimeError, so worker.py reports it without a traceback)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class Settings:
 
     @property
     def queue_routing(self) -> QueueRouting:
-        """Where intake starts a dossier and where a carryover sends it (workflows.queue_routing)."""
+        """Where intake starts a dossier and where a carryover sends it (model.queue_routing)."""
         return QueueRouting(default=self.task_queue, by_province=dict(self.province_task_queues))
 
     @property

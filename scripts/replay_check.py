@@ -31,8 +31,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.converter import DataConverter  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
+from assembly.workers import WORKFLOWS  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
-from runtime.workers import WORKFLOWS  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_ARGUMENT, EXIT_UNREACHABLE = 0, 1, 2, 5
 RECORDED = ROOT / "tests" / "histories"

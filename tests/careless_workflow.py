@@ -11,7 +11,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.dossier_inputs import DossierInput
+    from model.dossier_inputs import DossierInput
 
 
 @workflow.defn(name="DossierWorkflow")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from model.dossier_inputs import CompleteStepInput
 from tests.builders import SPECIALIST, action_id, settled
 from tests.careless_workflow import CarelessDossierWorkflow
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import CompleteStepInput
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("replay_check", ROOT / "scripts" / "replay_check.py")

@@ -34,6 +34,7 @@ import pytest_asyncio
 import sqlalchemy
 from sqlalchemy import func, select
 
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token, token_key
 from procedures.models import Role
 from records.database import RecordsStore, open_records
@@ -50,7 +51,6 @@ from tests.faults.harness import (
     settled_views,
 )
 from tests.faults.netns import NetworkNamespace, TcpForwarder, namespaces_unavailable
-from workflows.dossier_inputs import Actor
 
 POSTGRES_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 COUNTER_UNIT = "000.00004.01.H01"  # Phường Ba Đình's counter: both sides receive at it

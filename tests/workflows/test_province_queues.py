@@ -22,18 +22,18 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 
 from adminunits import VN_TZ
+from assembly.workers import build_worker
+from carryover.models import CarryoverInput
+from carryover.workflow import CarryoverWorkflow
 from intake.forms import ReceiptSlip
+from model.dossier_inputs import Actor, Address, Applicant, CompleteStepInput, SubmittedDocument
+from model.queue_routing import QueueRouting
 from procedures.models import Role
 from records.database import RecordsStore, open_records
 from records.tables import DossierRow
-from runtime.workers import build_worker
 from tests.builders import Counter, request, settled
 from tests.faults.harness import PostgresDatabase
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput
 from workflows.dossier import PROVINCE_QUEUE_PATCH, DossierWorkflow
-from workflows.dossier_inputs import Actor, Address, Applicant, CompleteStepInput, SubmittedDocument
-from workflows.queue_routing import QueueRouting
 
 OLD_BAC_NINH_CENTRE = "000.00.01.H27"  # old Bắc Ninh's service centre (province merged into 24)
 OLD_JUSTICE = "000.STP.00.H27"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import worker
+from model.queue_routing import QueueRouting, parse_province_queues
 from runtime.settings import Settings
-from workflows.queue_routing import QueueRouting, parse_province_queues
 
 
 class TestQueueRouting:
