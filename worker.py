@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.delivery_settings import DeliverySettings
 from runtime.logging import configure_logging
-from runtime.settings import ConfigurationError, Settings
+from runtime.settings import ConfigurationError, Settings, queue_list
 from runtime.temporal import exit_process, is_unreachable, temporal_client
 
 log = structlog.get_logger("worker")
@@ -54,19 +55,26 @@ async def main(
         standins = DemoStandins(settings.data_dir) if demo else None
         if standins is not None:
             delivery = await standins.start(delivery)
+        # One worker per polled queue (the shared one, or provinces' own: model.queue_routing).
         # On SIGTERM, activities in flight get this long to finish before being cancelled.
-        worker = build_worker(
-            client,
-            settings.task_queue,
-            records,
-            delivery=delivery,
-            graceful_shutdown_timeout=timedelta(seconds=20),
-        )
+        workers = [
+            build_worker(
+                client,
+                queue,
+                records,
+                delivery=delivery,
+                routing=settings.queue_routing,
+                graceful_shutdown_timeout=timedelta(seconds=20),
+            )
+            for queue in settings.polled_task_queues
+        ]
         api = None
         if settings.api_port:
             app = create_app(client, records, settings, key=key)
             api = ApiServer(app, settings.api_host, settings.api_port)
-        async with worker:
+        async with AsyncExitStack() as running:
+            for worker in workers:
+                await running.enter_async_context(worker)
             if delivery.delivers:
                 await ensure_delivery_running(client, settings.task_queue)
             if api is not None:
@@ -75,7 +83,8 @@ async def main(
                 "worker running",
                 temporal=settings.client_address,
                 namespace=settings.temporal_namespace,
-                task_queue=settings.task_queue,
+                task_queues=list(settings.polled_task_queues),
+                province_task_queues=dict(settings.province_task_queues) or None,
                 web_ui=None
                 if settings.temporal_address
                 else f"http://127.0.0.1:{settings.dev_server_ui_port}",
@@ -160,12 +169,28 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--demo", action="store_true", help="play the one-stop day of demo/ once the API is up"
     )
     parser.add_argument("--json-logs", action="store_true", help="log JSON lines even on a terminal")
+    parser.add_argument(
+        "--task-queues",
+        metavar="QUEUE[,QUEUE]",
+        help="the task queues this worker polls, e.g. a province's own (WORKER_TASK_QUEUES; "
+        "default: TASK_QUEUE)",
+    )
     return parser.parse_args(argv)
 
 
 def run(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+        if args.task_queues is not None:
+            queues = queue_list(args.task_queues, "--task-queues")
+            if not queues:
+                raise ValueError("--task-queues: give at least one task queue")
+            settings = replace(settings, worker_task_queues=queues)
+    except ValueError as err:
+        configure_logging(json=None)
+        log.error("worker cannot start: configuration", error=str(err))
+        return EXIT_BAD_CONFIG
     if args.no_api:
         settings = replace(settings, api_port=0)
     if args.json_logs:

@@ -53,7 +53,7 @@ def create_app(
         static_url=DOCS_ASSETS,
         default_response_class=VietnamTimeJSONResponse,
     )
-    intake = intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue)
+    intake = intake or IntakeService.standard(client, settings.queue_routing, records, catalogue=catalogue)
     files = DocumentFiles(settings.online_files_dir, settings.online_file_max_bytes)
     app.state.services = Services(
         client=client,

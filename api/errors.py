@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
@@ -145,6 +146,25 @@ def install_error_handlers(app: FastAPI) -> None:
                 "TemporalUnavailable",
                 "Temporal did not answer in time; send the action again with its action_id",
             ),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    # A records store that cannot be reached (refused, unreachable, connection lost):
+    # as Temporal's outage, a 503 to retry, never a 500. Seen when a worker host's link was cut.
+    @app.exception_handler(OSError)
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DBAPIError)
+    async def _records_unreachable(request: Request, err: Exception) -> JSONResponse:
+        if isinstance(err, DBAPIError) and not isinstance(err, OperationalError | InterfaceError):
+            if not err.connection_invalidated:
+                return await _unforeseen(request, err)
+        log.error(
+            "records store unreachable", path=short(request.url.path, 200), error_type=type(err).__name__
+        )
+        return JSONResponse(
+            _body("RecordsUnavailable", f"the records store did not answer ({type(err).__name__})"),
             status_code=503,
             headers={"Retry-After": "5"},
         )

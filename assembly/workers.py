@@ -11,6 +11,7 @@ from activities.portal_sync import PortalSyncActivities
 from activities.records import RecordActivities
 from carryover.activities import CarryoverActivities
 from carryover.workflow import CarryoverWorkflow
+from model.queue_routing import QueueRouting
 from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
 from runtime.codec import EncryptionCodec
@@ -29,8 +30,11 @@ def build_worker(
     records: RecordsStore,
     calendar: WorkingCalendar | None = None,
     delivery: DeliverySettings | None = None,
+    routing: QueueRouting | None = None,
     **worker_options,
 ) -> Worker:
+    """A worker polling `task_queue`; `routing` (the task queues by province) goes with the
+    carryover's transfers, so carried-over dossiers move to their new province's queue."""
     # The apology's validator asks the shipped calendar inside the workflow (see
     # workflows.dossier_apology): built here, outside the sandbox, so no workflow task reads its file.
     WorkingCalendar.default()
@@ -42,7 +46,7 @@ def build_worker(
     portal = PortalSyncActivities(records, delivery)
     notices = NoticeActivities(records, delivery, codec)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
-    carryover = CarryoverActivities(client, records)
+    carryover = CarryoverActivities(client, records, routing=routing)
     return Worker(
         client,
         task_queue=task_queue,

@@ -33,6 +33,7 @@ from model import search_attributes
 from model.dossier_inputs import TransferActor, TransferInput, Unit
 from model.dossier_state import TERMINAL
 from model.dossier_view import DossierView, TransferFacts
+from model.queue_routing import QueueRouting
 from records.database import RecordsStore
 from records.tables import DossierRow
 
@@ -120,10 +121,19 @@ class BatchResult(BaseModel):
 
 
 class CarryoverActivities:
-    def __init__(self, client: Client, records: RecordsStore, succession: AuthoritySuccession | None = None):
+    def __init__(
+        self,
+        client: Client,
+        records: RecordsStore,
+        succession: AuthoritySuccession | None = None,
+        routing: QueueRouting | None = None,
+    ):
         self._client = client
         self._sessions = records.sessions
         self._succession = succession
+        # Sent with each transfer, so a dossier moves to its new province's task queue; None:
+        # dossiers stay on the queue they run on.
+        self._routing = routing
 
     @property
     def succession(self) -> AuthoritySuccession:
@@ -333,6 +343,7 @@ class CarryoverActivities:
             reason=batch.reason,
             actor=batch.actor,
             actor_id=batch.actor_id,
+            task_queues=self._routing,
         )
         handle = self._client.get_workflow_handle(code)
         try:

@@ -166,7 +166,9 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
     client = await context.client()
     async with context.records() as records:
-        outcome = await IntakeService.standard(client, context.settings.task_queue, records).receive(request)
+        outcome = await IntakeService.standard(client, context.settings.queue_routing, records).receive(
+            request
+        )
     context.print(outcome)
     return EXIT_OK if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED
 
@@ -174,7 +176,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
 async def _unsettled(args: argparse.Namespace, context: CliContext) -> int:
     client = await context.client()
     async with context.records() as records:
-        receipts = await IntakeService.standard(client, context.settings.task_queue, records).settle()
+        receipts = await IntakeService.standard(client, context.settings.queue_routing, records).settle()
     print(
         json.dumps([r.model_dump(mode="json") for r in receipts], ensure_ascii=False, indent=2),
         file=context.out,

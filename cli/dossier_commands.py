@@ -35,7 +35,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
     request = read_model(args.file, IntakeRequest)
     client = await context.client()
     async with context.records() as records:
-        service = IntakeService.standard(client, context.settings.task_queue, records)
+        service = IntakeService.standard(client, context.settings.queue_routing, records)
         outcome = await service.receive(request)
     context.print(outcome)
     return EXIT_OK if isinstance(outcome, ReceiptSlip) else EXIT_NOT_RECEIVED

@@ -24,6 +24,7 @@ from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotic
 from intake.starting import DossierStarter, UnsettledReceipt
 from intake.timeouts import IntakeTimeouts
 from model.dossier_inputs import DossierInput, OnlineSubmission
+from model.queue_routing import QueueRouting
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
@@ -48,7 +49,7 @@ class IntakeService:
     def __init__(
         self,
         client: Client,
-        task_queue: str,
+        task_queue: str | QueueRouting,
         allocator: DossierCodeAllocator,
         *,
         catalogue: Catalogue,
@@ -71,7 +72,7 @@ class IntakeService:
     def standard(
         cls,
         client: Client,
-        task_queue: str,
+        task_queue: str | QueueRouting,
         records: RecordsStore,
         *,
         catalogue: Catalogue | None = None,

@@ -29,6 +29,7 @@ from intake.timeouts import IntakeTimeouts
 from model import search_attributes
 from model.dossier_inputs import DossierInput
 from model.dossier_state import DossierStatus
+from model.queue_routing import QueueRouting
 from records.dossier_codes import Claim, DossierCodeAllocator
 from workflows.dossier import DossierWorkflow
 
@@ -62,13 +63,20 @@ class UnsettledReceipt(BaseModel):
 
 
 class DossierStarter:
-    """Starts dossiers on `task_queue` under their claims' codes, and settles the claims."""
+    """Starts dossiers under their claims' codes, each on its handling unit's province's task
+    queue (`task_queue`: one queue for all, or a QueueRouting), and settles the claims."""
 
     def __init__(
-        self, client: Client, task_queue: str, allocator: DossierCodeAllocator, timeouts: IntakeTimeouts
+        self,
+        client: Client,
+        task_queue: str | QueueRouting,
+        allocator: DossierCodeAllocator,
+        timeouts: IntakeTimeouts,
     ) -> None:
         self._client = client
-        self._task_queue = task_queue
+        self._routing = (
+            task_queue if isinstance(task_queue, QueueRouting) else QueueRouting(default=task_queue)
+        )
         self._allocator = allocator
         self._timeouts = timeouts
 
@@ -129,11 +137,13 @@ class DossierStarter:
         return dossier, created
 
     async def _start(self, dossier: DossierInput) -> WorkflowHandle:
+        queue = self._routing.queue_for(dossier.handling_unit.province_code)
         return await self._client.start_workflow(
             DossierWorkflow.run,
-            dossier,
+            # The run knows its queue from its input (a transfer compares against it).
+            dossier.model_copy(update={"task_queue": queue}),
             id=dossier.code,
-            task_queue=self._task_queue,
+            task_queue=queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             rpc_timeout=self._timeouts.rpc,

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from model.dossier_state import DossierState, Unit
 from model.input_bounds import MAX_LIST_ITEMS, Instant, MoneyVnd
+from model.queue_routing import QueueRouting
 from procedures.models import Channel, ProcedureVersion, Role, TimeLimit
 
 __all__ = [
@@ -135,6 +136,10 @@ class DossierInput(_Message):
     online: OnlineSubmission | None = None
     # Set only when the workflow continues as new: the state it carries over.
     carried_state: DossierState | None = None
+    # The task queue this run was started on (model.queue_routing), as intake or the
+    # previous run chose it; None for dossiers started before province queues. Read from here,
+    # not from workflow.info(), which names the worker's queue (another one under a Replayer).
+    task_queue: str | None = None
 
 
 class ActionInput(_Message):
@@ -245,6 +250,9 @@ class TransferInput(_Message):
     actor_id: str = Field(
         default="system", min_length=1, max_length=64, description="operator id or 'system'"
     )
+    # The task queues by province as configured where the transfer is sent: the dossier moves
+    # to its new handling unit's province's queue. None: it stays on the queue it runs on.
+    task_queues: QueueRouting | None = None
 
     @model_validator(mode="after")
     def _one_destination(self) -> TransferInput:

@@ -167,6 +167,9 @@ class DossierState(BaseModel):
     received_at: AwareDatetime | None = None
     # An online dossier nobody checked by its check deadline (the due moment while status 1).
     check_late: bool = False
+    # The task queue the dossier's province is served on, once a transfer named one (see
+    # model.queue_routing): its activities go there, and its run continues as new there.
+    task_queue: str | None = None
 
     def add_entry(
         self, at: datetime, action: str, status_after: DossierStatus, **fields: Any

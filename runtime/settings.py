@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.input_bounds import MAX_AMOUNT_VND
+from model.queue_routing import QueueRouting, parse_province_queues
 
 __all__ = ["ConfigurationError", "Settings", "TASK_QUEUE"]
 
@@ -57,6 +58,12 @@ class Settings:
     online_files_dir_set: Path | None = None
     online_file_max_bytes: int = 10 * 1024 * 1024
     online_check_hours: float = 8.0
+    # Province code -> task queue for the dossiers its units handle (PROVINCE_TASK_QUEUES);
+    # the others go to task_queue, the shared queue.
+    province_task_queues: Mapping[str, str] = field(default_factory=dict)
+    # The queues this process's worker polls (WORKER_TASK_QUEUES, `worker.py --task-queues`);
+    # empty: task_queue alone.
+    worker_task_queues: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -89,11 +96,22 @@ class Settings:
                 env.get("ONLINE_FILE_MAX_BYTES", str(10 * 1024 * 1024)), "ONLINE_FILE_MAX_BYTES"
             ),
             online_check_hours=_hours(env.get("ONLINE_CHECK_HOURS", "8"), "ONLINE_CHECK_HOURS"),
+            province_task_queues=parse_province_queues(env.get("PROVINCE_TASK_QUEUES", "")),
+            worker_task_queues=queue_list(env.get("WORKER_TASK_QUEUES", ""), "WORKER_TASK_QUEUES"),
         )
 
     @property
     def online_files_dir(self) -> Path:
         return self.online_files_dir_set or self.data_dir / "online-files"
+
+    @property
+    def queue_routing(self) -> QueueRouting:
+        """Where intake starts a dossier and where a carryover sends it (model.queue_routing)."""
+        return QueueRouting(default=self.task_queue, by_province=dict(self.province_task_queues))
+
+    @property
+    def polled_task_queues(self) -> tuple[str, ...]:
+        return self.worker_task_queues or (self.task_queue,)
 
     @property
     def dev_server_file(self) -> Path:
@@ -124,6 +142,15 @@ class Settings:
     @property
     def client_address(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_server_port}"
+
+
+def queue_list(text: str, name: str) -> tuple[str, ...]:
+    """`dossiers,dossiers-h24` as names, each once; a name that is not plain raises ValueError."""
+    queues = tuple(dict.fromkeys(q.strip() for q in text.split(",") if q.strip()))
+    for queue in queues:
+        if not all(c.isascii() and (c.isalnum() or c in "._:/-") for c in queue):
+            raise ValueError(f"{name}: {queue[:40]!r} is not a plain task queue name")
+    return queues
 
 
 def _flag(text: str | None) -> bool | None:

@@ -59,6 +59,7 @@ from model.dossier_inputs import (  # noqa: E402
     WithdrawInput,
 )
 from model.dossier_view import DossierView  # noqa: E402
+from model.queue_routing import QueueRouting  # noqa: E402
 from procedures.calendar import WorkingCalendar  # noqa: E402
 from procedures.models import Channel  # noqa: E402
 from records.database import RecordsStore, open_records  # noqa: E402
@@ -87,6 +88,9 @@ EPOCH = datetime(2030, 1, 1, tzinfo=VN_TZ)
 CONTINUED_ID = "REPLAY-CONTINUED-AS-NEW"
 # The online service that submits the online shapes (its unit is not the dossier's).
 ONLINE_SERVICE = Actor(id="dvc-portal", roles=("online_service",), unit="000.00.00.H01")
+PROVINCE_QUEUE_ID = "REPLAY-PROVINCE-QUEUE"
+# Hà Nội's own queue in the province-queue shape; every other province stays on TASK_QUEUE.
+HA_NOI_QUEUE = f"{TASK_QUEUE}-h01"
 WORKFLOW_TASK = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
     EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
@@ -487,11 +491,48 @@ async def continued(client: Client) -> list[WorkflowHistory]:
         raise AssertionError("the dossier never continued as new")
     await act(handle, DossierWorkflow.withdraw, WithdrawInput(actor=COUNTER, action_id="withdraw"))
     await handle.result()
-    # From the last run back to the first, through each start's predecessor.
+    return await runs_of(client, CONTINUED_ID)
+
+
+async def province_queue(client: Client) -> list[WorkflowHistory]:
+    """Reviewed, carried over to Phường Ngọc Hà by a transfer naming the task queues by
+    province (Hà Nội on its own queue): the run continues as new on Hà Nội's queue, where the
+    successor approves and the counter returns the result. Both runs' histories."""
+    handle = await start_dossier(client, TASK_QUEUE, code=PROVINCE_QUEUE_ID)
+    await idle(handle)
+    await act(handle, DossierWorkflow.complete_step, step(SPECIALIST, "review", "queue"))
+    successor = "000.00008.00.H01"
+    transfer = TransferInput(
+        transfer_id="queue-transfer",
+        to_unit=Unit(
+            code=successor, name="Ủy ban nhân dân Phường Ngọc Hà", province_code="01", commune_code="00008"
+        ),
+        reason="Nghị quyết 190/2025/QH15",
+        task_queues=QueueRouting(default=TASK_QUEUE, by_province={"01": HA_NOI_QUEUE}),
+    )
+    await handle.execute_update(DossierWorkflow.transfer, transfer, id=transfer.transfer_id)
+    # The run continues as new on Hà Nội's queue once the carried_over entry is recorded.
+    while (await settled(handle)).runs == 1:
+        await asyncio.sleep(0.05)
+    await idle(handle)
+    await act(
+        handle,
+        DossierWorkflow.complete_step,
+        step(LEADER.model_copy(update={"unit": successor}), "approve", "queue"),
+    )
+    await act(
+        handle, DossierWorkflow.return_result, ReturnResultInput(actor=COUNTER, action_id="queue-return")
+    )
+    await handle.result()
+    return await runs_of(client, PROVINCE_QUEUE_ID)
+
+
+async def runs_of(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run's history, from the last run back to the first through each start's predecessor."""
     runs: list[WorkflowHistory] = []
-    run_id: str | None = (await client.get_workflow_handle(CONTINUED_ID).describe()).run_id
+    run_id: str | None = (await client.get_workflow_handle(workflow_id).describe()).run_id
     while run_id:
-        history = await client.get_workflow_handle(CONTINUED_ID, run_id=run_id).fetch_history()
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         runs.insert(0, history)
         run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
     return runs
@@ -541,6 +582,8 @@ async def record(out: Path) -> dict[str, WorkflowHistory]:
             async with env:
                 async with build_worker(env.client, TASK_QUEUE, records):
                     runs = await continued(env.client)
+                    async with build_worker(env.client, HA_NOI_QUEUE, records):
+                        moved = await province_queue(env.client)
             # A shorter chain than last time must not leave a stale run behind.
             for stale in out.glob("dossier_continued_run*.json"):
                 if re.fullmatch(r"dossier_continued_run\d+", stale.stem):
@@ -548,6 +591,9 @@ async def record(out: Path) -> dict[str, WorkflowHistory]:
             for number, history in enumerate(runs, start=1):
                 recorded[f"dossier_continued_run{number}"] = history
                 write(out, f"dossier_continued_run{number}", history)
+            for number, history in enumerate(moved, start=1):
+                recorded[f"dossier_province_queue_run{number}"] = history
+                write(out, f"dossier_province_queue_run{number}", history)
     return recorded
 
 

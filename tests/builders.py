@@ -18,6 +18,7 @@ from intake.forms import IntakeOutcome, IntakeRequest
 from intake.service import IntakeService
 from model.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
 from model.dossier_view import DossierView
+from model.queue_routing import QueueRouting
 from procedures.catalogue import default_catalogue
 from procedures.models import Role
 from records.database import RecordsStore
@@ -82,12 +83,20 @@ def action_id() -> str:
 class Counter:
     """An intake service whose clock is the test server's clock."""
 
-    def __init__(self, env: WorkflowEnvironment, task_queue: str, records: RecordsStore) -> None:
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        task_queue: str,
+        records: RecordsStore,
+        routing: QueueRouting | None = None,
+    ) -> None:
         self.env = env
         self.task_queue = task_queue
         self.started: list[str] = []
         self._now = datetime.now(VN_TZ)
-        self.service = IntakeService.standard(env.client, task_queue, records, clock=lambda: self._now)
+        self.service = IntakeService.standard(
+            env.client, routing or task_queue, records, clock=lambda: self._now
+        )
 
     async def receive(self, intake_request: IntakeRequest) -> IntakeOutcome:
         self._now = (await self.env.get_current_time()).astimezone(VN_TZ)

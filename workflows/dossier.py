@@ -103,6 +103,10 @@ TRANSFER_MOVES_RECEIVING_UNIT = "transfer-upserts-receiving-unit"
 # the receipt's appointment asked of the calendar). Only dossiers started with
 # DossierInput.online take it, so no earlier history meets it; the marker says which code ran.
 ONLINE_SUBMISSION_PATCH = "online-submission"
+# workflow.patched id: a transfer that names the task queues by province moves the dossier to its
+# new province's queue: activities are scheduled there, and the run continues as new there (a
+# run's own task queue is fixed; continue-as-new is how a workflow changes queues).
+PROVINCE_QUEUE_PATCH = "transfer-moves-to-province-queue"
 RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
 # What the applicant is told about; the message text is the gateway's job to localise.
 NOTIFIED_ACTIONS = {
@@ -154,7 +158,7 @@ class DossierWorkflow:
             return await self._run_projection_first()
         self._projector = asyncio.create_task(self._project())
         while self._state.status not in TERMINAL:
-            if self._history_is_long():
+            if self._history_is_long() or self._queue_moved():
                 await self._continue_as_new()
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -170,7 +174,7 @@ class DossierWorkflow:
             await self._record_pending()
             if self._state.status in TERMINAL:
                 break
-            if self._history_is_long():
+            if self._history_is_long() or self._queue_moved():
                 await self._continue_as_new()
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -396,6 +400,13 @@ class DossierWorkflow:
             }
             state.receiving_unit = counter
         state.applied_actions[transfer.transfer_id] = "TransferInput"
+        if transfer.task_queues is not None:
+            # This run's queue; a dossier started before queues were recorded ran on the shared one.
+            current = self._dossier.task_queue or transfer.task_queues.default
+            target = transfer.task_queues.queue_for(new.province_code)
+            wanted = target if target != current else None  # None: stay on this run's queue
+            if wanted != state.task_queue and workflow.patched(PROVINCE_QUEUE_PATCH):
+                state.task_queue = wanted
         state.add_entry(
             now,
             "carried_over",
@@ -422,7 +433,13 @@ class DossierWorkflow:
         if counter is not None and workflow.patched(TRANSFER_MOVES_RECEIVING_UNIT):
             workflow.upsert_search_attributes([search_attributes.RECEIVING_UNIT.value_set(counter.code)])
         self._changes += 1
-        self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
+        self._log(
+            "dossier carried over",
+            unit=new.code,
+            from_unit=old.code,
+            transfer_id=transfer.transfer_id,
+            task_queue=state.task_queue,
+        )
 
     # Applying actions.
 
@@ -810,6 +827,9 @@ class DossierWorkflow:
             start_to_close_timeout=PROJECTION_TIMEOUT,
             heartbeat_timeout=PROJECTION_HEARTBEAT,
             retry_policy=PROJECTION_RETRY,
+            # None: the run's own queue. After a move, the new province's workers record it,
+            # also the entries drained before the run continues there.
+            task_queue=state.task_queue,
         )
         # Entries added while the batch was in flight sit after it: drop only the batch.
         del state.unrecorded[: len(seqs)]
@@ -854,6 +874,11 @@ class DossierWorkflow:
             ]
         )
 
+    def _queue_moved(self) -> bool:
+        """Whether a transfer moved the dossier to a province queue this run was not started on."""
+        target = self._state.task_queue
+        return target is not None and target != self._dossier.task_queue
+
     def _history_is_long(self) -> bool:
         info = workflow.info()
         return (
@@ -881,7 +906,14 @@ class DossierWorkflow:
             )
             self._projector.cancel()
         self._state.runs += 1
-        workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))
+        # After a move, onto the new province's queue; else the same queue (None).
+        target = self._state.task_queue
+        workflow.continue_as_new(
+            self._dossier.model_copy(
+                update={"carried_state": self._state, **({"task_queue": target} if target else {})}
+            ),
+            task_queue=target,
+        )
 
 
 def _actor_fields(actor: Actor) -> dict[str, Any]:

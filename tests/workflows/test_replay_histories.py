@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from model.dossier_inputs import DossierInput
-from workflows.dossier import DossierWorkflow
+from workflows.dossier import PROVINCE_QUEUE_PATCH, DossierWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 FILES = sorted(HISTORIES.glob("*.json"))
@@ -45,6 +45,9 @@ SHAPES = {
     # Since the patch online-submission: status 1, the counter's check and its deadline timer.
     "dossier_online_received",
     "dossier_online_not_received",
+    # Since the patch transfer-moves-to-province-queue: carried over onto Hà Nội's own queue.
+    "dossier_province_queue_run1",
+    "dossier_province_queue_run2",
 }
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
@@ -89,6 +92,21 @@ def test_the_continued_runs_are_one_dossier():
     assert handover.new_execution_run_id == started(run2).original_execution_run_id
     assert started(run2).continued_execution_run_id == started(run1).original_execution_run_id
     assert json.loads(started(run2).input.payloads[0].data)["carried_state"] is not None
+
+
+def test_the_province_queue_pair_moves_the_dossier_to_its_new_provinces_queue():
+    """Run 1 (shared queue) is carried over to a Hà Nội unit and continues as new on Hà Nội's
+    queue, with the patch marker; run 2 was started there and knows it from its input."""
+    run1 = load(HISTORIES / "dossier_province_queue_run1.json")
+    run2 = load(HISTORIES / "dossier_province_queue_run2.json")
+    assert run1.workflow_id == run2.workflow_id
+    handover = run1.events[-1].workflow_execution_continued_as_new_event_attributes
+    assert handover.task_queue.name == "record-histories-h01" != started(run1).task_queue.name
+    assert started(run2).task_queue.name == "record-histories-h01"
+    assert json.loads(started(run2).input.payloads[0].data)["task_queue"] == "record-histories-h01"
+    markers = [e for e in run1.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    details = [d for m in markers for d in m.marker_recorded_event_attributes.details.values()]
+    assert any(PROVINCE_QUEUE_PATCH.encode() in p.data for d in details for p in d.payloads)
 
 
 @workflow.defn(name="DossierWorkflow")
