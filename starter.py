@@ -7,6 +7,7 @@
     python starter.py counter receive|supplement|withdraw|confirm-payment|return ...
     python starter.py officer inbox|show|complete|request-supplement|request-payment|refuse|apology ...
     python starter.py token --officer ID --unit AGENCY --roles ROLE[,ROLE]   # for the API
+    python starter.py staff create|set-roles|disable|enable|reset-password|list ...   # web accounts
     python starter.py history CODE | search ... | report ... | export ... | verify
     python starter.py records migrate|downgrade|snapshot
     python starter.py carryover plan|run|status [--follow]|schedule
@@ -30,7 +31,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, carryover, catalogue, counter, desk, officer, tokens
+from cli import audit, carryover, catalogue, counter, desk, officer, staff, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from procedures.problems import describe_validation_error
@@ -44,7 +45,7 @@ from workflows.input_bounds import short
 EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, counter, officer, audit, carryover, tokens, catalogue)
+GROUPS = (desk, counter, officer, audit, carryover, tokens, staff, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -19,12 +20,14 @@ import structlog
 from api import create_app
 from api.server import ApiServer
 from demo.day import play, print_report
+from demo.staff import create_demo_accounts, print_demo_accounts
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import ConfigurationError, exit_process, temporal_client
 from runtime.workers import build_worker
+from web import WEB_PATH, install_web
 
 log = structlog.get_logger("worker")
 
@@ -51,6 +54,8 @@ async def main(
         if settings.api_port:
             app = create_app(client, records, settings, key=key)
             api = ApiServer(app, settings.api_host, settings.api_port)
+            # The web application beside the API; slips print WEB_PUBLIC_URL (default: this server).
+            web = install_web(app, public_url=os.environ.get("WEB_PUBLIC_URL") or api.url)
         async with worker:
             if api is not None:
                 await api.start()
@@ -63,9 +68,12 @@ async def main(
                 if settings.temporal_address
                 else f"http://127.0.0.1:{settings.dev_server_ui_port}",
                 api=f"{api.url}/docs" if api else None,
+                web=f"{api.url}{WEB_PATH}" if api else None,
                 records=settings.database_url.split("@")[-1],
             )
             # The demonstration runs beside the worker it needs; Ctrl-C cuts it short.
+            if demo and api is not None:
+                await create_demo_accounts(web.accounts)
             playing = (
                 asyncio.create_task(_play_demo(client, records, settings, api, key))
                 if demo and api is not None
@@ -110,6 +118,7 @@ async def _play_demo(client, records, settings: Settings, api: ApiServer, key: b
         + "   Ctrl-C stops the worker, the API and the dev server; `make run` again resumes them.",
         flush=True,
     )
+    print_demo_accounts(f"{api.url}{WEB_PATH}", sys.stdout)
 
 
 async def _until(stop: asyncio.Event, api: ApiServer | None) -> None:

@@ -250,3 +250,7 @@ class OfficerRow(Base):
     unit: Mapped[str] = mapped_column(String(UNIT), index=True)
     roles: Mapped[str] = mapped_column(String(200), default="")
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+# The web application's tables share this metadata (migrations and their check read it whole).
+from records import staff_tables as _staff_tables  # noqa: E402,F401
