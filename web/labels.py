@@ -26,8 +26,20 @@ ACTIONS = {
     "issue_apology": "Xin lỗi và hẹn lại",
     "return_result": "Trả kết quả",
     "transfer": "Chuyển giao do sắp xếp đơn vị hành chính",
+    # The timeline's entries (what happened), beside the actions (what to do) above.
+    "transferred": "Chuyển hồ sơ đến cơ quan giải quyết",
+    "carried_over": "Chuyển giao do sắp xếp đơn vị hành chính",
+    "step_completed": "Hoàn thành bước xử lý",
+    "supplement_requested": "Yêu cầu bổ sung hồ sơ",
+    "supplemented": "Đã bổ sung hồ sơ",
+    "payment_requested": "Yêu cầu thanh toán",
+    "payment_confirmed": "Đã thanh toán",
+    "refused": "Từ chối giải quyết",
+    "withdrawn": "Rút hồ sơ",
+    "apology_issued": "Xin lỗi và hẹn lại ngày trả kết quả",
+    "processed": "Có kết quả giải quyết",
+    "result_returned": "Đã trả kết quả",
     "overdue": "Quá hạn",
-    "resumed": "Tiếp tục giải quyết",
 }
 ROLES = {
     "counter_officer": "Cán bộ một cửa",
