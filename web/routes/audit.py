@@ -16,10 +16,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from adminunits import VN_TZ
 from api.routes.dossiers import CODE
+from procedures.instants import parse_instant
 from procedures.problems import describe_validation_error
 from records.history import dossier_history
 from records.lag import verify_against_temporal
-from records.reports import ReportQuery, report
+from records.reports import ReportCounts, ReportQuery, report
 from records.search import SearchFilter, export_csv, search
 from web.pages import Staff, render, require, services_of, staff_page
 
@@ -109,9 +110,13 @@ async def _report(request: Request) -> tuple[dict, str]:
     if not values["start"] or not values["end"]:
         return {"values": values}, ""
     try:
-        query = ReportQuery(start=values["start"], end=values["end"], group_by=("handling_unit",))
+        # Dates and local times are Vietnam time, as the API and the CLI read them.
+        start, end = parse_instant(values["start"]), parse_instant(values["end"])
+        query = ReportQuery(start=start, end=end, group_by=("handling_unit",))
     except ValidationError as err:
         return {"values": values}, "Kỳ báo cáo chưa hợp lệ: " + describe_validation_error(err)
+    except ValueError as err:
+        return {"values": values}, f"Kỳ báo cáo chưa hợp lệ: {err}"
     records = services_of(request).records
     whole = await report(records, query)
     monthly = []
@@ -140,7 +145,7 @@ async def report_csv(request: Request, staff: Staff = Depends(staff_page)):
         )
     out = io.StringIO()
     writer = csv.writer(out)
-    counts = list(context["report"].totals.counts.model_fields)
+    counts = list(ReportCounts.model_fields)
     writer.writerow(["month", "handling_unit", *counts, "total", "on_time_rate"])
     for start, part in context["monthly"]:
         for row in part.rows:
