@@ -45,6 +45,7 @@ class TestDossierLifecycle:
         slip = counter.get_by_test_id("form-01")
         await expect(slip).to_contain_text("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ")
         await expect(slip).to_contain_text(APPLICANT)
+        await expect(slip).to_contain_text("Tờ khai cấp Giấy xác nhận tình trạng hôn nhân")
         code = (await counter.get_by_test_id("dossier-code").inner_text()).strip()
         secret = (await counter.get_by_test_id("secret").inner_text()).strip()
         assert re.fullmatch(r"000\.00004\.01\.H01-\d{6}-\d{4}", code)

@@ -160,8 +160,22 @@ async def _slip(request: Request, staff: Staff, slip: ReceiptSlip) -> Response:
     secret = await web.secrets.issue(slip.dossier_code)
     link = f"{web.public_url}/lookup#code={slip.dossier_code}&secret={secret}"
     log.info("slip printed", dossier_code=slip.dossier_code, officer=staff.officer.id)
+    # The slip names the documents as the pinned version does (the dossier keeps their ids).
+    catalogue = services_of(request).intake.catalogue
+    pinned = [
+        v for v in catalogue.versions_by_code.get(slip.procedure_code, ()) if v.version_id == slip.version_id
+    ]
+    names = {d.id: d.name for d in pinned[0].required_documents} if pinned else {}
     return render(
-        request, "form_01.html", 201, staff=staff, slip=slip, secret=secret, link=link, qr=_qr_svg(link)
+        request,
+        "form_01.html",
+        201,
+        staff=staff,
+        slip=slip,
+        documents=[names.get(d, d) for d in slip.documents],
+        secret=secret,
+        link=link,
+        qr=_qr_svg(link),
     )
 
 
