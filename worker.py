@@ -20,7 +20,7 @@ import structlog
 from api import create_app
 from api.server import ApiServer
 from demo.day import play, print_report
-from demo.staff import create_demo_accounts, print_demo_accounts
+from demo.staff import create_demo_accounts, demo_accounts_lines
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.logging import configure_logging
@@ -115,10 +115,10 @@ async def _play_demo(client, records, settings: Settings, api: ApiServer, key: b
         + f"   API documentation  {api.url}/docs\n"
         + f"   a dossier          .venv/bin/python starter.py show {outcome.received[0]}\n"
         + f"   its audit history  .venv/bin/python starter.py history {outcome.received[0]}\n"
+        + demo_accounts_lines(f"{api.url}{WEB_PATH}")
         + "   Ctrl-C stops the worker, the API and the dev server; `make run` again resumes them.",
         flush=True,
     )
-    print_demo_accounts(f"{api.url}{WEB_PATH}", sys.stdout)
 
 
 async def _until(stop: asyncio.Event, api: ApiServer | None) -> None:

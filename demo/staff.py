@@ -6,13 +6,11 @@ passwords); the password is printed with the web address, for a local demonstrat
 
 from __future__ import annotations
 
-from typing import TextIO
-
 from demo import cast
 from officers.accounts import AccountError, StaffAccounts
 from procedures.models import Role
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "create_demo_accounts", "print_demo_accounts"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "create_demo_accounts", "demo_accounts_lines"]
 
 DEMO_PASSWORD = "thu-nghiem-mot-cua"
 COMMUNE = "07210"
@@ -33,10 +31,9 @@ async def create_demo_accounts(accounts: StaffAccounts) -> None:
             pass  # made by an earlier run: kept as it is
 
 
-def print_demo_accounts(web_url: str, out: TextIO) -> None:
-    print(f"   web application    {web_url}  (citizens: {web_url.removesuffix('/web/')}/lookup)", file=out)
-    for username, name, unit, roles in DEMO_ACCOUNTS:
-        print(
-            f"     {username:<11} {DEMO_PASSWORD}   {', '.join(r.value for r in roles)} at {unit}", file=out
-        )
-    out.flush()
+def demo_accounts_lines(web_url: str) -> str:
+    """Where the web application is and who may sign in, for `make run`'s "Where to look"."""
+    lines = [f"   web application    {web_url}  (citizens: {web_url.removesuffix('/web/')}/lookup)"]
+    for username, _name, unit, roles in DEMO_ACCOUNTS:
+        lines.append(f"     {username:<11} {DEMO_PASSWORD}   {', '.join(r.value for r in roles)} at {unit}")
+    return "\n".join(lines) + "\n"
