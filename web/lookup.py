@@ -2,7 +2,9 @@
 
 The secret is random (10 characters of an alphabet without look-alikes, about 50 bits); the
 store keeps only its SHA-256. What a citizen sees is the status, the appointment and the
-steps done with the office that did each: never a name, a personal ID or an officer's id.
+steps done with the office that did each, read from the records store (a fraction of a second
+behind the workflow, and holding no applicant's data): never a name, a personal ID or an
+officer's id.
 Failed lookups are rate-limited per client address, so secrets cannot be guessed online.
 """
 
@@ -18,12 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel
-from temporalio.client import Client, WorkflowQueryFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from sqlalchemy import select
 
 from records.database import RecordsStore, insert_for
 from records.staff_tables import LookupSecretRow
-from workflows.dossier import DossierWorkflow
+from records.tables import DossierEventRow, DossierRow
+from workflows.dossier_state import DossierStatus
 
 __all__ = ["CitizenView", "LookupLimiter", "LookupSecrets", "PublicStep"]
 
@@ -77,25 +79,30 @@ class LookupSecrets:
         stored = row.secret_hash if row is not None else "0" * 64
         return hmac.compare_digest(stored, _hash(secret)) and row is not None
 
-    async def view(self, client: Client, code: str) -> CitizenView | None:
-        """What a citizen may see of the dossier; None when Temporal does not know it."""
-        handle = client.get_workflow_handle_for(DossierWorkflow.run, code)
-        try:
-            view = await handle.query(DossierWorkflow.view)
-        except (WorkflowQueryFailedError, RPCError) as err:
-            if isinstance(err, RPCError) and err.status is RPCStatusCode.UNAVAILABLE:
-                raise
-            return None
+    async def view(self, code: str) -> CitizenView | None:
+        """What a citizen may see of the dossier, from the records store (which holds no
+        applicant's data and no officer's note); None when it does not know the dossier."""
+        async with self._records.sessions() as session:
+            row = await session.get(DossierRow, code)
+            if row is None:
+                return None
+            events = (
+                await session.execute(
+                    select(DossierEventRow.at, DossierEventRow.action, DossierEventRow.actor_unit)
+                    .where(DossierEventRow.dossier_code == code)
+                    .order_by(DossierEventRow.seq)
+                )
+            ).all()
         return CitizenView(
-            code=view.code,
-            procedure_code=view.procedure_code,
-            status=view.status.value,
-            status_code=view.status_code,
-            received_at=view.received_at,
-            due_at=view.due_at,
-            overdue=view.overdue,
+            code=row.code,
+            procedure_code=row.procedure_code,
+            status=row.status,
+            status_code=DossierStatus(row.status).portal_code,
+            received_at=row.received_at,
+            due_at=row.due_at,
+            overdue=row.overdue,
             # Only the action, the moment and the office: no officer, no note, no detail.
-            steps=[PublicStep(at=e.at, action=e.action, office=e.actor_unit) for e in view.timeline],
+            steps=[PublicStep(at=e.at, action=e.action, office=e.actor_unit) for e in events],
         )
 
 

@@ -1,7 +1,7 @@
 """Officers (and counter staff for their own actions): the worklist, a dossier's page with the
 actions the officer may take now, and each action's form.
 
-The worklist is `officers.inbox.inbox`, the offered actions `officers.available`, and every
+The worklist is the inbox's rule read from the projection (`officers.worklist`), the offered actions `officers.available`, and every
 action goes through `officers.acting.act`, as the API's and the CLI's do. Each form carries
 its idempotency key (a new one per page): a double click or a browser's resubmission sends
 the same key, and the workflow applies the action once.
@@ -21,8 +21,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from officers.acting import ActionForbidden, act, action_input
 from officers.available import available_actions
-from officers.inbox import inbox
 from officers.policy import may_read
+from officers.worklist import worklist
 from procedures.instants import parse_instant
 from procedures.problems import describe_validation_error
 from web.pages import Staff, checked_form, log, render, require, services_of, staff_page
@@ -48,10 +48,12 @@ def _left(calendar, now: datetime, due_at: datetime) -> str:
 
 
 @router.get("/worklist")
-async def worklist(request: Request, staff: Staff = Depends(staff_page)):
+async def worklist_page(request: Request, staff: Staff = Depends(staff_page)):
     require(staff, *ACTING_ROLES)
     deps = services_of(request)
-    items = await inbox(deps.client, deps.records, staff.officer, limit=50)
+    # The projection's rows, not one workflow query per row: the page stays fast on a unit of
+    # thousands of open dossiers (officers/worklist.py, docs/benchmarks.md).
+    items = await worklist(deps.records, staff.officer, limit=50)
     calendar, now = deps.intake.calendar, deps.intake.now()
     rows = [{"item": item, "left": _left(calendar, now, item.due_at)} for item in items]
     return render(request, "worklist.html", staff=staff, rows=rows)
