@@ -10,7 +10,7 @@ the same key, and the workflow applies the action once.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,6 +19,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adminunits import VN_TZ
 from officers.acting import ActionForbidden, act, action_input
 from officers.available import available_actions
 from officers.policy import may_read
@@ -37,14 +38,24 @@ CODE = Path(max_length=100, pattern=DOSSIER_CODE_PATTERN)
 ACTING_ROLES = ("counter_officer", "specialist", "leader")
 
 
-def _left(calendar, now: datetime, due_at: datetime) -> str:
-    """The working time left before the due moment, as a person reads it."""
+def _left(calendar, now: datetime, due_at: datetime, working_days: dict[date, bool]) -> str:
+    """The working time left before the due moment, as a person reads it: hours when the end
+    is near, else whole working days (each day asked of the calendar once per page)."""
     if due_at <= now:
         return "Quá hạn"
-    left = calendar.working_time_between(now, due_at)
-    hours = int(left / timedelta(hours=1))
-    days, hours = divmod(hours, 8)
-    return f"còn {days} ngày {hours} giờ làm việc" if days else f"còn {hours} giờ làm việc"
+    today, due_day = now.astimezone(VN_TZ).date(), due_at.astimezone(VN_TZ).date()
+    if (due_day - today).days <= 3:
+        left = calendar.working_time_between(now, due_at)
+        hours = int(left / timedelta(hours=1))
+        days, hours = divmod(hours, 8)
+        return f"còn {days} ngày {hours} giờ làm việc" if days else f"còn {hours} giờ làm việc"
+    days = 0
+    for offset in range(1, (due_day - today).days + 1):
+        day = today + timedelta(days=offset)
+        if day not in working_days:
+            working_days[day] = calendar.is_working_day(day)
+        days += working_days[day]
+    return f"còn {days} ngày làm việc"
 
 
 @router.get("/worklist")
@@ -55,7 +66,8 @@ async def worklist_page(request: Request, staff: Staff = Depends(staff_page)):
     # thousands of open dossiers (officers/worklist.py, docs/benchmarks.md).
     items = await worklist(deps.records, staff.officer, limit=50)
     calendar, now = deps.intake.calendar, deps.intake.now()
-    rows = [{"item": item, "left": _left(calendar, now, item.due_at)} for item in items]
+    working_days: dict[date, bool] = {}
+    rows = [{"item": item, "left": _left(calendar, now, item.due_at, working_days)} for item in items]
     return render(request, "worklist.html", staff=staff, rows=rows)
 
 
