@@ -60,6 +60,14 @@ class Site:
         return username
 
 
+@pytest.fixture(autouse=True)
+def once_per_records_store(request: pytest.FixtureRequest) -> None:
+    """The browser tests run on their own local dev server in every pass: the `local` pass
+    would repeat the default one (SQLite) exactly, so they run in the default and PostgreSQL passes."""
+    if request.config.getoption("--workflow-environment") == "local":
+        pytest.skip("browser tests: run in the default and PostgreSQL passes (their own dev server)")
+
+
 @pytest_asyncio.fixture(scope="session")
 async def web_temporal(data_converter: DataConverter) -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_local(
