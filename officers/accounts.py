@@ -30,6 +30,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "SignInRefused",
     "StaffAccounts",
+    "actor_of",
 ]
 
 log = structlog.get_logger("officers.accounts")

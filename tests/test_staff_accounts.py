@@ -88,8 +88,11 @@ class TestAccounts:
         assert await sessions.find(cookie) is None  # signed in again, with the new roles
         officer = await accounts.actor(username)
         assert officer.roles == (Role.SPECIALIST, Role.LEADER) and officer.unit == "000.00008.00.H01"
+        cookie, _ = await sessions.start(username)
+        assert (await sessions.signed_in(cookie))[1] == officer
         await accounts.set_disabled(username, True)
         assert await accounts.actor(username) is None
+        assert await sessions.signed_in(cookie) is None
         with pytest.raises(SignInRefused) as refused:
             await accounts.authenticate(username, PASSWORD)
         assert refused.value.reason == "disabled"
@@ -103,6 +106,7 @@ class TestSessions:
         assert await sessions.find(cookie) == session
         clock.now += SESSION_TTL
         assert await sessions.find(cookie) is None
+        assert await sessions.signed_in(cookie) is None
 
 
 @pytest.fixture

@@ -100,11 +100,10 @@ def services_of(request: Request) -> Services:
 
 
 async def staff_page(request: Request) -> Staff:
-    web = web_state(request)
-    session = await web.sessions.find(request.cookies.get(SESSION_COOKIE))
-    officer = await web.accounts.actor(session.username) if session else None
-    if session is None or officer is None:
+    found = await web_state(request).sessions.signed_in(request.cookies.get(SESSION_COOKIE))
+    if found is None:
         raise SignInNeeded()
+    session, officer = found
     return Staff(officer, session)
 
 

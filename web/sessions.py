@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
+from officers.accounts import actor_of
 from records.database import RecordsStore
-from records.staff_tables import StaffSessionRow
+from records.staff_tables import StaffAccountRow, StaffSessionRow
+from workflows.dossier_inputs import Actor
 
 __all__ = ["SESSION_COOKIE", "SIGN_IN_COOKIE", "SESSION_TTL", "Session", "WebSessions", "same_token"]
 
@@ -75,6 +77,24 @@ class WebSessions:
         if row is None or row.expires_at <= self._clock():
             return None
         return Session(row.username, row.csrf_token)
+
+    async def signed_in(self, cookie: str | None) -> tuple[Session, Actor] | None:
+        """The session and its account's identity, in one query (every staff page asks): None
+        for no session, an expired one, or a disabled account."""
+        if not cookie or len(cookie) > 100:
+            return None
+        query = (
+            select(StaffSessionRow, StaffAccountRow)
+            .join(StaffAccountRow, StaffAccountRow.username == StaffSessionRow.username)
+            .where(StaffSessionRow.id_hash == _hash(cookie), StaffSessionRow.expires_at > self._clock())
+            .where(StaffAccountRow.disabled.is_(False))
+        )
+        async with self._records.sessions() as session:
+            found = (await session.execute(query)).first()
+        if found is None:
+            return None
+        row, account = found
+        return Session(row.username, row.csrf_token), actor_of(account)
 
     async def end(self, cookie: str | None) -> None:
         if not cookie:
