@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
-from cli.identity import roles
+from cli.officer_identity import roles
 from officers.accounts import AccountError, StaffAccounts
 
 __all__ = ["add_commands"]

@@ -18,10 +18,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 
+from model.dossier_inputs import Actor
 from procedures.models import Role
 from records.database import RecordsStore
 from records.staff_tables import StaffAccountRow, StaffSessionRow
-from workflows.dossier_inputs import Actor
 
 __all__ = [
     "AccountError",

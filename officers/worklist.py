@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel
 
+from model.dossier_inputs import Actor
 from officers.inbox import waiting_rows
 from records.database import RecordsStore
 from records.tables import DossierRow
-from workflows.dossier_inputs import Actor
 
 __all__ = ["WorklistRow", "worklist"]
 

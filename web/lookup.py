@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
+from model.dossier_state import DossierStatus
 from records.database import RecordsStore, insert_for
 from records.staff_tables import LookupSecretRow
 from records.tables import DossierEventRow, DossierRow
-from workflows.dossier_state import DossierStatus
 
 __all__ = ["CitizenView", "LookupLimiter", "LookupSecrets", "PublicStep"]
 

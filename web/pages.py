@@ -22,10 +22,10 @@ from starlette.datastructures import FormData
 
 from adminunits import VN_TZ
 from api.deps import Services
+from model.dossier_inputs import Actor
 from web import labels
 from web.sessions import SESSION_COOKIE, Session, same_token
 from web.state import WebState
-from workflows.dossier_inputs import Actor
 
 __all__ = [
     "CsrfRefused",

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from model.dossier_inputs import Actor
 from officers.accounts import actor_of
 from records.database import RecordsStore
 from records.staff_tables import StaffAccountRow, StaffSessionRow
-from workflows.dossier_inputs import Actor
 
 __all__ = ["SESSION_COOKIE", "SIGN_IN_COOKIE", "SESSION_TTL", "Session", "WebSessions", "same_token"]
 
@@ -43,7 +43,9 @@ def _hash(value: str) -> str:
 
 def same_token(expected: str | None, given: str | None) -> bool:
     """A constant-time comparison of two CSRF tokens; absent or empty ones never match."""
-    return bool(expected) and bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 class WebSessions:

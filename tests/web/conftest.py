@@ -23,15 +23,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from api import create_app
 from api.server import ApiServer
+from assembly.workers import build_worker
+from model import search_attributes
 from procedures.models import Role
 from records.database import RecordsStore
 from runtime.settings import Settings
 from runtime.temporal import binary
-from runtime.workers import build_worker
 from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, free_port
 from web import install_web
 from web.state import WebState
-from workflows import search_attributes
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "mat-khau-thu-nghiem"

@@ -16,12 +16,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from adminunits import VN_TZ
 from api.routes.dossiers import CODE
+from audit.history import dossier_history
+from audit.lag import verify_against_temporal
+from audit.reports import ReportCounts, ReportQuery, report
+from audit.search import SearchFilter, export_csv, search
 from procedures.instants import parse_instant
 from procedures.problems import describe_validation_error
-from records.history import dossier_history
-from records.lag import verify_against_temporal
-from records.reports import ReportCounts, ReportQuery, report
-from records.search import SearchFilter, export_csv, search
 from web.pages import Staff, render, require, services_of, staff_page
 
 __all__ = ["router"]
@@ -33,7 +33,7 @@ FILTERS = tuple(SearchFilter.model_fields)
 def _filter(request: Request) -> tuple[SearchFilter | None, dict[str, str], str]:
     values = {k: v for k, v in request.query_params.items() if k in FILTERS and v != ""}
     try:
-        return SearchFilter(**values), values, ""
+        return SearchFilter.model_validate(values), values, ""
     except ValidationError as err:
         return None, values, "Điều kiện tìm kiếm chưa hợp lệ: " + describe_validation_error(err)
 

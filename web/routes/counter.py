@@ -94,24 +94,26 @@ async def receive_form(request: Request, code: str, staff: Staff = Depends(staff
 
 def _request(staff: Staff, code: str, form) -> IntakeRequest:
     documents = [{"id": d} for d in form.getlist("documents")]
-    return IntakeRequest(
-        procedure_code=code,
-        applicant={
-            "full_name": str(form.get("full_name") or ""),
-            "personal_id": str(form.get("personal_id") or ""),
-            "phone": str(form.get("phone") or "") or None,
-            "address": {
-                "province_code": str(form.get("province_code") or ""),
-                "commune_code": str(form.get("commune_code") or ""),
-                "detail": str(form.get("address_detail") or ""),
+    return IntakeRequest.model_validate(
+        {
+            "procedure_code": code,
+            "applicant": {
+                "full_name": str(form.get("full_name") or ""),
+                "personal_id": str(form.get("personal_id") or ""),
+                "phone": str(form.get("phone") or "") or None,
+                "address": {
+                    "province_code": str(form.get("province_code") or ""),
+                    "commune_code": str(form.get("commune_code") or ""),
+                    "detail": str(form.get("address_detail") or ""),
+                },
             },
-        },
-        documents=documents,
-        channel=str(form.get("channel") or "counter"),
-        case=str(form.get("case") or "") or None,
-        receiving_unit=staff.officer.unit,
-        received_by=staff.officer,
-        request_id=str(form.get("request_id") or "") or None,
+            "documents": documents,
+            "channel": str(form.get("channel") or "counter"),
+            "case": str(form.get("case") or "") or None,
+            "receiving_unit": staff.officer.unit,
+            "received_by": staff.officer,
+            "request_id": str(form.get("request_id") or "") or None,
+        }
     )
 
 
@@ -119,7 +121,7 @@ def _request(staff: Staff, code: str, form) -> IntakeRequest:
 async def receive(request: Request, code: str, staff: Staff = Depends(staff_page)):
     require(staff, "counter_officer")
     form = await checked_form(request, staff)
-    values = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "documents")}
+    values: dict[str, Any] = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "documents")}
     values["documents"] = list(form.getlist("documents"))
 
     def again(message: str, status: int):

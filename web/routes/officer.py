@@ -20,16 +20,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adminunits import VN_TZ
-from officers.acting import ActionForbidden, act, action_input
+from model.dossier_view import DossierView
+from model.input_bounds import DOSSIER_CODE_PATTERN, amount_over
+from officers.acting import ActionForbidden, act, action_input, read
 from officers.available import available_actions
-from officers.policy import may_read
+from officers.policy import log_refusal
 from officers.worklist import worklist
 from procedures.instants import parse_instant
 from procedures.problems import describe_validation_error
 from web.pages import Staff, checked_form, log, render, require, services_of, staff_page
-from workflows.dossier import DossierWorkflow
-from workflows.dossier_view import DossierView
-from workflows.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 
 __all__ = ["router"]
 
@@ -72,19 +71,17 @@ async def worklist_page(request: Request, staff: Staff = Depends(staff_page)):
 
 
 async def _view(request: Request, staff: Staff, code: str) -> DossierView | None:
-    """The dossier's view if the officer may read it; None alike for unknown and not theirs."""
-    handle = services_of(request).client.get_workflow_handle_for(DossierWorkflow.run, code)
+    """The dossier's view if the officer may read it (`officers.acting.read`, as the API and the
+    CLI read); None alike for an unknown dossier and one that is not theirs (logged)."""
     try:
-        view = await handle.query(DossierWorkflow.view)
+        return await read(services_of(request).client, staff.officer, code)
+    except ActionForbidden as err:
+        log_refusal(staff.officer, "read", err.refusal.type.value, err.refusal.reason, code, entry="web")
+        return None
     except RPCError as err:
         if err.status is RPCStatusCode.UNAVAILABLE:
             raise
         return None
-    refusal = may_read(staff.officer, view)
-    if refusal is not None:
-        log.warning("web read refused", officer=staff.officer.id, dossier_code=code, reason=refusal.reason)
-        return None
-    return view
 
 
 def _apology_days(request: Request, view: DossierView) -> list[datetime]:
@@ -174,21 +171,13 @@ async def do_action(request: Request, action: str, code: str = CODE, staff: Staf
     try:
         await act(deps.client, code, action, request_input)
     except ActionForbidden as err:
-        log.warning(
-            "web action refused",
-            officer=staff.officer.id,
-            dossier_code=code,
-            action=action,
-            error_type=err.refusal.type.value,
-        )
+        log_refusal(staff.officer, action, err.refusal.type.value, err.refusal.reason, code, entry="web")
         return again(f"Không thực hiện được ({err.refusal.type.value}): {err.refusal.reason}", 409)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
-        kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+        kind = (cause.type if isinstance(cause, ApplicationError) else None) or type(cause).__name__
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        log.warning(
-            "web action refused", officer=staff.officer.id, dossier_code=code, action=action, error_type=kind
-        )
+        log_refusal(staff.officer, action, kind, message, code, entry="web")
         return again(f"Không thực hiện được ({kind}): {message}", 409)
     log.info("web action done", officer=staff.officer.id, dossier_code=code, action=action)
     # Post/redirect/get: reloading the page afterwards sends nothing again.

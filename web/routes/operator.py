@@ -1,5 +1,5 @@
 """Operators: the carryover's plan (a dry run), its run, and the progress of each, through
-`runtime.carryover` as `starter.py carryover plan|run|status` does."""
+`carryover.client` as `starter.py carryover plan|run|status` does."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from temporalio.client import WorkflowFailureError
 
-from runtime.carryover import DEFAULT_CARRYOVER_ID, find_carryover, start_carryover
+from carryover.client import DEFAULT_CARRYOVER_ID, find_carryover, start_carryover
+from carryover.models import CarryoverInput, CarryoverMode
+from carryover.workflow import CarryoverWorkflow
+from model.dossier_inputs import TransferActor
 from web.pages import Staff, checked_form, log, render, require, services_of, staff_page
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput, CarryoverMode
-from workflows.dossier_inputs import TransferActor
 
 __all__ = ["router"]
 
