@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-time-skipping test-local bench clean
+.PHONY: run test test-time-skipping test-local bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) worker.py --demo
 
+# Debian's Chromium for the browser tests (tests/web/), installed only when missing; Playwright
+# uses it as it is and never downloads a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+browser:
+	scripts/install-browser.sh
+
 # The whole suite: time-skipping and local dev server (SQLite), then PostgreSQL if it answers.
-test: $(STAMP)
+test: $(STAMP) browser
 	PY=$(PY) scripts/test.sh
 
 test-time-skipping: $(STAMP)

@@ -7,6 +7,7 @@
     python starter.py counter receive|supplement|withdraw|confirm-payment|return ...
     python starter.py officer inbox|show|complete|request-supplement|request-payment|refuse|apology ...
     python starter.py token --officer ID --unit AGENCY --roles ROLE[,ROLE]   # for the API
+    python starter.py staff create|set-roles|disable|enable|reset-password|list ...   # web accounts
     python starter.py history CODE | search ... | report ... | export ... | verify
     python starter.py records migrate|downgrade|snapshot
     python starter.py carryover plan|run|status [--follow]|schedule
@@ -31,7 +32,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, carryover, catalogue, counter, dossier_commands, officer, outbox, store, tokens
+from cli import audit, carryover, catalogue, counter, dossier_commands, officer, outbox, staff, store, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from model.input_bounds import short
@@ -45,7 +46,7 @@ from runtime.temporal import exit_process
 EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (dossier_commands, counter, officer, audit, store, carryover, outbox, tokens, catalogue)
+GROUPS = (dossier_commands, counter, officer, audit, store, carryover, outbox, tokens, staff, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:

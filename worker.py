@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from contextlib import AsyncExitStack
@@ -22,6 +23,7 @@ from api.server import ApiServer
 from assembly.outbox_delivery import ensure_delivery_running
 from assembly.workers import build_worker
 from demo.day import play, print_report
+from demo.staff import create_demo_accounts, demo_accounts_lines
 from demo.standins import DemoStandins
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
@@ -29,6 +31,7 @@ from runtime.delivery_settings import DeliverySettings
 from runtime.logging import configure_logging
 from runtime.settings import ConfigurationError, Settings, queue_list
 from runtime.temporal import exit_process, is_unreachable, temporal_client
+from web import WEB_PATH, install_web
 
 log = structlog.get_logger("worker")
 
@@ -72,6 +75,8 @@ async def main(
         if settings.api_port:
             app = create_app(client, records, settings, key=key)
             api = ApiServer(app, settings.api_host, settings.api_port)
+            # The web application beside the API; slips print WEB_PUBLIC_URL (default: this server).
+            web = install_web(app, public_url=os.environ.get("WEB_PUBLIC_URL") or api.url)
         async with AsyncExitStack() as running:
             for worker in workers:
                 await running.enter_async_context(worker)
@@ -89,9 +94,12 @@ async def main(
                 if settings.temporal_address
                 else f"http://127.0.0.1:{settings.dev_server_ui_port}",
                 api=f"{api.url}/docs" if api else None,
+                web=f"{api.url}{WEB_PATH}" if api else None,
                 records=settings.database_url.split("@")[-1],
             )
             # The demonstration runs beside the worker it needs; Ctrl-C cuts it short.
+            if demo and api is not None:
+                await create_demo_accounts(web.accounts)
             playing = (
                 asyncio.create_task(_play_demo(client, records, settings, api, key, standins))
                 if demo and api is not None
@@ -138,6 +146,7 @@ async def _play_demo(
         + f"   API documentation  {api.url}/docs\n"
         + f"   a dossier          .venv/bin/python starter.py show {outcome.received[0]}\n"
         + f"   its audit history  .venv/bin/python starter.py history {outcome.received[0]}\n"
+        + demo_accounts_lines(f"{api.url}{WEB_PATH}")
         + "   Ctrl-C stops the worker, the API and the dev server; `make run` again resumes them.",
         flush=True,
     )

@@ -93,6 +93,27 @@ class IntakeService:
             timeouts=timeouts or IntakeTimeouts.from_env(),
         )
 
+    # What a counter's screen shows before receiving: the same catalogue, units, agencies,
+    # calendar and clock the intake checks with (web/), so the form and the check agree.
+    @property
+    def catalogue(self) -> Catalogue:
+        return self._catalogue
+
+    @property
+    def units(self) -> AdminUnits:
+        return self._units
+
+    @property
+    def agencies(self) -> AgencyDirectory:
+        return self._agencies
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self._calendar
+
+    def now(self) -> datetime:
+        return self._clock()
+
     async def receive(self, request: IntakeRequest) -> IntakeOutcome:
         """Form 01, 02 or 03 for `request`.
 

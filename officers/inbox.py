@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import structlog
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition
@@ -29,7 +29,7 @@ from records.database import RecordsStore
 from records.tables import DossierRow
 from workflows.dossier import DossierWorkflow
 
-__all__ = ["InboxItem", "OPEN_STATUSES", "inbox"]
+__all__ = ["InboxItem", "OPEN_STATUSES", "inbox", "waiting_rows"]
 
 log = structlog.get_logger(__name__)
 
@@ -91,13 +91,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
     some wait for someone else, and a few rows may be stale (a dossier terminated by an
     operator keeps its last projected status).
     """
-    candidates = (
-        select(DossierRow.code)
-        .where(or_(DossierRow.handling_unit == officer.unit, DossierRow.receiving_unit == officer.unit))
-        .where(DossierRow.status.in_([s.value for s in OPEN_STATUSES]))
-        .where(_waits_for(officer))
-        .order_by(DossierRow.overdue.desc(), DossierRow.due_at, DossierRow.code)
-    )
+    candidates = waiting_rows(officer, DossierRow.code)
     page = max(limit * 2, 100)
     gate = asyncio.Semaphore(CONCURRENT_QUERIES)
 
@@ -136,6 +130,18 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
     # The workflow's overdue flag and due moment, not the projection's, which may lag.
     items.sort(key=lambda item: (not (item.overdue or item.check_late), item.due_at, item.code))
     return items[:limit]
+
+
+def waiting_rows(officer: Actor, *columns) -> Select:
+    """The projection's rows of dossiers that may wait for `officer`, in the inbox's order
+    (overdue first, then by due moment): the one rule of who sees what in a worklist."""
+    return (
+        select(*columns)
+        .where(or_(DossierRow.handling_unit == officer.unit, DossierRow.receiving_unit == officer.unit))
+        .where(DossierRow.status.in_([s.value for s in OPEN_STATUSES]))
+        .where(_waits_for(officer))
+        .order_by(DossierRow.overdue.desc(), DossierRow.due_at, DossierRow.code)
+    )
 
 
 def _waits_for(officer: Actor) -> ColumnElement[bool]:

@@ -288,3 +288,6 @@ class OfficerRow(Base):
 
 # The outbox tables share this metadata (migrations compare it whole): registered on import.
 from records import outbox_tables as _outbox_tables  # noqa: E402, F401
+
+# The web application's tables share this metadata (migrations and their check read it whole).
+from records import staff_tables as _staff_tables  # noqa: E402,F401

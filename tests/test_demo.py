@@ -8,6 +8,7 @@ import re
 import pytest
 
 import worker
+from demo.staff import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.test_entrypoints import settings, wait_for_server  # noqa: F401 (fixture)
 
 DOSSIER = re.compile(r"\b[0-9A-Z]{3}\.[0-9A-Z]{2,5}\.[0-9]{2}\.H[0-9]{2}-[0-9]{6}-[0-9]{4}\b")
@@ -49,6 +50,9 @@ async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(s
     assert starts == ["1 > 2"] + ["2 > 4"] * 7, first
     emails, sms = map(int, re.search(r"Notices to the applicants: (\d+) e-mails, (\d+) SMS", first).groups())
     assert emails >= 7 and sms >= 7
+    # The web application's address and the demo's accounts, one per role.
+    assert f"web application    http://127.0.0.1:{settings.api_port}/web/" in first
+    assert all(f"{username:<11} {DEMO_PASSWORD}" in first for username, *_ in DEMO_ACCOUNTS)
 
     second = await play_once(settings, capsys)
     assert set(DOSSIER.findall(second)) == set(DOSSIER.findall(first))

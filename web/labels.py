@@ -1,0 +1,57 @@
+"""Vietnamese labels of the web pages: statuses, actions, roles and the official form names."""
+
+from __future__ import annotations
+
+__all__ = ["ACTIONS", "FORMS", "ROLES", "STATUSES"]
+
+STATUSES = {
+    "received": "Đã tiếp nhận",
+    "processing": "Đang giải quyết",
+    "supplement_requested": "Yêu cầu bổ sung",
+    "payment_requested": "Chờ thanh toán",
+    "withdrawn": "Đã rút hồ sơ",
+    "refused": "Dừng xử lý",
+    "processed": "Đã có kết quả",
+    "returned": "Đã trả kết quả",
+}
+ACTIONS = {
+    "received": "Tiếp nhận hồ sơ",
+    "complete_step": "Hoàn thành bước",
+    "request_supplement": "Yêu cầu bổ sung hồ sơ",
+    "supplement": "Bổ sung hồ sơ",
+    "request_payment": "Yêu cầu thanh toán",
+    "confirm_payment": "Xác nhận thanh toán",
+    "refuse": "Từ chối giải quyết",
+    "withdraw": "Rút hồ sơ",
+    "issue_apology": "Xin lỗi và hẹn lại",
+    "return_result": "Trả kết quả",
+    "transfer": "Chuyển giao do sắp xếp đơn vị hành chính",
+    # The timeline's entries (what happened), beside the actions (what to do) above.
+    "transferred": "Chuyển hồ sơ đến cơ quan giải quyết",
+    "carried_over": "Chuyển giao do sắp xếp đơn vị hành chính",
+    "step_completed": "Hoàn thành bước xử lý",
+    "supplement_requested": "Yêu cầu bổ sung hồ sơ",
+    "supplemented": "Đã bổ sung hồ sơ",
+    "payment_requested": "Yêu cầu thanh toán",
+    "payment_confirmed": "Đã thanh toán",
+    "refused": "Từ chối giải quyết",
+    "withdrawn": "Rút hồ sơ",
+    "apology_issued": "Xin lỗi và hẹn lại ngày trả kết quả",
+    "processed": "Có kết quả giải quyết",
+    "result_returned": "Đã trả kết quả",
+    "overdue": "Quá hạn",
+}
+ROLES = {
+    "counter_officer": "Cán bộ một cửa",
+    "specialist": "Chuyên viên",
+    "leader": "Lãnh đạo",
+    "auditor": "Kiểm tra, giám sát",
+    "operator": "Quản trị vận hành",
+}
+# Circular 01/2018/TT-VPCP's forms, by number.
+FORMS = {
+    "01": "Mẫu số 01 - Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "02": "Mẫu số 02 - Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "03": "Mẫu số 03 - Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    "04": "Mẫu số 04 - Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+}
