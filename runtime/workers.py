@@ -12,10 +12,11 @@ from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
 from workflows.carryover import CarryoverWorkflow
 from workflows.dossier import DossierWorkflow
+from workflows.group import GroupWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker"]
 
-WORKFLOWS = [DossierWorkflow, CarryoverWorkflow]
+WORKFLOWS = [DossierWorkflow, CarryoverWorkflow, GroupWorkflow]
 
 
 def build_worker(
