@@ -189,31 +189,39 @@ class DossierWorkflow:
             self._log("group action refused", reason=err.message, error_type=err.type)
 
     async def _report_to_group(self) -> None:
+        """Tell the group (if this dossier is a member of one) every entry it has not been told.
+
+        Until none is left: an action applied while a signal is in flight must not wait for
+        the next change to be told (the loop's wait counts changes from after this returns).
+        """
         parent = workflow.info().parent
         state = self._state
         if parent is None or self._reported == len(state.timeline):
             return
         if not workflow.patched(GROUP_MEMBER_PATCH):
             return
-        entries = tuple(state.timeline[self._reported :])
-        self._reported = len(state.timeline)
-        report = MemberReport(
-            code=self._dossier.code,
-            status=state.status,
-            due_at=state.due_at,
-            overdue=state.overdue,
-            paused_since=state.paused_since,
-            resolved_at=state.resolved_at,
-            closed_at=state.closed_at,
-            outcome_reason=state.outcome_reason,
-            handling_unit=current_handling_unit(self._dossier, state).code,
-            entries=entries,
-        )
-        try:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal("member_changed", report)
-        except FailureError as err:
-            # The group is gone (terminated by an operator): the dossier goes on alone.
-            self._log("group not told", group=parent.workflow_id, error=str(err))
+        group = workflow.get_external_workflow_handle(parent.workflow_id)
+        while self._reported < len(state.timeline):
+            entries = tuple(state.timeline[self._reported :])
+            self._reported = len(state.timeline)
+            report = MemberReport(
+                code=self._dossier.code,
+                status=state.status,
+                due_at=state.due_at,
+                overdue=state.overdue,
+                paused_since=state.paused_since,
+                resolved_at=state.resolved_at,
+                closed_at=state.closed_at,
+                outcome_reason=state.outcome_reason,
+                handling_unit=current_handling_unit(self._dossier, state).code,
+                entries=entries,
+            )
+            try:
+                await group.signal("member_changed", report)
+            except FailureError as err:
+                # The group is gone (terminated by an operator): the dossier goes on alone.
+                self._log("group not told", group=parent.workflow_id, error=str(err))
+                return
 
     @workflow.query
     def view(self) -> DossierView:

@@ -92,12 +92,15 @@ class GroupWorkflow:
     @workflow.run
     async def run(self, group: GroupInput) -> GroupView:
         while self._state.status not in GROUP_TERMINAL:
+            # Counted before the awaits below: a member's report that arrives during them
+            # wakes the wait at once instead of waiting for the next one.
+            seen = self._changes
             await self._resume_clock_if_answered()
             await self._start_ready_members()
             self._settle()
             if self._state.status in GROUP_TERMINAL:
                 break
-            await self._wait_for_change_or_deadline()
+            await self._wait_for_change_or_deadline(seen)
         # Closed: the members it closed finish their own records first.
         await workflow.wait_condition(
             lambda: (
@@ -315,11 +318,12 @@ class GroupWorkflow:
 
     # The group's clock.
 
-    async def _wait_for_change_or_deadline(self) -> None:
+    async def _wait_for_change_or_deadline(self, seen: int) -> None:
         state = self._state
-        seen = self._changes
         timeout = None
-        if state.status is G.PROCESSING and not state.apology_due:
+        # The clock runs while the group is processing, no apology is owed, and this due
+        # moment has not been marked overdue yet.
+        if state.status is G.PROCESSING and not state.apology_due and state.overdue_due_at != state.due_at:
             timeout = state.due_at - workflow.now()
             if timeout <= timedelta(0):
                 self._mark_overdue()
@@ -334,6 +338,7 @@ class GroupWorkflow:
         state = self._state
         late = [m for m in state.members.values() if m.open]
         state.overdue = True
+        state.overdue_due_at = state.due_at
         state.apology_due = bool(late)
         state.late_members = [m.key for m in late]
         for member in late:

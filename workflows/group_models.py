@@ -147,6 +147,7 @@ class GroupState(BaseModel):
     due_at: AwareDatetime
     overdue: bool = False
     apology_due: bool = False
+    overdue_due_at: AwareDatetime | None = None  # the due moment last found passed
     late_members: list[str] = Field(default_factory=list)
     paused_since: AwareDatetime | None = None
     paused_working_time: timedelta = timedelta(0)

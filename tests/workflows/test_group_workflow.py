@@ -6,47 +6,34 @@ on a server of their own and leave the session's clock alone.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import pytest
 import pytest_asyncio
-from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from adminunits import VN_TZ, AdminUnits, AgencyDirectory
-from intake.group_forms import GroupReceipt, GroupRequest
-from intake.groups import GroupIntake
-from procedures.calendar import WorkingCalendar
-from procedures.catalogue import default_catalogue
-from procedures.groups import default_groups
-from procedures.models import Role, StepPlace
+from procedures.models import Role
 from records.database import RecordsStore
-from records.dossier_codes import DossierCodeAllocator
 from runtime.temporal import binary, register_search_attributes
 from runtime.workers import build_worker
-from tests.builders import APPLICANT, BA_DINH_COMMITTEE, BA_DINH_COUNTER, COUNTER, at, travel_to
+from tests.builders import BA_DINH_COMMITTEE, COUNTER, at, travel_to
+from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import (
     Actor,
     ApologyInput,
-    CompleteStepInput,
     RefuseInput,
     RequestSupplementInput,
-    SubmittedDocument,
     SupplementInput,
 )
 from workflows.group import GroupWorkflow
-from workflows.group_models import GroupReturnInput, GroupStatus, GroupView, GroupWithdrawInput
+from workflows.group_models import GroupReturnInput, GroupStatus, GroupWithdrawInput
 
-BA_DINH_POLICE = "000.00004.CA.H01"
-HANOI_SOCIAL_INSURANCE = "000.BHXH.00.H01"
 # Friday 31 December 2027, after the birth registration's 15:00 cut-off; Saturday 1 January
 # is New Year's Day, observed on Monday 3 January: the count starts on Tuesday 4 January.
 FRIDAY_BEFORE_NEW_YEAR = date(2027, 12, 31)
-BIRTH_DOCUMENTS = {"birth": (SubmittedDocument(id="declaration"), SubmittedDocument(id="birth_certificate"))}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -59,90 +46,18 @@ async def group_env(data_converter) -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
-class Desk:
-    """The counter and the officers of Phường Ba Đình, its police and Hà Nội's social insurance."""
-
-    def __init__(self, env: WorkflowEnvironment, task_queue: str, records: RecordsStore) -> None:
-        self.env = env
-        self.client: Client = env.client
-        self._now = datetime.now(VN_TZ)
-        self.intake = GroupIntake(
-            env.client,
-            task_queue,
-            DossierCodeAllocator(records.engine, records.sessions),
-            catalogue=default_catalogue(),
-            groups=default_groups(),
-            units=AdminUnits.load(),
-            agencies=AgencyDirectory.load(),
-            calendar=WorkingCalendar.default(),
-            clock=lambda: self._now,
-        )
-
-    async def receive(self, group_code: str = "LT296.01", **changes) -> GroupReceipt:
-        self._now = (await self.env.get_current_time()).astimezone(VN_TZ)
-        fields = {
-            "group_code": group_code,
-            "applicant": APPLICANT,
-            "receiving_unit": BA_DINH_COUNTER,
-            "documents": BIRTH_DOCUMENTS,
-            "received_by": COUNTER,
-            "request_id": str(uuid.uuid4()),
-        }
-        receipt = await self.intake.receive(GroupRequest(**(fields | changes)))
-        assert isinstance(receipt, GroupReceipt), receipt
-        return receipt
-
-    def group(self, code: str) -> WorkflowHandle:
-        return self.client.get_workflow_handle_for(GroupWorkflow.run, code)
-
-    def member(self, code: str) -> WorkflowHandle:
-        return self.client.get_workflow_handle_for(DossierWorkflow.run, code)
-
-    async def until(
-        self, code: str, condition: Callable[[GroupView], bool], timeout: float = 15
-    ) -> GroupView:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            view = await self.group(code).query(GroupWorkflow.view)
-            if condition(view):
-                return view
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"group never got there: {view.model_dump_json(indent=1)}")
-            await asyncio.sleep(0.05)
-
-    async def do_member(self, code: str, unit: str) -> None:
-        """Every step of a member dossier, each by an officer of the role and unit it needs."""
-        handle = self.member(code)
-        while (view := await handle.query(DossierWorkflow.view)).current_step is not None:
-            step = view.current_step
-            where = unit if step.place is StepPlace.HANDLING else BA_DINH_COUNTER
-            officer = Actor(id=f"{step.role.value}-1", roles=(step.role,), unit=where)
-            await handle.execute_update(
-                DossierWorkflow.complete_step,
-                CompleteStepInput(actor=officer, action_id=str(uuid.uuid4()), step_id=step.id),
-            )
-
-
-def member(view: GroupView, key: str):
-    return next(m for m in view.members if m.key == key)
-
-
-def leader(unit: str) -> Actor:
-    return Actor(id="leader-1", roles=(Role.LEADER,), unit=unit)
-
-
 @pytest_asyncio.fixture
-async def desk(group_env: WorkflowEnvironment, records: RecordsStore) -> AsyncIterator[Desk]:
+async def desk(group_env: WorkflowEnvironment, records: RecordsStore) -> AsyncIterator[GroupDesk]:
     task_queue = f"groups-{uuid.uuid4()}"
     async with build_worker(group_env.client, task_queue, records):
-        yield Desk(group_env, task_queue, records)
+        yield GroupDesk(group_env, task_queue, records)
 
 
 class TestBirthGroup:
     """Birth registration, permanent residence and the insurance card: one receipt, one answer."""
 
     async def test_received_friday_before_new_year_each_agency_its_part_answered_in_3_working_days(
-        self, desk: Desk
+        self, desk: GroupDesk
     ) -> None:
         """Received on Friday 31 December 2027 at 16:00 (after the cut-off, before the New Year
         holiday), the group is due on Friday 7 January 17:00; the residence member waits on the
@@ -188,7 +103,7 @@ class TestBirthGroup:
         for key in codes:
             assert (await desk.member(codes[key]).result()).status.value == "returned"
 
-    async def test_refused_birth_registration_stops_the_dependents(self, desk: Desk) -> None:
+    async def test_refused_birth_registration_stops_the_dependents(self, desk: GroupDesk) -> None:
         """The commune's leader refuses the birth registration: residence and insurance are never
         started, the group is refused and says why."""
         receipt = await desk.receive()
@@ -216,7 +131,7 @@ class TestBirthGroup:
         ]
         assert all(m.started_at is None for m in result.members if m.key != "birth")
 
-    async def test_supplementation_asked_by_a_member_pauses_the_group(self, desk: Desk) -> None:
+    async def test_supplementation_asked_by_a_member_pauses_the_group(self, desk: GroupDesk) -> None:
         """The police ask for a document: the group's clock stops with the member's, and its due
         moment moves by the working time the applicant took."""
         await travel_to(desk.env, at(date(2028, 3, 6), 9))  # a Monday
@@ -254,7 +169,7 @@ class TestBirthGroup:
         )
         await desk.group(code).result()
 
-    async def test_overdue_group_gets_the_late_agency_s_apology(self, desk: Desk) -> None:
+    async def test_overdue_group_gets_the_late_agency_s_apology(self, desk: GroupDesk) -> None:
         """The birth registration is done on time, the police are late: at the due moment the
         group is overdue naming the police, and the police's apology (form 04) is the group's,
         with the new appointment."""
@@ -292,7 +207,9 @@ class TestBirthGroup:
 class TestWithdrawal:
     """The applicant withdraws the whole group at the counter."""
 
-    async def test_withdrawal_withdraws_open_members_and_stops_the_waiting_ones(self, desk: Desk) -> None:
+    async def test_withdrawal_withdraws_open_members_and_stops_the_waiting_ones(
+        self, desk: GroupDesk
+    ) -> None:
         receipt = await desk.receive()
         code = receipt.group_dossier_code
         await desk.until(code, lambda v: member(v, "birth").status == "processing")
@@ -304,7 +221,7 @@ class TestWithdrawal:
         assert (await desk.member(receipt.members[0].dossier_code).result()).status.value == "withdrawn"
         assert [m.status for m in result.members[1:]] == ["stopped", "stopped"]
 
-    async def test_only_the_receiving_counter_may_withdraw(self, desk: Desk) -> None:
+    async def test_only_the_receiving_counter_may_withdraw(self, desk: GroupDesk) -> None:
         receipt = await desk.receive()
         other = Actor(id="counter-9", roles=(Role.COUNTER_OFFICER,), unit="000.00008.01.H01")
         from temporalio.client import WorkflowUpdateFailedError
