@@ -14,6 +14,7 @@ from api.openapi import document_errors
 from api.responses import VietnamTimeJSONResponse
 from api.routes import ROUTERS
 from api.routes.codec import CodecCors
+from intake.groups import GroupIntake
 from intake.service import IntakeService
 from officers.tokens import TokenKeys, token_key
 from procedures.catalogue import Catalogue
@@ -37,6 +38,7 @@ def create_app(
     settings: Settings,
     *,
     intake: IntakeService | None = None,
+    groups: GroupIntake | None = None,
     catalogue: Catalogue | None = None,
     key: bytes | TokenKeys | None = None,
 ) -> FastAPI:
@@ -57,6 +59,7 @@ def create_app(
         settings=settings,
         token_key=TokenKeys.of(key) if key else token_key(settings),
         intake=intake or IntakeService.standard(client, settings.task_queue, records, catalogue=catalogue),
+        groups=groups or GroupIntake.standard(client, settings.task_queue, records),
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.errors import ApiError, refused
+from intake.groups import GroupIntake
 from intake.service import IntakeService
 from officers.tokens import InvalidToken, TokenKeys, read_token
 from procedures.models import Role
@@ -42,6 +43,7 @@ class Services:
     settings: Settings
     token_key: TokenKeys
     intake: IntakeService
+    groups: GroupIntake | None = None  # interlinked groups' intake (create_app builds it)
 
 
 def services(request: Request) -> Services:

@@ -24,14 +24,22 @@ from intake.forms import IntakeRequest, MissingDocument, RefusalNotice, Suppleme
 from intake.group_agencies import member_unit
 from intake.group_forms import GroupReceipt, GroupRequest, MemberReceipt
 from procedures.calendar import WorkingCalendar
-from procedures.catalogue import Catalogue, NotReceivable, NoVersionInForce, UnknownProcedure
+from procedures.catalogue import (
+    Catalogue,
+    NotReceivable,
+    NoVersionInForce,
+    UnknownProcedure,
+    default_catalogue,
+)
 from procedures.groups import (
     HANDOVER_CHANNEL,
     GroupCatalogue,
     GroupVersion,
     NoGroupVersionInForce,
     UnknownGroup,
+    default_groups,
 )
+from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupInput, MemberPlan
@@ -68,6 +76,28 @@ class GroupIntake:
         self._agencies = agencies
         self._calendar = calendar
         self._clock = clock or (lambda: datetime.now(VN_TZ))
+
+    @classmethod
+    def standard(
+        cls,
+        client: Client,
+        task_queue: str,
+        records: RecordsStore,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> GroupIntake:
+        """The group intake on the shipped catalogue, groups, units and calendar."""
+        return cls(
+            client,
+            task_queue,
+            DossierCodeAllocator(records.engine, records.sessions),
+            catalogue=default_catalogue(),
+            groups=default_groups(),
+            units=AdminUnits.load(),
+            agencies=AgencyDirectory.load(),
+            calendar=WorkingCalendar.default(),
+            clock=clock,
+        )
 
     async def receive(self, request: GroupRequest) -> GroupOutcome:
         """One receipt for the group, or form 02/03 with every problem; RequestIdConflict when
