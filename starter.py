@@ -30,7 +30,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, carryover, catalogue, counter, desk, officer, tokens
+from cli import audit, carryover, catalogue, counter, desk, groups, officer, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from procedures.problems import describe_validation_error
@@ -44,7 +44,7 @@ from workflows.input_bounds import short
 EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, counter, officer, audit, carryover, tokens, catalogue)
+GROUPS = (desk, counter, groups, officer, audit, carryover, tokens, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:
