@@ -88,6 +88,8 @@ class GroupWorkflow:
         self._changes = 0
         self._lock = asyncio.Lock()
         self._waiting_children: list[asyncio.Task[None]] = []
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_due = group.due_at
 
     @workflow.run
     async def run(self, group: GroupInput) -> GroupView:
@@ -320,19 +322,34 @@ class GroupWorkflow:
 
     async def _wait_for_change_or_deadline(self, seen: int) -> None:
         state = self._state
-        timeout = None
-        # The clock runs while the group is processing, no apology is owed, and this due
-        # moment has not been marked overdue yet.
-        if state.status is G.PROCESSING and not state.apology_due and state.overdue_due_at != state.due_at:
-            timeout = state.due_at - workflow.now()
-            if timeout <= timedelta(0):
-                self._mark_overdue()
-                return
-        try:
-            await workflow.wait_condition(lambda: self._changes != seen, timeout=timeout)
-        except asyncio.TimeoutError:
-            if workflow.now() >= state.due_at:
-                self._mark_overdue()
+        if self._clock_running() and state.due_at <= workflow.now():
+            self._mark_overdue()
+            return
+        timer = self._deadline_timer()
+        await workflow.wait_condition(lambda: self._changes != seen or (timer is not None and timer.done()))
+        # Overdue only once this workflow's clock has reached the due moment.
+        if timer is not None and timer.done() and workflow.now() >= state.due_at:
+            self._mark_overdue()
+
+    def _clock_running(self) -> bool:
+        state = self._state
+        return state.status is G.PROCESSING and not state.apology_due and state.overdue_due_at != state.due_at
+
+    def _deadline_timer(self) -> asyncio.Task[None] | None:
+        """One durable timer per due moment, kept across the members' reports (a timer re-armed
+        on every report would cost an action each): it runs while the group is processing, no
+        apology is owed and this due moment has not been found passed yet."""
+        state = self._state
+        running = (
+            state.status is G.PROCESSING and not state.apology_due and state.overdue_due_at != state.due_at
+        )
+        if self._timer is not None and (not running or self._timer_due != state.due_at):
+            self._timer.cancel()
+            self._timer = None
+        if running and self._timer is None and state.due_at > workflow.now():
+            self._timer = asyncio.create_task(workflow.sleep(state.due_at - workflow.now()))
+            self._timer_due = state.due_at
+        return self._timer if running else None
 
     def _mark_overdue(self) -> None:
         state = self._state
