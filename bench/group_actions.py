@@ -25,6 +25,7 @@ from temporalio.client import WorkflowHandle  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from adminunits import VN_TZ  # noqa: E402
 from records.database import open_records  # noqa: E402
 from runtime.codec import EncryptionCodec, generate_key, load_keyring  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
@@ -116,6 +117,7 @@ async def main() -> None:
                     desk = GroupDesk(env, TASK_QUEUE, records)
                     group_handles = await run_group(desk)
                     alone = await run_independent(desk, group_handles[1:])
+                    view = await group_handles[0].query(GroupWorkflow.view)
                     grouped = await count(group_handles, Path(tmp), codec)
                     independent = await count(alone, Path(tmp), codec)
     print(
@@ -129,6 +131,11 @@ async def main() -> None:
         print(
             f"{label + ' total':<48} {sum(f.events for f in rows):>6} {'':>4} {'':>6} {'':>4} {'':>7} {sum(f.actions for f in rows):>7}"
         )
+
+    print(f"\ntimeline of group {view.code} ({view.group_code}, due {view.due_at.isoformat()}):")
+    for entry in view.timeline:
+        where = f" {entry.member}@{entry.unit}" if entry.member else (f" @{entry.unit}" if entry.unit else "")
+        print(f"  {entry.at.astimezone(VN_TZ).isoformat()} {entry.action}{where} {entry.details or ''}")
 
 
 if __name__ == "__main__":
