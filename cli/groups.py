@@ -5,6 +5,7 @@ starter.py group receive --file docs/examples/receive-birth-group.json
 starter.py group show CODE
 starter.py group withdraw CODE --action-id CODE-withdraw
 starter.py group return CODE --action-id CODE-return
+starter.py group report --from 2028-01-01 --to 2028-02-01
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cli.context import (
     CliContext,
     CommandFailed,
     dossier_code,
+    instant,
     read_model,
 )
 from cli.identity import add_identity_arguments, identity
@@ -31,6 +33,7 @@ from intake.groups import GroupIntake
 from officers.acting import ActionForbidden
 from officers.groups import GROUP_ACTIONS, NotAGroup, act_on_group, may_read_group, read_group
 from procedures.groups import default_groups
+from records.group_reports import groups_by_agency
 
 __all__ = ["add_commands"]
 
@@ -61,6 +64,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             command.add_argument("--reason", default="applicant's request")
         add_identity_arguments(command)
         command.set_defaults(handler=_act, action=action)
+    report = sub.add_parser(
+        "report", help="per agency: its parts of groups received in a period, on time or late"
+    )
+    report.add_argument(
+        "--from", dest="start", type=instant, required=True, help="date or instant, inclusive"
+    )
+    report.add_argument("--to", dest="end", type=instant, required=True, help="date or instant, exclusive")
+    report.set_defaults(handler=_report)
 
 
 async def _list(args: argparse.Namespace, context: CliContext) -> int:
@@ -91,6 +102,13 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
         outcome = await GroupIntake.standard(client, context.settings.task_queue, records).receive(request)
     context.print(outcome)
     return EXIT_OK if isinstance(outcome, GroupReceipt) else EXIT_NOT_RECEIVED
+
+
+async def _report(args: argparse.Namespace, context: CliContext) -> int:
+    async with context.records() as records:
+        counts = await groups_by_agency(records, args.start, args.end)
+    print(json.dumps([c.model_dump() for c in counts], ensure_ascii=False, indent=2), file=context.out)
+    return EXIT_OK
 
 
 async def _show(args: argparse.Namespace, context: CliContext) -> int:

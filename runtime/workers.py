@@ -7,6 +7,7 @@ from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
 from activities.carryover import CarryoverActivities
+from activities.group_records import GroupRecordActivities
 from activities.records import RecordActivities
 from procedures.calendar import WorkingCalendar
 from records.database import RecordsStore
@@ -35,6 +36,7 @@ def build_worker(
     recorder = RecordActivities(records)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
     carryover = CarryoverActivities(client, records)
+    groups = GroupRecordActivities(records)
     return Worker(
         client,
         task_queue=task_queue,
@@ -45,6 +47,7 @@ def build_worker(
             carryover.count_candidates,
             carryover.list_candidates,
             carryover.carry_over_batch,
+            groups.record_group,
         ],
         **worker_options,
     )

@@ -48,6 +48,12 @@ class TestGroupCommands:
         )
         assert code == 0 and printed_json(out)["status"] == "withdrawn"
         await client.get_workflow_handle(group).result()
+        day = receipt["received_at"][:10]
+        code, out = await cli(
+            client, settings, tmp_path, capsys, "group", "report", "--from", day, "--to", "2099-01-01"
+        )
+        police = next(c for c in json.loads(out.split("\f")[0]) if c["handling_unit"] == "000.07210.CA.H24")
+        assert code == 0 and police["groups"] >= 1 and police["not_answered"] >= 1
 
     async def test_a_request_with_a_missing_document_is_form_02_exit_3(
         self,

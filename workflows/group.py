@@ -6,11 +6,12 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
+    from activities.group_records import GroupMemberRecord, GroupRecordActivities, RecordGroupInput
     from workflows import search_attributes as sa
     from workflows.dossier import DossierWorkflow
     from workflows.dossier_inputs import DossierInput, ReturnResultInput, SubmittedDocument, WithdrawInput
@@ -33,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["GroupWorkflow"]
 
+# A records-store outage only delays the group's projection: retry for as long as it takes.
+PROJECTION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 G = GroupStatus
 D = DossierStatus
 # Member entries the group's timeline repeats, under the group's own name for them.
@@ -89,10 +92,12 @@ class GroupWorkflow:
         self._lock = asyncio.Lock()
         self._waiting_children: list[asyncio.Task[None]] = []
         self._timer: asyncio.Task[None] | None = None
+        self._projected: tuple | None = None
         self._timer_due = group.due_at
 
     @workflow.run
     async def run(self, group: GroupInput) -> GroupView:
+        projector = asyncio.create_task(self._project())
         while self._state.status not in GROUP_TERMINAL:
             # Counted before the awaits below: a member's report that arrives during them
             # wakes the wait at once instead of waiting for the next one.
@@ -108,8 +113,10 @@ class GroupWorkflow:
             lambda: (
                 workflow.all_handlers_finished()
                 and all(m.finished for m in self._state.members.values() if _closing(m))
+                and self._projected == self._projection_key()
             )
         )
+        projector.cancel()
         return self.view()
 
     # Queries, signals and updates.
@@ -317,6 +324,42 @@ class GroupWorkflow:
             state.due_at = member.due_at
         if all(state.members[key].apologised for key in state.late_members):
             state.apology_due = False
+
+    # The records store: the members' rows for the groups' report, on each change of the
+    # group's status or lateness (not on every member's step: each projection is an action).
+
+    def _projection_key(self) -> tuple:
+        state = self._state
+        return (state.status, state.overdue, tuple(state.late_members), state.resolved_at)
+
+    async def _project(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: self._projected != self._projection_key())
+            key, state, group = self._projection_key(), self._state, self._group
+            await workflow.execute_activity_method(
+                GroupRecordActivities.record_group,
+                RecordGroupInput(
+                    group_code=group.code,
+                    group_kind=group.group_code,
+                    received_at=group.received_at,
+                    due_at=state.due_at,
+                    status=state.status.value,
+                    resolved_at=state.resolved_at,
+                    members=tuple(
+                        GroupMemberRecord(
+                            key=m.key,
+                            dossier_code=m.code,
+                            handling_unit=m.handling_unit,
+                            status=m.status,
+                            late=m.key in state.late_members,
+                        )
+                        for m in state.members.values()
+                    ),
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=PROJECTION_RETRY,
+            )
+            self._projected = key
 
     # The group's clock.
 

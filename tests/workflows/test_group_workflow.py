@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from procedures.models import Role
 from records.database import RecordsStore
+from records.group_reports import groups_by_agency
 from runtime.temporal import binary, register_search_attributes
 from runtime.workers import build_worker
 from tests.builders import BA_DINH_COMMITTEE, COUNTER, at, travel_to
@@ -57,7 +58,7 @@ class TestBirthGroup:
     """Birth registration, permanent residence and the insurance card: one receipt, one answer."""
 
     async def test_received_friday_before_new_year_each_agency_its_part_answered_in_3_working_days(
-        self, desk: GroupDesk
+        self, desk: GroupDesk, records: RecordsStore
     ) -> None:
         """Received on Friday 31 December 2027 at 16:00 (after the cut-off, before the New Year
         holiday), the group is due on Friday 7 January 17:00; the residence member waits on the
@@ -102,6 +103,13 @@ class TestBirthGroup:
         assert result.status is GroupStatus.RETURNED
         for key in codes:
             assert (await desk.member(codes[key]).result()).status.value == "returned"
+        # The groups' report: each agency's part of the group, answered on time.
+        counts = await groups_by_agency(records, at(FRIDAY_BEFORE_NEW_YEAR, 0), at(date(2028, 1, 1), 0))
+        assert [(c.handling_unit, c.groups, c.on_time, c.late) for c in counts] == [
+            (BA_DINH_COMMITTEE, 1, 1, 0),
+            (BA_DINH_POLICE, 1, 1, 0),
+            (HANOI_SOCIAL_INSURANCE, 1, 1, 0),
+        ]
 
     async def test_refused_birth_registration_stops_the_dependents(self, desk: GroupDesk) -> None:
         """The commune's leader refuses the birth registration: residence and insurance are never
@@ -169,7 +177,9 @@ class TestBirthGroup:
         )
         await desk.group(code).result()
 
-    async def test_overdue_group_gets_the_late_agency_s_apology(self, desk: GroupDesk) -> None:
+    async def test_overdue_group_gets_the_late_agency_s_apology(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
         """The birth registration is done on time, the police are late: at the due moment the
         group is overdue naming the police, and the police's apology (form 04) is the group's,
         with the new appointment."""
@@ -202,6 +212,14 @@ class TestBirthGroup:
             GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="withdraw-1")
         )
         await desk.group(code).result()
+        # The groups' report counts the police late; the commune's part was on time, but the
+        # group was withdrawn (never answered); the card's agency never got its part.
+        counts = await groups_by_agency(records, at(date(2028, 3, 13), 0), at(date(2028, 3, 14), 0))
+        assert [(c.handling_unit, c.late, c.not_answered) for c in counts] == [
+            (BA_DINH_COMMITTEE, 0, 1),
+            (BA_DINH_POLICE, 1, 0),
+            (HANOI_SOCIAL_INSURANCE, 0, 1),
+        ]
 
 
 class TestWithdrawal:
