@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
@@ -95,6 +96,21 @@ class GroupDesk:
                 ),
                 id=f"{action_ids}-{step.id}" if action_ids else None,
             )
+
+
+async def skip_to(env: WorkflowEnvironment, instant: datetime, attempts: int = 5) -> None:
+    """Move the time-skipping server's clock to `instant`; a skip that outlasts the call's
+    timeout on a loaded machine (it waits for every workflow the skip wakes) is asked again."""
+    for _ in range(attempts):
+        now = await env.get_current_time()
+        if now >= instant:
+            return
+        try:
+            await env.sleep(instant - now)
+            return
+        except RPCError:
+            await asyncio.sleep(0.5)
+    raise AssertionError(f"the test server's clock did not reach {instant}")
 
 
 def member(view: GroupView, key: str):

@@ -19,14 +19,15 @@ from records.database import RecordsStore
 from records.group_reports import groups_by_agency
 from runtime.temporal import binary, register_search_attributes
 from runtime.workers import build_worker
-from tests.builders import BA_DINH_COMMITTEE, COUNTER, at, travel_to
-from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member
+from tests.builders import BA_DINH_COMMITTEE, COUNTER, at
+from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member, skip_to
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_inputs import (
     Actor,
     ApologyInput,
     RefuseInput,
     RequestSupplementInput,
+    SubmittedDocument,
     SupplementInput,
 )
 from workflows.group import GroupWorkflow
@@ -64,7 +65,7 @@ class TestBirthGroup:
         holiday), the group is due on Friday 7 January 17:00; the residence member waits on the
         birth registration and the insurance member on both; each agency's officers do their part
         and the answer comes before the due moment."""
-        await travel_to(desk.env, at(FRIDAY_BEFORE_NEW_YEAR, 16))
+        await skip_to(desk.env, at(FRIDAY_BEFORE_NEW_YEAR, 16))
         receipt = await desk.receive()
         assert receipt.due_at == at(date(2028, 1, 7), 17)
         units = {m.key: m.handling_unit for m in receipt.members}
@@ -79,7 +80,7 @@ class TestBirthGroup:
         view = await desk.until(code, lambda v: member(v, "birth").status == "processing")
         assert member(view, "residence").status == member(view, "insurance").status == "waiting"
 
-        await travel_to(desk.env, at(date(2028, 1, 4), 9))
+        await skip_to(desk.env, at(date(2028, 1, 4), 9))
         await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
         view = await desk.until(code, lambda v: member(v, "residence").status == "processing")
         assert member(view, "insurance").status == "waiting"  # it needs the residence too
@@ -90,7 +91,7 @@ class TestBirthGroup:
 
         await desk.do_member(codes["residence"], BA_DINH_POLICE)
         await desk.until(code, lambda v: member(v, "insurance").status == "processing")
-        await travel_to(desk.env, at(date(2028, 1, 6), 10))
+        await skip_to(desk.env, at(date(2028, 1, 6), 10))
         await desk.do_member(codes["insurance"], HANOI_SOCIAL_INSURANCE)
         view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
         assert not view.overdue and view.resolved_at <= receipt.due_at
@@ -142,7 +143,7 @@ class TestBirthGroup:
     async def test_supplementation_asked_by_a_member_pauses_the_group(self, desk: GroupDesk) -> None:
         """The police ask for a document: the group's clock stops with the member's, and its due
         moment moves by the working time the applicant took."""
-        await travel_to(desk.env, at(date(2028, 3, 6), 9))  # a Monday
+        await skip_to(desk.env, at(date(2028, 3, 6), 9))  # a Monday
         receipt = await desk.receive()
         code = receipt.group_dossier_code
         codes = {m.key: m.dossier_code for m in receipt.members}
@@ -183,14 +184,14 @@ class TestBirthGroup:
         """The birth registration is done on time, the police are late: at the due moment the
         group is overdue naming the police, and the police's apology (form 04) is the group's,
         with the new appointment."""
-        await travel_to(desk.env, at(date(2028, 3, 13), 9))  # Monday; due Thursday 16 March 17:00
+        await skip_to(desk.env, at(date(2028, 3, 13), 9))  # Monday; due Thursday 16 March 17:00
         receipt = await desk.receive()
         code = receipt.group_dossier_code
         codes = {m.key: m.dossier_code for m in receipt.members}
         await desk.until(code, lambda v: member(v, "birth").status == "processing")
         await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
         await desk.until(code, lambda v: member(v, "residence").status == "processing")
-        await travel_to(desk.env, receipt.due_at + timedelta(hours=1))
+        await skip_to(desk.env, receipt.due_at + timedelta(hours=1))
         view = await desk.until(code, lambda v: v.overdue)
         assert view.apology_due and view.late_members == ["residence"]
         overdue = next(e for e in view.timeline if e.action == "overdue")
@@ -220,6 +221,48 @@ class TestBirthGroup:
             (BA_DINH_POLICE, 1, 0),
             (HANOI_SOCIAL_INSURANCE, 0, 1),
         ]
+
+
+class TestDeathGroup:
+    """Death registration, removal of permanent residence and the funeral allowance."""
+
+    async def test_both_later_members_start_together_and_a_refused_allowance_leaves_the_removal_done(
+        self, desk: GroupDesk
+    ) -> None:
+        """Once the death is registered, the police and social insurance start at once (both need
+        only the death); social insurance refuses: the removal, done, stays done, and the group's
+        answer returns the two results."""
+        receipt = await desk.receive(
+            "LT296.02",
+            documents={"death": (SubmittedDocument(id="declaration"), SubmittedDocument(id="death_notice"))},
+        )
+        code = receipt.group_dossier_code
+        codes = {m.key: m.dossier_code for m in receipt.members}
+        await desk.until(code, lambda v: member(v, "death").status == "processing")
+        await desk.do_member(codes["death"], BA_DINH_COMMITTEE)
+        view = await desk.until(
+            code,
+            lambda v: (
+                member(v, "residence_removal").status == member(v, "funeral_allowance").status == "processing"
+            ),
+        )
+        removal = await desk.member(codes["residence_removal"]).query(DossierWorkflow.view)
+        assert (
+            removal.handling_unit == BA_DINH_POLICE
+            and "result_death" in removal.timeline[0].details["documents"]
+        )
+        await desk.member(codes["funeral_allowance"]).execute_update(
+            DossierWorkflow.refuse,
+            RefuseInput(actor=leader(HANOI_SOCIAL_INSURANCE), action_id="no", reason="không đủ điều kiện"),
+        )
+        await desk.do_member(codes["residence_removal"], BA_DINH_POLICE)
+        view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
+        assert [m.status for m in view.members] == ["processed", "processed", "refused"]
+        await desk.group(code).execute_update(
+            GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="return-1")
+        )
+        result = await desk.group(code).result()
+        assert [m.status for m in result.members] == ["returned", "returned", "refused"]
 
 
 class TestWithdrawal:
