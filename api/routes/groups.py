@@ -115,23 +115,16 @@ async def get_group(
     return view
 
 
-@router.post(
-    "/{code}/actions/{action}",
-    summary="withdraw the group (every open member) or return its result (every member's)",
-    responses={
-        **_ERRORS,
-        400: {"description": "MissingActionId: no idempotency key"},
-        409: {"description": "WrongState or ActionIdReused"},
-        422: {"description": "ValidationError"},
-    },
-)
-async def act_group(
-    body: GroupActionBody,
-    action: str = Path(pattern="^(withdraw|return_result)$"),
-    code: str = CODE,
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key", min_length=1, max_length=100),
-    officer: Actor = Depends(current_officer),
-    deps: Services = Depends(services),
+_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    400: {"description": "MissingActionId: no idempotency key"},
+    409: {"description": "WrongState or ActionIdReused"},
+    422: {"description": "ValidationError"},
+}
+
+
+async def _act(
+    action: str, body: GroupActionBody, code: str, idempotency_key: str | None, officer: Actor, deps: Services
 ) -> GroupView:
     action_id = body.action_id or idempotency_key
     if action_id is None:
@@ -142,7 +135,7 @@ async def act_group(
             "give action_id in the body or an Idempotency-Key header",
             code,
         )
-    fields = {"reason": body.reason} if action == "withdraw" and body.reason else {}
+    fields: dict[str, Any] = {"reason": body.reason} if action == "withdraw" and body.reason else {}
     if action == "return_result" and body.channel is not None:
         fields = {"channel": body.channel}
     request = GROUP_ACTIONS[action](actor=officer, action_id=action_id, **fields)
@@ -154,3 +147,36 @@ async def act_group(
         raise refused(officer, action, err.refusal.type.value, err.refusal.reason, code) from err
     except WorkflowUpdateFailedError as err:
         raise ApiError(502, "UpdateFailed", "the group's workflow failed the update") from err
+
+
+IDEMPOTENCY_KEY = Header(default=None, alias="Idempotency-Key", min_length=1, max_length=100)
+
+
+@router.post(
+    "/{code}/actions/withdraw",
+    summary="withdraw the group: every open member withdrawn, the waiting ones stopped",
+    responses=_ACTION_RESPONSES,
+)
+async def withdraw_group(
+    body: GroupActionBody,
+    code: str = CODE,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    officer: Actor = Depends(current_officer),
+    deps: Services = Depends(services),
+) -> GroupView:
+    return await _act("withdraw", body, code, idempotency_key, officer, deps)
+
+
+@router.post(
+    "/{code}/actions/return_result",
+    summary="return the group's result: every processed member's, one answer",
+    responses=_ACTION_RESPONSES,
+)
+async def return_group_result(
+    body: GroupActionBody,
+    code: str = CODE,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    officer: Actor = Depends(current_officer),
+    deps: Services = Depends(services),
+) -> GroupView:
+    return await _act("return_result", body, code, idempotency_key, officer, deps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -77,8 +78,16 @@ class TestReceiveAndView:
         assert [m["handling_unit"] for m in receipt["members"]][:2] == [BA_DINH_COMMITTEE, BA_DINH_POLICE]
         again = await http.post("/groups", json=sent, headers=auth(COUNTER))
         assert again.status_code == 200 and again.json()["group_dossier_code"] == code
+        other = sent | {"group_code": "LT296.02"}  # another request under the same id
+        conflict = await http.post("/groups", json=other, headers=auth(COUNTER))
+        assert conflict.status_code == 409 and conflict.json()["type"] == "RequestIdConflict"
 
         birth = receipt["members"][0]["dossier_code"]
+        for _ in range(200):  # the group starts its first member a moment after the receipt
+            view = await http.get(f"/groups/{code}", headers=auth(COUNTER))
+            if view.json()["members"][0]["status"] == "processing":
+                break
+            await asyncio.sleep(0.05)
         await settled(env.client.get_workflow_handle_for(DossierWorkflow.run, birth))
         for officer in (AUDITOR, POLICE_SPECIALIST, COUNTER):
             view = await http.get(f"/groups/{code}", headers=auth(officer))
