@@ -30,21 +30,21 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, carryover, catalogue, counter, desk, groups, officer, tokens
+from cli import audit, carryover, catalogue, counter, dossier_commands, groups, officer, store, tokens
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
+from model.input_bounds import short
 from procedures.problems import describe_validation_error
 from records.dossier_codes import CounterBusy
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import exit_process
-from workflows.input_bounds import short
 
 # A failure nobody foresaw: one line on standard error, never a traceback.
 EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (desk, counter, groups, officer, audit, carryover, tokens, catalogue)
+GROUPS = (dossier_commands, counter, groups, officer, audit, store, carryover, tokens, catalogue)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -18,13 +18,13 @@ import structlog
 
 from api import create_app
 from api.server import ApiServer
+from assembly.workers import build_worker
 from demo.day import play, print_report
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.logging import configure_logging
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, exit_process, temporal_client
-from runtime.workers import build_worker
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import exit_process, is_unreachable, temporal_client
 
 log = structlog.get_logger("worker")
 
@@ -159,7 +159,7 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_BAD_CONFIG
     except RuntimeError as err:  # the Temporal server cannot be reached, the API port is taken...
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        if "client connect" in message:
+        if is_unreachable(err):
             message = f"cannot reach Temporal at {settings.client_address} ({message})"
             log.error("worker cannot start", error=message)
             return EXIT_UNREACHABLE

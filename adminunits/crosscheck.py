@@ -91,11 +91,11 @@ def cross_check(
             # The registry already applies code corrections: undo them to compare the package itself.
             package_code = next((a for a, o in units.aliases.items() if o == commune.code), commune.code)
             package_codes.add(package_code)
-            official = official_communes.get(package_code)
-            if official is None:
+            official_commune = official_communes.get(package_code)
+            if official_commune is None:
                 fix = package_to_official.get(package_code)
                 resolved = (
-                    f"official code {fix.code} ({fix.basis})"
+                    f"official_commune code {fix.code} ({fix.basis})"
                     if fix and official_communes.get(fix.code, ("", ""))[1] == commune.province_code
                     else ""
                 )
@@ -110,7 +110,7 @@ def cross_check(
                     )
                 )
                 continue
-            name, province_code = official
+            name, province_code = official_commune
             if fold(name) != fold(commune.name) or province_code != commune.province_code:
                 rename = renamed.get(("commune", package_code))
                 resolved = (

@@ -6,17 +6,19 @@ as an unknown field. Derived from the input models so the two can never drift ap
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from intake.forms import IntakeRequest
-from officers.policy import ACTION_INPUTS
+from model.dossier_inputs import ACTION_INPUTS
 
 __all__ = ["ACTION_BODIES", "ReceiveBody", "body_of"]
 
 
 def body_of(model: type[BaseModel], name: str, drop: frozenset[str], **replace: tuple) -> type[BaseModel]:
     """A model with `model`'s fields, less `drop`, with `replace`d ones."""
-    fields: dict[str, tuple] = {
+    fields: dict[str, Any] = {
         field: (info.annotation, info) for field, info in model.model_fields.items() if field not in drop
     }
     fields.update(replace)

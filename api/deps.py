@@ -15,13 +15,13 @@ from temporalio.client import Client
 from api.errors import ApiError, refused
 from intake.groups import GroupIntake
 from intake.service import IntakeService
+from model.dossier_inputs import Actor
+from model.errors import ErrorType
+from model.input_bounds import short
 from officers.tokens import InvalidToken, TokenKeys, read_token
 from procedures.models import Role
 from records.database import RecordsStore
 from runtime.settings import Settings
-from workflows.dossier_inputs import Actor
-from workflows.errors import ErrorType
-from workflows.input_bounds import short
 
 __all__ = [
     "Services",

@@ -16,10 +16,12 @@ from starlette.exceptions import HTTPException
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from model.dossier_inputs import Actor
+from model.errors import ErrorType
+from model.input_bounds import short
+from officers.policy import log_refusal
 from procedures.problems import plain_message
-from workflows.dossier_inputs import Actor
-from workflows.errors import ErrorType
-from workflows.input_bounds import short
+from runtime.temporal import is_unreachable
 
 __all__ = ["ApiError", "ErrorBody", "REFUSAL_STATUS", "install_error_handlers", "refused"]
 
@@ -78,17 +80,7 @@ def refused(
 ) -> ApiError:
     """Log a refusal (who, what, which dossier, why) and return the error to raise."""
     status = REFUSAL_STATUS.get(error_type, 403)
-    log.warning(
-        "request refused",
-        officer=officer.id if officer else None,
-        unit=officer.unit if officer else None,
-        roles=[r.value for r in officer.roles] if officer else None,
-        action=action,
-        dossier_code=dossier_code,
-        error_type=error_type,
-        status=status,
-        reason=reason,
-    )
+    log_refusal(officer, action, error_type, reason, dossier_code, status=status)
     return ApiError(status, error_type, reason)
 
 
@@ -161,8 +153,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RuntimeError)
     @app.exception_handler(Exception)
     async def _unforeseen(request: Request, err: Exception) -> JSONResponse:
-        # A lazy client that cannot reach its server raises RuntimeError("Failed client connect…").
-        if not (isinstance(err, RuntimeError) and "client connect" in str(err)):
+        if not is_unreachable(err):
             log.exception("internal error", path=short(request.url.path, 200), error_type=type(err).__name__)
             return JSONResponse(_body("InternalError", "internal error"), status_code=500)
         log.error("temporal unreachable", path=short(request.url.path, 200), error=str(err))

@@ -42,7 +42,7 @@ def _error_responses(operation: dict[str, Any]) -> None:
             continue
         declared = response.get("content", {}).get("application/json", {}).get("schema")
         if declared is None or declared == _FASTAPI_422:
-            schema = dict(_ERROR_REF)
+            schema: dict[str, Any] = dict(_ERROR_REF)
         else:  # a route's own answer with this status (form 02 or 03), or else an error
             schema = {"anyOf": [declared, dict(_ERROR_REF)]}
         response["content"] = {"application/json": {"schema": schema}}

@@ -16,7 +16,8 @@ __all__ = ["ApiServer"]
 
 
 class _Server(uvicorn.Server):
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+    # uvicorn's is a generator-based context manager; any context manager will do.
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
         return contextlib.nullcontext()  # worker.py handles SIGINT/SIGTERM for the whole process
 
 

@@ -39,19 +39,19 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from assembly.workers import build_worker
 from bench.idle_workflow import IdleWorkflow
 from bench.intake_throughput import CpuMeter, Measurement, bounded, used_since
 from bench.old_dossiers import old_dossier_inputs, start_dossiers
+from carryover.models import CarryoverInput
+from carryover.workflow import CarryoverWorkflow
+from model import search_attributes
 from records.database import RecordsStore, open_records
 from records.tables import DossierRow
 from runtime.codec import EncryptionCodec
 from runtime.codec import data_converter as codec_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary
-from runtime.workers import build_worker
-from workflows import search_attributes
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput
 
 TARGET_RATIO = 0.5
 

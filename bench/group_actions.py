@@ -26,15 +26,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from adminunits import VN_TZ  # noqa: E402
+from assembly.workers import build_worker  # noqa: E402
+from model.dossier_inputs import DossierInput, ReturnResultInput  # noqa: E402
 from records.database import open_records  # noqa: E402
 from runtime.codec import EncryptionCodec, generate_key, load_keyring  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
 from runtime.temporal import binary, register_search_attributes  # noqa: E402
-from runtime.workers import build_worker  # noqa: E402
 from tests.builders import COUNTER  # noqa: E402
 from tests.group_builders import GroupDesk, member  # noqa: E402
 from workflows.dossier import DossierWorkflow  # noqa: E402
-from workflows.dossier_inputs import DossierInput, ReturnResultInput  # noqa: E402
 from workflows.group import GroupWorkflow  # noqa: E402
 from workflows.group_models import GroupReturnInput  # noqa: E402
 

@@ -20,14 +20,14 @@ import logging  # noqa: E402
 
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from assembly.workers import build_worker  # noqa: E402
+from model import search_attributes  # noqa: E402
 from officers.inbox import inbox  # noqa: E402
 from records.database import open_records  # noqa: E402
 from runtime.codec import EncryptionCodec, data_converter  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
 from runtime.temporal import binary  # noqa: E402
-from runtime.workers import build_worker  # noqa: E402
 from tests.builders import SPECIALIST, settled, start_dossier  # noqa: E402
-from workflows import search_attributes  # noqa: E402
 
 
 async def measure(counts: list[int]) -> None:

@@ -46,9 +46,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adminunits import AdminUnits, AgencyDirectory, Era
+from assembly.workers import build_worker
 from bench.bare_workflow import BareWorkflow, bare_activity
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
+from model import search_attributes
+from model.dossier_inputs import Actor, Address, Applicant, SubmittedDocument
 from procedures.models import Role
 from records.database import RecordsStore, create_engine, open_records
 from records.tables import DossierEventRow
@@ -56,9 +59,6 @@ from runtime.codec import EncryptionCodec
 from runtime.codec import data_converter as codec_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary
-from runtime.workers import build_worker
-from workflows import search_attributes
-from workflows.dossier_inputs import Actor, Address, Applicant, SubmittedDocument
 
 TARGET_RATIO = 0.7
 PROVINCE = "01"  # Hà Nội

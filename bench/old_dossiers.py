@@ -15,10 +15,10 @@ from temporalio.client import Client
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory, Era
 from intake.checks import unit_of
+from model.dossier_inputs import Actor, Address, Applicant, DossierInput
 from procedures.catalogue import default_catalogue
 from procedures.models import Role
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput
 
 __all__ = ["RECEIVED_AT", "old_dossier_inputs", "start_dossiers"]
 

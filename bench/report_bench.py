@@ -30,11 +30,11 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import sqlalchemy
 
-from records.audit import verify
+from audit.reports import ReportQuery, report
+from audit.search import SearchFilter, search
+from audit.verify import verify
 from records.chain import GENESIS, event_hash
 from records.database import open_records
-from records.reports import ReportQuery, report
-from records.search import SearchFilter, search
 
 VN = timedelta(hours=7)
 START = datetime(2025, 1, 1, tzinfo=UTC) - VN

@@ -1,5 +1,5 @@
-"""Auditor and operator commands on the records store: history, search, report, export,
-verify, and the records schema itself (`records migrate`, `records snapshot`).
+"""Auditors' commands: history, search, export, report and verify (the audit/ package).
+The operators' commands on the store itself (`records ...`) are in cli/store.py.
 
 Exit codes beyond the shared ones: 6 when `verify` finds tampering or `history` finds the
 audit trail disagreeing with Temporal.
@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from datetime import timedelta
 from pathlib import Path
 
-from alembic.util import CommandError
 from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from audit.history import dossier_history, render_history
+from audit.lag import DEFAULT_GRACE, verify_against_temporal
+from audit.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
+from audit.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
+from audit.verify import verify
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, dossier_code, instant
 from cli.tables import add_output_arguments, print_tables, report_table, search_table, wants_table
 from procedures.calendar import VN_TZ
-from procedures.catalogue import default_catalogue
 from procedures.problems import describe_validation_error
-from records import migrate
-from records.audit import verify
-from records.database import create_engine
-from records.history import dossier_history, render_history
-from records.lag import DEFAULT_GRACE, verify_against_temporal
-from records.projection_failures import projection_failures, retry_projection
-from records.reference import snapshot_catalogue, snapshot_units
-from records.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
-from records.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
 
 __all__ = ["EXIT_TAMPERED", "add_commands"]
 
@@ -104,33 +97,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help=f"an action younger than this is not yet a lag (default {DEFAULT_GRACE.total_seconds():.0f})",
     )
     checker.set_defaults(handler=_verify)
-
-    records = commands.add_parser(
-        "records", help="the records database: schema migrations and reference data"
-    )
-    sub = records.add_subparsers(dest="records_command", required=True)
-    upgrade = sub.add_parser("migrate", help="bring the schema up to the latest revision (or --revision)")
-    upgrade.add_argument("--revision", default="head", help="target revision (default head)")
-    upgrade.set_defaults(handler=_migrate, downgrade=False)
-    downgrade = sub.add_parser(
-        "downgrade", help="take the schema down to --revision ('base' drops every table)"
-    )
-    downgrade.add_argument("--revision", required=True, help="target revision, e.g. 0001 or base")
-    downgrade.set_defaults(handler=_migrate, downgrade=True)
-    snapshot = sub.add_parser(
-        "snapshot", help="copy the procedure catalogue and the agencies into the database"
-    )
-    snapshot.set_defaults(handler=_snapshot)
-    failed = sub.add_parser(
-        "failed-projections",
-        help="dossiers whose entries the records store refused (ProjectionFailed), as JSON",
-    )
-    failed.set_defaults(handler=_failed_projections)
-    retry = sub.add_parser(
-        "retry-projection", help="after fixing the cause, send a ProjectionFailed dossier's entries again"
-    )
-    retry.add_argument("code", help="dossier code (the workflow id)")
-    retry.set_defaults(handler=_retry_projection)
 
 
 def _filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -255,50 +221,3 @@ async def _verify(args: argparse.Namespace, context: CliContext) -> int:
             file=sys.stderr,
         )
     return EXIT_OK if result.intact else EXIT_TAMPERED
-
-
-async def _migrate(args: argparse.Namespace, context: CliContext) -> int:
-    # A bare engine: open_records would upgrade before we look.
-    engine = create_engine(context.settings.database_url)
-    try:
-        before = await migrate.current_revision(engine)
-        try:
-            await (migrate.downgrade if args.downgrade else migrate.upgrade)(engine, args.revision)
-        except CommandError as err:
-            raise CommandFailed(EXIT_BAD_INPUT, f"migration: {err}") from err
-        after = await migrate.current_revision(engine)
-    finally:
-        await engine.dispose()
-    print(f"records schema: {before or 'empty'} -> {after or 'empty'}", file=context.out)
-    return EXIT_OK
-
-
-async def _snapshot(args: argparse.Namespace, context: CliContext) -> int:
-    async with context.records() as records:
-        procedures, versions = await snapshot_catalogue(records, default_catalogue())
-        units = await snapshot_units(records)
-    print(f"snapshot: {procedures} procedures, {versions} versions, {units} agencies", file=context.out)
-    return EXIT_OK
-
-
-async def _failed_projections(args: argparse.Namespace, context: CliContext) -> int:
-    failures = await projection_failures(await context.client())
-    print(
-        json.dumps([f.model_dump(mode="json") for f in failures], indent=2, ensure_ascii=False),
-        file=context.out,
-    )
-    return EXIT_OK
-
-
-async def _retry_projection(args: argparse.Namespace, context: CliContext) -> int:
-    try:
-        flagged = await retry_projection(await context.client(), args.code)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise CommandFailed(EXIT_BAD_INPUT, f"Temporal has no dossier {args.code}") from err
-        raise
-    state = (
-        "sent its refused entries again" if flagged else "was not flagged ProjectionFailed (nothing to retry)"
-    )
-    print(f"dossier {args.code} {state}", file=context.out)
-    return EXIT_OK

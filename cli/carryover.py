@@ -15,16 +15,16 @@ import sys
 from tqdm import tqdm
 
 from adminunits.registry import REFORM_INSTANT
-from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, instant
-from runtime.carryover import (
+from carryover.client import (
     DEFAULT_CARRYOVER_ID,
     find_carryover,
     schedule_carryover,
     start_carryover,
 )
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput, CarryoverMode, CarryoverProgress
-from workflows.dossier_inputs import TransferActor
+from carryover.models import CarryoverInput, CarryoverMode, CarryoverProgress
+from carryover.workflow import CarryoverWorkflow
+from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed, instant
+from model.dossier_inputs import TransferActor
 
 __all__ = ["add_commands"]
 

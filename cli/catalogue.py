@@ -7,9 +7,9 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from cli import catalogue_commands
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
 from cli.tables import add_output_arguments, catalogue_table, print_tables, wants_table
-from procedures import commands as catalogue_commands
 from procedures.calendar import VN_TZ
 from procedures.catalogue import DEFINITIONS_DIR, NATIONAL_SUBDIR, NoVersionInForce, default_catalogue
 from procedures.models import ProcedureVersion

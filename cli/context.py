@@ -19,12 +19,12 @@ from typing import TextIO, TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
+from model.input_bounds import DOSSIER_CODE_PATTERN, short
 from procedures.instants import check_range, in_vietnam_time, parse_instant
 from procedures.problems import describe_validation_error
 from records.database import RecordsStore, open_records
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, connect
-from workflows.input_bounds import DOSSIER_CODE_PATTERN, short
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import connect
 
 __all__ = [
     "EXIT_BAD_INPUT",

@@ -30,14 +30,14 @@ from cli.context import (
     CommandFailed,
     instant,
 )
-from cli.identity import add_action_parser, add_identity_arguments, identity, perform
+from cli.officer_identity import add_action_parser, add_identity_arguments, identity, perform
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
+from model.dossier_inputs import SubmittedDocument
+from model.input_bounds import short
 from officers.policy import may_receive
 from procedures.models import Channel
 from procedures.problems import describe_validation_error
-from workflows.dossier_inputs import SubmittedDocument
-from workflows.input_bounds import short
 
 __all__ = ["add_commands"]
 
@@ -143,7 +143,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
         }
         request = IntakeRequest(
             procedure_code=args.procedure,
-            applicant={
+            applicant={  # type: ignore[arg-type]  # pydantic validates the dict into ApplicantAtCounter
                 "full_name": args.full_name,
                 "personal_id": personal_id,
                 "address": address,

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from adminunits import VN_TZ
+from audit.group_reports import groups_by_agency
 from cli.context import (
     EXIT_BAD_INPUT,
     EXIT_NOT_RECEIVED,
@@ -27,13 +28,12 @@ from cli.context import (
     instant,
     read_model,
 )
-from cli.identity import add_identity_arguments, identity
+from cli.officer_identity import add_identity_arguments, identity
 from intake.group_forms import GroupReceipt, GroupRequest
 from intake.groups import GroupIntake
 from officers.acting import ActionForbidden
 from officers.groups import GROUP_ACTIONS, NotAGroup, act_on_group, may_read_group, read_group
 from procedures.groups import default_groups
-from records.group_reports import groups_by_agency
 
 __all__ = ["add_commands"]
 

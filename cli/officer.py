@@ -15,7 +15,7 @@ import argparse
 import json
 
 from cli.context import EXIT_OK, CliContext, dossier_code, instant
-from cli.identity import add_action_parser, add_identity_arguments, identity, perform, read_dossier
+from cli.officer_identity import add_action_parser, add_identity_arguments, identity, perform, read_dossier
 from cli.tables import add_output_arguments, dossier_tables, inbox_table, print_tables, wants_table
 from officers.inbox import inbox
 from procedures.instants import in_vietnam_time

@@ -8,11 +8,11 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
-from cli.identity import roles
+from cli.officer_identity import roles
+from model.dossier_inputs import Actor
 from officers.tokens import DEFAULT_TTL, mint_token, token_key
 from procedures.problems import describe_validation_error
-from runtime.temporal import ConfigurationError
-from workflows.dossier_inputs import Actor
+from runtime.settings import ConfigurationError
 
 __all__ = ["add_commands"]
 

@@ -8,8 +8,8 @@ communes and the new province's department hold them.
 
 from __future__ import annotations
 
+from model.dossier_inputs import Actor, Address, Applicant
 from procedures.models import Role
-from workflows.dossier_inputs import Actor, Address, Applicant
 
 __all__ = [
     "COMMUNES",
@@ -29,7 +29,6 @@ DISTRICT = "256"
 DISTRICT_WARDS = {"09163": "Phường Vũ Ninh", "09166": "Phường Đáp Cầu", "09172": "Phường Kinh Bắc"}
 DISTRICT_COMMITTEE = f"{DISTRICT}.00.00.H{OLD_PROVINCE}"
 OLD_PROVINCE_CENTRE = f"000.00.01.H{OLD_PROVINCE}"
-OLD_JUSTICE_DEPARTMENT = f"000.STP.00.H{OLD_PROVINCE}"
 
 
 def commune_committee(commune: str, province: str = "24") -> str:

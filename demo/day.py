@@ -25,17 +25,17 @@ from typing import Any, TextIO
 import httpx
 from temporalio.client import Client
 
+from audit.reports import Report, ReportQuery, report
+from carryover.client import start_carryover
+from carryover.models import CarryoverInput
 from cli.tables import print_tables, report_table
 from demo import cast
+from model.dossier_inputs import Actor, Address
 from officers.tokens import mint_token
 from procedures.calendar import VN_TZ, WorkingCalendar
 from procedures.models import Role
 from records.database import RecordsStore
-from records.reports import Report, ReportQuery, report
-from runtime.carryover import start_carryover
-from workflows.carryover_models import CarryoverInput
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, Address
 
 __all__ = ["DemoError", "DemoOutcome", "REPORT_FROM", "play", "print_report"]
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from adminunits import AdminUnits, Agency, AgencyDirectory, AgencyKind, Era, era_at
 from intake.forms import IntakeRequest, MissingDocument
+from model.dossier_inputs import Unit
 from procedures.catalogue import Catalogue, NotReceivable, NoVersionInForce, UnknownProcedure
 from procedures.models import AuthorityLevel, Fee, ProcedureVersion, Role, TimeLimit
-from workflows.dossier_inputs import Unit
 
 __all__ = ["IntakeForbidden", "IntakeReview", "check_receipt_time", "review_request", "unit_of"]
 

@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from model.dossier_inputs import Actor, Applicant, SubmittedDocument
+from model.input_bounds import Instant, PersonalId, PersonName, Phone
 from procedures.models import Channel, Fee
-from workflows.dossier_inputs import Actor, Applicant, SubmittedDocument
-from workflows.input_bounds import Instant, PersonalId, PersonName, Phone
 
 __all__ = [
     "ApplicantAtCounter",

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from adminunits import AgencyDirectory, era_at
 from intake.checks import unit_of
+from model.dossier_inputs import Address, Unit
 from procedures.groups import MemberAgency
-from workflows.dossier_inputs import Address, Unit
 
 __all__ = ["member_unit"]
 

@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from intake.forms import ApplicantAtCounter
+from model.dossier_inputs import Actor, Applicant, SubmittedDocument
+from model.input_bounds import Instant
 from procedures.models import Channel
-from workflows.dossier_inputs import Actor, Applicant, SubmittedDocument
-from workflows.input_bounds import Instant
 
 __all__ = ["GroupReceipt", "GroupRequest", "MemberReceipt"]
 

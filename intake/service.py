@@ -22,12 +22,12 @@ from intake.errors import RequestIdConflict, StartOutcomeUnknown
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
 from intake.starting import DossierStarter, UnsettledReceipt
 from intake.timeouts import IntakeTimeouts
+from model.dossier_inputs import DossierInput
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
 from records.dossier_codes import Claim, DossierCodeAllocator
 from runtime.metrics import RECEIPTS
-from workflows.dossier_inputs import DossierInput
 
 __all__ = [
     "IntakeForbidden",
@@ -110,31 +110,11 @@ class IntakeService:
         while True:
             if claim is not None:
                 _check_same_request(claim, request, fingerprint)
-            # A claimed request keeps the receipt instant of its first submission.
-            received_at = (
-                claim.received_at
-                if claim is not None and claim.received_at is not None
-                else request.received_at or now
-            ).astimezone(VN_TZ)
+            received_at = _receipt_instant(claim, request, now)
             review = review_request(request, received_at, self._catalogue, self._units, self._agencies)
-            backfill_reason = None
-            if claim is None:
-                backfill_reason = check_receipt_time(
-                    request,
-                    received_at,
-                    now,
-                    CLOCK_TOLERANCE,
-                    self._timeouts.backfill_tolerance,
-                    review.reasons,
-                )
-            elif claim.started:
+            if claim is not None and claim.started:
                 return await self._slip_of_stored(claim.dossier_code)
-            elif request.backfill_reason is not None:
-                # A reservation resent: its instant was accepted at the first submission; a
-                # backfill keeps its reason on the dossier (and still needs an operator).
-                backfill_reason = check_receipt_time(
-                    request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, []
-                )
+            backfill_reason = self._backfill_reason(claim, request, received_at, now, review)
             if review.reasons:
                 # The missing documents too, so that a corrected request needs one round only.
                 return RefusalNotice(
@@ -155,27 +135,32 @@ class IntakeService:
             break
         dossier = self._dossier_input(request, review, claim, received_at, backfill_reason)
         dossier, created = await self._starter.start_settled(claim, dossier)
-        log.info(
-            "dossier received",
-            dossier_code=dossier.code,
-            workflow_id=dossier.code,
-            unit=dossier.receiving_unit.code,
-            handling_unit=dossier.handling_unit.code,
-            procedure=dossier.procedure.version_id,
-            resubmitted=not created,
-            backfill=backfill_reason is not None,
-        )
-        if backfill_reason is not None:
-            log.warning(
-                "past receipt backfilled",
-                dossier_code=dossier.code,
-                officer=request.received_by.id,
-                received_at=received_at.isoformat(),
-                reason=backfill_reason,
-            )
+        _log_receipt(dossier, request, created, received_at, backfill_reason)
         if not created:
             return await self._slip_of_stored(dossier.code)
         return _slip(dossier, resubmitted=False)
+
+    def _backfill_reason(
+        self,
+        claim: Claim | None,
+        request: IntakeRequest,
+        received_at: datetime,
+        now: datetime,
+        review: IntakeReview,
+    ) -> str | None:
+        """The reason a past receipt is entered now (check_receipt_time adds its problems to the
+        review's reasons); None for a receipt of now."""
+        if claim is None:
+            return check_receipt_time(
+                request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, review.reasons
+            )
+        if request.backfill_reason is not None:
+            # A reservation resent: its instant was accepted at the first submission; a
+            # backfill keeps its reason on the dossier (and still needs an operator).
+            return check_receipt_time(
+                request, received_at, now, CLOCK_TOLERANCE, self._timeouts.backfill_tolerance, []
+            )
+        return None
 
     def _dossier_input(
         self,
@@ -254,3 +239,38 @@ def _slip(dossier: DossierInput, *, resubmitted: bool) -> ReceiptSlip:
         case=dossier.case,
         internal_process=version.internal_process or "curated",
     )
+
+
+def _receipt_instant(claim: Claim | None, request: IntakeRequest, now: datetime) -> datetime:
+    """When the dossier is received, in Vietnam time: a claimed request keeps the receipt
+    instant of its first submission; otherwise the request's own, or now."""
+    if claim is not None and claim.received_at is not None:
+        return claim.received_at.astimezone(VN_TZ)
+    return (request.received_at or now).astimezone(VN_TZ)
+
+
+def _log_receipt(
+    dossier: DossierInput,
+    request: IntakeRequest,
+    created: bool,
+    received_at: datetime,
+    backfill_reason: str | None,
+) -> None:
+    log.info(
+        "dossier received",
+        dossier_code=dossier.code,
+        workflow_id=dossier.code,
+        unit=dossier.receiving_unit.code,
+        handling_unit=dossier.handling_unit.code,
+        procedure=dossier.procedure.version_id,
+        resubmitted=not created,
+        backfill=backfill_reason is not None,
+    )
+    if backfill_reason is not None:
+        log.warning(
+            "past receipt backfilled",
+            dossier_code=dossier.code,
+            officer=request.received_by.id,
+            received_at=received_at.isoformat(),
+            reason=backfill_reason,
+        )

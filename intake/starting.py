@@ -26,11 +26,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from adminunits import VN_TZ
 from intake.errors import StartOutcomeUnknown
 from intake.timeouts import IntakeTimeouts
+from model import search_attributes
+from model.dossier_inputs import DossierInput
+from model.dossier_state import DossierStatus
 from records.dossier_codes import Claim, DossierCodeAllocator
-from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import DossierInput
-from workflows.dossier_state import DossierStatus
 
 __all__ = ["DossierStarter", "UnsettledReceipt"]
 
@@ -139,14 +139,14 @@ class DossierStarter:
             rpc_timeout=self._timeouts.rpc,
             search_attributes=TypedSearchAttributes(
                 [
-                    SearchAttributePair(sa.PROCEDURE_CODE, dossier.procedure.procedure_code),
-                    SearchAttributePair(sa.HANDLING_UNIT, dossier.handling_unit.code),
-                    SearchAttributePair(sa.RECEIVING_UNIT, dossier.receiving_unit.code),
+                    SearchAttributePair(search_attributes.PROCEDURE_CODE, dossier.procedure.procedure_code),
+                    SearchAttributePair(search_attributes.HANDLING_UNIT, dossier.handling_unit.code),
+                    SearchAttributePair(search_attributes.RECEIVING_UNIT, dossier.receiving_unit.code),
                     # The workflow hands a received dossier to its authority at once.
-                    SearchAttributePair(sa.STATUS, DossierStatus.PROCESSING.value),
-                    SearchAttributePair(sa.RECEIVED_AT, dossier.received_at),
-                    SearchAttributePair(sa.DUE_AT, dossier.due_at),
-                    SearchAttributePair(sa.OVERDUE, False),
+                    SearchAttributePair(search_attributes.STATUS, DossierStatus.PROCESSING.value),
+                    SearchAttributePair(search_attributes.RECEIVED_AT, dossier.received_at),
+                    SearchAttributePair(search_attributes.DUE_AT, dossier.due_at),
+                    SearchAttributePair(search_attributes.OVERDUE, False),
                 ]
             ),
         )

@@ -22,18 +22,26 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from officers.policy import ACTION_INPUTS, Refusal, may_act
+from model.dossier_inputs import ACTION_INPUTS, ActionInput, Actor, ApologyInput
+from model.dossier_state import TERMINAL
+from model.dossier_view import DossierView
+from model.errors import ActionRefused, ErrorType
+from officers.policy import Refusal, may_act, may_read
 from procedures.calendar import WorkingCalendar
 from runtime.metrics import ACTIONS
 from workflows.dossier import DossierWorkflow
 from workflows.dossier_apology import appointment_refusal
-from workflows.dossier_inputs import Actor, ApologyInput, _Action
 from workflows.dossier_rules import check_action_id
-from workflows.dossier_state import TERMINAL
-from workflows.dossier_view import DossierView
-from workflows.errors import ActionRefused, ErrorType
 
-__all__ = ["ActionForbidden", "MISSING_ACTION_ID", "MissingActionId", "UPDATES", "act", "action_input"]
+__all__ = [
+    "ActionForbidden",
+    "MISSING_ACTION_ID",
+    "MissingActionId",
+    "UPDATES",
+    "act",
+    "action_input",
+    "read",
+]
 
 # Each human action's Update, by the same names as ACTION_INPUTS.
 UPDATES = {action: getattr(DossierWorkflow, action) for action in ACTION_INPUTS}
@@ -42,7 +50,7 @@ MISSING_ACTION_ID = "MissingActionId"
 
 
 class ActionForbidden(Exception):
-    """The officer may not do this action on this dossier now; nothing was applied."""
+    """The officer may not do this action on this dossier now (or read it); nothing was applied."""
 
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(refusal.reason)
@@ -53,7 +61,7 @@ class MissingActionId(ValueError):
     """A state-changing call came without an idempotency key; nothing was sent."""
 
 
-def action_input(officer: Actor, action: str, action_id: str | None, **fields: Any) -> _Action:
+def action_input(officer: Actor, action: str, action_id: str | None, **fields: Any) -> ActionInput:
     """The input of `action` with `officer` as its actor and `action_id` as its idempotency key.
 
     Raises MissingActionId without a key: an id made up here would differ on every retry, so
@@ -67,7 +75,19 @@ def action_input(officer: Actor, action: str, action_id: str | None, **fields: A
     return ACTION_INPUTS[action](actor=officer, action_id=action_id, **fields)
 
 
-async def act(client: Client, code: str, action: str, request: _Action) -> DossierView:
+async def read(client: Client, officer: Actor, code: str) -> DossierView:
+    """Dossier `code`'s view for `officer`; ActionForbidden when the policy (`may_read`) says no.
+
+    The API answers that refusal as an unknown code, the command line with exit 4; both log it.
+    """
+    view = await client.get_workflow_handle_for(DossierWorkflow.run, code).query(DossierWorkflow.view)
+    refusal = may_read(officer, view)
+    if refusal is not None:
+        raise ActionForbidden(refusal)
+    return view
+
+
+async def act(client: Client, code: str, action: str, request: ActionInput) -> DossierView:
     """Do `action` (its input `request`, from `action_input`) on dossier `code`; its new view.
 
     Raises ActionForbidden when the policy, the apology's appointment rule or the closed
@@ -86,7 +106,7 @@ async def act(client: Client, code: str, action: str, request: _Action) -> Dossi
     return view
 
 
-async def _act(client: Client, code: str, action: str, request: _Action) -> DossierView:
+async def _act(client: Client, code: str, action: str, request: ActionInput) -> DossierView:
     handle = client.get_workflow_handle_for(DossierWorkflow.run, code)
     view = await handle.query(DossierWorkflow.view)
     refusal = may_act(request.actor, action, view, getattr(request, "step_id", None))
@@ -126,7 +146,7 @@ _CLOSED_UNDER_UPDATE = frozenset(
 )
 
 
-async def _closed_since(handle: WorkflowHandle, request: _Action, err: Exception) -> DossierView:
+async def _closed_since(handle: WorkflowHandle, request: ActionInput, err: Exception) -> DossierView:
     """Answer for a dossier the update could not reach; re-raise `err` if it is not closed."""
     view = await handle.query(DossierWorkflow.view)  # NOT_FOUND again if the dossier is unknown
     if view.status not in TERMINAL:
@@ -134,7 +154,7 @@ async def _closed_since(handle: WorkflowHandle, request: _Action, err: Exception
     return await _closed(handle, view, request)
 
 
-async def _closed(handle: WorkflowHandle, view: DossierView, request: _Action) -> DossierView:
+async def _closed(handle: WorkflowHandle, view: DossierView, request: ActionInput) -> DossierView:
     """What the workflow would answer `request` with, were it still open to updates."""
     applied = await handle.query(DossierWorkflow.applied_action, request.action_id)
     try:

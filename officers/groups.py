@@ -9,11 +9,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from model.dossier_inputs import Actor
+from model.errors import ErrorType
 from officers.acting import ActionForbidden
 from officers.policy import Refusal
 from procedures.models import Role
-from workflows.dossier_inputs import Actor
-from workflows.errors import ErrorType
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupReturnInput, GroupView, GroupWithdrawInput
 

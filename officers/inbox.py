@@ -15,32 +15,38 @@ from datetime import timedelta
 import structlog
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import ColumnElement, or_, select
-from temporalio.api.enums.v1 import QueryRejectCondition
+from sqlalchemy.orm import InstrumentedAttribute
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
+from model.dossier_inputs import Actor
+from model.dossier_state import DossierStatus
+from model.dossier_view import DossierView
 from officers.policy import may_act
 from procedures.models import Role, Step
 from records.database import RecordsStore
 from records.tables import DossierRow
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor
-from workflows.dossier_state import DossierStatus
-from workflows.dossier_view import DossierView
 
 __all__ = ["InboxItem", "OPEN_STATUSES", "inbox"]
 
 log = structlog.get_logger(__name__)
 
-S = DossierStatus
 # Statuses in which someone still has to act (a processed dossier waits for its return).
-OPEN_STATUSES = (S.RECEIVED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED, S.PROCESSED)
+OPEN_STATUSES = (
+    DossierStatus.RECEIVED,
+    DossierStatus.PROCESSING,
+    DossierStatus.SUPPLEMENT_REQUESTED,
+    DossierStatus.PAYMENT_REQUESTED,
+    DossierStatus.PROCESSED,
+)
 # What may be waiting in each status, before the officer's roles and unit are considered.
 _WAITING = {
-    S.PROCESSING: ("complete_step",),
-    S.SUPPLEMENT_REQUESTED: ("supplement",),
-    S.PAYMENT_REQUESTED: ("confirm_payment",),
-    S.PROCESSED: ("return_result",),
+    DossierStatus.PROCESSING: ("complete_step",),
+    DossierStatus.SUPPLEMENT_REQUESTED: ("supplement",),
+    DossierStatus.PAYMENT_REQUESTED: ("confirm_payment",),
+    DossierStatus.PROCESSED: ("return_result",),
 }
 QUERY_TIMEOUT = timedelta(seconds=5)
 CONCURRENT_QUERIES = 8
@@ -129,7 +135,7 @@ async def inbox(client: Client, records: RecordsStore, officer: Actor, limit: in
 def _waits_for(officer: Actor) -> ColumnElement[bool]:
     """Rows whose next action is one of the officer's roles, as the projection last saw it;
     rows projected before the column existed (empty) are confirmed like any other."""
-    waiting = [DossierRow.current_roles == ""]
+    waiting: list[ColumnElement[bool] | InstrumentedAttribute[bool]] = [DossierRow.current_roles == ""]
     waiting += [DossierRow.current_roles.contains(role.value) for role in officer.roles]
     if Role.LEADER in officer.roles:
         waiting.append(DossierRow.overdue)  # an apology may be due, whatever the step
@@ -143,7 +149,7 @@ async def _view(client: Client, code: str) -> DossierView | None:
         # Closed dossiers are rejected at once by the server, without replaying them.
         return await handle.query(
             DossierWorkflow.view,
-            reject_condition=QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN,
+            reject_condition=QueryRejectCondition.NOT_OPEN,
             rpc_timeout=QUERY_TIMEOUT,
         )
     except WorkflowQueryRejectedError:

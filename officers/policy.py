@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+
+from model import dossier_inputs as inputs
+from model.dossier_view import DossierView
+from model.errors import ErrorType
 from procedures.models import Role, StepPlace
-from workflows import dossier_inputs as inputs
-from workflows.dossier_rules import ACTION_NAMES, RULES
-from workflows.dossier_view import DossierView
-from workflows.errors import ErrorType
+from workflows.dossier_rules import RULES
 
-__all__ = ["ACTION_INPUTS", "Refusal", "may_act", "may_read", "may_receive"]
+__all__ = ["Refusal", "log_refusal", "may_act", "may_read", "may_receive"]
 
-# Each human action by its update's name, and the model of its input.
-ACTION_INPUTS: dict[str, type[inputs._Action]] = {name: model for model, name in ACTION_NAMES.items()}
+log = structlog.get_logger("officers")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def may_act(
             ErrorType.WRONG_ROLE,
             f"officer {officer.id} is an auditor: auditors read dossiers and change nothing ({action} is refused)",
         )
-    model = ACTION_INPUTS[action]
+    model = inputs.ACTION_INPUTS[action]
     if model is inputs.CompleteStepInput:
         step = view.current_step
         if step is None or step.id != step_id:
@@ -92,3 +93,26 @@ def may_act(
             f" {action} needs {' or '.join(sorted(r.value for r in roles))}",
         )
     return None
+
+
+def log_refusal(
+    officer: inputs.Actor | None,
+    action: str,
+    error_type: str,
+    reason: str,
+    dossier_code: str | None = None,
+    **more: object,
+) -> None:
+    """One line per refusal, the same from the API and the command line: who, what, which
+    dossier, why (`more`: what only one entry point knows, such as the HTTP status)."""
+    log.warning(
+        "request refused",
+        officer=officer.id if officer else None,
+        unit=officer.unit if officer else None,
+        roles=[r.value for r in officer.roles] if officer else None,
+        action=action,
+        dossier_code=dossier_code,
+        error_type=error_type,
+        reason=reason,
+        **more,
+    )

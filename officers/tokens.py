@@ -21,11 +21,10 @@ from pathlib import Path
 import jwt
 from pydantic import ValidationError
 
+from model.dossier_inputs import Actor
 from procedures.problems import describe_validation_error
 from runtime.secret_files import InsecureSecretFile, read_or_create
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError
-from workflows.dossier_inputs import Actor
+from runtime.settings import ConfigurationError, Settings
 
 __all__ = [
     "AUDIENCE",

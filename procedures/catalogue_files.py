@@ -52,7 +52,7 @@ def read_catalogue_file(path: Path) -> list[ProcedureVersion]:
     if unknown:
         raise CatalogueError(f"{path.name}: unknown keys {sorted(unknown)}")
     versions: list[ProcedureVersion] = []
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     for index, procedure in enumerate(document["procedures"]):
         code = procedure.get("code") if isinstance(procedure, dict) else None
         where = f"{path.name}: {code or f'procedure #{index + 1}'}"

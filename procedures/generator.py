@@ -22,6 +22,7 @@ import math
 import random
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 from procedures.catalogue_files import write_catalogue_file
 from procedures.models import (
@@ -163,7 +164,7 @@ def generate_versions(total: int = TOTAL_PROCEDURES, seed: int = 2025) -> list[P
         }
 
         def version(
-            level: AuthorityLevel, start: datetime, end: datetime | None, limit: TimeLimit, **extra: object
+            level: AuthorityLevel, start: datetime, end: datetime | None, limit: TimeLimit, **extra: Any
         ) -> ProcedureVersion:
             return _version(
                 rng,
@@ -247,7 +248,7 @@ def _version(
     start: datetime,
     end: datetime | None,
     limit: TimeLimit,
-    **extra: object,
+    **extra: Any,
 ) -> ProcedureVersion:
     plan = rng.choice(_STEP_PLANS)
     weights = [rng.randint(1, 4) for _ in plan]
@@ -277,7 +278,7 @@ def _version(
         )
         for did, name, db in picked
     )
-    fees = ()
+    fees: tuple[Fee, ...] = ()
     if rng.random() < 0.4:
         fees = (
             Fee(

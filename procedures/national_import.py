@@ -146,7 +146,7 @@ def _versions(
         start = _midnight(updated) if updated else last_from + timedelta(days=1)
         if start <= last_from:
             start = _midnight(last_from.astimezone(VN_TZ).date() + timedelta(days=1))
-    version = {
+    version: dict[str, Any] = {
         "version_id": f"{code}@{start:%Y-%m-%d}-portal",
         "effective_from": start.isoformat(),
         "record_updated": updated.isoformat() if updated else None,

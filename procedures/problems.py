@@ -7,6 +7,8 @@ prefix validators' sentences with "Value error, "; people at a counter get what 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -23,7 +25,7 @@ _PATTERNS = {
 }
 
 
-def plain_message(error: dict) -> str:
+def plain_message(error: Mapping[str, Any]) -> str:
     """pydantic's message for one error, said as what is expected."""
     kind, message = error.get("type", ""), error.get("msg", "")
     if kind == "string_pattern_mismatch":

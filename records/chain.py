@@ -3,7 +3,7 @@
 hash(n) = SHA-256 of "dossier code | seq | hash(n-1) | payload", with hash(0) = 64 zeros.
 An edited payload, a deleted or a moved row breaks the chain at that point; rewriting every
 later hash as well is only caught by comparing the head with the dossiers row (or with
-Temporal's history, see records.history). This formula is frozen: the migrations and
+Temporal's history, see audit.history). This formula is frozen: the migrations and
 existing rows depend on it.
 """
 

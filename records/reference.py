@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
-from sqlalchemy import Table
+from sqlalchemy import FromClause
 
 from adminunits.agencies import Agency, AgencyDirectory
 from adminunits.registry import Era
@@ -93,7 +93,7 @@ def _unit(agency: Agency) -> dict:
     }
 
 
-async def _upsert(store: RecordsStore, table: Table, keys: list[str], rows: Iterable[dict]) -> None:
+async def _upsert(store: RecordsStore, table: FromClause, keys: list[str], rows: Iterable[dict]) -> None:
     iterator = iter(rows)
     async with store.sessions() as session:
         while chunk := list(islice(iterator, _CHUNK)):

@@ -13,6 +13,7 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import EventDict, Processor
 from temporalio import activity, workflow
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -42,7 +43,7 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
     renderer = (
         structlog.processors.JSONRenderer(ensure_ascii=False) if as_json else structlog.dev.ConsoleRenderer()
     )
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -116,7 +117,7 @@ def _forward_core_logs(logger: logging.Logger) -> None:
     Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 
 
-def _temporal_fields(logger, method_name: str, event: dict) -> dict:
+def _temporal_fields(logger: object, method_name: str, event: EventDict) -> EventDict:
     """The SDK's context objects as flat fields of the line: workflow_id, run_id, core_target..."""
     core = event.pop("temporal_log", None)
     if core is not None:

@@ -16,9 +16,9 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
 
+from model.dossier_state import TERMINAL
 from records.database import RecordsStore
 from records.tables import DossierRow, IntakeRequestRow, NotificationRow
-from workflows.dossier_state import TERMINAL
 
 __all__ = [
     "ACTIONS",

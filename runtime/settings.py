@@ -7,11 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workflows.input_bounds import MAX_AMOUNT_VND
+from model.input_bounds import MAX_AMOUNT_VND
 
-__all__ = ["Settings", "TASK_QUEUE"]
+__all__ = ["ConfigurationError", "Settings", "TASK_QUEUE"]
 
 TASK_QUEUE = "dossiers"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used (a RuntimeError, so worker.py reports it without a traceback)."""
 
 
 @dataclass(frozen=True)

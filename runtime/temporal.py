@@ -21,17 +21,17 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
+from model import search_attributes
 from runtime.codec import EncryptionCodec, KeyringError, data_converter, dev_keyring, load_keyring
 from runtime.logging import wants_json
-from runtime.settings import Settings
-from workflows import search_attributes
+from runtime.settings import ConfigurationError, Settings
 
 __all__ = [
-    "ConfigurationError",
     "binary",
     "connect",
     "embedded_dev_server",
     "exit_process",
+    "is_unreachable",
     "payload_codec",
     "register_search_attributes",
     "temporal_client",
@@ -60,8 +60,10 @@ def binary(name: str) -> str:
     return found
 
 
-class ConfigurationError(RuntimeError):
-    """The configuration cannot be used (a RuntimeError, so worker.py reports it without a traceback)."""
+def is_unreachable(error: BaseException) -> bool:
+    """Whether `error` is a Temporal client failing to reach its server. The SDK has no type for
+    it: connecting (or a lazy client's first call) raises RuntimeError("Failed client connect: …")."""
+    return isinstance(error, RuntimeError) and "client connect" in str(error)
 
 
 def payload_codec(settings: Settings) -> EncryptionCodec:

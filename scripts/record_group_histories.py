@@ -30,15 +30,15 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
 from adminunits import VN_TZ  # noqa: E402
+from assembly.workers import build_worker  # noqa: E402
+from model.dossier_inputs import RefuseInput  # noqa: E402
 from records.database import open_records  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
 from runtime.temporal import binary, register_search_attributes  # noqa: E402
-from runtime.workers import build_worker  # noqa: E402
 from scripts.record_histories import write  # noqa: E402
 from tests.builders import BA_DINH_COMMITTEE, COUNTER, at, quiet_day, travel_to  # noqa: E402
 from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member  # noqa: E402
 from workflows.dossier import DossierWorkflow  # noqa: E402
-from workflows.dossier_inputs import RefuseInput  # noqa: E402
 from workflows.group import GroupWorkflow  # noqa: E402
 from workflows.group_models import GroupReturnInput  # noqa: E402
 

@@ -35,28 +35,11 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
 from adminunits import VN_TZ  # noqa: E402
+from assembly.workers import build_worker  # noqa: E402
 from intake.forms import ReceiptSlip  # noqa: E402
-from procedures.calendar import WorkingCalendar  # noqa: E402
-from procedures.models import Channel  # noqa: E402
-from records.database import RecordsStore, open_records  # noqa: E402
-from runtime.logging import configure_logging  # noqa: E402
-from runtime.temporal import binary, register_search_attributes  # noqa: E402
-from runtime.workers import build_worker  # noqa: E402
-from tests.builders import (  # noqa: E402
-    COUNTER,
-    LEADER,
-    SPECIALIST,
-    Counter,
-    at,
-    quiet_day,
-    request,
-    settled,
-    start_dossier,
-    travel_to,
-)
-from workflows import search_attributes  # noqa: E402
-from workflows.dossier import DossierWorkflow  # noqa: E402
-from workflows.dossier_inputs import (  # noqa: E402
+from model import search_attributes  # noqa: E402
+from model.dossier_inputs import (  # noqa: E402
+    ActionInput,
     Actor,
     ApologyInput,
     CompleteStepInput,
@@ -69,9 +52,26 @@ from workflows.dossier_inputs import (  # noqa: E402
     TransferInput,
     Unit,
     WithdrawInput,
-    _Action,
 )
-from workflows.dossier_view import DossierView  # noqa: E402
+from model.dossier_view import DossierView  # noqa: E402
+from procedures.calendar import WorkingCalendar  # noqa: E402
+from procedures.models import Channel  # noqa: E402
+from records.database import RecordsStore, open_records  # noqa: E402
+from runtime.logging import configure_logging  # noqa: E402
+from runtime.temporal import binary, register_search_attributes  # noqa: E402
+from tests.builders import (  # noqa: E402
+    COUNTER,
+    LEADER,
+    SPECIALIST,
+    Counter,
+    at,
+    quiet_day,
+    request,
+    settled,
+    start_dossier,
+    travel_to,
+)
+from workflows.dossier import DossierWorkflow  # noqa: E402
 
 TASK_QUEUE = "record-histories"
 # Client and worker identity in the recorded events, instead of this machine's pid@hostname.
@@ -120,7 +120,7 @@ class Desk:
         return handle, day, slip
 
 
-async def act(handle: WorkflowHandle, update, action: _Action) -> None:
+async def act(handle: WorkflowHandle, update, action: ActionInput) -> None:
     """Send an action as an Update whose id is the action id, and wait for its projection.
 
     Waiting keeps actions from overlapping the projection activity, so that a re-recording

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token, token_key
 from procedures.models import Role
 from runtime.settings import Settings
-from workflows.dossier_inputs import Actor
 
 
 def main() -> None:

@@ -9,6 +9,10 @@ POSTGRES_TEST_URL=${POSTGRES_TEST_URL:-postgresql+asyncpg://postgres@127.0.0.1:5
 echo "== ruff (unused and undefined names, import order) and ruff format --check"
 "$PY" -m ruff check .
 "$PY" -m ruff format --check .
+echo "== import contracts (lint-imports: the layers of docs/architecture.md)"
+"$(dirname "$PY")/lint-imports"
+echo "== types (mypy: strict for workflows/ and model/, [tool.mypy] in pyproject.toml)"
+"$PY" -m mypy
 echo "== time-skipping test server, SQLite records"
 env -u DATABASE_URL "$PY" -m pytest -q --workflow-environment time-skipping "$@"
 echo "== local dev server, SQLite records"

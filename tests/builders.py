@@ -16,12 +16,12 @@ from adminunits import VN_TZ, AgencyDirectory
 from intake.checks import unit_of
 from intake.forms import IntakeOutcome, IntakeRequest
 from intake.service import IntakeService
+from model.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
+from model.dossier_view import DossierView
 from procedures.catalogue import default_catalogue
 from procedures.models import Role
 from records.database import RecordsStore
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
-from workflows.dossier_view import DossierView
 
 # Hà Nội after the reform: Phường Ba Đình (00004) and its counter, and the city's centre.
 BA_DINH_COMMITTEE = "000.00004.00.H01"

@@ -13,15 +13,15 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from assembly.workers import build_worker
+from model import search_attributes
 from records import migrate
 from records.database import RecordsStore, open_records
 from runtime.codec import EncryptionCodec
 from runtime.codec import data_converter as encrypting_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
-from runtime.workers import build_worker
 from tests.builders import Counter
-from workflows import search_attributes
 
 
 def pytest_configure(config: pytest.Config) -> None:

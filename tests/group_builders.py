@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
 from intake.group_forms import GroupReceipt, GroupRequest
 from intake.groups import GroupIntake
+from model.dossier_inputs import Actor, CompleteStepInput, SubmittedDocument
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import default_catalogue
 from procedures.groups import default_groups
@@ -22,7 +23,6 @@ from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
 from tests.builders import APPLICANT, BA_DINH_COUNTER, COUNTER
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, CompleteStepInput, SubmittedDocument
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupView
 

@@ -15,12 +15,12 @@ from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 
 import starter
 import worker
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token, token_key
 from procedures.models import Role
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, connect
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import connect
 from tests.builders import free_port
-from workflows.dossier_inputs import Actor
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
 

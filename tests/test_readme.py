@@ -19,10 +19,10 @@ import pytest
 
 import starter
 import worker
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token, token_key
 from procedures.models import Role
 from tests.test_entrypoints import settings, wait_for_server  # noqa: F401 (fixture)
-from workflows.dossier_inputs import Actor
 
 ROOT = Path(__file__).parent.parent
 COMMAND = re.compile(r"^\.venv/bin/python starter\.py (?P<argv>.+?)(?:\s+#.*)?$")
@@ -31,7 +31,7 @@ NOT_WALKED = {
     "records migrate|downgrade|snapshot": "alternatives; `records` is tested in tests/records/test_cli.py",
     "catalogue validate [DIRECTORY]": "a placeholder; tests/procedures/test_commands.py",
     "catalogue import export.xlsx": "needs the portal's export; tests/procedures/test_importer.py",
-    "carryover ": "runs the carryover itself; docs/carryover.md and tests/workflows/test_carryover.py",
+    "carryover ": "runs the carryover itself; docs/carryover.md and tests/carryover/test_carryover.py",
     "catalogue import-national": "rewrites procedures/definitions/national from ../shared; tests/procedures/test_national_import.py",
     "catalogue units-check": "reads the official unit list in ../shared; tests/adminunits/test_changes.py",
     "records failed-projections": "finds nothing in a healthy demo; tests/workflows/test_projection_apart.py",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -13,17 +13,10 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
-    from activities.records import (
-        PROJECTION_DATA_ERROR,
-        ApplicantNotice,
-        DossierSummary,
-        RecordActivities,
-        RecordEventsInput,
-    )
-    from procedures.calendar import WorkingCalendar
-    from workflows import search_attributes as sa
-    from workflows.dossier_apology import appointment_refusal
-    from workflows.dossier_inputs import (
+    from activities.records import RecordActivities
+    from model import search_attributes
+    from model.dossier_inputs import (
+        ActionInput,
         Actor,
         ApologyInput,
         CompleteStepInput,
@@ -36,10 +29,8 @@ with workflow.unsafe.imports_passed_through():
         SupplementInput,
         TransferInput,
         WithdrawInput,
-        _Action,
     )
-    from workflows.dossier_rules import applied_action, check_action, current_step, fingerprint, next_roles
-    from workflows.dossier_state import (
+    from model.dossier_state import (
         CLOCK_RUNNING,
         TERMINAL,
         AppliedAction,
@@ -48,8 +39,13 @@ with workflow.unsafe.imports_passed_through():
         PaymentRequest,
         SupplementRequest,
     )
+    from model.dossier_view import DossierView, TransferFacts
+    from model.errors import ActionRefused, ErrorType
+    from model.projection import PROJECTION_DATA_ERROR, ApplicantNotice, DossierSummary, RecordEventsInput
+    from procedures.calendar import WorkingCalendar
+    from workflows.dossier_apology import appointment_refusal
+    from workflows.dossier_rules import applied_action, check_action, current_step, fingerprint, next_roles
     from workflows.dossier_transfer import (
-        TransferFacts,
         appointment_after_transfer,
         check_transfer,
         current_handling_unit,
@@ -58,14 +54,11 @@ with workflow.unsafe.imports_passed_through():
         transfer_facts,
         transfer_target,
     )
-    from workflows.dossier_view import DossierView
-    from workflows.errors import ActionRefused, ErrorType
     from workflows.group_models import GroupMemberCommand, MemberReport
 
 __all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
 
-A = TypeVar("A", bound=_Action)
-S = DossierStatus
+A = TypeVar("A", bound=ActionInput)
 SYSTEM_ACTOR = "system"
 # From this patch on, each applied action's content fingerprint is kept with its id, so the id
 # sent again with other content is refused (ActionIdReused) instead of answered.
@@ -173,7 +166,7 @@ class DossierWorkflow:
             return
         self._log("dossier projection retried", failure=self._state.projection_failure)
         self._state.projection_failure = None
-        workflow.upsert_search_attributes([sa.PROJECTION_FAILED.value_set(False)])
+        workflow.upsert_search_attributes([search_attributes.PROJECTION_FAILED.value_set(False)])
 
     @workflow.signal
     async def group_action(self, command: GroupMemberCommand) -> None:
@@ -182,7 +175,7 @@ class DossierWorkflow:
         (a dossier closed meanwhile, say) is logged, as a signal cannot answer."""
         try:
             if command.withdraw is not None:
-                await self._act(command.withdraw, self._close(S.WITHDRAWN, "withdrawn"))
+                await self._act(command.withdraw, self._close(DossierStatus.WITHDRAWN, "withdrawn"))
             if command.return_result is not None:
                 await self._act(command.return_result, self._return_result)
         except ActionRefused as err:
@@ -315,7 +308,7 @@ class DossierWorkflow:
 
     @workflow.update
     async def refuse(self, action: RefuseInput) -> DossierView:
-        return await self._act(action, self._close(S.REFUSED, "refused"))
+        return await self._act(action, self._close(DossierStatus.REFUSED, "refused"))
 
     @refuse.validator
     def _validate_refuse(self, action: RefuseInput) -> None:
@@ -323,7 +316,7 @@ class DossierWorkflow:
 
     @workflow.update
     async def withdraw(self, action: WithdrawInput) -> DossierView:
-        return await self._act(action, self._close(S.WITHDRAWN, "withdrawn"))
+        return await self._act(action, self._close(DossierStatus.WITHDRAWN, "withdrawn"))
 
     @withdraw.validator
     def _validate_withdraw(self, action: WithdrawInput) -> None:
@@ -409,19 +402,19 @@ class DossierWorkflow:
         )
         workflow.upsert_search_attributes(
             [
-                sa.HANDLING_UNIT.value_set(new.code),
-                sa.CARRIED_OVER_FROM.value_set(old.code),
+                search_attributes.HANDLING_UNIT.value_set(new.code),
+                search_attributes.CARRIED_OVER_FROM.value_set(old.code),
             ]
         )
         # Lists of a counter's dossiers in visibility follow the move, as its inbox does.
         if counter is not None and workflow.patched(TRANSFER_MOVES_RECEIVING_UNIT):
-            workflow.upsert_search_attributes([sa.RECEIVING_UNIT.value_set(counter.code)])
+            workflow.upsert_search_attributes([search_attributes.RECEIVING_UNIT.value_set(counter.code)])
         self._changes += 1
         self._log("dossier carried over", unit=new.code, from_unit=old.code, transfer_id=transfer.transfer_id)
 
     # Applying actions.
 
-    def _validate(self, action: _Action) -> bool:
+    def _validate(self, action: ActionInput) -> bool:
         return check_action(self._dossier, self._state, action, workflow.now())
 
     async def _act(self, action: A, apply: Callable[[A], Awaitable[None]]) -> DossierView:
@@ -451,7 +444,7 @@ class DossierWorkflow:
             extra={"dossier_code": self._dossier.code, "status": self._state.status.value, **fields},
         )
 
-    def _entry(self, action: _Action, name: str, status: DossierStatus, **fields) -> None:
+    def _entry(self, action: ActionInput, name: str, status: DossierStatus, **fields: Any) -> None:
         self._state.add_entry(
             workflow.now(), name, status, **_actor_fields(action.actor), action_id=action.action_id, **fields
         )
@@ -466,13 +459,13 @@ class DossierWorkflow:
         self._entry(
             action,
             "step_completed",
-            S.PROCESSED if done else S.PROCESSING,
+            DossierStatus.PROCESSED if done else DossierStatus.PROCESSING,
             step_id=action.step_id,
             note=action.note,
             details={"late": late},
         )
         if done:
-            self._system_entry("processed", S.PROCESSED, details={"late": late})
+            self._system_entry("processed", DossierStatus.PROCESSED, details={"late": late})
 
     async def _request_supplement(self, action: RequestSupplementInput) -> None:
         now = workflow.now()
@@ -483,7 +476,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "supplement_requested",
-            S.SUPPLEMENT_REQUESTED,
+            DossierStatus.SUPPLEMENT_REQUESTED,
             note=action.reason,
             details={"documents": ", ".join(action.documents)},
         )
@@ -506,7 +499,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "supplemented",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             details={
                 "documents": ", ".join(action.documents),
                 "paused_working_time": str(shifted.paused_working_time),
@@ -522,7 +515,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "payment_requested",
-            S.PAYMENT_REQUESTED,
+            DossierStatus.PAYMENT_REQUESTED,
             note=action.reason,
             details={"amount_vnd": str(action.amount_vnd)},
         )
@@ -535,7 +528,7 @@ class DossierWorkflow:
         self._entry(
             action,
             "payment_confirmed",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             details={"amount_vnd": str(action.amount_vnd), "receipt_number": action.receipt_number},
         )
 
@@ -566,7 +559,9 @@ class DossierWorkflow:
 
     async def _return_result(self, action: ReturnResultInput) -> None:
         self._state.closed_at = workflow.now()
-        self._entry(action, "result_returned", S.RETURNED, details={"channel": action.channel.value})
+        self._entry(
+            action, "result_returned", DossierStatus.RETURNED, details={"channel": action.channel.value}
+        )
 
     # Receipt, deadline and housekeeping.
 
@@ -575,7 +570,7 @@ class DossierWorkflow:
         self._state.add_entry(
             dossier.received_at,
             "received",
-            S.RECEIVED,
+            DossierStatus.RECEIVED,
             **_actor_fields(dossier.received_by),
             details={
                 "channel": dossier.channel.value,
@@ -593,11 +588,11 @@ class DossierWorkflow:
         # Form 05's first hand-over: from the receiving counter to the handling authority.
         self._system_entry(
             "transferred",
-            S.PROCESSING,
+            DossierStatus.PROCESSING,
             details={"from": dossier.receiving_unit.code, "to": dossier.handling_unit.code},
         )
 
-    def _system_entry(self, name: str, status: DossierStatus, **fields) -> None:
+    def _system_entry(self, name: str, status: DossierStatus, **fields: Any) -> None:
         self._state.add_entry(workflow.now(), name, status, actor_id=SYSTEM_ACTOR, **fields)
 
     async def _wait_for_change_or_deadline(self) -> None:
@@ -659,8 +654,10 @@ class DossierWorkflow:
     def _projection_failed(self, err: ActivityError) -> None:
         cause = err.cause
         kind = cause.type if isinstance(cause, ApplicationError) and cause.type else type(cause).__name__
-        self._state.projection_failure = f"{kind}: {cause.message if cause else err.message}"
-        workflow.upsert_search_attributes([sa.PROJECTION_FAILED.value_set(True)])
+        # An activity's cause is one of temporalio's FailureErrors, which all carry a message.
+        message = cast(FailureError, cause).message if cause else err.message
+        self._state.projection_failure = f"{kind}: {message}"
+        workflow.upsert_search_attributes([search_attributes.PROJECTION_FAILED.value_set(True)])
         workflow.logger.error(
             "dossier projection failed",
             extra={
@@ -720,9 +717,9 @@ class DossierWorkflow:
         state = self._state
         workflow.upsert_search_attributes(
             [
-                sa.STATUS.value_set(state.status.value),
-                sa.DUE_AT.value_set(state.due_at),
-                sa.OVERDUE.value_set(state.overdue),
+                search_attributes.STATUS.value_set(state.status.value),
+                search_attributes.DUE_AT.value_set(state.due_at),
+                search_attributes.OVERDUE.value_set(state.overdue),
             ]
         )
 
@@ -756,7 +753,7 @@ class DossierWorkflow:
         workflow.continue_as_new(self._dossier.model_copy(update={"carried_state": self._state}))
 
 
-def _actor_fields(actor: Actor) -> dict:
+def _actor_fields(actor: Actor) -> dict[str, Any]:
     """Who did it, as a timeline entry records it (forms 05 and 06)."""
     return {
         "actor_id": actor.id,

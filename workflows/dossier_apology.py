@@ -16,11 +16,7 @@ from datetime import datetime
 
 from procedures.calendar import VN_TZ, WorkingCalendar
 
-__all__ = ["APOLOGY_MAX_WORKING_DAYS", "appointment_refusal"]
-
-# Twelve weeks: room for an expert opinion or a partner agency's answer, short enough that a
-# promise still means something. A dossier can be given another bound at its start.
-APOLOGY_MAX_WORKING_DAYS = 60
+__all__ = ["appointment_refusal"]
 
 
 def appointment_refusal(

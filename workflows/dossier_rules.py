@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from procedures.models import Role, Step, StepPlace
-from workflows.dossier_inputs import (
+from model.dossier_inputs import (
+    ACTION_NAMES,
+    ActionInput,
     ApologyInput,
     CompleteStepInput,
     ConfirmPaymentInput,
@@ -23,14 +24,13 @@ from workflows.dossier_inputs import (
     ReturnResultInput,
     SupplementInput,
     WithdrawInput,
-    _Action,
 )
-from workflows.dossier_state import AppliedAction, DossierState, DossierStatus
+from model.dossier_state import AppliedAction, DossierState, DossierStatus
+from model.errors import ActionRefused, ErrorType
+from procedures.models import Role, Step, StepPlace
 from workflows.dossier_transfer import current_handling_unit, current_receiving_unit
-from workflows.errors import ActionRefused, ErrorType
 
 __all__ = [
-    "ACTION_NAMES",
     "ActionRule",
     "RULES",
     "applied_action",
@@ -41,8 +41,9 @@ __all__ = [
     "next_roles",
 ]
 
-_S = DossierStatus
-_OPEN = frozenset({_S.PROCESSING, _S.SUPPLEMENT_REQUESTED, _S.PAYMENT_REQUESTED})
+_OPEN = frozenset(
+    {DossierStatus.PROCESSING, DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.PAYMENT_REQUESTED}
+)
 
 
 @dataclass(frozen=True)
@@ -54,41 +55,30 @@ class ActionRule:
     statuses: frozenset[DossierStatus]
 
 
-RULES: dict[type[_Action], ActionRule] = {
+RULES: dict[type[ActionInput], ActionRule] = {
     RequestSupplementInput: ActionRule(
-        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({_S.PROCESSING})
+        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({DossierStatus.PROCESSING})
     ),
     SupplementInput: ActionRule(
-        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.SUPPLEMENT_REQUESTED})
+        frozenset({Role.COUNTER_OFFICER}),
+        StepPlace.RECEIVING,
+        frozenset({DossierStatus.SUPPLEMENT_REQUESTED}),
     ),
     RequestPaymentInput: ActionRule(
-        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({_S.PROCESSING})
+        frozenset({Role.SPECIALIST, Role.LEADER}), StepPlace.HANDLING, frozenset({DossierStatus.PROCESSING})
     ),
     ConfirmPaymentInput: ActionRule(
-        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PAYMENT_REQUESTED})
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({DossierStatus.PAYMENT_REQUESTED})
     ),
     RefuseInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN),
     WithdrawInput: ActionRule(frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, _OPEN),
-    ApologyInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN | {_S.PROCESSED}),
+    ApologyInput: ActionRule(frozenset({Role.LEADER}), StepPlace.HANDLING, _OPEN | {DossierStatus.PROCESSED}),
     ReturnResultInput: ActionRule(
-        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({_S.PROCESSED})
+        frozenset({Role.COUNTER_OFFICER}), StepPlace.RECEIVING, frozenset({DossierStatus.PROCESSED})
     ),
 }
 
 
-# Each human action by the name its update, the API's route and the CLI give it: refusals say
-# `confirm_payment`, never the input model's class name.
-ACTION_NAMES: dict[type[_Action], str] = {
-    CompleteStepInput: "complete_step",
-    RequestSupplementInput: "request_supplement",
-    SupplementInput: "supplement",
-    RequestPaymentInput: "request_payment",
-    ConfirmPaymentInput: "confirm_payment",
-    RefuseInput: "refuse",
-    WithdrawInput: "withdraw",
-    ApologyInput: "issue_apology",
-    ReturnResultInput: "return_result",
-}
 _NAMES_BY_CLASS_NAME = {model.__name__: name for model, name in ACTION_NAMES.items()}
 
 
@@ -99,23 +89,23 @@ def current_step(dossier: DossierInput, state: DossierState) -> Step | None:
 
 # What moves a dossier forward in each waiting status (refusal, withdrawal and apology are
 # always possible too, but they are not what the dossier waits for).
-_FORWARD = {
-    _S.SUPPLEMENT_REQUESTED: SupplementInput,
-    _S.PAYMENT_REQUESTED: ConfirmPaymentInput,
-    _S.PROCESSED: ReturnResultInput,
+_FORWARD: dict[DossierStatus, type[ActionInput]] = {
+    DossierStatus.SUPPLEMENT_REQUESTED: SupplementInput,
+    DossierStatus.PAYMENT_REQUESTED: ConfirmPaymentInput,
+    DossierStatus.PROCESSED: ReturnResultInput,
 }
 
 
 def next_roles(dossier: DossierInput, state: DossierState) -> tuple[Role, ...]:
     """The roles that can do the next thing the dossier waits for (none once it is closed)."""
-    if state.status in (_S.RECEIVED, _S.PROCESSING):
+    if state.status in (DossierStatus.RECEIVED, DossierStatus.PROCESSING):
         step = current_step(dossier, state)
         return (step.role,) if step is not None else ()
     action = _FORWARD.get(state.status)
     return tuple(sorted(RULES[action].roles)) if action else ()
 
 
-def check_action(dossier: DossierInput, state: DossierState, action: _Action, now: datetime) -> bool:
+def check_action(dossier: DossierInput, state: DossierState, action: ActionInput, now: datetime) -> bool:
     """Raise ActionRefused if `action` may not be applied now; False if it already was."""
     name = type(action).__name__
     if not check_action_id(applied_action(state, action.action_id), action):
@@ -130,7 +120,7 @@ def check_action(dossier: DossierInput, state: DossierState, action: _Action, no
     return True
 
 
-def fingerprint(action: _Action) -> str:
+def fingerprint(action: ActionInput) -> str:
     """What makes two sends of an action id the same action: its model, its content and who
     sent it (not their display name, which a renewed token may spell differently).
 
@@ -151,7 +141,7 @@ def applied_action(state: DossierState, action_id: str) -> AppliedAction | None:
     return AppliedAction(action=name, fingerprint=state.applied_fingerprints.get(action_id))
 
 
-def check_action_id(applied: AppliedAction | None, action: _Action) -> bool:
+def check_action_id(applied: AppliedAction | None, action: ActionInput) -> bool:
     """True if `action`'s id is new; False if it is this very action again (answer, apply nothing).
 
     Raises ActionRefused(ActionIdReused) if the id was used for another action, or for the same
@@ -184,14 +174,14 @@ def _step_rule(dossier: DossierInput, state: DossierState, action: CompleteStepI
             ErrorType.UNKNOWN_STEP,
             f"procedure {dossier.procedure.version_id} has no step {action.step_id!r} (steps: {known})",
         )
-    _check_state(state, "CompleteStepInput", frozenset({_S.PROCESSING}))
+    _check_state(state, "CompleteStepInput", frozenset({DossierStatus.PROCESSING}))
     expected = current_step(dossier, state)
     if expected is None or expected.id != step.id:
         raise ActionRefused(
             ErrorType.WRONG_STATE,
             f"step {step.id!r} is not the current step (current: {expected.id if expected else 'none'})",
         )
-    return ActionRule(frozenset({step.role}), step.place, frozenset({_S.PROCESSING}))
+    return ActionRule(frozenset({step.role}), step.place, frozenset({DossierStatus.PROCESSING}))
 
 
 def _check_state(state: DossierState, name: str, allowed: frozenset[DossierStatus]) -> None:
@@ -203,7 +193,7 @@ def _check_state(state: DossierState, name: str, allowed: frozenset[DossierStatu
         )
 
 
-def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, rule: ActionRule) -> None:
+def _check_actor(dossier: DossierInput, state: DossierState, action: ActionInput, rule: ActionRule) -> None:
     actor = action.actor
     if not rule.roles.intersection(actor.roles):
         raise ActionRefused(
@@ -223,7 +213,7 @@ def _check_actor(dossier: DossierInput, state: DossierState, action: _Action, ru
         )
 
 
-def _check_specifics(dossier: DossierInput, state: DossierState, action: _Action, now: datetime) -> None:
+def _check_specifics(dossier: DossierInput, state: DossierState, action: ActionInput, now: datetime) -> None:
     if isinstance(action, SupplementInput):
         asked = set(state.supplement_request.documents) if state.supplement_request else set()
         missing = sorted(asked - set(action.documents))

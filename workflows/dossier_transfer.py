@@ -7,15 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel
-
-from workflows.dossier_inputs import DossierInput, TransferInput
-from workflows.dossier_state import TERMINAL, DossierState, Unit
-from workflows.errors import ActionRefused, ErrorType
+from model.dossier_inputs import DossierInput, TransferInput
+from model.dossier_state import TERMINAL, DossierState, Unit
+from model.dossier_view import TransferFacts
+from model.errors import ActionRefused, ErrorType
 
 __all__ = [
     "AppointmentPolicy",
-    "TransferFacts",
     "appointment_after_transfer",
     "check_transfer",
     "current_handling_unit",
@@ -29,7 +27,7 @@ __all__ = [
 class AppointmentPolicy(StrEnum):
     """What a carryover does to the appointment (due date).
 
-    Whether deadlines change for carried-over dossiers is unverified in law (DOMAIN.md), so
+    Whether deadlines change for carried-over dossiers is unverified in law (docs/carryover.md), so
     the original appointment is kept; a different rule is added here, never in the workflow.
     """
 
@@ -99,24 +97,6 @@ def check_transfer(dossier: DossierInput, state: DossierState, transfer: Transfe
             f" {dossier.applicant.address.commune_code}: needs manual assignment",
         )
     return target.code != current
-
-
-class TransferFacts(BaseModel):
-    """What the carryover needs to choose a successor. The applicant's address travels only as
-    unit codes (no name, street or ID), so no personal data reaches the records store."""
-
-    code: str
-    status: str
-    handling_unit: str
-    original_handling_unit: str
-    received_at: AwareDatetime
-    due_at: AwareDatetime
-    procedure_code: str
-    version_id: str
-    address_province_code: str
-    address_district_code: str | None
-    address_commune_code: str
-    carried_over_from: str | None = None
 
 
 def transfer_facts(dossier: DossierInput, state: DossierState) -> TransferFacts:

@@ -12,10 +12,10 @@ from temporalio.exceptions import FailureError
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
     from activities.group_records import GroupMemberRecord, GroupRecordActivities, RecordGroupInput
-    from workflows import search_attributes as sa
+    from model import search_attributes
+    from model.dossier_inputs import DossierInput, ReturnResultInput, SubmittedDocument, WithdrawInput
+    from model.dossier_state import DossierStatus
     from workflows.dossier import DossierWorkflow
-    from workflows.dossier_inputs import DossierInput, ReturnResultInput, SubmittedDocument, WithdrawInput
-    from workflows.dossier_state import DossierStatus
     from workflows.group_models import (
         GROUP_TERMINAL,
         GroupInput,
@@ -240,13 +240,13 @@ class GroupWorkflow:
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             search_attributes=TypedSearchAttributes(
                 [
-                    SearchAttributePair(sa.PROCEDURE_CODE, plan.procedure.procedure_code),
-                    SearchAttributePair(sa.HANDLING_UNIT, plan.handling_unit.code),
-                    SearchAttributePair(sa.RECEIVING_UNIT, group.receiving_unit.code),
-                    SearchAttributePair(sa.STATUS, D.PROCESSING.value),
-                    SearchAttributePair(sa.RECEIVED_AT, received_at),
-                    SearchAttributePair(sa.DUE_AT, self._state.due_at),
-                    SearchAttributePair(sa.OVERDUE, False),
+                    SearchAttributePair(search_attributes.PROCEDURE_CODE, plan.procedure.procedure_code),
+                    SearchAttributePair(search_attributes.HANDLING_UNIT, plan.handling_unit.code),
+                    SearchAttributePair(search_attributes.RECEIVING_UNIT, group.receiving_unit.code),
+                    SearchAttributePair(search_attributes.STATUS, D.PROCESSING.value),
+                    SearchAttributePair(search_attributes.RECEIVED_AT, received_at),
+                    SearchAttributePair(search_attributes.DUE_AT, self._state.due_at),
+                    SearchAttributePair(search_attributes.OVERDUE, False),
                 ]
             ),
         )

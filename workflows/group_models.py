@@ -11,17 +11,17 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from procedures.models import Channel, ProcedureVersion
-from workflows.dossier_inputs import (
+from model.dossier_inputs import (
+    ActionInput,
     Actor,
     Applicant,
     ReturnResultInput,
     SubmittedDocument,
     Unit,
     WithdrawInput,
-    _Action,
 )
-from workflows.dossier_state import DossierStatus, TimelineEntry
+from model.dossier_state import DossierStatus, TimelineEntry
+from procedures.models import Channel, ProcedureVersion
 
 __all__ = [
     "GroupEntry",
@@ -186,11 +186,11 @@ class GroupMemberCommand(_Message):
     return_result: ReturnResultInput | None = None
 
 
-class GroupWithdrawInput(_Action):
+class GroupWithdrawInput(ActionInput):
     reason: str = Field(default="applicant's request", max_length=2000)
 
 
-class GroupReturnInput(_Action):
+class GroupReturnInput(ActionInput):
     channel: Channel = Channel.COUNTER
 
 

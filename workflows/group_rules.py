@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from model.dossier_state import AppliedAction
+from model.errors import ActionRefused, ErrorType
 from procedures.models import Role
 from workflows.dossier_rules import check_action_id
-from workflows.dossier_state import AppliedAction
-from workflows.errors import ActionRefused, ErrorType
 from workflows.group_models import GroupInput, GroupReturnInput, GroupState, GroupStatus, GroupWithdrawInput
 
 __all__ = ["check_group_action", "dependents"]

@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import Services, auditor, services
 from api.routes.dossiers import CODE
+from audit.history import AuditorHistory, dossier_history
+from audit.lag import verify_against_temporal
+from audit.reports import Grouping, Report, ReportQuery, report
+from audit.search import MAX_PAGE_SIZE, SearchFilter, SearchPage, export_csv, search
+from audit.verify import VerifyResult
 from procedures.instants import VietnamInstant
-from records.audit import VerifyResult
-from records.history import AuditorHistory, dossier_history
-from records.lag import verify_against_temporal
-from records.reports import Grouping, Report, ReportQuery, report
-from records.search import MAX_PAGE_SIZE, SearchFilter, SearchPage, export_csv, search
 
 __all__ = ["router"]
 

@@ -25,9 +25,9 @@ from temporalio.api.common.v1 import Payloads
 
 from api.deps import Services, check_roles, officer_from_token, services
 from api.errors import ApiError
+from model.dossier_inputs import Actor
 from procedures.models import Role
 from runtime.codec import PayloadDecryptionError
-from workflows.dossier_inputs import Actor
 
 __all__ = ["PREFIX", "SESSION_COOKIE", "CodecCors", "router"]
 

@@ -14,14 +14,14 @@ from intake.errors import RequestIdConflict
 from intake.forms import ApplicantAtCounter, RefusalNotice, SupplementNotice
 from intake.group_forms import GroupReceipt, GroupRequest
 from intake.service import IntakeForbidden
+from model.dossier_inputs import Actor, SubmittedDocument
+from model.input_bounds import DOSSIER_CODE_PATTERN
 from officers.acting import ActionForbidden
 from officers.groups import GROUP_ACTIONS, NotAGroup, act_on_group, may_read_group, read_group
 from officers.policy import may_receive
 from procedures.models import Channel
 from records.dossier_codes import CounterBusy
-from workflows.dossier_inputs import Actor, SubmittedDocument
 from workflows.group_models import GroupView
-from workflows.input_bounds import DOSSIER_CODE_PATTERN
 
 __all__ = ["router"]
 

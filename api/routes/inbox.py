@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Services, current_officer, services
+from model.dossier_inputs import Actor
 from officers.inbox import InboxItem
 from officers.inbox import inbox as officer_inbox
-from workflows.dossier_inputs import Actor
 
 __all__ = ["router"]
 

@@ -3,6 +3,8 @@ checks, metrics for Prometheus."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
@@ -32,7 +34,7 @@ async def live() -> dict[str, str]:
 )
 async def ready(deps: Services = Depends(services)) -> JSONResponse:
     state = await readiness(deps.client, deps.records)
-    body = {
+    body: dict[str, Any] = {
         "status": "ready" if state.ready else "not ready",
         "temporal": state.temporal,
         "records": state.records,

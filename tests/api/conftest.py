@@ -14,11 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 from adminunits import VN_TZ
 from api import create_app
 from intake.service import IntakeService
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token
 from records.database import RecordsStore
 from runtime.settings import Settings
 from tests.builders import Counter
-from workflows.dossier_inputs import Actor
 
 KEY = os.urandom(32)
 

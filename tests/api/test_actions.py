@@ -18,6 +18,7 @@ from temporalio.client import (
 )
 
 from api import create_app
+from model.dossier_inputs import Actor
 from procedures.calendar import WorkingCalendar
 from procedures.models import Role
 from runtime.settings import Settings
@@ -25,7 +26,6 @@ from tests.api.conftest import KEY, Api
 from tests.api.test_authorization import OFFICERS
 from tests.builders import request, settled
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor
 
 counter_officer, specialist, leader = (
     OFFICERS["counter/own"],

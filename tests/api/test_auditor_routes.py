@@ -8,10 +8,10 @@ from structlog.testing import capture_logs
 
 from api import create_app
 from api.deps import auditor
+from model.dossier_inputs import Actor
 from runtime.settings import Settings
 from tests.api.conftest import KEY, Api
 from tests.api.test_authorization import OFFICERS
-from workflows.dossier_inputs import Actor
 
 
 async def test_a_router_behind_the_auditor_dependency(client, records, tmp_path):

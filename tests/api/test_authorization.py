@@ -7,6 +7,7 @@ import json
 import pytest
 from structlog.testing import capture_logs
 
+from model.dossier_inputs import Actor, RequestSupplementInput
 from procedures.models import Role
 from tests.builders import (
     APPLICANT,
@@ -19,7 +20,6 @@ from tests.builders import (
     settled,
 )
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, RequestSupplementInput
 
 NGOC_HA_COMMITTEE = "000.00008.00.H01"
 

@@ -13,8 +13,8 @@ from sqlalchemy import inspect, select, text
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from assembly.workers import build_worker
 from runtime.temporal import binary
-from runtime.workers import build_worker
 from tests.api.test_authorization import OFFICERS, RECEIVE_BODY
 from tests.builders import settled
 from workflows.dossier import DossierWorkflow

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from adminunits import VN_TZ
 from api import create_app
 from intake.groups import GroupIntake
+from model.dossier_inputs import Actor
 from officers.tokens import mint_token
 from procedures.models import Role
 from records.database import RecordsStore
@@ -23,7 +24,6 @@ from runtime.settings import Settings
 from tests.builders import APPLICANT, BA_DINH_COMMITTEE, COUNTER, settled
 from tests.group_builders import BA_DINH_POLICE
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor
 from workflows.group import GroupWorkflow
 
 KEY = b"k" * 32

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from model.dossier_inputs import Actor, CompleteStepInput, RequestSupplementInput
 from procedures.calendar import WorkingCalendar
 from procedures.models import Role
 from tests.api.test_authorization import OFFICERS
 from tests.builders import SPECIALIST, action_id, settled
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, CompleteStepInput, RequestSupplementInput
 
 
 async def wait_overdue(env, handle) -> None:

@@ -23,13 +23,13 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
+from model import search_attributes
+from model.dossier_view import DossierView
 from runtime.codec import generate_key
-from runtime.settings import Settings
-from runtime.temporal import ConfigurationError, binary, connect
+from runtime.settings import ConfigurationError, Settings
+from runtime.temporal import binary, connect
 from tests.builders import free_port
-from workflows import search_attributes
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_view import DossierView
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")

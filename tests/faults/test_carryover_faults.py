@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 
 from bench.old_dossiers import old_dossier_inputs, start_dossiers
+from carryover.client import carryover_progress, find_carryover, schedule_carryover, start_carryover
+from carryover.models import CarryoverInput
+from carryover.workflow import CarryoverWorkflow
 from records.tables import DossierRow
-from runtime.carryover import carryover_progress, find_carryover, schedule_carryover, start_carryover
 from tests.faults.harness import eventually
 from tests.faults.test_faults import Deployment
-from workflows.carryover import CarryoverWorkflow
-from workflows.carryover_models import CarryoverInput
 from workflows.dossier import DossierWorkflow
 
 N = 120

@@ -30,6 +30,9 @@ from temporalio.client import Client
 from adminunits import VN_TZ
 from intake.forms import ReceiptSlip
 from intake.service import IntakeService
+from model.dossier_inputs import Actor, CompleteStepInput, ReturnResultInput
+from model.dossier_state import DossierStatus, TimelineEntry
+from model.dossier_view import DossierView
 from procedures.models import Role
 from records.chain import GENESIS, event_hash
 from records.database import RecordsStore, open_records
@@ -52,11 +55,7 @@ from tests.faults.harness import (
     view as query_view,
 )
 from workflows.dossier import NOTIFIED_ACTIONS, DossierWorkflow
-from workflows.dossier_inputs import Actor, CompleteStepInput, ReturnResultInput
-from workflows.dossier_state import DossierStatus, TimelineEntry
-from workflows.dossier_view import DossierView
 
-S = DossierStatus
 NGOC_HA_OFFICER = Actor(id="counter-8", roles=(Role.COUNTER_OFFICER,), unit=NGOC_HA_COUNTER)
 
 
@@ -236,10 +235,10 @@ def hand_back(code: str, officer: Actor) -> ReturnResultInput:
 
 # Expected end of each plan: (status, timeline length).
 PLANS = {
-    "untouched": (S.PROCESSING, 2),  # received, transferred
-    "reviewed": (S.PROCESSING, 3),  # + step_completed
-    "processed": (S.PROCESSED, 5),  # + step_completed, processed
-    "returned": (S.RETURNED, 6),  # + result_returned
+    "untouched": (DossierStatus.PROCESSING, 2),  # received, transferred
+    "reviewed": (DossierStatus.PROCESSING, 3),  # + step_completed
+    "processed": (DossierStatus.PROCESSED, 5),  # + step_completed, processed
+    "returned": (DossierStatus.RETURNED, 6),  # + result_returned
 }
 
 
@@ -405,10 +404,10 @@ class TestDevServerRestarted:
             overdue = [e for e in v.timeline if e.action == "overdue"]
             assert len(overdue) == 1, (code, [e.action for e in v.timeline])
             assert overdue[0].at >= due[code], (code, overdue[0].at, due[code])
-            assert (v.status, v.apology_due, len(v.timeline)) == (S.PROCESSING, True, 3), code
+            assert (v.status, v.apology_due, len(v.timeline)) == (DossierStatus.PROCESSING, True, 3), code
         for code in received:
             v = views[code]
-            assert (v.status, v.overdue, len(v.timeline)) == (S.PROCESSING, False, 3), code
+            assert (v.status, v.overdue, len(v.timeline)) == (DossierStatus.PROCESSING, False, 3), code
 
         projection = await read_projection(d.records)
         assert_projection_matches(projection, views)
@@ -530,10 +529,10 @@ class TestRecordsUnavailable:
         codes = before + after
         views = await settled_views(d.client, codes, lambda v: True, 30, "dossier not settled")
         for code in before:
-            expected = (S.PROCESSED, 5) if code in before[::2] else (S.PROCESSING, 3)
+            expected = (DossierStatus.PROCESSED, 5) if code in before[::2] else (DossierStatus.PROCESSING, 3)
             assert (views[code].status, len(views[code].timeline)) == expected, code
         for code in after:
-            assert (views[code].status, len(views[code].timeline)) == (S.PROCESSING, 2), code
+            assert (views[code].status, len(views[code].timeline)) == (DossierStatus.PROCESSING, 2), code
 
         projection = await read_projection(d.records)
         assert_projection_matches(projection, views)

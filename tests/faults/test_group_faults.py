@@ -13,13 +13,13 @@ from temporalio.service import RPCError
 
 from intake.group_forms import GroupReceipt, GroupRequest
 from intake.groups import GroupIntake
+from model.dossier_inputs import Actor, CompleteStepInput
 from procedures.models import StepPlace
 from tests.builders import APPLICANT, BA_DINH_COMMITTEE, BA_DINH_COUNTER, COUNTER
 from tests.faults.harness import eventually
 from tests.faults.test_faults import Deployment
 from tests.group_builders import BA_DINH_POLICE, BIRTH_DOCUMENTS, HANOI_SOCIAL_INSURANCE
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, CompleteStepInput
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupReturnInput, GroupStatus
 

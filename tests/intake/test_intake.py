@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from adminunits import VN_TZ
 from intake.forms import IntakeRequest, ReceiptSlip, RefusalNotice, SupplementNotice
 from intake.service import IntakeForbidden, IntakeService, IntakeTimeouts, RequestIdConflict
+from model.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from procedures.models import Channel, Fee, ProcedureVersion, Role
@@ -40,7 +41,6 @@ from tests.builders import (
     travel_to,
 )
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import Actor, Address, Applicant, DossierInput, SubmittedDocument
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -21,12 +21,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from adminunits import VN_TZ
 from intake.forms import ReceiptSlip
 from intake.service import IntakeService, IntakeTimeouts, StartOutcomeUnknown
+from model.dossier_inputs import Actor
 from procedures.models import Role
 from records.dossier_codes import DossierCodeAllocator
 from tests.builders import Counter, at, quiet_day, settled
 from tests.intake.netcut import CuttableProxy
 from tests.intake.test_intake import commune_counter, request_at, sequence_rows
-from workflows.dossier_inputs import Actor
 
 pytestmark = pytest.mark.usefixtures("worker")
 

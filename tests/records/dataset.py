@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from temporalio.testing import ActivityEnvironment
 
-from activities.records import DossierSummary, RecordActivities, RecordEventsInput
+from activities.records import RecordActivities
+from model.dossier_state import DossierStatus, TimelineEntry
+from model.projection import DossierSummary, RecordEventsInput
 from records.append_only import create_statements, drop_statements
 from records.database import RecordsStore
 from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER
-from workflows.dossier_state import DossierStatus, TimelineEntry
-
-S = DossierStatus
 
 
 def new_code(prefix: str = "REC") -> str:
@@ -30,7 +29,7 @@ def summary(code: str, received_at: datetime, **changes) -> DossierSummary:
         "handling_unit": BA_DINH_COMMITTEE,
         "received_at": received_at,
         "due_at": received_at + timedelta(days=5),
-        "status": S.PROCESSING.value,
+        "status": DossierStatus.PROCESSING.value,
         "overdue": False,
     }
     fields.update(changes)
@@ -49,13 +48,13 @@ def received_entries(at: datetime, counter: str = "counter-1") -> list[TimelineE
             1,
             at,
             "received",
-            S.RECEIVED,
+            DossierStatus.RECEIVED,
             actor_id=counter,
             actor_roles=("counter_officer",),
             actor_unit=BA_DINH_COUNTER,
             action_id=None,
         ),
-        entry(2, at, "transferred", S.PROCESSING, status_before=S.RECEIVED),
+        entry(2, at, "transferred", DossierStatus.PROCESSING, status_before=DossierStatus.RECEIVED),
     ]
 
 

@@ -1,7 +1,7 @@
 """A known dataset for the outcome definitions: paused, refused late, withdrawn late, carried over.
 
 Nine dossiers of March 2019 in two handling units (A, B) and the abolished unit they came from
-(OLD); every count of their report is computed by hand in tests/records/test_report_outcomes.py.
+(OLD); every count of their report is computed by hand in tests/audit/test_report_outcomes.py.
 """
 
 from __future__ import annotations

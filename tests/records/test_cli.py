@@ -14,8 +14,8 @@ from cli.audit import EXIT_TAMPERED
 from records import migrate
 from records.database import open_records
 from runtime.settings import Settings
+from tests.audit.test_history import reviewed_dossier
 from tests.records.dataset import new_code, received_entries, record, summary, tamper
-from tests.records.test_history import reviewed_dossier
 
 
 def settings_for(url: str, tmp_path, task_queue: str = "tq") -> Settings:

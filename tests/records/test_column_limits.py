@@ -10,12 +10,12 @@ from annotated_types import MaxLen
 from pydantic import BaseModel
 from sqlalchemy import String, select
 
+from model.dossier_inputs import ActionInput, Actor, DossierInput, TransferInput
+from model.dossier_state import DossierStatus, Unit
 from procedures.models import Channel, ProcedureVersion, Role, Step
 from records.tables import DossierEventRow, DossierRow, NotificationRow, OfficerRow
-from tests.records.dataset import S, entry, new_code, received_entries, record, summary
+from tests.records.dataset import entry, new_code, received_entries, record, summary
 from workflows.dossier import NOTIFIED_ACTIONS, SYSTEM_ACTOR
-from workflows.dossier_inputs import Actor, DossierInput, TransferInput, _Action
-from workflows.dossier_state import DossierStatus, Unit
 
 
 def max_length(model: type[BaseModel], field: str) -> int | None:
@@ -53,7 +53,7 @@ SOURCES = {
     DossierRow.current_step: {"Step.id": max_length(Step, "id")},
     DossierRow.current_roles: {"roles joined": len(",".join(r.value for r in Role))},
     DossierEventRow.action_id: {
-        "action_id": max_length(_Action, "action_id"),
+        "action_id": max_length(ActionInput, "action_id"),
         "TransferInput.transfer_id": max_length(TransferInput, "transfer_id"),
     },
     DossierEventRow.actor_id: {
@@ -95,7 +95,7 @@ async def test_a_transfer_id_of_the_longest_allowed_length_is_recorded(records):
         3,
         t0,
         "carried_over",
-        S.PROCESSING,
+        DossierStatus.PROCESSING,
         action_id=transfer_id,
         details={"from": "a", "to": "b", "transfer_id": transfer_id},
     )

@@ -17,8 +17,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from audit.verify import verify
 from records import migrate
-from records.audit import verify
 from records.database import create_engine, open_records
 from records.tables import Base
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from records.audit import verify
+from audit.verify import verify
+from model.dossier_state import DossierStatus
 from records.tables import DossierRow, OfficerRow
-from tests.records.dataset import S, entry, new_code, received_entries, record, summary
+from tests.records.dataset import entry, new_code, received_entries, record, summary
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -31,7 +32,7 @@ async def test_carried_over_and_overdue_are_kept_from_their_entries(records):
                 3,
                 moved,
                 "carried_over",
-                S.PROCESSING,
+                DossierStatus.PROCESSING,
                 details={"from": "old-unit", "to": "new-unit", "transfer_id": "t1"},
             )
         ],
@@ -40,7 +41,7 @@ async def test_carried_over_and_overdue_are_kept_from_their_entries(records):
     await record(
         records,
         summary(code, T0, overdue=True, handling_unit="new-unit"),
-        [entry(4, late, "overdue", S.PROCESSING)],
+        [entry(4, late, "overdue", DossierStatus.PROCESSING)],
     )
     await record(
         records,
@@ -48,12 +49,12 @@ async def test_carried_over_and_overdue_are_kept_from_their_entries(records):
             code,
             T0,
             handling_unit="new-unit",
-            status=S.PROCESSED.value,
+            status=DossierStatus.PROCESSED.value,
             overdue=True,
             resolved_at=late + timedelta(days=1),
             current_roles=("counter_officer",),
         ),
-        [entry(5, late + timedelta(days=1), "processed", S.PROCESSED)],
+        [entry(5, late + timedelta(days=1), "processed", DossierStatus.PROCESSED)],
     )
     dossier = await row(records, code)
     assert (dossier.carried_over_from, dossier.carried_over_at) == ("old-unit", moved)
@@ -69,8 +70,8 @@ async def test_an_older_batch_never_moves_the_row_back(records):
     await record(records, summary(code, T0), first)
     await record(
         records,
-        summary(code, T0, status=S.REFUSED.value, closed_at=T0 + timedelta(hours=2)),
-        [entry(3, T0 + timedelta(hours=2), "refused", S.REFUSED)],
+        summary(code, T0, status=DossierStatus.REFUSED.value, closed_at=T0 + timedelta(hours=2)),
+        [entry(3, T0 + timedelta(hours=2), "refused", DossierStatus.REFUSED)],
     )
     await record(records, summary(code, T0), first)
     dossier = await row(records, code)
@@ -99,7 +100,9 @@ async def test_concurrent_projections_of_many_dossiers(records):
     async def project(code: str) -> None:
         await record(records, summary(code, T0), received_entries(T0))
         await record(
-            records, summary(code, T0), [entry(3, T0 + timedelta(hours=1), "step_completed", S.PROCESSING)]
+            records,
+            summary(code, T0),
+            [entry(3, T0 + timedelta(hours=1), "step_completed", DossierStatus.PROCESSING)],
         )
 
     await asyncio.gather(*(project(code) for code in codes))

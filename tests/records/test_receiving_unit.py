@@ -2,7 +2,7 @@
 
 A carryover may move a dossier's receiving side to the successor counter: `receiving_unit`
 follows it (inbox, search, reports), `original_receiving_unit` keeps the counter of receipt.
-The live carryover is tested in tests/workflows/test_carryover.py::TestTheSuccessorCounter.
+The live carryover is tested in tests/carryover/test_carryover.py::TestTheSuccessorCounter.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from model.dossier_state import DossierStatus
 from records import migrate
 from records.database import create_engine
 from records.tables import DossierRow
 from tests.builders import BA_DINH_COUNTER
-from tests.records.dataset import S, entry, new_code, received_entries, record, summary
+from tests.records.dataset import entry, new_code, received_entries, record, summary
 from tests.records.test_migrations import fresh_url  # noqa: F401  (fixture)
 
 SUCCESSOR_COUNTER = "000.00008.01.H01"
@@ -27,7 +28,7 @@ def carried_over(seq: int) -> object:
         seq,
         AT,
         "carried_over",
-        S.PROCESSING,
+        DossierStatus.PROCESSING,
         actor_roles=("system",),
         action_id=f"t-{seq}",
         details={
@@ -128,7 +129,7 @@ class TestProjection:
         code = new_code()
         await record(records, summary(code, AT), received_entries(AT))
         await record(records, summary(code, AT), [carried_over(3)])
-        await record(records, summary(code, AT), [entry(4, AT, "step_completed", S.PROCESSING)])
+        await record(records, summary(code, AT), [entry(4, AT, "step_completed", DossierStatus.PROCESSING)])
         async with records.sessions() as session:
             row = await session.get(DossierRow, code)
         assert (row.receiving_unit, row.original_receiving_unit, row.last_event_seq) == (

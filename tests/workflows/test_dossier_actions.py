@@ -11,12 +11,12 @@ from pydantic import ValidationError, create_model
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
+from model.dossier_inputs import APOLOGY_MAX_WORKING_DAYS, ApologyInput, RequestSupplementInput, WithdrawInput
 from procedures.calendar import VN_TZ, WorkingCalendar
 from records.tables import DossierRow
 from tests.builders import COUNTER, LEADER, SPECIALIST, settled
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_apology import APOLOGY_MAX_WORKING_DAYS, appointment_refusal
-from workflows.dossier_inputs import ApologyInput, RequestSupplementInput, WithdrawInput
+from workflows.dossier_apology import appointment_refusal
 from workflows.dossier_rules import fingerprint
 
 pytestmark = pytest.mark.usefixtures("worker")

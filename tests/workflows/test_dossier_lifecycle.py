@@ -11,6 +11,19 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from intake.forms import ReceiptSlip
+from model import search_attributes
+from model.dossier_inputs import (
+    ApologyInput,
+    CompleteStepInput,
+    ConfirmPaymentInput,
+    RefuseInput,
+    RequestPaymentInput,
+    RequestSupplementInput,
+    ReturnResultInput,
+    SupplementInput,
+    WithdrawInput,
+)
+from model.dossier_state import DossierStatus
 from procedures.models import Channel
 from records.tables import DossierEventRow, DossierRow, NotificationRow
 from tests.builders import (
@@ -27,20 +40,7 @@ from tests.builders import (
     settled,
     travel_to,
 )
-from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import (
-    ApologyInput,
-    CompleteStepInput,
-    ConfirmPaymentInput,
-    RefuseInput,
-    RequestPaymentInput,
-    RequestSupplementInput,
-    ReturnResultInput,
-    SupplementInput,
-    WithdrawInput,
-)
-from workflows.dossier_state import DossierStatus
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -222,7 +222,7 @@ class TestOverdue:
         assert view.overdue and view.apology_due
         assert view.timeline[-1].action == "overdue"
         attributes = (await handle.describe()).typed_search_attributes
-        assert attributes.get(sa.OVERDUE) is True
+        assert attributes.get(search_attributes.OVERDUE) is True
 
         with pytest.raises(WorkflowUpdateFailedError) as failure:
             await handle.execute_update(

@@ -14,15 +14,9 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from procedures.models import Role
-from records.database import RecordsStore
-from records.group_reports import groups_by_agency
-from runtime.temporal import binary, register_search_attributes
-from runtime.workers import build_worker
-from tests.builders import BA_DINH_COMMITTEE, COUNTER, at
-from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member, skip_to
-from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import (
+from assembly.workers import build_worker
+from audit.group_reports import groups_by_agency
+from model.dossier_inputs import (
     Actor,
     ApologyInput,
     RefuseInput,
@@ -30,6 +24,12 @@ from workflows.dossier_inputs import (
     SubmittedDocument,
     SupplementInput,
 )
+from procedures.models import Role
+from records.database import RecordsStore
+from runtime.temporal import binary, register_search_attributes
+from tests.builders import BA_DINH_COMMITTEE, COUNTER, at
+from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member, skip_to
+from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupReturnInput, GroupStatus, GroupWithdrawInput
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from workflows.input_bounds import Instant, MoneyVnd, PersonalId, PersonName, Phone, short
+from model.input_bounds import Instant, MoneyVnd, PersonalId, PersonName, Phone, short
 
 INSTANT = TypeAdapter(Instant)
 

@@ -13,18 +13,18 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import starter
+from assembly.workers import build_worker
+from audit.projection_failures import projection_failures, retry_projection
+from audit.verify import verify
+from model import search_attributes
+from model.dossier_inputs import CompleteStepInput, WithdrawInput
+from model.dossier_view import DossierView
 from procedures.calendar import VN_TZ
-from records.audit import verify
 from records.database import RecordsStore, create_engine, session_factory
-from records.projection_failures import projection_failures, retry_projection
 from records.tables import DossierEventRow
 from runtime.settings import Settings
-from runtime.workers import build_worker
 from tests.builders import COUNTER, SPECIALIST, action_id, settled, start_dossier
-from workflows import search_attributes as sa
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import CompleteStepInput, WithdrawInput
-from workflows.dossier_view import DossierView
 
 
 async def eventually(handle: WorkflowHandle, check, timeout: float = 20) -> DossierView:
@@ -65,7 +65,9 @@ class TestDeadlineApartFromRecords:
                 assert view.timeline[-1].action == "overdue" and view.apology_due
                 # Nothing reached the store, and the outage is not mistaken for a data error.
                 assert view.unrecorded_events == len(view.timeline) and view.projection_failure is None
-                assert (await handle.describe()).typed_search_attributes.get(sa.OVERDUE) is True
+                assert (await handle.describe()).typed_search_attributes.get(
+                    search_attributes.OVERDUE
+                ) is True
             finally:
                 await handle.terminate("test over")
 
@@ -122,7 +124,9 @@ class TestProjectionDataError:
             view = await eventually(handle, lambda v: v.projection_failure is not None)
             assert view.projection_failure.startswith("ProjectionDataError:"), view.projection_failure
             assert "refused by the test" in view.projection_failure
-            assert (await handle.describe()).typed_search_attributes.get(sa.PROJECTION_FAILED) is True
+            assert (await handle.describe()).typed_search_attributes.get(
+                search_attributes.PROJECTION_FAILED
+            ) is True
             # The time-skipping server has no visibility list: the local pass checks the listing.
             listable = not env.supports_time_skipping
             if listable:
@@ -139,13 +143,15 @@ class TestProjectionDataError:
             assert view.unrecorded_events == len(view.timeline) >= 3 and view.projection_failure is not None
         finally:
             await _execute(records, drop)
-        # The operator's command: records retry-projection CODE (records.projection_failures).
+        # The operator's command: records retry-projection CODE (audit.projection_failures).
         settings = Settings.from_env({"DATA_DIR": str(tmp_path), "TASK_QUEUE": task_queue})
         assert await starter.main(["records", "retry-projection", code], client, settings) == 0
         assert "sent its refused entries again" in capsys.readouterr().out
         view = await settled(handle)
         assert view.projection_failure is None
-        assert (await handle.describe()).typed_search_attributes.get(sa.PROJECTION_FAILED) is False
+        assert (await handle.describe()).typed_search_attributes.get(
+            search_attributes.PROJECTION_FAILED
+        ) is False
         async with records.sessions() as session:
             seqs = list(
                 await session.scalars(

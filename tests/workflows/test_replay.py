@@ -7,9 +7,7 @@ from datetime import timedelta
 import pytest
 from temporalio.worker import Replayer
 
-from tests.builders import COUNTER, LEADER, SPECIALIST, action_id, request, settled
-from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import (
+from model.dossier_inputs import (
     ApologyInput,
     CompleteStepInput,
     ConfirmPaymentInput,
@@ -18,6 +16,8 @@ from workflows.dossier_inputs import (
     ReturnResultInput,
     SupplementInput,
 )
+from tests.builders import COUNTER, LEADER, SPECIALIST, action_id, request, settled
+from workflows.dossier import DossierWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")
 

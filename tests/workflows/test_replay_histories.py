@@ -19,8 +19,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from model.dossier_inputs import DossierInput
 from workflows.dossier import DossierWorkflow
-from workflows.dossier_inputs import DossierInput
 from workflows.group import GroupWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"

@@ -1,0 +1,135 @@
+"""Every recorded workflow shape read by an auditor: `starter.py history` and the history route.
+
+The files in tests/histories/ are read as they are (the shapes released dossiers have); each
+shape of scripts/record_histories.py is also played live on a time-skipping server of this
+module's own (its clock moves to 2030, so it cannot be the session's) and read through the
+command and the route, as an auditor would read it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from api import create_app
+from assembly.workers import build_worker
+from audit.history import read_timeline
+from records.database import RecordsStore, open_records
+from runtime.settings import Settings
+from runtime.temporal import binary, register_search_attributes
+from tests.api.conftest import KEY, Api
+from tests.api.test_authorization import OFFICERS
+from tests.builders import travel_to
+
+ROOT = Path(__file__).resolve().parents[2]
+# Dossiers' histories: the auditors' history reader reads DossierWorkflow runs (a group's own
+# timeline is its view; reading a GroupWorkflow's history as a timeline is not done yet).
+HISTORIES = sorted(
+    p for p in (ROOT / "tests" / "histories").glob("*.json") if not p.stem.startswith("group_")
+)
+AUDITOR = OFFICERS["auditor/other"]
+
+
+def _record_script():
+    spec = importlib.util.spec_from_file_location(
+        "record_histories", ROOT / "scripts" / "record_histories.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RECORD = _record_script()
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_every_recorded_history_reads_as_a_timeline(path: Path):
+    """Each update in a recorded history shows who sent it; a transfer shows the system
+    (or operator) that sent it and its destination by code."""
+    events = list(WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8")).events)
+    items = await read_timeline(pydantic_data_converter, [events])
+    updates = [i for i in items if i.outcome in ("accepted", "repeated (no effect)") and i.what != "received"]
+    assert updates, "a recorded shape has at least one update"
+    assert all(i.actor_id for i in updates), [i for i in updates if not i.actor_id]
+    for transfer in (i for i in items if i.what == "transfer"):
+        assert transfer.actor_roles in (("system",), ("operator",)) and transfer.actor_unit == ""
+        assert transfer.details["to_unit"].count(".") == 3  # an agency code, not a dict's repr
+
+
+@dataclass
+class Played:
+    client: Client
+    records: RecordsStore
+    settings: Settings
+    codes: dict[str, str]  # shape name -> dossier code
+
+
+@pytest_asyncio.fixture(scope="module")
+async def played(data_converter, tmp_path_factory) -> AsyncIterator[Played]:
+    """Every time-skipping shape of the recording script, played on a server of its own."""
+    tmp = tmp_path_factory.mktemp("shapes")
+    url = f"sqlite+aiosqlite:///{tmp / 'records.sqlite'}"
+    settings = Settings.from_env({"DATA_DIR": str(tmp), "DATABASE_URL": url, "TASK_QUEUE": RECORD.TASK_QUEUE})
+    async with open_records(url) as records:
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=data_converter, test_server_existing_path=binary("temporal-test-server")
+        )
+        async with env:
+            await register_search_attributes(env.client)
+            await travel_to(env, max(RECORD.EPOCH, await env.get_current_time()))
+            async with build_worker(env.client, RECORD.TASK_QUEUE, records):
+                desk = RECORD.Desk(env, records)
+                codes = {}
+                for name, shape in RECORD.TIME_SKIPPING_SHAPES.items():
+                    handle = await shape(desk)
+                    await handle.result()
+                    codes[name] = handle.id
+                yield Played(env.client, records, settings, codes)
+
+
+@pytest.mark.parametrize("shape", list(RECORD.TIME_SKIPPING_SHAPES))
+class TestEveryShapeThroughCommandAndRoute:
+    async def test_the_history_command_reads_it(self, played: Played, shape, capsys):
+        """`starter.py history CODE` exits 0 with the timeline, and `--json` agrees."""
+        code = played.codes[shape]
+        capsys.readouterr()
+        assert await starter.main(["history", code], played.client, played.settings) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"dossier {code}: 1 run(s), COMPLETED")
+        assert "the audit trail agrees with Temporal's history" in out
+        if shape == "dossier_carried_over":
+            assert "transfer             system  -> accepted  [transfer_id=carried-transfer" in out
+        assert await starter.main(["history", code, "--json"], played.client, played.settings) == 0
+        history = json.loads(capsys.readouterr().out)
+        assert history["agrees"] is True and history["items"][-1]["what"] == "closed"
+
+    async def test_the_history_route_reads_it(self, played: Played, shape):
+        """`GET /audit/dossiers/{code}/history` answers 200 with the same timeline."""
+        code = played.codes[shape]
+        app = create_app(played.client, played.records, played.settings, key=KEY)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            response = await http.get(f"/audit/dossiers/{code}/history", headers=Api.auth(AUDITOR))
+        assert response.status_code == 200, response.text
+        history = response.json()
+        assert history["agrees"] is True and history["status"] == "COMPLETED"
+        updates = [i for i in history["items"] if i["outcome"] == "accepted" and i["what"] != "received"]
+        assert updates and all(i["actor_id"] for i in updates)
+        if shape == "dossier_carried_over":
+            [transfer] = [i for i in history["items"] if i["what"] == "transfer"]
+            assert (transfer["actor_id"], transfer["actor_roles"], transfer["outcome"]) == (
+                "system",
+                ["system"],
+                "accepted",
+            )
