@@ -83,10 +83,14 @@ class TestGroupFaults:
             receipt = await intake.receive(request)
             assert isinstance(receipt, GroupReceipt), receipt
             receipts.append(receipt)
-        births = [
-            asyncio.create_task(finish_member(deployment, r.members[0].dossier_code, "birth"))
-            for r in receipts
-        ]
+
+        async def births_one_after_another() -> None:
+            for r in receipts:
+                await finish_member(deployment, r.members[0].dossier_code, "birth")
+
+        # One after another, so that the kill falls while some groups have started their next
+        # member, some are between the birth's steps and some have not begun.
+        births = [asyncio.create_task(births_one_after_another())]
 
         async def residences_started() -> int:
             return sum(
