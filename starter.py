@@ -32,7 +32,19 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import audit, carryover, catalogue, counter, dossier_commands, officer, outbox, staff, store, tokens
+from cli import (
+    audit,
+    carryover,
+    catalogue,
+    counter,
+    dossier_commands,
+    groups,
+    officer,
+    outbox,
+    staff,
+    store,
+    tokens,
+)
 from cli.context import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, CliContext, CommandFailed
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from model.input_bounds import short
@@ -46,7 +58,19 @@ from runtime.temporal import exit_process
 EXIT_FAILED = 1
 
 # The command groups, in the order `--help` lists them.
-GROUPS = (dossier_commands, counter, officer, audit, store, carryover, outbox, tokens, staff, catalogue)
+GROUPS = (
+    dossier_commands,
+    counter,
+    groups,
+    officer,
+    audit,
+    store,
+    carryover,
+    outbox,
+    tokens,
+    staff,
+    catalogue,
+)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from api.responses import VietnamTimeJSONResponse
 from api.routes import ROUTERS
 from api.routes.codec import CodecCors
 from intake.document_files import DocumentFiles
+from intake.groups import GroupIntake
 from intake.online import OnlineIntake
 from intake.service import IntakeService
 from officers.tokens import TokenKeys, token_key
@@ -39,6 +40,7 @@ def create_app(
     settings: Settings,
     *,
     intake: IntakeService | None = None,
+    groups: GroupIntake | None = None,
     catalogue: Catalogue | None = None,
     key: bytes | TokenKeys | None = None,
 ) -> FastAPI:
@@ -62,6 +64,7 @@ def create_app(
         token_key=TokenKeys.of(key) if key else token_key(settings),
         intake=intake,
         online=OnlineIntake(intake, files, settings.online_check_hours),
+        groups=groups or GroupIntake.standard(client, settings.task_queue, records),
     )
     install_error_handlers(app)
     # Documents' files are larger than any JSON body: their own cap (intake.document_files).

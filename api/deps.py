@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.errors import ApiError, refused
+from intake.groups import GroupIntake
 from intake.online import OnlineIntake
 from intake.service import IntakeService
 from model.dossier_inputs import Actor
@@ -45,6 +46,7 @@ class Services:
     intake: IntakeService
     # Online submission (api/routes/online.py): the intake with the documents' file store.
     online: OnlineIntake | None = None
+    groups: GroupIntake | None = None  # interlinked groups' intake (create_app builds it)
 
 
 def services(request: Request) -> Services:

@@ -6,6 +6,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
+from activities.group_records import GroupRecordActivities
 from activities.notice_sending import NoticeActivities
 from activities.portal_sync import PortalSyncActivities
 from activities.records import RecordActivities
@@ -17,11 +18,12 @@ from records.database import RecordsStore
 from runtime.codec import EncryptionCodec
 from runtime.delivery_settings import DeliverySettings
 from workflows.dossier import DossierWorkflow
+from workflows.group import GroupWorkflow
 from workflows.outbox_delivery import OutboxDeliveryWorkflow
 
 __all__ = ["WORKFLOWS", "build_worker"]
 
-WORKFLOWS = [DossierWorkflow, CarryoverWorkflow, OutboxDeliveryWorkflow]
+WORKFLOWS = [DossierWorkflow, CarryoverWorkflow, OutboxDeliveryWorkflow, GroupWorkflow]
 
 
 def build_worker(
@@ -47,6 +49,7 @@ def build_worker(
     notices = NoticeActivities(records, delivery, codec)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
     carryover = CarryoverActivities(client, records, routing=routing)
+    groups = GroupRecordActivities(records)
     return Worker(
         client,
         task_queue=task_queue,
@@ -61,6 +64,7 @@ def build_worker(
             carryover.carry_over_batch,
             portal.deliver,
             notices.send,
+            groups.record_group,
         ],
         **worker_options,
     )

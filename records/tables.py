@@ -29,6 +29,7 @@ __all__ = [
     "DossierEventRow",
     "DossierRow",
     "DossierSequenceRow",
+    "GroupMemberRow",
     "IntakeRequestRow",
     "NotificationRow",
     "OfficerRow",
@@ -284,6 +285,24 @@ class OfficerRow(Base):
     unit: Mapped[str] = mapped_column(String(UNIT), index=True)
     roles: Mapped[str] = mapped_column(String(200), default="")
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class GroupMemberRow(Base):
+    """A member of an interlinked group as its group last projected it, for the groups' report:
+    which agency, whether it was late when the group went overdue, how the group ended."""
+
+    __tablename__ = "group_members"
+    group_code: Mapped[str] = mapped_column(String(CODE), primary_key=True)  # the group's dossier code
+    member_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dossier_code: Mapped[str] = mapped_column(String(CODE))
+    group_kind: Mapped[str] = mapped_column(String(32))  # e.g. LT296.01
+    handling_unit: Mapped[str] = mapped_column(String(UNIT), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    group_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(32))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    group_status: Mapped[str] = mapped_column(String(32))
+    group_resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 # The outbox tables share this metadata (migrations compare it whole): registered on import.

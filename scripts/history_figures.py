@@ -49,6 +49,9 @@ class Figures:
     continued: int
     plain_bytes: int
     encrypted_bytes: int
+    # Signals received (a group's members report by signal; a group tells its members by signal):
+    # each signal is one action, counted where it lands.
+    signals: int = 0
 
     @property
     def actions(self) -> int:
@@ -62,6 +65,7 @@ class Figures:
             + self.local_activity_markers
             + self.upserts
             + self.continued
+            + self.signals
         )
 
 
@@ -115,6 +119,7 @@ async def figures(path: Path, codec: EncryptionCodec) -> Figures:
         continued=kinds[E.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW],
         plain_bytes=plain,
         encrypted_bytes=plain + growth,
+        signals=kinds[E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED],
     )
 
 

@@ -32,3 +32,15 @@ async def test_figures_of_the_returned_lifecycle():
     assert f.upserts == types.count("EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES")
     assert f.actions == 1 + f.activity_attempts + f.timers + f.updates + f.local_activity_markers + f.upserts
     assert 0 < f.plain_bytes < f.encrypted_bytes
+
+
+async def test_a_group_s_signals_are_counted_as_actions():
+    """A group hears its members by signal: each signal landed is one action."""
+    path = ROOT / "tests" / "histories" / "group_birth_returned.json"
+    types = [event["eventType"] for event in json.loads(path.read_text())["events"]]
+    codec = EncryptionCodec(*load_keyring(f"k1:{generate_key()}"))
+    f = await history_figures.figures(path, codec)
+    assert f.signals == types.count("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED") > 0
+    assert f.actions == (
+        1 + f.activity_attempts + f.timers + f.updates + f.local_activity_markers + f.upserts + f.signals
+    )

@@ -71,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         transfer_facts,
         transfer_target,
     )
+    from workflows.group_models import GroupMemberCommand, MemberReport
 
 __all__ = ["DossierWorkflow", "SYSTEM_ACTOR"]
 
@@ -107,6 +108,10 @@ ONLINE_SUBMISSION_PATCH = "online-submission"
 # new province's queue: activities are scheduled there, and the run continues as new there (a
 # run's own task queue is fixed; continue-as-new is how a workflow changes queues).
 PROVINCE_QUEUE_PATCH = "transfer-moves-to-province-queue"
+# Since this patch a dossier started by an interlinked group (a child workflow) tells its group
+# every change (signal `member_changed`). Asked only by children, so no other dossier's history
+# gains a marker.
+GROUP_MEMBER_PATCH = "group-member-reports"
 RECORD_BATCH = 50  # entries per projection call: a few KB each, far below payload limits
 # What the applicant is told about; the message text is the gateway's job to localise.
 NOTIFIED_ACTIONS = {
@@ -142,6 +147,7 @@ class DossierWorkflow:
         self._lock = asyncio.Lock()
         self._changes = 0
         self._projector: asyncio.Task[None] | None = None
+        self._reported = 0  # timeline entries told to the group (the group ignores repeats)
         # Here, not in run(): an update that arrives with the start is handled before run()
         # begins, and must find the dossier already at its handling unit.
         if dossier.carried_state is None:
@@ -158,10 +164,12 @@ class DossierWorkflow:
             return await self._run_projection_first()
         self._projector = asyncio.create_task(self._project())
         while self._state.status not in TERMINAL:
+            await self._report_to_group()
             if self._history_is_long() or self._queue_moved():
                 await self._continue_as_new()
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._report_to_group()
         # A closed dossier still waits for its records: an operator's retry_projection after
         # a data error lets it finish.
         await workflow.wait_condition(lambda: not self._state.unrecorded)
@@ -189,6 +197,54 @@ class DossierWorkflow:
         self._log("dossier projection retried", failure=self._state.projection_failure)
         self._state.projection_failure = None
         workflow.upsert_search_attributes([search_attributes.PROJECTION_FAILED.value_set(False)])
+
+    @workflow.signal
+    async def group_action(self, command: GroupMemberCommand) -> None:
+        """The dossier's interlinked group withdraws it or returns its result, for the officer
+        who asked the group. The same rules and action ids apply as to the update; a refusal
+        (a dossier closed meanwhile, say) is logged, as a signal cannot answer."""
+        try:
+            if command.withdraw is not None:
+                await self._act(command.withdraw, self._close(DossierStatus.WITHDRAWN, "withdrawn"))
+            if command.return_result is not None:
+                await self._act(command.return_result, self._return_result)
+        except ActionRefused as err:
+            self._log("group action refused", reason=err.message, error_type=err.type)
+
+    async def _report_to_group(self) -> None:
+        """Tell the group (if this dossier is a member of one) every entry it has not been told.
+
+        Until none is left: an action applied while a signal is in flight must not wait for
+        the next change to be told (the loop's wait counts changes from after this returns).
+        """
+        parent = workflow.info().parent
+        state = self._state
+        if parent is None or self._reported == len(state.timeline):
+            return
+        if not workflow.patched(GROUP_MEMBER_PATCH):
+            return
+        group = workflow.get_external_workflow_handle(parent.workflow_id)
+        while self._reported < len(state.timeline):
+            entries = tuple(state.timeline[self._reported :])
+            self._reported = len(state.timeline)
+            report = MemberReport(
+                code=self._dossier.code,
+                status=state.status,
+                due_at=state.due_at,
+                overdue=state.overdue,
+                paused_since=state.paused_since,
+                resolved_at=state.resolved_at,
+                closed_at=state.closed_at,
+                outcome_reason=state.outcome_reason,
+                handling_unit=current_handling_unit(self._dossier, state).code,
+                entries=entries,
+            )
+            try:
+                await group.signal("member_changed", report)
+            except FailureError as err:
+                # The group is gone (terminated by an operator): the dossier goes on alone.
+                self._log("group not told", group=parent.workflow_id, error=str(err))
+                return
 
     @workflow.query
     def view(self) -> DossierView:

@@ -5,8 +5,16 @@ To add an area (history, search, report, verify for auditors): a module here wit
 (`api.deps.auditor`), and its router appended to ROUTERS.
 """
 
-from api.routes import audit, codec, dossiers, inbox, online, service
+from api.routes import audit, codec, dossiers, groups, inbox, online, service
 
 __all__ = ["ROUTERS"]
 
-ROUTERS = (service.router, dossiers.router, online.router, inbox.router, audit.router, codec.router)
+ROUTERS = (
+    service.router,
+    dossiers.router,
+    online.router,
+    groups.router,
+    inbox.router,
+    audit.router,
+    codec.router,
+)

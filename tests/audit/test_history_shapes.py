@@ -33,7 +33,11 @@ from tests.api.test_authorization import OFFICERS
 from tests.builders import travel_to
 
 ROOT = Path(__file__).resolve().parents[2]
-HISTORIES = sorted((ROOT / "tests" / "histories").glob("*.json"))
+# Dossiers' histories: the auditors' history reader reads DossierWorkflow runs (a group's own
+# timeline is its view; reading a GroupWorkflow's history as a timeline is not done yet).
+HISTORIES = sorted(
+    p for p in (ROOT / "tests" / "histories").glob("*.json") if not p.stem.startswith("group_")
+)
 AUDITOR = OFFICERS["auditor/other"]
 
 

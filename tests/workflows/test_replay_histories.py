@@ -21,6 +21,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from model.dossier_inputs import DossierInput
 from workflows.dossier import PROVINCE_QUEUE_PATCH, DossierWorkflow
+from workflows.group import GroupWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 FILES = sorted(HISTORIES.glob("*.json"))
@@ -48,7 +49,14 @@ SHAPES = {
     # Since the patch transfer-moves-to-province-queue: carried over onto Hà Nội's own queue.
     "dossier_province_queue_run1",
     "dossier_province_queue_run2",
+    # A member of an interlinked group (a child that reports to its group), and the groups
+    # themselves (scripts/record_group_histories.py).
+    "dossier_group_member",
+    "group_birth_returned",
+    "group_birth_refused",
 }
+# Files named group_* are GroupWorkflow runs; all others DossierWorkflow runs.
+WORKFLOW_TYPES = {"group": "GroupWorkflow"}
 CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
@@ -69,17 +77,18 @@ def started(history: WorkflowHistory):
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 async def test_recorded_history_replays_against_the_current_code(path: Path):
     """Replaying raises on any nondeterminism between the recorded events and today's code."""
-    replayer = Replayer(workflows=[DossierWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[DossierWorkflow, GroupWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(load(path))
 
 
 def test_every_shape_has_a_closed_dossier_history():
-    """Deleting a history fails here; each file is a whole DossierWorkflow run."""
+    """Deleting a history fails here; each file is a whole run of the workflow its name says."""
     missing = SHAPES - {p.stem for p in FILES}
     assert not missing, f"no recorded history for {sorted(missing)}: run scripts/record_histories.py"
     for path in FILES:
         history = load(path)
-        assert started(history).workflow_type.name == "DossierWorkflow", path.name
+        expected = WORKFLOW_TYPES.get(path.stem.split("_")[0], "DossierWorkflow")
+        assert started(history).workflow_type.name == expected, path.name
         assert history.events[-1].event_type in CLOSED, f"{path.name} is not a closed run"
 
 

@@ -1,0 +1,296 @@
+"""Receiving an interlinked group at a counter: one check, one code, one parent workflow.
+
+The request is checked as a whole (every member's procedure, documents and agency, the
+counter, the address) and every problem reported at once, as form 02 or 03. A received group
+is one GroupWorkflow whose id is a code reserved at the counter as a dossier's is (the same
+request id gives the same group); its members get codes of their own, `CODE-1`, `CODE-2`...
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from adminunits import VN_TZ, AdminUnits, AgencyDirectory
+from intake.checks import IntakeReview, _check_documents, check_receipt_time, review_request, unit_of
+from intake.errors import RequestIdConflict
+from intake.forms import IntakeRequest, MissingDocument, RefusalNotice, SupplementNotice
+from intake.group_agencies import member_unit
+from intake.group_forms import GroupReceipt, GroupRequest, MemberReceipt
+from procedures.calendar import WorkingCalendar
+from procedures.catalogue import (
+    Catalogue,
+    NotReceivable,
+    NoVersionInForce,
+    UnknownProcedure,
+    default_catalogue,
+)
+from procedures.groups import (
+    HANDOVER_CHANNEL,
+    GroupCatalogue,
+    GroupVersion,
+    NoGroupVersionInForce,
+    UnknownGroup,
+    default_groups,
+)
+from records.database import RecordsStore
+from records.dossier_codes import DossierCodeAllocator
+from workflows.group import GroupWorkflow
+from workflows.group_models import GroupInput, MemberPlan
+
+__all__ = ["GroupIntake"]
+
+log = structlog.get_logger(__name__)
+CLOCK_TOLERANCE = timedelta(minutes=5)
+BACKFILL_TOLERANCE = timedelta(minutes=5)
+
+GroupOutcome = GroupReceipt | SupplementNotice | RefusalNotice
+
+
+class GroupIntake:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        allocator: DossierCodeAllocator,
+        *,
+        catalogue: Catalogue,
+        groups: GroupCatalogue,
+        units: AdminUnits,
+        agencies: AgencyDirectory,
+        calendar: WorkingCalendar,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._allocator = allocator
+        self._catalogue = catalogue
+        self._groups = groups
+        self._units = units
+        self._agencies = agencies
+        self._calendar = calendar
+        self._clock = clock or (lambda: datetime.now(VN_TZ))
+
+    @classmethod
+    def standard(
+        cls,
+        client: Client,
+        task_queue: str,
+        records: RecordsStore,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> GroupIntake:
+        """The group intake on the shipped catalogue, groups, units and calendar."""
+        return cls(
+            client,
+            task_queue,
+            DossierCodeAllocator(records.engine, records.sessions),
+            catalogue=default_catalogue(),
+            groups=default_groups(),
+            units=AdminUnits.load(),
+            agencies=AgencyDirectory.load(),
+            calendar=WorkingCalendar.default(),
+            clock=clock,
+        )
+
+    async def receive(self, request: GroupRequest) -> GroupOutcome:
+        """One receipt for the group, or form 02/03 with every problem; RequestIdConflict when
+        the request id names another request at this counter."""
+        now = self._clock()
+        fingerprint = request.content_hash()
+        unit = request.receiving_unit
+        claim = await self._allocator.find(unit, request.request_id) if request.request_id else None
+        if claim is not None:
+            if claim.content_hash and claim.content_hash != fingerprint:
+                raise RequestIdConflict(claim.receiving_unit, claim.request_id, claim.dossier_code)
+            if claim.started:
+                return _receipt(await self._stored(claim.dossier_code), resubmitted=True)
+        received_at = (
+            claim.received_at if claim is not None and claim.received_at else request.received_at or now
+        ).astimezone(VN_TZ)
+        reasons: list[str] = []
+        missing: list[MissingDocument] = []
+        backfill_reason = check_receipt_time(
+            _as_member_request(request, "", ()),
+            received_at,
+            now,
+            CLOCK_TOLERANCE,
+            BACKFILL_TOLERANCE,
+            reasons,
+        )
+        version = None
+        try:
+            version = self._groups.resolve(request.group_code, received_at)
+        except (UnknownGroup, NoGroupVersionInForce) as err:
+            reasons.append(f"group_code: {err}")
+        plans: list[MemberPlan] = []
+        if version is not None:
+            plans = self._plan_members(request, version, received_at, reasons, missing)
+        if reasons:
+            return RefusalNotice(
+                procedure_code=request.group_code, reasons=tuple(reasons), missing=tuple(missing)
+            )
+        if missing:
+            return SupplementNotice(procedure_code=request.group_code, missing=tuple(missing))
+        assert version is not None
+        if claim is None:
+            request_id = request.request_id or f"auto-{uuid.uuid4()}"
+            claim = await self._allocator.reserve(
+                unit, received_at.date(), request_id, fingerprint, received_at
+            )
+        first_version = plans[0].procedure  # its afternoon cut-off is the counter's
+        limit = version.time_limit
+        due_at = self._calendar.due_at(
+            received_at, limit.amount, limit.unit.value, first_version.afternoon_cutoff
+        )
+        receiving = self._agencies.as_of(self._agencies.get(unit), received_at)
+        group = GroupInput(
+            code=claim.dossier_code,
+            group_code=version.group_code,
+            group_name=version.group_name,
+            version_id=version.version_id,
+            decision=version.decision,
+            applicant=request.applicant,
+            receiving_unit=unit_of(receiving),
+            received_by=request.received_by,
+            received_at=received_at,
+            due_at=due_at,
+            channel=request.channel,
+            request_id=claim.request_id,
+            members=tuple(
+                plan.model_copy(update={"code": f"{claim.dossier_code}-{index}"})
+                for index, plan in enumerate(plans, start=1)
+            ),
+        )
+        created = True
+        try:
+            await self._client.start_workflow(
+                GroupWorkflow.run,
+                group,
+                id=group.code,
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError:
+            group, created = await self._stored(group.code), False
+        await self._allocator.mark_started(claim)
+        log.info(
+            "group received",
+            group_code=group.group_code,
+            dossier_code=group.code,
+            unit=unit,
+            members=len(group.members),
+            resubmitted=not created,
+            backfill=backfill_reason is not None,
+        )
+        return _receipt(group, resubmitted=not created)
+
+    def _plan_members(
+        self,
+        request: GroupRequest,
+        version: GroupVersion,
+        received_at: datetime,
+        reasons: list[str],
+        missing: list[MissingDocument],
+    ) -> list[MemberPlan]:
+        keys = {m.key for m in version.members}
+        for key in sorted(set(request.documents) - keys):
+            reasons.append(
+                f"documents.{key}: not a member of {version.version_id} (members: {', '.join(sorted(keys))})"
+            )
+        address = request.applicant.address
+        plans = []
+        for index, member in enumerate(version.members):
+            documents = request.documents.get(member.key, ())
+            channel = request.channel if not member.depends_on else HANDOVER_CHANNEL
+            as_request = _as_member_request(request, member.procedure_code, documents, channel)
+            if index == 0:
+                # The member the counter takes in: the counter, the address, the documents.
+                review = review_request(as_request, received_at, self._catalogue, self._units, self._agencies)
+            else:
+                review = IntakeReview(received_at=received_at)
+                try:
+                    review.version = self._catalogue.resolve(
+                        member.procedure_code, received_at, province=address.province_code
+                    )
+                    _check_documents(as_request, review.version, review)
+                except (UnknownProcedure, NoVersionInForce, NotReceivable) as err:
+                    review.reasons.append(f"procedure_code: {err}")
+            reasons.extend(f"members.{member.key}.{reason}" for reason in review.reasons)
+            missing.extend(m.model_copy(update={"id": f"{member.key}.{m.id}"}) for m in review.missing)
+            unit = member_unit(member.agency, address, received_at, self._agencies)
+            if unit is None:
+                reasons.append(
+                    f"members.{member.key}.agency: no {member.agency.value} for commune {address.commune_code}"
+                )
+            if review.version is not None and unit is not None:
+                plans.append(
+                    MemberPlan(
+                        key=member.key,
+                        code="-",
+                        procedure=review.version,
+                        agency=member.agency.value,
+                        handling_unit=unit,
+                        depends_on=member.depends_on,
+                        documents=documents,
+                        channel=channel,
+                    )
+                )
+        return plans
+
+    async def _stored(self, code: str) -> GroupInput:
+        handle = self._client.get_workflow_handle(code)
+        async for event in handle.fetch_history_events(page_size=1):
+            started = event.workflow_execution_started_event_attributes
+            [group] = await self._client.data_converter.decode(started.input.payloads, [GroupInput])
+            return group
+        raise LookupError(f"group {code} has no history")
+
+
+def _as_member_request(request: GroupRequest, procedure_code: str, documents, channel=None) -> IntakeRequest:
+    return IntakeRequest.model_construct(
+        procedure_code=procedure_code,
+        applicant=request.applicant,
+        receiving_unit=request.receiving_unit,
+        documents=tuple(documents),
+        channel=channel or request.channel,
+        case=None,
+        received_by=request.received_by,
+        received_at=request.received_at,
+        request_id=request.request_id,
+        backfill_reason=request.backfill_reason,
+    )
+
+
+def _receipt(group: GroupInput, *, resubmitted: bool) -> GroupReceipt:
+    return GroupReceipt(
+        group_dossier_code=group.code,
+        group_code=group.group_code,
+        group_name=group.group_name,
+        version_id=group.version_id,
+        applicant_name=group.applicant.full_name,
+        receiving_unit=group.receiving_unit.code,
+        received_at=group.received_at.astimezone(VN_TZ),
+        due_at=group.due_at.astimezone(VN_TZ),
+        received_by=group.received_by.id,
+        members=tuple(
+            MemberReceipt(
+                key=m.key,
+                dossier_code=m.code,
+                procedure_code=m.procedure.procedure_code,
+                procedure_name=m.procedure.procedure_name,
+                handling_unit=m.handling_unit.code,
+                handling_unit_name=m.handling_unit.name,
+                depends_on=m.depends_on,
+            )
+            for m in group.members
+        ),
+        resubmitted=resubmitted,
+    )

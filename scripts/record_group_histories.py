@@ -1,0 +1,118 @@
+"""Record closed histories of interlinked groups and of a group's member, for the replay tests.
+
+    .venv/bin/python scripts/record_group_histories.py [--out tests/histories]
+
+Beside scripts/record_histories.py (the single dossier's shapes), on a fresh time-skipping test
+server with the plain pydantic converter (no encryption), the synthetic applicant of
+tests/builders.py and the birth group of Decision 296:
+- `group_birth_returned`: the three members done in order, the group's result returned;
+- `group_birth_refused`: the birth registration refused, the two others stopped;
+- `dossier_group_member`: the insurance member of the first (a child DossierWorkflow that
+  reports to its group, received with the results it needs, returned by the group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from datetime import datetime  # noqa: E402
+
+from temporalio.client import WorkflowHistory  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.worker import Replayer  # noqa: E402
+
+from adminunits import VN_TZ  # noqa: E402
+from assembly.workers import build_worker  # noqa: E402
+from model.dossier_inputs import RefuseInput  # noqa: E402
+from records.database import open_records  # noqa: E402
+from runtime.logging import configure_logging  # noqa: E402
+from runtime.temporal import binary, register_search_attributes  # noqa: E402
+from scripts.record_histories import write  # noqa: E402
+from tests.builders import BA_DINH_COMMITTEE, COUNTER, at, quiet_day, travel_to  # noqa: E402
+from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member  # noqa: E402
+from workflows.dossier import DossierWorkflow  # noqa: E402
+from workflows.group import GroupWorkflow  # noqa: E402
+from workflows.group_models import GroupReturnInput  # noqa: E402
+
+TASK_QUEUE = "record-group-histories"
+IDENTITY = "record-histories"
+# A quiet Monday, so that re-recording gives the same dates and codes.
+EPOCH = at(quiet_day(datetime(2030, 3, 1, tzinfo=VN_TZ), weekday=0), 9)
+
+
+async def returned(desk: GroupDesk) -> dict[str, WorkflowHistory]:
+    receipt = await desk.receive(request_id="group-returned")
+    code = receipt.group_dossier_code
+    codes = {m.key: m.dossier_code for m in receipt.members}
+    units = {"birth": BA_DINH_COMMITTEE, "residence": BA_DINH_POLICE, "insurance": HANOI_SOCIAL_INSURANCE}
+    for key in ("birth", "residence", "insurance"):
+        await desk.until(code, lambda v, key=key: member(v, key).status == "processing")
+        await desk.do_member(codes[key], units[key], action_ids=f"returned-{key}")
+    await desk.until(code, lambda v: v.status.value == "processed")
+    await desk.group(code).execute_update(
+        GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="returned-return"), id="r"
+    )
+    await desk.group(code).result()
+    await desk.member(codes["insurance"]).result()
+    return {
+        "group_birth_returned": await desk.group(code).fetch_history(),
+        "dossier_group_member": await desk.member(codes["insurance"]).fetch_history(),
+    }
+
+
+async def refused(desk: GroupDesk) -> dict[str, WorkflowHistory]:
+    receipt = await desk.receive(request_id="group-refused")
+    code, birth = receipt.group_dossier_code, receipt.members[0].dossier_code
+    await desk.until(code, lambda v: member(v, "birth").status == "processing")
+    await desk.member(birth).execute_update(
+        DossierWorkflow.refuse,
+        RefuseInput(actor=leader(BA_DINH_COMMITTEE), action_id="refused-refuse", reason="r"),
+        id="refused-refuse",
+    )
+    await desk.group(code).result()
+    return {"group_birth_refused": await desk.group(code).fetch_history()}
+
+
+async def record(out: Path) -> dict[str, WorkflowHistory]:
+    recorded: dict[str, WorkflowHistory] = {}
+    with tempfile.TemporaryDirectory(prefix="record-group-histories-") as tmp:
+        async with open_records(f"sqlite+aiosqlite:///{Path(tmp) / 'records.sqlite'}") as records:
+            env = await WorkflowEnvironment.start_time_skipping(
+                data_converter=pydantic_data_converter,
+                identity=IDENTITY,
+                test_server_existing_path=binary("temporal-test-server"),
+            )
+            async with env:
+                await register_search_attributes(env.client)
+                await travel_to(env, max(EPOCH, await env.get_current_time()))
+                async with build_worker(env.client, TASK_QUEUE, records):
+                    desk = GroupDesk(env, TASK_QUEUE, records)
+                    for shape in (returned, refused):
+                        for name, history in (await shape(desk)).items():
+                            recorded[name] = history
+                            write(out, name, history)
+    return recorded
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "histories")
+    args = parser.parse_args()
+    configure_logging()
+    recorded = await record(args.out.resolve())
+    replayer = Replayer(workflows=[DossierWorkflow, GroupWorkflow], data_converter=pydantic_data_converter)
+    for history in recorded.values():
+        await replayer.replay_workflow(history)
+    print(f"{len(recorded)} histories replay against the current code")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

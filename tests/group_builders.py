@@ -1,0 +1,121 @@
+"""Builders for interlinked groups: a counter that receives groups, and officers doing members."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from adminunits import VN_TZ, AdminUnits, AgencyDirectory
+from intake.group_forms import GroupReceipt, GroupRequest
+from intake.groups import GroupIntake
+from model.dossier_inputs import Actor, CompleteStepInput, SubmittedDocument
+from procedures.calendar import WorkingCalendar
+from procedures.catalogue import default_catalogue
+from procedures.groups import default_groups
+from procedures.models import Role, StepPlace
+from records.database import RecordsStore
+from records.dossier_codes import DossierCodeAllocator
+from tests.builders import APPLICANT, BA_DINH_COUNTER, COUNTER
+from workflows.dossier import DossierWorkflow
+from workflows.group import GroupWorkflow
+from workflows.group_models import GroupView
+
+BA_DINH_POLICE = "000.00004.CA.H01"
+HANOI_SOCIAL_INSURANCE = "000.BHXH.00.H01"
+BIRTH_DOCUMENTS = {"birth": (SubmittedDocument(id="declaration"), SubmittedDocument(id="birth_certificate"))}
+
+
+class GroupDesk:
+    """The counter and the officers of Phường Ba Đình, its police and Hà Nội's social insurance."""
+
+    def __init__(self, env: WorkflowEnvironment, task_queue: str, records: RecordsStore) -> None:
+        self.env = env
+        self.client: Client = env.client
+        self._now = datetime.now(VN_TZ)
+        self.intake = GroupIntake(
+            env.client,
+            task_queue,
+            DossierCodeAllocator(records.engine, records.sessions),
+            catalogue=default_catalogue(),
+            groups=default_groups(),
+            units=AdminUnits.load(),
+            agencies=AgencyDirectory.load(),
+            calendar=WorkingCalendar.default(),
+            clock=lambda: self._now,
+        )
+
+    async def receive(self, group_code: str = "LT296.01", **changes) -> GroupReceipt:
+        self._now = (await self.env.get_current_time()).astimezone(VN_TZ)
+        fields = {
+            "group_code": group_code,
+            "applicant": APPLICANT,
+            "receiving_unit": BA_DINH_COUNTER,
+            "documents": BIRTH_DOCUMENTS,
+            "received_by": COUNTER,
+            "request_id": changes.pop("request_id", None) or str(uuid.uuid4()),
+        }
+        receipt = await self.intake.receive(GroupRequest(**(fields | changes)))
+        assert isinstance(receipt, GroupReceipt), receipt
+        return receipt
+
+    def group(self, code: str) -> WorkflowHandle:
+        return self.client.get_workflow_handle_for(GroupWorkflow.run, code)
+
+    def member(self, code: str) -> WorkflowHandle:
+        return self.client.get_workflow_handle_for(DossierWorkflow.run, code)
+
+    async def until(
+        self, code: str, condition: Callable[[GroupView], bool], timeout: float = 15
+    ) -> GroupView:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            view = await self.group(code).query(GroupWorkflow.view)
+            if condition(view):
+                return view
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"group never got there: {view.model_dump_json(indent=1)}")
+            await asyncio.sleep(0.05)
+
+    async def do_member(self, code: str, unit: str, action_ids: str | None = None) -> None:
+        """Every step of a member dossier, each by an officer of the role and unit it needs."""
+        handle = self.member(code)
+        while (view := await handle.query(DossierWorkflow.view)).current_step is not None:
+            step = view.current_step
+            where = unit if step.place is StepPlace.HANDLING else BA_DINH_COUNTER
+            officer = Actor(id=f"{step.role.value}-1", roles=(step.role,), unit=where)
+            await handle.execute_update(
+                DossierWorkflow.complete_step,
+                CompleteStepInput(
+                    actor=officer, action_id=f"{action_ids or uuid.uuid4()}-{step.id}", step_id=step.id
+                ),
+                id=f"{action_ids}-{step.id}" if action_ids else None,
+            )
+
+
+async def skip_to(env: WorkflowEnvironment, instant: datetime, attempts: int = 5) -> None:
+    """Move the time-skipping server's clock to `instant`; a skip that outlasts the call's
+    timeout on a loaded machine (it waits for every workflow the skip wakes) is asked again."""
+    for _ in range(attempts):
+        now = await env.get_current_time()
+        if now >= instant:
+            return
+        try:
+            await env.sleep(instant - now)
+            return
+        except RPCError:
+            await asyncio.sleep(0.5)
+    raise AssertionError(f"the test server's clock did not reach {instant}")
+
+
+def member(view: GroupView, key: str):
+    return next(m for m in view.members if m.key == key)
+
+
+def leader(unit: str) -> Actor:
+    return Actor(id="leader-1", roles=(Role.LEADER,), unit=unit)

@@ -1,0 +1,298 @@
+"""GroupWorkflow on its own time-skipping server: Decision 296's groups from receipt to answer.
+
+The group tests travel more than a year ahead (to a Friday before New Year 2028), so they run
+on a server of their own and leave the session's clock alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from assembly.workers import build_worker
+from audit.group_reports import groups_by_agency
+from model.dossier_inputs import (
+    Actor,
+    ApologyInput,
+    RefuseInput,
+    RequestSupplementInput,
+    SubmittedDocument,
+    SupplementInput,
+)
+from procedures.models import Role
+from records.database import RecordsStore
+from runtime.temporal import binary, register_search_attributes
+from tests.builders import BA_DINH_COMMITTEE, COUNTER, at
+from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member, skip_to
+from workflows.dossier import DossierWorkflow
+from workflows.group import GroupWorkflow
+from workflows.group_models import GroupReturnInput, GroupStatus, GroupWithdrawInput
+
+# Friday 31 December 2027, after the birth registration's 15:00 cut-off; Saturday 1 January
+# is New Year's Day, observed on Monday 3 January: the count starts on Tuesday 4 January.
+FRIDAY_BEFORE_NEW_YEAR = date(2027, 12, 31)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def group_env(data_converter) -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter, test_server_existing_path=binary("temporal-test-server")
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest_asyncio.fixture
+async def desk(group_env: WorkflowEnvironment, records: RecordsStore) -> AsyncIterator[GroupDesk]:
+    task_queue = f"groups-{uuid.uuid4()}"
+    async with build_worker(group_env.client, task_queue, records):
+        yield GroupDesk(group_env, task_queue, records)
+
+
+class TestBirthGroup:
+    """Birth registration, permanent residence and the insurance card: one receipt, one answer."""
+
+    async def test_received_friday_before_new_year_each_agency_its_part_answered_in_3_working_days(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        """Received on Friday 31 December 2027 at 16:00 (after the cut-off, before the New Year
+        holiday), the group is due on Friday 7 January 17:00; the residence member waits on the
+        birth registration and the insurance member on both; each agency's officers do their part
+        and the answer comes before the due moment."""
+        await skip_to(desk.env, at(FRIDAY_BEFORE_NEW_YEAR, 16))
+        receipt = await desk.receive()
+        assert receipt.due_at == at(date(2028, 1, 7), 17)
+        units = {m.key: m.handling_unit for m in receipt.members}
+        assert units == {
+            "birth": BA_DINH_COMMITTEE,
+            "residence": BA_DINH_POLICE,
+            "insurance": HANOI_SOCIAL_INSURANCE,
+        }
+        codes = {m.key: m.dossier_code for m in receipt.members}
+        code = receipt.group_dossier_code
+
+        view = await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        assert member(view, "residence").status == member(view, "insurance").status == "waiting"
+
+        await skip_to(desk.env, at(date(2028, 1, 4), 9))
+        await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+        view = await desk.until(code, lambda v: member(v, "residence").status == "processing")
+        assert member(view, "insurance").status == "waiting"  # it needs the residence too
+        residence = await desk.member(codes["residence"]).query(DossierWorkflow.view)
+        assert residence.handling_unit == BA_DINH_POLICE and residence.due_at == receipt.due_at
+        received = residence.timeline[0]
+        assert received.action == "received" and "result_birth" in received.details["documents"]
+
+        await desk.do_member(codes["residence"], BA_DINH_POLICE)
+        await desk.until(code, lambda v: member(v, "insurance").status == "processing")
+        await skip_to(desk.env, at(date(2028, 1, 6), 10))
+        await desk.do_member(codes["insurance"], HANOI_SOCIAL_INSURANCE)
+        view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
+        assert not view.overdue and view.resolved_at <= receipt.due_at
+        assert view.timeline[-1].action == "processed" and view.timeline[-1].details["late"] == "no"
+
+        await desk.group(code).execute_update(
+            GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="return-1")
+        )
+        result = await desk.group(code).result()
+        assert result.status is GroupStatus.RETURNED
+        for key in codes:
+            assert (await desk.member(codes[key]).result()).status.value == "returned"
+        # The groups' report: each agency's part of the group, answered on time.
+        counts = await groups_by_agency(records, at(FRIDAY_BEFORE_NEW_YEAR, 0), at(date(2028, 1, 1), 0))
+        assert [(c.handling_unit, c.groups, c.on_time, c.late) for c in counts] == [
+            (BA_DINH_COMMITTEE, 1, 1, 0),
+            (BA_DINH_POLICE, 1, 1, 0),
+            (HANOI_SOCIAL_INSURANCE, 1, 1, 0),
+        ]
+
+    async def test_refused_birth_registration_stops_the_dependents(self, desk: GroupDesk) -> None:
+        """The commune's leader refuses the birth registration: residence and insurance are never
+        started, the group is refused and says why."""
+        receipt = await desk.receive()
+        code, birth = receipt.group_dossier_code, receipt.members[0].dossier_code
+        await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        await desk.member(birth).execute_update(
+            DossierWorkflow.refuse,
+            RefuseInput(
+                actor=leader(BA_DINH_COMMITTEE), action_id="refuse-1", reason="giấy chứng sinh không hợp lệ"
+            ),
+        )
+        result = await desk.group(code).result()
+        assert result.status is GroupStatus.REFUSED
+        assert [member(result, k).status for k in ("birth", "residence", "insurance")] == [
+            "refused",
+            "stopped",
+            "stopped",
+        ]
+        assert "giấy chứng sinh không hợp lệ" in member(result, "residence").outcome_reason
+        assert [e.action for e in result.timeline if e.member] == [
+            "member_started",
+            "member_refused",
+            "member_stopped",
+            "member_stopped",
+        ]
+        assert all(m.started_at is None for m in result.members if m.key != "birth")
+
+    async def test_supplementation_asked_by_a_member_pauses_the_group(self, desk: GroupDesk) -> None:
+        """The police ask for a document: the group's clock stops with the member's, and its due
+        moment moves by the working time the applicant took."""
+        await skip_to(desk.env, at(date(2028, 3, 6), 9))  # a Monday
+        receipt = await desk.receive()
+        code = receipt.group_dossier_code
+        codes = {m.key: m.dossier_code for m in receipt.members}
+        await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+        await desk.until(code, lambda v: member(v, "residence").status == "processing")
+        police = Actor(id="police-1", roles=(Role.SPECIALIST,), unit=BA_DINH_POLICE)
+        await desk.member(codes["residence"]).execute_update(
+            DossierWorkflow.request_supplement,
+            RequestSupplementInput(
+                actor=police, action_id="ask-1", reason="thiếu tờ khai CT01", documents=("ct01",)
+            ),
+        )
+        view = await desk.until(code, lambda v: v.status is GroupStatus.PAUSED)
+        assert view.paused_since is not None
+
+        await desk.env.sleep(timedelta(days=1))  # Monday 9:00+ to Tuesday: one working day paused
+        await desk.member(codes["residence"]).execute_update(
+            DossierWorkflow.supplement,
+            SupplementInput(actor=COUNTER, action_id="give-1", documents=("ct01",)),
+        )
+        view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSING and v.paused_since is None)
+        assert view.paused_working_time == timedelta(hours=8)
+        assert view.due_at == receipt.due_at + timedelta(days=1)  # Thursday 17:00 -> Friday 17:00
+        assert [e.action for e in view.timeline][-3:] == [
+            "member_supplement_requested",
+            "member_supplemented",
+            "clock_resumed",
+        ]
+        await desk.group(code).execute_update(
+            GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="withdraw-1")
+        )
+        await desk.group(code).result()
+
+    async def test_overdue_group_gets_the_late_agency_s_apology(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        """The birth registration is done on time, the police are late: at the due moment the
+        group is overdue naming the police, and the police's apology (form 04) is the group's,
+        with the new appointment."""
+        await skip_to(desk.env, at(date(2028, 3, 13), 9))  # Monday; due Thursday 16 March 17:00
+        receipt = await desk.receive()
+        code = receipt.group_dossier_code
+        codes = {m.key: m.dossier_code for m in receipt.members}
+        await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+        await desk.until(code, lambda v: member(v, "residence").status == "processing")
+        await skip_to(desk.env, receipt.due_at + timedelta(hours=1))
+        view = await desk.until(code, lambda v: v.overdue)
+        assert view.apology_due and view.late_members == ["residence"]
+        overdue = next(e for e in view.timeline if e.action == "overdue")
+        assert overdue.details["late_agencies"] == BA_DINH_POLICE
+
+        new_due = at(date(2028, 3, 20), 17)  # the next Monday
+        await desk.member(codes["residence"]).execute_update(
+            DossierWorkflow.issue_apology,
+            ApologyInput(
+                actor=leader(BA_DINH_POLICE), action_id="sorry-1", reason="quá tải", new_due_at=new_due
+            ),
+        )
+        view = await desk.until(code, lambda v: not v.apology_due)
+        apology = next(e for e in view.timeline if e.action == "apology_issued")
+        assert apology.details["late_agency"] == BA_DINH_POLICE
+        assert apology.details["late_agency_name"].startswith("Công an")
+        assert apology.note == "quá tải" and view.due_at == new_due
+        await desk.group(code).execute_update(
+            GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="withdraw-1")
+        )
+        await desk.group(code).result()
+        # The groups' report counts the police late; the commune's part was on time, but the
+        # group was withdrawn (never answered); the card's agency never got its part.
+        counts = await groups_by_agency(records, at(date(2028, 3, 13), 0), at(date(2028, 3, 14), 0))
+        assert [(c.handling_unit, c.late, c.not_answered) for c in counts] == [
+            (BA_DINH_COMMITTEE, 0, 1),
+            (BA_DINH_POLICE, 1, 0),
+            (HANOI_SOCIAL_INSURANCE, 0, 1),
+        ]
+
+
+class TestDeathGroup:
+    """Death registration, removal of permanent residence and the funeral allowance."""
+
+    async def test_both_later_members_start_together_and_a_refused_allowance_leaves_the_removal_done(
+        self, desk: GroupDesk
+    ) -> None:
+        """Once the death is registered, the police and social insurance start at once (both need
+        only the death); social insurance refuses: the removal, done, stays done, and the group's
+        answer returns the two results."""
+        receipt = await desk.receive(
+            "LT296.02",
+            documents={"death": (SubmittedDocument(id="declaration"), SubmittedDocument(id="death_notice"))},
+        )
+        code = receipt.group_dossier_code
+        codes = {m.key: m.dossier_code for m in receipt.members}
+        await desk.until(code, lambda v: member(v, "death").status == "processing")
+        await desk.do_member(codes["death"], BA_DINH_COMMITTEE)
+        view = await desk.until(
+            code,
+            lambda v: (
+                member(v, "residence_removal").status == member(v, "funeral_allowance").status == "processing"
+            ),
+        )
+        removal = await desk.member(codes["residence_removal"]).query(DossierWorkflow.view)
+        assert (
+            removal.handling_unit == BA_DINH_POLICE
+            and "result_death" in removal.timeline[0].details["documents"]
+        )
+        await desk.member(codes["funeral_allowance"]).execute_update(
+            DossierWorkflow.refuse,
+            RefuseInput(actor=leader(HANOI_SOCIAL_INSURANCE), action_id="no", reason="không đủ điều kiện"),
+        )
+        await desk.do_member(codes["residence_removal"], BA_DINH_POLICE)
+        view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
+        assert [m.status for m in view.members] == ["processed", "processed", "refused"]
+        await desk.group(code).execute_update(
+            GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="return-1")
+        )
+        result = await desk.group(code).result()
+        assert [m.status for m in result.members] == ["returned", "returned", "refused"]
+
+
+class TestWithdrawal:
+    """The applicant withdraws the whole group at the counter."""
+
+    async def test_withdrawal_withdraws_open_members_and_stops_the_waiting_ones(
+        self, desk: GroupDesk
+    ) -> None:
+        receipt = await desk.receive()
+        code = receipt.group_dossier_code
+        await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        await desk.group(code).execute_update(
+            GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="withdraw-1")
+        )
+        result = await desk.group(code).result()
+        assert result.status is GroupStatus.WITHDRAWN
+        assert (await desk.member(receipt.members[0].dossier_code).result()).status.value == "withdrawn"
+        assert [m.status for m in result.members[1:]] == ["stopped", "stopped"]
+
+    async def test_only_the_receiving_counter_may_withdraw(self, desk: GroupDesk) -> None:
+        receipt = await desk.receive()
+        other = Actor(id="counter-9", roles=(Role.COUNTER_OFFICER,), unit="000.00008.01.H01")
+        from temporalio.client import WorkflowUpdateFailedError
+
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await desk.group(receipt.group_dossier_code).execute_update(
+                GroupWorkflow.withdraw, GroupWithdrawInput(actor=other, action_id="w")
+            )
+        assert failed.value.cause.type == "WrongUnit"
+        await desk.group(receipt.group_dossier_code).execute_update(
+            GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="w")
+        )
+        await desk.group(receipt.group_dossier_code).result()

@@ -1,0 +1,519 @@
+"""GroupWorkflow: one interlinked application (liên thông), its members as child dossiers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities, ShiftDeadlineInput
+    from activities.group_records import GroupMemberRecord, GroupRecordActivities, RecordGroupInput
+    from model import search_attributes
+    from model.dossier_inputs import DossierInput, ReturnResultInput, SubmittedDocument, WithdrawInput
+    from model.dossier_state import DossierStatus
+    from workflows.dossier import DossierWorkflow
+    from workflows.group_models import (
+        GROUP_TERMINAL,
+        GroupInput,
+        GroupMemberCommand,
+        GroupReturnInput,
+        GroupState,
+        GroupStatus,
+        GroupView,
+        GroupWithdrawInput,
+        MemberPlan,
+        MemberReport,
+        MemberState,
+        MemberStatus,
+    )
+    from workflows.group_rules import check_group_action, dependents
+
+__all__ = ["GroupWorkflow"]
+
+# A records-store outage only delays the group's projection: retry for as long as it takes.
+PROJECTION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+G = GroupStatus
+D = DossierStatus
+# Member entries the group's timeline repeats, under the group's own name for them.
+_MEMBER_EVENTS = {
+    "supplement_requested": "member_supplement_requested",
+    "supplemented": "member_supplemented",
+    "processed": "member_processed",
+    "refused": "member_refused",
+    "withdrawn": "member_withdrawn",
+    "result_returned": "member_returned",
+}
+
+
+@workflow.defn
+class GroupWorkflow:
+    """Runs one interlinked group: one receipt, one deadline, one answer.
+
+    Guarantees: each member is started once, as a child `DossierWorkflow` under its own code,
+    only when the members it depends on are processed, and receives their results' references;
+    a refused member stops every member that needs it while members already done stay done; a
+    supplementation asked by any member stops the group's clock until the applicant answers,
+    and the due moment moves by the working time paused; at the due moment the group becomes
+    overdue naming the late members' agencies, and each late agency's apology (form 04, issued
+    on its member) is the group's apology with the group's new appointment; a withdrawal
+    withdraws every open member. Members report every change by signal; the group completes
+    once every member it closed has completed.
+    """
+
+    @workflow.init
+    def __init__(self, group: GroupInput) -> None:
+        self._group = group
+        self._plans = {plan.key: plan for plan in group.members}
+        self._state = GroupState(
+            due_at=group.due_at,
+            members={
+                plan.key: MemberState(
+                    key=plan.key,
+                    code=plan.code,
+                    procedure_code=plan.procedure.procedure_code,
+                    handling_unit=plan.handling_unit.code,
+                    handling_unit_name=plan.handling_unit.name,
+                )
+                for plan in group.members
+            },
+        )
+        self._state.add(
+            group.received_at,
+            "received",
+            actor_id=group.received_by.id,
+            unit=group.receiving_unit.code,
+            details={"version_id": group.version_id, "due_at": group.due_at.isoformat()},
+        )
+        self._changes = 0
+        self._lock = asyncio.Lock()
+        self._waiting_children: list[asyncio.Task[None]] = []
+        self._timer: asyncio.Task[None] | None = None
+        self._projected: tuple | None = None
+        self._timer_due = group.due_at
+
+    @workflow.run
+    async def run(self, group: GroupInput) -> GroupView:
+        projector = asyncio.create_task(self._project())
+        while self._state.status not in GROUP_TERMINAL:
+            # Counted before the awaits below: a member's report that arrives during them
+            # wakes the wait at once instead of waiting for the next one.
+            seen = self._changes
+            await self._resume_clock_if_answered()
+            await self._start_ready_members()
+            self._settle()
+            if self._state.status in GROUP_TERMINAL:
+                break
+            await self._wait_for_change_or_deadline(seen)
+        # Closed: the members it closed finish their own records first.
+        await workflow.wait_condition(
+            lambda: (
+                workflow.all_handlers_finished()
+                and all(m.finished for m in self._state.members.values() if _closing(m))
+                and self._projected == self._projection_key()
+            )
+        )
+        projector.cancel()
+        return self.view()
+
+    # Queries, signals and updates.
+
+    @workflow.query
+    def view(self) -> GroupView:
+        state, group = self._state, self._group
+        return GroupView(
+            code=group.code,
+            group_code=group.group_code,
+            group_name=group.group_name,
+            version_id=group.version_id,
+            request_id=group.request_id,
+            status=state.status,
+            receiving_unit=group.receiving_unit.code,
+            received_at=group.received_at,
+            due_at=state.due_at,
+            overdue=state.overdue,
+            apology_due=state.apology_due,
+            late_members=state.late_members,
+            paused_since=state.paused_since,
+            paused_working_time=state.paused_working_time,
+            resolved_at=state.resolved_at,
+            closed_at=state.closed_at,
+            members=list(state.members.values()),
+            timeline=state.timeline,
+        )
+
+    @workflow.signal
+    def member_changed(self, report: MemberReport) -> None:
+        member = next((m for m in self._state.members.values() if m.code == report.code), None)
+        if member is None:
+            return
+        member.status = report.status.value
+        member.due_at = report.due_at
+        member.overdue = report.overdue
+        member.paused_since = report.paused_since
+        member.resolved_at = report.resolved_at
+        member.closed_at = report.closed_at
+        member.outcome_reason = report.outcome_reason
+        member.handling_unit = report.handling_unit
+        for entry in report.entries:
+            if entry.seq <= member.seen_seq:
+                continue  # told again (a retried task, a continued run)
+            member.seen_seq = entry.seq
+            self._on_member_entry(member, entry)
+        self._changes += 1
+
+    @workflow.update
+    async def withdraw(self, action: GroupWithdrawInput) -> GroupView:
+        async with self._lock:
+            if check_group_action(self._group, self._state, action):
+                await self._withdraw(action)
+            return self.view()
+
+    @withdraw.validator
+    def _validate_withdraw(self, action: GroupWithdrawInput) -> None:
+        check_group_action(self._group, self._state, action)
+
+    @workflow.update
+    async def return_result(self, action: GroupReturnInput) -> GroupView:
+        async with self._lock:
+            if check_group_action(self._group, self._state, action):
+                await self._return(action)
+            return self.view()
+
+    @return_result.validator
+    def _validate_return_result(self, action: GroupReturnInput) -> None:
+        check_group_action(self._group, self._state, action)
+
+    # Members.
+
+    async def _start_ready_members(self) -> None:
+        for plan in self._group.members:
+            member = self._state.members[plan.key]
+            if member.status != MemberStatus.WAITING.value:
+                continue
+            needed = [self._state.members[key] for key in plan.depends_on]
+            if all(m.status in (D.PROCESSED.value, D.RETURNED.value) for m in needed):
+                await self._start_member(plan, member)
+
+    async def _start_member(self, plan: MemberPlan, member: MemberState) -> None:
+        group, now = self._group, workflow.now()
+        # The first members are received with the group; the others when their inputs are ready.
+        received_at = group.received_at if not plan.depends_on else now
+        results = tuple(
+            SubmittedDocument(id=f"result_{key}", reference=self._state.members[key].code)
+            for key in plan.depends_on
+        )
+        dossier = DossierInput(
+            code=plan.code,
+            procedure=plan.procedure,
+            applicant=group.applicant,
+            receiving_unit=group.receiving_unit,
+            handling_unit=plan.handling_unit,
+            documents=plan.documents + results,
+            channel=plan.channel,
+            received_by=group.received_by,
+            received_at=received_at,
+            # Every member is due by the group's appointment: the group's limit is shared.
+            due_at=self._state.due_at,
+            request_id=f"{group.code}/{plan.key}",
+        )
+        member.status = D.PROCESSING.value
+        member.started_at = now
+        member.due_at = self._state.due_at
+        self._state.add(
+            now,
+            "member_started",
+            member=plan.key,
+            unit=plan.handling_unit.code,
+            details={"code": plan.code, "procedure_code": plan.procedure.procedure_code}
+            | {f"result_{key}": self._state.members[key].code for key in plan.depends_on},
+        )
+        handle = await workflow.start_child_workflow(
+            DossierWorkflow.run,
+            dossier,
+            id=plan.code,
+            task_queue=workflow.info().task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search_attributes.PROCEDURE_CODE, plan.procedure.procedure_code),
+                    SearchAttributePair(search_attributes.HANDLING_UNIT, plan.handling_unit.code),
+                    SearchAttributePair(search_attributes.RECEIVING_UNIT, group.receiving_unit.code),
+                    SearchAttributePair(search_attributes.STATUS, D.PROCESSING.value),
+                    SearchAttributePair(search_attributes.RECEIVED_AT, received_at),
+                    SearchAttributePair(search_attributes.DUE_AT, self._state.due_at),
+                    SearchAttributePair(search_attributes.OVERDUE, False),
+                ]
+            ),
+        )
+        self._waiting_children.append(asyncio.create_task(self._await_member(member, handle)))
+
+    async def _await_member(self, member: MemberState, handle) -> None:
+        try:
+            await handle
+        except FailureError as err:
+            workflow.logger.error("group member failed", extra={"member": member.code, "error": str(err)})
+        member.finished = True
+        self._changes += 1
+
+    def _on_member_entry(self, member: MemberState, entry) -> None:
+        state = self._state
+        name = _MEMBER_EVENTS.get(entry.action)
+        if entry.action == "apology_issued":
+            self._member_apologised(member, entry)
+            return
+        if name is None:
+            return
+        state.add(
+            entry.at,
+            name,
+            actor_id=entry.actor_id,
+            member=member.key,
+            unit=member.handling_unit,
+            note=entry.note,
+            details=dict(entry.details),
+        )
+        if entry.action == "supplement_requested" and state.paused_since is None:
+            # The applicant owes one member something: the whole group's clock stops.
+            state.paused_since = entry.at
+            if state.status is G.PROCESSING:
+                state.status = G.PAUSED
+        elif entry.action == "refused":
+            self._stop_dependents(member, entry.at)
+
+    def _stop_dependents(self, refused: MemberState, at) -> None:
+        for key in dependents(self._group, refused.key):
+            member = self._state.members[key]
+            if member.status != MemberStatus.WAITING.value:
+                continue
+            member.status = MemberStatus.STOPPED.value
+            member.outcome_reason = f"{refused.key} ({refused.code}) was refused: {refused.outcome_reason}"
+            self._state.add(
+                at,
+                "member_stopped",
+                member=key,
+                unit=member.handling_unit,
+                note=member.outcome_reason,
+                details={"because_of": refused.key},
+            )
+
+    def _member_apologised(self, member: MemberState, entry) -> None:
+        state = self._state
+        member.apologised = True
+        new_due = entry.details.get("new_due_at", "")
+        # Form 04 of the group: the late agency named, its reason, the new appointment.
+        state.add(
+            entry.at,
+            "apology_issued",
+            actor_id=entry.actor_id,
+            member=member.key,
+            unit=member.handling_unit,
+            note=entry.note,
+            details={
+                "late_agency": member.handling_unit,
+                "late_agency_name": member.handling_unit_name,
+                "old_due_at": state.due_at.isoformat(),
+                "new_due_at": new_due,
+            },
+        )
+        if member.due_at is not None and member.due_at > state.due_at:
+            state.due_at = member.due_at
+        if all(state.members[key].apologised for key in state.late_members):
+            state.apology_due = False
+
+    # The records store: the members' rows for the groups' report, on each change of the
+    # group's status or lateness (not on every member's step: each projection is an action).
+
+    def _projection_key(self) -> tuple:
+        state = self._state
+        return (state.status, state.overdue, tuple(state.late_members), state.resolved_at)
+
+    async def _project(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: self._projected != self._projection_key())
+            key, state, group = self._projection_key(), self._state, self._group
+            await workflow.execute_activity_method(
+                GroupRecordActivities.record_group,
+                RecordGroupInput(
+                    group_code=group.code,
+                    group_kind=group.group_code,
+                    received_at=group.received_at,
+                    due_at=state.due_at,
+                    status=state.status.value,
+                    resolved_at=state.resolved_at,
+                    members=tuple(
+                        GroupMemberRecord(
+                            key=m.key,
+                            dossier_code=m.code,
+                            handling_unit=m.handling_unit,
+                            status=m.status,
+                            late=m.key in state.late_members,
+                        )
+                        for m in state.members.values()
+                    ),
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=PROJECTION_RETRY,
+            )
+            self._projected = key
+
+    # The group's clock.
+
+    async def _wait_for_change_or_deadline(self, seen: int) -> None:
+        state = self._state
+        if self._clock_running() and state.due_at <= workflow.now():
+            self._mark_overdue()
+            return
+        timer = self._deadline_timer()
+        await workflow.wait_condition(lambda: self._changes != seen or (timer is not None and timer.done()))
+        # Overdue only once this workflow's clock has reached the due moment.
+        if timer is not None and timer.done() and workflow.now() >= state.due_at:
+            self._mark_overdue()
+
+    def _clock_running(self) -> bool:
+        state = self._state
+        return state.status is G.PROCESSING and not state.apology_due and state.overdue_due_at != state.due_at
+
+    def _deadline_timer(self) -> asyncio.Task[None] | None:
+        """One durable timer per due moment, kept across the members' reports (a timer re-armed
+        on every report would cost an action each): it runs while the group is processing, no
+        apology is owed and this due moment has not been found passed yet."""
+        state = self._state
+        running = (
+            state.status is G.PROCESSING and not state.apology_due and state.overdue_due_at != state.due_at
+        )
+        if self._timer is not None and (not running or self._timer_due != state.due_at):
+            self._timer.cancel()
+            self._timer = None
+        if running and self._timer is None and state.due_at > workflow.now():
+            self._timer = asyncio.create_task(workflow.sleep(state.due_at - workflow.now()))
+            self._timer_due = state.due_at
+        return self._timer if running else None
+
+    def _mark_overdue(self) -> None:
+        state = self._state
+        late = [m for m in state.members.values() if m.open]
+        state.overdue = True
+        state.overdue_due_at = state.due_at
+        state.apology_due = bool(late)
+        state.late_members = [m.key for m in late]
+        for member in late:
+            member.apologised = False
+        state.add(
+            workflow.now(),
+            "overdue",
+            details={
+                "due_at": state.due_at.isoformat(),
+                "late_members": ", ".join(m.key for m in late),
+                "late_agencies": ", ".join(m.handling_unit for m in late),
+            },
+        )
+        workflow.logger.info(
+            "group overdue", extra={"group_code": self._group.code, "late": state.late_members}
+        )
+
+    async def _resume_clock_if_answered(self) -> None:
+        state = self._state
+        if state.paused_since is None or any(m.paused_since for m in state.members.values() if m.open):
+            return
+        shifted = await workflow.execute_local_activity_method(
+            CalendarActivities.shift_deadline,
+            ShiftDeadlineInput(
+                due_at=state.due_at, paused_from=state.paused_since, paused_until=workflow.now()
+            ),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        state.add(
+            workflow.now(),
+            "clock_resumed",
+            details={
+                "paused_working_time": str(shifted.paused_working_time),
+                "old_due_at": state.due_at.isoformat(),
+                "new_due_at": shifted.due_at.isoformat(),
+            },
+        )
+        state.due_at = shifted.due_at
+        state.paused_working_time += shifted.paused_working_time
+        state.paused_since = None
+        if state.status is G.PAUSED:
+            state.status = G.PROCESSING
+
+    # The group's answer.
+
+    def _settle(self) -> None:
+        """Once every member is settled, the group has its one answer."""
+        state = self._state
+        if state.status not in (G.PROCESSING, G.PAUSED) or state.paused_since is not None:
+            return
+        members = list(state.members.values())
+        if not all(m.settled for m in members):
+            return
+        now = workflow.now()
+        if any(m.status == D.PROCESSED.value for m in members):
+            state.status = G.PROCESSED
+            state.resolved_at = now
+            late = "yes" if now > state.due_at else "no"
+            state.add(now, "processed", details={"late": late})
+        else:
+            state.status = G.REFUSED
+            state.resolved_at = state.closed_at = now
+            reasons = "; ".join(f"{m.key}: {m.outcome_reason}" for m in members if m.outcome_reason)
+            state.add(now, "refused", note=reasons)
+
+    async def _withdraw(self, action: GroupWithdrawInput) -> None:
+        state, now = self._state, workflow.now()
+        state.applied_actions[action.action_id] = type(action).__name__
+        for key, member in state.members.items():
+            if member.status == MemberStatus.WAITING.value:
+                member.status = MemberStatus.STOPPED.value
+                member.outcome_reason = "the group was withdrawn"
+            elif member.open:
+                command = WithdrawInput(
+                    actor=action.actor, action_id=f"{action.action_id}/{key}", reason=action.reason
+                )
+                await self._tell(member, GroupMemberCommand(withdraw=command))
+        state.status = G.WITHDRAWN
+        state.closed_at = now
+        state.paused_since = None
+        state.add(now, "withdrawn", actor_id=action.actor.id, unit=action.actor.unit, note=action.reason)
+
+    async def _return(self, action: GroupReturnInput) -> None:
+        state, now = self._state, workflow.now()
+        state.applied_actions[action.action_id] = type(action).__name__
+        for key, member in state.members.items():
+            if member.status == D.PROCESSED.value:
+                command = ReturnResultInput(
+                    actor=action.actor, action_id=f"{action.action_id}/{key}", channel=action.channel
+                )
+                await self._tell(member, GroupMemberCommand(return_result=command))
+        state.status = G.RETURNED
+        state.closed_at = now
+        state.add(
+            now,
+            "result_returned",
+            actor_id=action.actor.id,
+            unit=action.actor.unit,
+            details={"channel": action.channel.value},
+        )
+
+    async def _tell(self, member: MemberState, command: GroupMemberCommand) -> None:
+        member.told = True
+        await workflow.get_external_workflow_handle(member.code).signal(DossierWorkflow.group_action, command)
+
+
+def _closing(member: MemberState) -> bool:
+    """A started member the group closed or saw closed: its workflow will complete."""
+    return (
+        member.started_at is not None
+        and member.told
+        or member.status
+        in {
+            D.RETURNED.value,
+            D.REFUSED.value,
+            D.WITHDRAWN.value,
+        }
+    )

@@ -1,0 +1,215 @@
+"""Messages into and out of a GroupWorkflow, its state, and what members tell their group.
+
+A module of its own, passed through the sandbox, so the models are built once per process.
+New fields get defaults so recorded histories still decode.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from model.dossier_inputs import (
+    ActionInput,
+    Actor,
+    Applicant,
+    ReturnResultInput,
+    SubmittedDocument,
+    Unit,
+    WithdrawInput,
+)
+from model.dossier_state import DossierStatus, TimelineEntry
+from procedures.models import Channel, ProcedureVersion
+
+__all__ = [
+    "GroupEntry",
+    "GroupInput",
+    "GroupMemberCommand",
+    "GroupReturnInput",
+    "GroupState",
+    "GroupStatus",
+    "GroupView",
+    "GroupWithdrawInput",
+    "MemberPlan",
+    "MemberReport",
+    "MemberState",
+    "MemberStatus",
+]
+
+
+class _Message(BaseModel):
+    # Errors never quote the input: it may be an applicant's personal data (and it is logged).
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+
+class MemberPlan(_Message):
+    """One member as the group will start it: its own code, pinned version and handling unit."""
+
+    key: str
+    code: str = Field(min_length=1, max_length=100)
+    procedure: ProcedureVersion
+    agency: str
+    handling_unit: Unit
+    depends_on: tuple[str, ...] = ()
+    documents: tuple[SubmittedDocument, ...] = ()
+    channel: Channel = Channel.COUNTER
+
+
+class GroupInput(_Message):
+    code: str = Field(min_length=1, max_length=100)
+    group_code: str
+    group_name: str
+    version_id: str
+    decision: str = ""
+    applicant: Applicant
+    receiving_unit: Unit
+    received_by: Actor
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    channel: Channel = Channel.COUNTER
+    request_id: str | None = None
+    members: tuple[MemberPlan, ...] = Field(min_length=1)
+
+
+class GroupStatus(StrEnum):
+    PROCESSING = "processing"
+    PAUSED = "supplement_requested"  # a member waits for the applicant: the group's clock stops
+    PROCESSED = "processed"  # every member settled, at least one with a result
+    RETURNED = "returned"
+    REFUSED = "refused"  # every member settled, none with a result
+    WITHDRAWN = "withdrawn"
+
+
+GROUP_TERMINAL = frozenset({GroupStatus.RETURNED, GroupStatus.REFUSED, GroupStatus.WITHDRAWN})
+
+
+class MemberStatus(StrEnum):
+    """A member's place in the group: waiting for the results it needs, or its dossier's status."""
+
+    WAITING = "waiting"
+    STOPPED = "stopped"  # never started: a member it needs was refused, or the group withdrawn
+
+
+class MemberState(BaseModel):
+    key: str
+    code: str
+    procedure_code: str
+    handling_unit: str
+    handling_unit_name: str = ""
+    # MemberStatus while not started, else the dossier's own status.
+    status: str = MemberStatus.WAITING.value
+    started_at: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None
+    overdue: bool = False
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    outcome_reason: str = ""
+    paused_since: AwareDatetime | None = None
+    # Timeline entries of the member's dossier the group has seen (by seq).
+    seen_seq: int = 0
+    apologised: bool = False
+    told: bool = False  # the group asked it to withdraw or return its result
+    finished: bool = False  # its workflow has completed
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more will come of it for the group's answer: a result, a refusal, a stop."""
+        return self.status in {
+            DossierStatus.PROCESSED.value,
+            DossierStatus.RETURNED.value,
+            DossierStatus.REFUSED.value,
+            DossierStatus.WITHDRAWN.value,
+            MemberStatus.STOPPED.value,
+        }
+
+    @property
+    def open(self) -> bool:
+        return self.started_at is not None and not self.settled
+
+
+class GroupEntry(BaseModel):
+    """One line of the group's timeline: what the applicant and the auditors see of the group."""
+
+    seq: int
+    at: AwareDatetime
+    action: str
+    actor_id: str = "system"
+    member: str | None = None
+    unit: str | None = None
+    note: str = ""
+    details: dict[str, str] = Field(default_factory=dict)
+
+
+class GroupState(BaseModel):
+    status: GroupStatus = GroupStatus.PROCESSING
+    due_at: AwareDatetime
+    overdue: bool = False
+    apology_due: bool = False
+    overdue_due_at: AwareDatetime | None = None  # the due moment last found passed
+    late_members: list[str] = Field(default_factory=list)
+    paused_since: AwareDatetime | None = None
+    paused_working_time: timedelta = timedelta(0)
+    members: dict[str, MemberState] = Field(default_factory=dict)
+    timeline: list[GroupEntry] = Field(default_factory=list)
+    applied_actions: dict[str, str] = Field(default_factory=dict)
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+
+    def add(self, at, action: str, **fields) -> GroupEntry:
+        entry = GroupEntry(seq=len(self.timeline) + 1, at=at, action=action, **fields)
+        self.timeline.append(entry)
+        return entry
+
+
+class MemberReport(_Message):
+    """What a member dossier tells its group after it changed: its state and its new entries."""
+
+    code: str
+    status: DossierStatus
+    due_at: AwareDatetime
+    overdue: bool
+    paused_since: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    outcome_reason: str = ""
+    handling_unit: str
+    entries: tuple[TimelineEntry, ...] = ()
+
+
+class GroupMemberCommand(_Message):
+    """What a group asks of a member dossier: withdraw it, or return its result, with the
+    officer who asked the group (the member is received at the group's counter)."""
+
+    withdraw: WithdrawInput | None = None
+    return_result: ReturnResultInput | None = None
+
+
+class GroupWithdrawInput(ActionInput):
+    reason: str = Field(default="applicant's request", max_length=2000)
+
+
+class GroupReturnInput(ActionInput):
+    channel: Channel = Channel.COUNTER
+
+
+class GroupView(BaseModel):
+    code: str
+    group_code: str
+    group_name: str
+    version_id: str
+    request_id: str | None = None
+    status: GroupStatus
+    receiving_unit: str
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    overdue: bool
+    apology_due: bool
+    late_members: list[str]
+    paused_since: AwareDatetime | None
+    paused_working_time: timedelta
+    resolved_at: AwareDatetime | None
+    closed_at: AwareDatetime | None
+    members: list[MemberState]
+    timeline: list[GroupEntry]
