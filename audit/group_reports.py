@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from records.database import RecordsStore
 from records.tables import GroupMemberRow
@@ -31,7 +32,7 @@ async def groups_by_agency(records: RecordsStore, start: datetime, end: datetime
     row = GroupMemberRow
     resolved = row.group_status.in_(_RESOLVED)
 
-    def count(condition) -> object:
+    def count(condition: ColumnElement[bool] | InstrumentedAttribute[bool]) -> ColumnElement[int]:
         return func.sum(case((condition, 1), else_=0))
 
     query = (

@@ -132,6 +132,9 @@ class GroupIntake:
         plans: list[MemberPlan] = []
         if version is not None:
             plans = self._plan_members(request, version, received_at, reasons, missing)
+        counter = self._agencies.get(unit)
+        if counter is None:
+            reasons.append(f"receiving_unit: no agency {unit}")
         if reasons:
             return RefusalNotice(
                 procedure_code=request.group_code, reasons=tuple(reasons), missing=tuple(missing)
@@ -149,7 +152,8 @@ class GroupIntake:
         due_at = self._calendar.due_at(
             received_at, limit.amount, limit.unit.value, first_version.afternoon_cutoff
         )
-        receiving = self._agencies.as_of(self._agencies.get(unit), received_at)
+        assert counter is not None  # refused above
+        receiving = self._agencies.as_of(counter, received_at)
         group = GroupInput(
             code=claim.dossier_code,
             group_code=version.group_code,

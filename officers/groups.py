@@ -19,7 +19,10 @@ from workflows.group_models import GroupReturnInput, GroupView, GroupWithdrawInp
 
 __all__ = ["GROUP_ACTIONS", "NotAGroup", "act_on_group", "may_read_group", "read_group"]
 
-GROUP_ACTIONS = {"withdraw": GroupWithdrawInput, "return_result": GroupReturnInput}
+GROUP_ACTIONS: dict[str, type[GroupWithdrawInput | GroupReturnInput]] = {
+    "withdraw": GroupWithdrawInput,
+    "return_result": GroupReturnInput,
+}
 
 
 def may_read_group(officer: Actor, view: GroupView) -> Refusal | None:

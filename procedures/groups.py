@@ -187,6 +187,7 @@ def _read_group_file(path: Path) -> list[GroupVersion]:
         where = f"{path.name}: {code or f'group #{index + 1}'}"
         if (
             not isinstance(group, dict)
+            or not isinstance(code, str)
             or not isinstance(group.get("versions"), list)
             or not group["versions"]
         ):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -14,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.group_records import GroupMemberRecord, GroupRecordActivities, RecordGroupInput
     from model import search_attributes
     from model.dossier_inputs import DossierInput, ReturnResultInput, SubmittedDocument, WithdrawInput
-    from model.dossier_state import DossierStatus
+    from model.dossier_state import DossierStatus, TimelineEntry
     from workflows.dossier import DossierWorkflow
     from workflows.group_models import (
         GROUP_TERMINAL,
@@ -92,7 +93,7 @@ class GroupWorkflow:
         self._lock = asyncio.Lock()
         self._waiting_children: list[asyncio.Task[None]] = []
         self._timer: asyncio.Task[None] | None = None
-        self._projected: tuple | None = None
+        self._projected: tuple[object, ...] | None = None
         self._timer_due = group.due_at
 
     @workflow.run
@@ -252,7 +253,9 @@ class GroupWorkflow:
         )
         self._waiting_children.append(asyncio.create_task(self._await_member(member, handle)))
 
-    async def _await_member(self, member: MemberState, handle) -> None:
+    async def _await_member(
+        self, member: MemberState, handle: workflow.ChildWorkflowHandle[Any, Any]
+    ) -> None:
         try:
             await handle
         except FailureError as err:
@@ -260,7 +263,7 @@ class GroupWorkflow:
         member.finished = True
         self._changes += 1
 
-    def _on_member_entry(self, member: MemberState, entry) -> None:
+    def _on_member_entry(self, member: MemberState, entry: TimelineEntry) -> None:
         state = self._state
         name = _MEMBER_EVENTS.get(entry.action)
         if entry.action == "apology_issued":
@@ -285,7 +288,7 @@ class GroupWorkflow:
         elif entry.action == "refused":
             self._stop_dependents(member, entry.at)
 
-    def _stop_dependents(self, refused: MemberState, at) -> None:
+    def _stop_dependents(self, refused: MemberState, at: datetime) -> None:
         for key in dependents(self._group, refused.key):
             member = self._state.members[key]
             if member.status != MemberStatus.WAITING.value:
@@ -301,7 +304,7 @@ class GroupWorkflow:
                 details={"because_of": refused.key},
             )
 
-    def _member_apologised(self, member: MemberState, entry) -> None:
+    def _member_apologised(self, member: MemberState, entry: TimelineEntry) -> None:
         state = self._state
         member.apologised = True
         new_due = entry.details.get("new_due_at", "")
@@ -328,7 +331,7 @@ class GroupWorkflow:
     # The records store: the members' rows for the groups' report, on each change of the
     # group's status or lateness (not on every member's step: each projection is an action).
 
-    def _projection_key(self) -> tuple:
+    def _projection_key(self) -> tuple[object, ...]:
         state = self._state
         return (state.status, state.overdue, tuple(state.late_members), state.resolved_at)
 

@@ -6,8 +6,9 @@ New fields get defaults so recorded histories still decode.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -157,7 +158,7 @@ class GroupState(BaseModel):
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
 
-    def add(self, at, action: str, **fields) -> GroupEntry:
+    def add(self, at: datetime, action: str, **fields: Any) -> GroupEntry:
         entry = GroupEntry(seq=len(self.timeline) + 1, at=at, action=action, **fields)
         self.timeline.append(entry)
         return entry

@@ -10,11 +10,14 @@ from workflows.group_models import GroupInput, GroupReturnInput, GroupState, Gro
 
 __all__ = ["check_group_action", "dependents"]
 
-_ALLOWED = {
+_ALLOWED: dict[type[GroupWithdrawInput | GroupReturnInput], frozenset[GroupStatus]] = {
     GroupWithdrawInput: frozenset({GroupStatus.PROCESSING, GroupStatus.PAUSED}),
     GroupReturnInput: frozenset({GroupStatus.PROCESSED}),
 }
-_NAMES = {GroupWithdrawInput: "withdraw", GroupReturnInput: "return_result"}
+_NAMES: dict[type[GroupWithdrawInput | GroupReturnInput], str] = {
+    GroupWithdrawInput: "withdraw",
+    GroupReturnInput: "return_result",
+}
 
 
 def check_group_action(
