@@ -20,7 +20,17 @@ from procedures.calendar import VN_TZ
 __all__ = ["KINDS", "NoticeFacts", "RenderedNotice", "render"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-KINDS = ("received", "supplement_requested", "payment_requested", "processed", "apology_issued", "refused")
+KINDS = (
+    "received",
+    "supplement_requested",
+    "payment_requested",
+    "processed",
+    "apology_issued",
+    "refused",
+    # A dossier submitted online: the counter's check asks for more (form 02) or refuses it (form 03).
+    "online_completion_requested",
+    "not_received",
+)
 
 
 @dataclass(frozen=True)

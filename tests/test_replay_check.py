@@ -15,6 +15,7 @@ from model.dossier_inputs import CompleteStepInput
 from tests.builders import SPECIALIST, action_id, settled
 from tests.careless_workflow import CarelessDossierWorkflow
 from workflows.dossier import DossierWorkflow
+from workflows.group import GroupWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("replay_check", ROOT / "scripts" / "replay_check.py")
@@ -28,8 +29,11 @@ class TestReplayCheck:
         files = sorted((ROOT / "tests" / "histories").glob("*.json"))
         outcome = await replay_check.check()
         assert (outcome.replayed, outcome.failures) == (len(files), ())
-        broken = await replay_check.check(workflows=[CarelessDossierWorkflow])
-        assert broken.replayed == len(broken.failures) == len(files)
+        # The careless edit is DossierWorkflow's: every dossier's history fails on it, while the
+        # interlinked groups' own histories (group_*.json, GroupWorkflow) still replay.
+        broken = await replay_check.check(workflows=[CarelessDossierWorkflow, GroupWorkflow])
+        dossiers = [f for f in files if not f.name.startswith("group_")]
+        assert broken.replayed == len(files) and len(broken.failures) == len(dossiers) < len(files)
         assert all("Nondeterminism" in f.error for f in broken.failures)
 
     async def test_a_live_servers_open_dossier_replays_and_a_careless_edit_names_it(

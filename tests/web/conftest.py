@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
+from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
@@ -26,7 +28,8 @@ from api.server import ApiServer
 from assembly.workers import build_worker
 from model import search_attributes
 from procedures.models import Role
-from records.database import RecordsStore
+from records import migrate
+from records.database import RecordsStore, open_records
 from runtime.settings import Settings
 from runtime.temporal import binary
 from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, free_port
@@ -81,9 +84,35 @@ async def web_temporal(data_converter: DataConverter) -> AsyncIterator[WorkflowE
 
 
 @pytest_asyncio.fixture(scope="session")
+async def web_records(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RecordsStore]:
+    """The browser tests' own records store. Their pages show every dossier of a unit (the
+    worklist, verify, reports), so the rest of the suite's dossiers, and the rows the tamper
+    tests break on purpose, must not be in it. PostgreSQL when DATABASE_URL names it (a database
+    beside it, `<name>_web`), else a fresh SQLite file; built by the migrations either way."""
+    base = os.environ.get("DATABASE_URL")
+    if base:
+        url = make_url(base)
+        name = f"{url.database}_web"
+        admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        try:
+            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        own = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        own = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('web-records') / 'records.sqlite'}"
+    async with open_records(own) as store:
+        await migrate.downgrade(store.engine, "base")
+        await migrate.upgrade(store.engine)
+        yield store
+
+
+@pytest_asyncio.fixture(scope="session")
 async def site(
-    web_temporal: WorkflowEnvironment, records: RecordsStore, tmp_path_factory: pytest.TempPathFactory
+    web_temporal: WorkflowEnvironment, web_records: RecordsStore, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Site]:
+    records = web_records
     task_queue = f"web-{uuid.uuid4()}"
     client = web_temporal.client
     settings = Settings.from_env({"DATA_DIR": str(tmp_path_factory.mktemp("web")), "TASK_QUEUE": task_queue})
