@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timedelta
 
 import holidays
@@ -21,7 +23,8 @@ from model.dossier_view import DossierView
 from model.queue_routing import QueueRouting
 from procedures.catalogue import default_catalogue
 from procedures.models import Role
-from records.database import RecordsStore
+from records import migrate
+from records.database import RecordsStore, open_records
 from workflows.dossier import DossierWorkflow
 
 # Hà Nội after the reform: Phường Ba Đình (00004) and its counter, and the city's centre.
@@ -189,3 +192,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def fresh_records(url: str) -> AsyncIterator[RecordsStore]:
+    """A records store on `url` that tests own: emptied and rebuilt by the migrations, as
+    production builds it."""
+    async with open_records(url) as store:
+        await migrate.downgrade(store.engine, "base")
+        await migrate.upgrade(store.engine)
+        yield store

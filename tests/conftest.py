@@ -15,13 +15,12 @@ from temporalio.worker import Worker
 
 from assembly.workers import build_worker
 from model import search_attributes
-from records import migrate
-from records.database import RecordsStore, open_records
+from records.database import RecordsStore
 from runtime.codec import EncryptionCodec
 from runtime.codec import data_converter as encrypting_converter
 from runtime.logging import configure_logging
 from runtime.temporal import binary, register_search_attributes
-from tests.builders import Counter
+from tests.builders import Counter, fresh_records
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,11 +79,7 @@ async def records(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rec
     url = os.environ.get("DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('records') / 'records.sqlite'}"
     )
-    async with open_records(url) as store:
-        # Tests own this database: start each session from an empty schema, built (and first
-        # torn down) by the migrations, as production builds it.
-        await migrate.downgrade(store.engine, "base")
-        await migrate.upgrade(store.engine)
+    async with fresh_records(url) as store:
         yield store
 
 

@@ -28,11 +28,10 @@ from api.server import ApiServer
 from assembly.workers import build_worker
 from model import search_attributes
 from procedures.models import Role
-from records import migrate
-from records.database import RecordsStore, open_records
+from records.database import RecordsStore
 from runtime.settings import Settings
 from runtime.temporal import binary
-from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, free_port
+from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, free_port, fresh_records
 from web import install_web
 from web.state import WebState
 
@@ -102,9 +101,7 @@ async def web_records(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         own = url.set(database=name).render_as_string(hide_password=False)
     else:
         own = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('web-records') / 'records.sqlite'}"
-    async with open_records(own) as store:
-        await migrate.downgrade(store.engine, "base")
-        await migrate.upgrade(store.engine)
+    async with fresh_records(own) as store:
         yield store
 
 
