@@ -151,6 +151,49 @@ def _cases(record: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(cases, key=lambda c: c["code"])
 
 
+_UNIT_WORDS = {
+    "working_days": "ngày làm việc",
+    "working_hours": "giờ làm việc",
+    "calendar_days": "ngày",
+    "months": "tháng",
+}
+
+
+def _cases_of_channel_entries(record: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
+    """Cases for a record whose channel entries state several limits but name no case.
+
+    The portal then lists one entry per situation (a remote commune, a transfer rather than a
+    first registration...) and says which is which only in prose. Each distinct limit becomes a
+    case named by the limit itself, for the counter to select as the legal text says; with no
+    case selected the longest applies (`facts_of_record`), so no appointment comes too early.
+    A record with any entry the calendar cannot count gets none: its limits stay unknown.
+    """
+    entries = [m for m in record.get("executionMethods") or [] if _CHANNELS.get(m.get("submissionMethod"))]
+    limits = [_limit(m.get("processingTime"), m.get("processingTimeUnit")) for m in entries]
+    if not limits or not all(limits):
+        return []
+    distinct = sorted(
+        {(lim["amount"], lim["unit"]) for lim in limits if lim},
+        key=lambda k: _hours({"amount": k[0], "unit": k[1]}),
+    )
+    if len(distinct) < 2:
+        return []
+    notes.append(
+        f"{len(distinct)} cases derived from the channel entries' distinct limits (the portal names none)"
+    )
+    cases = []
+    for amount, unit in distinct:
+        shown = f"{amount:g}" if isinstance(amount, float) else str(amount)
+        cases.append(
+            {
+                "code": f"{shown}-{unit}",
+                "name": f"Trường hợp thời hạn {shown} {_UNIT_WORDS[unit]}",
+                "time_limit": {"amount": amount, "unit": unit},
+            }
+        )
+    return cases
+
+
 def _documents(record: dict[str, Any]) -> list[dict[str, Any]]:
     documents: list[dict[str, Any]] = []
     ids: set[str] = set()
@@ -213,7 +256,7 @@ def facts_of_record(record: dict[str, Any]) -> PortalFacts:
     agencies = [_label(a.get("name")) for a in record.get("departmentsExecuting") or [] if a.get("name")]
     authority, refusal = _authority(record, agencies)
     terms = _channel_terms(record, result.notes)
-    cases = _cases(record)
+    cases = _cases(record) or _cases_of_channel_entries(record, result.notes)
     limits = [t["time_limit"] for t in terms if "time_limit" in t]
     if limits:
         default = limits[0]  # the counter's, when the counter is a channel

@@ -162,6 +162,42 @@ class TestVersionsFromData:
             catalogue.resolve("1.999002", datetime(2026, 8, 1, tzinfo=VN_TZ))
 
 
+def entries(*limits: tuple[object, str]) -> list[dict]:
+    """Counter entries of a record, one per (processingTime, processingTimeUnit)."""
+    return [
+        {"submissionMethod": "DIRECT", "processingTime": amount, "processingTimeUnit": unit, "fees": []}
+        for amount, unit in limits
+    ]
+
+
+class TestCasesOfChannelEntries:
+    """Entries of one channel with different limits and no named case: each limit is a case."""
+
+    def test_each_distinct_limit_is_a_case_and_the_longest_applies_without_one(self, tmp_path):
+        data = record(executionMethods=entries((8, "WORKING_DAY"), (4, "WORKING_DAY"), (8, "WORKING_DAY")))
+        import_national(sources_dir(tmp_path / "s", data), tmp_path / "national")
+        version = Catalogue.load(tmp_path).resolve("1.999001", datetime(2026, 8, 1, tzinfo=VN_TZ))
+        assert [(c.code, c.name, c.time_limit.amount) for c in version.cases] == [
+            ("4-working_days", "Trường hợp thời hạn 4 ngày làm việc", 4),
+            ("8-working_days", "Trường hợp thời hạn 8 ngày làm việc", 8),
+        ]
+        assert version.terms(Channel.COUNTER)[0].amount == 8
+        assert version.terms(Channel.COUNTER, "4-working_days")[0].amount == 4
+
+    def test_an_entry_the_calendar_cannot_count_leaves_the_record_not_receivable(self, tmp_path):
+        data = record(executionMethods=entries((8, "WORKING_DAY"), (3, "OTHER")))
+        import_national(sources_dir(tmp_path / "s", data), tmp_path / "national")
+        with pytest.raises(NotReceivable, match="no time limit in a unit the engine can count"):
+            Catalogue.load(tmp_path).resolve("1.999001", datetime(2026, 8, 1, tzinfo=VN_TZ))
+
+    def test_named_cases_win_over_derived_ones(self, tmp_path):
+        named = [{"code": "C1", "name": "Có xác minh", "processingDay": {"qty": 5, "type": "WORKING_DAY"}}]
+        data = record(executionMethods=entries((8, "WORKING_DAY"), (4, "WORKING_DAY")), cases=named)
+        import_national(sources_dir(tmp_path / "s", data), tmp_path / "national")
+        version = Catalogue.load(tmp_path).resolve("1.999001", datetime(2026, 8, 1, tzinfo=VN_TZ))
+        assert [c.code for c in version.cases] == ["C1"]
+
+
 class TestBounds:
     """Absurd figures are refused at import and at load, naming the record and the field (issue 12)."""
 
