@@ -23,7 +23,7 @@ from api.limits import FailureLimiter
 from model.dossier_state import DossierStatus
 from records.database import RecordsStore, insert_for
 from records.staff_tables import LookupSecretRow
-from records.tables import DossierEventRow, DossierRow
+from records.tables import DossierEventRow, DossierRow, SatisfactionRatingRow
 
 __all__ = ["CitizenView", "LookupLimiter", "LookupSecrets", "PublicStep"]
 
@@ -50,6 +50,7 @@ class CitizenView(BaseModel):
     due_at: AwareDatetime
     overdue: bool
     steps: list[PublicStep]
+    rating: int | None = None  # the applicant's score, once rated
 
 
 class LookupSecrets:
@@ -91,6 +92,7 @@ class LookupSecrets:
                     .order_by(DossierEventRow.seq)
                 )
             ).all()
+            rated = await session.get(SatisfactionRatingRow, code)
         return CitizenView(
             code=row.code,
             procedure_code=row.procedure_code,
@@ -101,6 +103,7 @@ class LookupSecrets:
             overdue=row.overdue,
             # Only the action, the moment and the office: no officer, no note, no detail.
             steps=[PublicStep(at=e.at, action=e.action, office=e.actor_unit) for e in events],
+            rating=rated.score if rated is not None else None,
         )
 
 
