@@ -14,12 +14,12 @@ import re
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from model.dossier_inputs import CompleteStepInput
+from model.dossier_inputs import CompleteStepInput, RequestOnlineCompletionInput
 from procedures.models import Role
 from records.tables import IntakeRequestRow, SatisfactionRatingRow
-from tests.builders import BA_DINH_COUNTER, LEADER, SPECIALIST, settled
+from tests.builders import BA_DINH_COUNTER, COUNTER, LEADER, SPECIALIST, settled
 from tests.web.conftest import sign_in
-from web.routes.citizen import ALREADY_RATED, NOT_RETURNED, THANKS
+from web.routes.citizen import ALREADY_RATED, COMPLETED, NOT_RETURNED, THANKS
 from workflows.dossier import DossierWorkflow
 
 APPLICANT = "Trần Văn Trực Tuyến"
@@ -143,7 +143,9 @@ class TestOnlineForm:
         )
         assert second.status == 409 and ALREADY_RATED in await second.text()
 
-    async def test_a_bad_personal_id_is_named_with_the_input_and_the_file_kept(self, site, new_page):
+    async def test_a_bad_personal_id_is_named_with_the_input_and_the_file_kept_then_form_02_completed(
+        self, site, new_page
+    ):
         page = await new_page()
         await fill_form(page, "12345")
         await page.get_by_role("button", name="Nộp hồ sơ").click()
@@ -155,9 +157,38 @@ class TestOnlineForm:
         await expect(page.get_by_test_id("kept-declaration")).to_be_visible()
         await page.get_by_label("Số định danh cá nhân").fill("001190765433")
         await page.get_by_role("button", name="Nộp hồ sơ").click()
-        await expect(page.get_by_test_id("registration").get_by_test_id("status")).to_have_text(
+        registration = page.get_by_test_id("registration")
+        await expect(registration.get_by_test_id("status")).to_have_text(
             "Đã đăng ký trực tuyến, chưa tiếp nhận"
         )
+
+        # The counter asks for a completion (form 02); the applicant sends it from the lookup page.
+        code = (await registration.get_by_test_id("dossier-code").inner_text()).strip()
+        secret = (await registration.get_by_test_id("secret").inner_text()).strip()
+        handle = site.client.get_workflow_handle_for(DossierWorkflow.run, code)
+        await handle.execute_update(
+            DossierWorkflow.request_online_completion,
+            RequestOnlineCompletionInput(
+                actor=COUNTER,
+                action_id=f"{code}-ask",
+                reason="Tờ khai không đọc được",
+                documents=("declaration",),
+            ),
+        )
+        await settled(handle)
+        await lookup(page, code, secret)
+        await expect(page.get_by_test_id("status")).to_contain_text("Chờ công dân bổ sung")
+        completion = page.get_by_test_id("completion")
+        await completion.get_by_role("button", name="Gửi bổ sung").click()  # no file chosen
+        await expect(page.get_by_test_id("error-doc-declaration")).to_be_visible()
+        clearer = {**DECLARATION, "buffer": PDF + b" ban ro hon"}
+        await page.locator("input[name=file-declaration]").set_input_files(clearer)
+        await page.get_by_test_id("completion").get_by_role("button", name="Gửi bổ sung").click()
+        await expect(page.get_by_test_id("notice")).to_have_text(COMPLETED)
+        view = await settled(handle)
+        assert view.status.value == "registered_online"
+        completed = next(e for e in view.timeline if e.action == "completed_online")
+        assert completed.details["files"] == "sha256:" + hashlib.sha256(clearer["buffer"]).hexdigest()
 
     async def test_a_post_from_another_site_is_refused(self, site, new_page):
         """Without the visitor's double-submit cookie and token, nothing is submitted."""

@@ -36,7 +36,7 @@ from records.dossier_codes import CounterBusy
 from web.pages import log, render, services_of, web_state
 from web.sessions import same_token
 
-__all__ = ["PUBLIC_CSRF_COOKIE", "router", "public_csrf"]
+__all__ = ["FORM_ID", "PUBLIC_CSRF_COOKIE", "csrf_ok", "public_csrf", "router", "store_uploads", "with_csrf"]
 
 router = APIRouter(prefix="/apply", include_in_schema=False)
 PUBLIC_CSRF_COOKIE = "onestop_public_csrf"
@@ -203,7 +203,7 @@ async def apply_form(request: Request, code: str, province: str = Query("", patt
     )
 
 
-async def _store_uploads(
+async def store_uploads(
     online: OnlineIntake, form: FormData, documents: list[str], values: dict[str, Any], errors: dict[str, str]
 ) -> None:
     """Each document's newly chosen file is stored by its hash, as the API's upload stores it;
@@ -293,7 +293,7 @@ async def submit(request: Request, code: str):
         return _form_page(request, code, values, 404)
     documents = [d.id for d in version.required_documents]
     errors: dict[str, str] = {}
-    await _store_uploads(online, form, documents, values, errors)
+    await store_uploads(online, form, documents, values, errors)
 
     def again(status: int, message: str, more: dict[str, str] | None = None) -> Response:
         return _form_page(request, code, values, status, message, {**errors, **(more or {})})
