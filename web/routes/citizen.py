@@ -230,7 +230,9 @@ async def complete(request: Request):
         if not values.get(f"ref-{document}"):
             errors.setdefault(f"doc-{document}", "Chưa có tệp của giấy tờ này, vui lòng tải lên")
     if errors:
-        return await _found_page(request, web, found, secret, 422, "Thiếu tệp của giấy tờ.", values=values, errors=errors)
+        return await _found_page(
+            request, web, found, secret, 422, "Thiếu tệp của giấy tờ.", values=values, errors=errors
+        )
     # The web form acts as the API's online service does for its applicant.
     officer = Actor(id=FORM_ID, roles=(Role.ONLINE_SERVICE,), unit=view.receiving_unit)
     try:
@@ -240,7 +242,9 @@ async def complete(request: Request):
         await act(deps.client, code, "complete_online", update)
     except (ValueError, ValidationError) as err:
         detail = describe_validation_error(err) if isinstance(err, ValidationError) else str(err)
-        return await _found_page(request, web, found, secret, 422, f"Thông tin chưa hợp lệ: {detail}", values=values)
+        return await _found_page(
+            request, web, found, secret, 422, f"Thông tin chưa hợp lệ: {detail}", values=values
+        )
     except ActionForbidden as err:
         return await _found_page(
             request, web, found, secret, 409, f"Không gửi được bổ sung: {err.refusal.reason}"
@@ -248,7 +252,9 @@ async def complete(request: Request):
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         text = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        return await _found_page(request, web, found, secret, 409, f"Không gửi được bổ sung: {text}", values=values)
+        return await _found_page(
+            request, web, found, secret, 409, f"Không gửi được bổ sung: {text}", values=values
+        )
     log.info("citizen completed online", dossier_code=code)
     return await _found_page(request, web, await _fresh(web, found), secret, 200, notice=COMPLETED)
 
