@@ -203,6 +203,14 @@ class TestOnlineForm:
         )
         assert response.status == 403 and "không hợp lệ hoặc đã hết hạn" in await response.text()
 
+    async def test_without_script_the_province_is_chosen_by_the_page(self, site, new_page):
+        """The <noscript> province form reloads the page with the province's communes and sections."""
+        page = await new_page()
+        response = await page.request.get("/apply/1.004873?province=01")
+        html = await response.text()
+        assert response.status == 200
+        assert 'value="00004"' in html and f'value="{BA_DINH_COUNTER}"' in html
+
 
 async def _public_csrf(page) -> str:
     cookies = await page.context.cookies()
