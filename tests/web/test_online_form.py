@@ -203,6 +203,17 @@ class TestOnlineForm:
         )
         assert response.status == 403 and "không hợp lệ hoặc đã hết hạn" in await response.text()
 
+    async def test_a_missing_document_is_named_on_its_field(self, site, new_page):
+        """The intake's form 02 at submission: the document is named where its file goes; nothing starts."""
+        page = await new_page()
+        await fill_form(page, "001190765434")
+        await page.locator("input[name=file-declaration]").set_input_files([])
+        await page.get_by_role("button", name="Nộp hồ sơ").click()
+        await expect(page.get_by_test_id("message")).to_contain_text("Mẫu số 02")
+        await expect(page.get_by_test_id("error-doc-declaration")).to_be_visible()
+        await expect(page.get_by_test_id("error-doc-divorce_judgment")).to_have_count(0)
+        await expect(page.get_by_label("Họ và tên")).to_have_value(APPLICANT)
+
     async def test_without_script_the_province_is_chosen_by_the_page(self, site, new_page):
         """The <noscript> province form reloads the page with the province's communes and sections."""
         page = await new_page()
