@@ -12,7 +12,14 @@ from datetime import datetime
 from model.dossier_state import TimelineEntry
 from portal.messages import CHANNEL_CODES, DossierSyncMessage, StepProgress
 from records.database import insert_for
-from records.outbox_tables import PENDING, ApplicantContactRow, NoticeDeliveryRow, PortalSyncRow
+from records.outbox_tables import (
+    NO_CHANNEL,
+    NO_CONTACT,
+    PENDING,
+    ApplicantContactRow,
+    NoticeDeliveryRow,
+    PortalSyncRow,
+)
 from runtime.codec import EncryptionCodec
 
 __all__ = ["CONTACT_PURPOSE", "sync_messages", "write_outbox"]
@@ -90,12 +97,35 @@ async def write_outbox(
             .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
         )
     contact = batch.contact
-    if contact is None or codec is None or not batch.notices:
-        return  # no way to reach the applicant (or no key to seal it): nothing to send
-    addresses = {"email": contact.email, "sms": contact.phone}
+    if not batch.notices:
+        return
+    addresses = {"email": contact.email, "sms": contact.phone} if contact is not None else {}
     channels = [channel for channel in notice_channels if addresses.get(channel)]
     if not channels:
+        # Nowhere to send them: each notice gets its final state once, listed as such, instead
+        # of waiting for a delivery that can never come.
+        await session.execute(
+            insert_for(engine, NoticeDeliveryRow)
+            .values(
+                [
+                    {
+                        "dossier_code": code,
+                        "event_seq": notice.event_seq,
+                        "channel": NO_CHANNEL,
+                        "kind": notice.kind,
+                        "created_at": now,
+                        "state": NO_CONTACT,
+                        "attempts": 0,
+                        "last_error": "the applicant gave no e-mail and no phone",
+                    }
+                    for notice in batch.notices
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq", "channel"])
+        )
         return
+    if codec is None:
+        return  # no key to seal the contact with: it is not stored, nothing is sent
     await session.execute(
         insert_for(engine, ApplicantContactRow)
         .values(

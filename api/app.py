@@ -68,7 +68,9 @@ def create_app(
     )
     install_error_handlers(app)
     # Documents' files are larger than any JSON body: their own cap (intake.document_files).
-    app.add_middleware(BodyLimit, larger={"/online/files/": settings.online_file_max_bytes})
+    # Kept on the app so that install_web adds its public form's (the middleware reads the dict).
+    app.state.upload_caps = {"/online/files/": settings.online_file_max_bytes}
+    app.add_middleware(BodyLimit, larger=app.state.upload_caps)
     for router in ROUTERS:
         app.include_router(router)
     document_errors(app)

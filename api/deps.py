@@ -6,13 +6,14 @@ To protect a router for auditors: `APIRouter(dependencies=[Depends(auditor)])`, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.errors import ApiError, refused
+from api.limits import FailureLimiter
 from intake.groups import GroupIntake
 from intake.online import OnlineIntake
 from intake.service import IntakeService
@@ -47,6 +48,8 @@ class Services:
     # Online submission (api/routes/online.py): the intake with the documents' file store.
     online: OnlineIntake | None = None
     groups: GroupIntake | None = None  # interlinked groups' intake (create_app builds it)
+    # Failed ratings (wrong code or personal ID) per client address: guessing is slowed down.
+    rating_limiter: FailureLimiter = field(default_factory=FailureLimiter)
 
 
 def services(request: Request) -> Services:

@@ -40,6 +40,8 @@ REFUSAL_STATUS = {
     # A state-changing call without one idempotency key (officers.acting).
     "MissingActionId": 400,
     "ActionIdConflict": 400,
+    # Too many failed credentials from one address (api/limits.py).
+    "TooManyAttempts": 429,
 }
 
 

@@ -2,7 +2,7 @@
 
 starter.py portal list [--state waiting|pending|failed|delivered]
 starter.py portal resend (--id ID ... | --failed)
-starter.py notices list [--state ...]
+starter.py notices list [--state ...]   (no_contact: notices for an applicant without e-mail or phone)
 starter.py notices resend (--id ID ... | --failed)
 """
 
@@ -15,11 +15,18 @@ from pydantic import BaseModel
 
 from cli.context import EXIT_BAD_INPUT, EXIT_OK, CliContext, CommandFailed
 from records.outbox import TABLES, list_rows, resend
-from records.outbox_tables import DELIVERED, FAILED, PENDING
+from records.outbox_tables import DELIVERED, FAILED, NO_CONTACT, PENDING
 
 __all__ = ["add_commands"]
 
-STATES = {"waiting": (PENDING, FAILED), PENDING: (PENDING,), FAILED: (FAILED,), DELIVERED: (DELIVERED,)}
+# `no_contact` (notices only) is final: never in "waiting", never resent.
+STATES = {
+    "waiting": (PENDING, FAILED),
+    PENDING: (PENDING,),
+    FAILED: (FAILED,),
+    DELIVERED: (DELIVERED,),
+    NO_CONTACT: (NO_CONTACT,),
+}
 
 
 class OutboxEntry(BaseModel):
@@ -82,7 +89,9 @@ async def _resend(args: argparse.Namespace, context: CliContext) -> int:
         if args.ids and count != len(set(args.ids)):
             await session.rollback()
             raise CommandFailed(
-                EXIT_BAD_INPUT, f"--id: {len(set(args.ids)) - count} of the ids are not in the outbox"
+                EXIT_BAD_INPUT,
+                f"--id: {len(set(args.ids)) - count} of the ids are not in the outbox"
+                " or are no_contact notices (nowhere to send them)",
             )
         await session.commit()
     context.print(Resent(outbox=args.outbox, resent=count))

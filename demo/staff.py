@@ -33,7 +33,8 @@ async def create_demo_accounts(accounts: StaffAccounts) -> None:
 
 def demo_accounts_lines(web_url: str) -> str:
     """Where the web application is and who may sign in, for `make run`'s "Where to look"."""
-    lines = [f"   web application    {web_url}  (citizens: {web_url.removesuffix('/web/')}/lookup)"]
+    site = web_url.removesuffix("/web/")
+    lines = [f"   web application    {web_url}  (citizens: {site}/lookup, submit online: {site}/apply)"]
     for username, _name, unit, roles in DEMO_ACCOUNTS:
         lines.append(f"     {username:<11} {DEMO_PASSWORD}   {', '.join(r.value for r in roles)} at {unit}")
     return "\n".join(lines) + "\n"

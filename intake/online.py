@@ -9,15 +9,32 @@ lost answer finds the same dossier and another request under the same key is ref
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import AwareDatetime, BaseModel
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from intake.document_files import DocumentFiles
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
 from model.dossier_inputs import SubmittedDocument
+from model.dossier_state import DossierStatus
+from model.dossier_view import DossierView
 from procedures.models import Channel
+from records.database import RecordsStore
+from records.ratings import RatedDossier, Rating, RatingInput, rate
+from workflows.dossier import DossierWorkflow
 
-__all__ = ["MissingFiles", "OnlineIntake", "OnlineRegistration", "missing_files"]
+__all__ = [
+    "MissingFiles",
+    "NotReturned",
+    "OnlineIntake",
+    "OnlineRegistration",
+    "is_applicant",
+    "missing_files",
+    "rate_returned",
+]
 
 
 class MissingFiles(ValueError):
@@ -89,3 +106,51 @@ class OnlineIntake:
             request.model_copy(update={"channel": Channel.ONLINE}), self._check_hours
         )
         return OnlineRegistration.of(outcome) if isinstance(outcome, ReceiptSlip) else outcome
+
+
+class NotReturned(Exception):
+    """The dossier's result is not returned yet: nothing to rate."""
+
+
+async def is_applicant(client: Client, code: str, personal_id: str) -> bool:
+    """Whether `personal_id` is the applicant's of dossier `code` (False for an unknown code too:
+    the credential must not be guessable part by part). The workflow compares in constant time."""
+    handle = client.get_workflow_handle_for(DossierWorkflow.run, code)
+    try:
+        return await handle.query(DossierWorkflow.is_applicant, personal_id)
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+
+
+async def rate_returned(
+    client: Client, records: RecordsStore, code: str, rating: RatingInput, now: datetime
+) -> Rating:
+    """The applicant's rating of a returned dossier, once; whoever calls has checked the
+    applicant's credential (the API: the personal ID; the web: the slip's lookup secret).
+
+    Raises NotReturned, and records.ratings.AlreadyRated for a different second rating.
+    """
+    handle = client.get_workflow_handle_for(DossierWorkflow.run, code)
+    view = await handle.query(DossierWorkflow.view)
+    if view.status is not DossierStatus.RETURNED:
+        raise NotReturned(f"dossier {code} has no returned result yet ({view.status.value})")
+    sealed = None
+    if rating.comment is not None:
+        # Sealed by the payload keys, as Temporal keeps the applicant's data: it may name them.
+        [payload] = await client.data_converter.encode([rating.comment])
+        sealed = payload.SerializeToString()
+    dossier = RatedDossier(
+        code=code,
+        handling_unit=view.handling_unit,
+        receiving_unit=view.receiving_unit,
+        procedure_code=view.procedure_code,
+        channel=_channel(view),
+    )
+    return await rate(records, dossier, rating, sealed, now)
+
+
+def _channel(view: DossierView) -> str:
+    received = next((e for e in view.timeline if e.action in ("received", "registered_online")), None)
+    return received.details.get("channel", Channel.COUNTER.value) if received else Channel.COUNTER.value

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from records.outbox_tables import DELIVERED, FAILED, PENDING, NoticeDeliveryRow, PortalSyncRow
+from records.outbox_tables import DELIVERED, FAILED, NO_CONTACT, PENDING, NoticeDeliveryRow, PortalSyncRow
 
 __all__ = ["due_notices", "due_portal_queues", "list_rows", "mark_attempt_failed", "mark_delivered", "resend"]
 
@@ -101,10 +101,13 @@ async def list_rows(session, table, states: tuple[str, ...], limit: int = 1000) 
 
 async def resend(session, table, ids: list[int] | None) -> int:
     """Put rows back to `pending` now, their attempts reset: the given ids whatever their state
-    (a delivered message sent again is dropped by the receiver's dedup), or every `failed` row."""
+    (a delivered message sent again is dropped by the receiver's dedup) except `no_contact`
+    (there is nowhere to send it), or every `failed` row."""
     statement = update(table).values(state=PENDING, attempts=0, next_attempt_at=None)
     statement = (
-        statement.where(table.id.in_(ids)) if ids is not None else statement.where(table.state == FAILED)
+        statement.where(table.id.in_(ids), table.state != NO_CONTACT)
+        if ids is not None
+        else statement.where(table.state == FAILED)
     )
     result = await session.execute(statement)
     return result.rowcount

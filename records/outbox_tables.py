@@ -14,10 +14,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from records.tables import CODE, Base, UtcDateTime
 
-__all__ = ["ApplicantContactRow", "NoticeDeliveryRow", "PortalSyncRow"]
+__all__ = ["ApplicantContactRow", "NO_CHANNEL", "NO_CONTACT", "NoticeDeliveryRow", "PortalSyncRow"]
 
 # Delivery states shared by both outboxes.
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+# A notice for an applicant who gave neither e-mail nor phone: recorded once, on the channel
+# NO_CHANNEL, and final (never sent, never retried, never resent), so it does not wait forever.
+NO_CONTACT, NO_CHANNEL = "no_contact", "none"
 
 
 class PortalSyncRow(Base):

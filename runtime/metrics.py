@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from model.dossier_state import TERMINAL
 from records.database import RecordsStore
+from records.outbox_tables import NO_CONTACT, NoticeDeliveryRow
 from records.tables import DossierRow, IntakeRequestRow, NotificationRow
 
 __all__ = [
@@ -86,12 +87,23 @@ async def refresh_from_records(records: RecordsStore, timeout: float = 2.0) -> N
     RECORDS_UP.set(1)
 
 
+def _no_contact(notification):
+    """The notice reaches nobody (no e-mail, no phone): not waiting for any gateway."""
+    return exists().where(
+        NoticeDeliveryRow.dossier_code == notification.dossier_code,
+        NoticeDeliveryRow.event_seq == notification.event_seq,
+        NoticeDeliveryRow.state == NO_CONTACT,
+    )
+
+
 async def _read_gauges(records: RecordsStore) -> None:
     open_ = DossierRow.status.not_in(_CLOSED)
     counts = {
         OPEN: select(func.count()).select_from(DossierRow).where(open_),
         OVERDUE: select(func.count()).select_from(DossierRow).where(open_, DossierRow.overdue),
-        OUTBOX: select(func.count()).select_from(NotificationRow).where(NotificationRow.sent_at.is_(None)),
+        OUTBOX: select(func.count())
+        .select_from(NotificationRow)
+        .where(NotificationRow.sent_at.is_(None), ~_no_contact(NotificationRow)),
         UNSETTLED: select(func.count())
         .select_from(IntakeRequestRow)
         .where(IntakeRequestRow.started.is_(False)),

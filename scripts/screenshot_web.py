@@ -76,6 +76,28 @@ async def main(url: str, out: Path) -> None:
         await citizen.wait_for_load_state()
         await shot(citizen, "citizen-lookup-phone")
 
+        # The public form for online submission, on a phone, and the registration it answers.
+        applicant = await (await context(390, 844)).new_page()
+        await applicant.goto("/apply/1.004873")
+        await applicant.fill("input[name=full_name]", "Công dân Nộp Trực tuyến")
+        await applicant.fill("input[name=personal_id]", "027090188888")
+        await applicant.fill("input[name=email]", "cong.dan@example.vn")
+        await applicant.select_option("select[name=province_code]", "24")
+        await applicant.wait_for_selector("select[name=commune_code] option[value='07210']", state="attached")
+        await applicant.select_option("select[name=commune_code]", "07210")
+        await applicant.set_input_files(
+            "input[name=file-declaration]",
+            {
+                "name": "to-khai.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.7\n" + b"to khai " * 64,
+            },
+        )
+        await shot(applicant, "online-form-phone")
+        await applicant.click("form[data-once] button[type=submit]")
+        await applicant.wait_for_load_state()
+        await shot(applicant, "online-registered-phone")
+
         auditor = await sign_in(await context(), "kiemtra")
         await auditor.goto("/web/audit?received_from=2025-06-01")
         await shot(auditor, "audit-search")

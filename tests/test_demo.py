@@ -52,6 +52,7 @@ async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(s
     assert emails >= 7 and sms >= 7
     # The web application's address and the demo's accounts, one per role.
     assert f"web application    http://127.0.0.1:{settings.api_port}/web/" in first
+    assert f"submit online: http://127.0.0.1:{settings.api_port}/apply" in first
     assert all(f"{username:<11} {DEMO_PASSWORD}" in first for username, *_ in DEMO_ACCOUNTS)
 
     second = await play_once(settings, capsys)

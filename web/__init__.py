@@ -39,6 +39,8 @@ def install_web(app: FastAPI, public_url: str, limiter: LookupLimiter | None = N
         public_url=public_url.rstrip("/"),
     )
     app.state.web = state
+    # The public form posts every document's file at once: room for ten of the largest.
+    app.state.upload_caps["/apply/"] = services.settings.online_file_max_bytes * 10 + 1024 * 1024
     app.mount("/web/static", StaticFiles(directory=Path(__file__).parent / "static"), name="web-static")
     for router in ROUTERS:
         app.include_router(router)

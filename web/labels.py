@@ -5,6 +5,9 @@ from __future__ import annotations
 __all__ = ["ACTIONS", "FORMS", "ROLES", "STATUSES"]
 
 STATUSES = {
+    "registered_online": "Đã đăng ký trực tuyến, chưa tiếp nhận",
+    "online_incomplete": "Chờ công dân bổ sung hồ sơ trực tuyến",
+    "not_received": "Không được tiếp nhận",
     "received": "Đã tiếp nhận",
     "processing": "Đang giải quyết",
     "supplement_requested": "Yêu cầu bổ sung",
@@ -26,6 +29,10 @@ ACTIONS = {
     "issue_apology": "Xin lỗi và hẹn lại",
     "return_result": "Trả kết quả",
     "transfer": "Chuyển giao do sắp xếp đơn vị hành chính",
+    "receive_online": "Tiếp nhận hồ sơ nộp trực tuyến",
+    "request_online_completion": "Yêu cầu bổ sung hồ sơ nộp trực tuyến",
+    "refuse_online": "Từ chối tiếp nhận hồ sơ nộp trực tuyến",
+    "complete_online": "Bổ sung hồ sơ trực tuyến",
     # The timeline's entries (what happened), beside the actions (what to do) above.
     "transferred": "Chuyển hồ sơ đến cơ quan giải quyết",
     "carried_over": "Chuyển giao do sắp xếp đơn vị hành chính",
@@ -40,6 +47,11 @@ ACTIONS = {
     "processed": "Có kết quả giải quyết",
     "result_returned": "Đã trả kết quả",
     "overdue": "Quá hạn",
+    "registered_online": "Đăng ký hồ sơ trực tuyến",
+    "online_completion_requested": "Yêu cầu bổ sung hồ sơ nộp trực tuyến",
+    "completed_online": "Đã bổ sung hồ sơ trực tuyến",
+    "not_received": "Không tiếp nhận hồ sơ nộp trực tuyến",
+    "check_late": "Quá hạn kiểm tra hồ sơ nộp trực tuyến",
 }
 ROLES = {
     "counter_officer": "Cán bộ một cửa",

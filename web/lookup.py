@@ -5,7 +5,8 @@ store keeps only its SHA-256. What a citizen sees is the status, the appointment
 steps done with the office that did each, read from the records store (a fraction of a second
 behind the workflow, and holding no applicant's data): never a name, a personal ID or an
 officer's id.
-Failed lookups are rate-limited per client address, so secrets cannot be guessed online.
+Failed lookups are rate-limited per client address (api/limits.py), so secrets cannot be
+guessed online.
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
+from api.limits import FailureLimiter
 from model.dossier_state import DossierStatus
 from records.database import RecordsStore, insert_for
 from records.staff_tables import LookupSecretRow
-from records.tables import DossierEventRow, DossierRow
+from records.tables import DossierEventRow, DossierRow, SatisfactionRatingRow
 
 __all__ = ["CitizenView", "LookupLimiter", "LookupSecrets", "PublicStep"]
 
@@ -52,6 +50,7 @@ class CitizenView(BaseModel):
     due_at: AwareDatetime
     overdue: bool
     steps: list[PublicStep]
+    rating: int | None = None  # the applicant's score, once rated
 
 
 class LookupSecrets:
@@ -93,6 +92,7 @@ class LookupSecrets:
                     .order_by(DossierEventRow.seq)
                 )
             ).all()
+            rated = await session.get(SatisfactionRatingRow, code)
         return CitizenView(
             code=row.code,
             procedure_code=row.procedure_code,
@@ -103,28 +103,9 @@ class LookupSecrets:
             overdue=row.overdue,
             # Only the action, the moment and the office: no officer, no note, no detail.
             steps=[PublicStep(at=e.at, action=e.action, office=e.actor_unit) for e in events],
+            rating=rated.score if rated is not None else None,
         )
 
 
-@dataclass
-class LookupLimiter:
-    """At most `failures` failed lookups per client address in `window` seconds (then 429)."""
-
-    failures: int = 10
-    window: float = 600.0
-    clock: Callable[[], float] = time.monotonic
-
-    def __post_init__(self) -> None:
-        self._failed: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, client: str) -> deque[float]:
-        failed = self._failed[client]
-        while failed and failed[0] <= self.clock() - self.window:
-            failed.popleft()
-        return failed
-
-    def blocked(self, client: str) -> bool:
-        return len(self._recent(client)) >= self.failures
-
-    def failed(self, client: str) -> None:
-        self._recent(client).append(self.clock())
+# The lookup's limiter is the API's (api/limits.py), one instance per page kind.
+LookupLimiter = FailureLimiter

@@ -24,17 +24,23 @@ from api.errors import ApiError, refused
 from api.routes.dossiers import CODE, perform
 from intake.document_files import ACCEPTED_TYPES, FileRejected
 from intake.forms import IntakeRequest, RefusalNotice, SupplementNotice
-from intake.online import MissingFiles, OnlineIntake, OnlineRegistration, missing_files
+from intake.online import (
+    MissingFiles,
+    NotReturned,
+    OnlineIntake,
+    OnlineRegistration,
+    is_applicant,
+    missing_files,
+    rate_returned,
+)
 from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnknown
 from model.dossier_inputs import Actor, SubmittedDocument
-from model.dossier_state import DossierStatus
 from model.dossier_view import DossierView
 from model.input_bounds import MAX_LIST_ITEMS, PersonalId
 from officers.acting import action_input
 from procedures.models import Channel, Role
 from records.dossier_codes import CounterBusy
-from records.ratings import AlreadyRated, RatedDossier, Rating, RatingInput, rate
-from workflows.dossier import DossierWorkflow
+from records.ratings import AlreadyRated, Rating, RatingInput
 
 __all__ = ["router"]
 
@@ -207,44 +213,44 @@ class RatingBody(RatingInput):
         201: {"description": "recorded"},
         404: {"description": "UnknownDossier: no such dossier, or the personal ID is not its applicant's"},
         409: {"description": "NotReturned (no result returned yet) or AlreadyRated (another rating)"},
+        429: {
+            "description": "TooManyAttempts: 10 wrong codes or personal IDs from this address in 10"
+            " minutes; `Retry-After` says when to try again"
+        },
         503: {"description": "TemporalUnavailable"},
     },
 )
 async def rate_service(
-    body: RatingBody, response: Response, code: str = CODE, deps: Services = Depends(services)
+    body: RatingBody,
+    request: Request,
+    response: Response,
+    code: str = CODE,
+    deps: Services = Depends(services),
 ) -> Rating:
-    handle = deps.client.get_workflow_handle_for(DossierWorkflow.run, code)
-    if not await handle.query(DossierWorkflow.is_applicant, body.personal_id):
+    client = request.client.host if request.client else "unknown"
+    limiter = deps.rating_limiter
+    if limiter.blocked(client):
+        refused(None, "rate", "TooManyAttempts", "failed rating attempts from this address", code)
+        raise ApiError(
+            429,
+            "TooManyAttempts",
+            "too many ratings with a wrong dossier code or personal ID from this address: try again later",
+            {"Retry-After": str(limiter.retry_after(client))},
+        )
+    if not await is_applicant(deps.client, code, body.personal_id):
         # The same answer as for an unknown code: the credential must not be guessable per part.
+        limiter.failed(client)
         refused(None, "rate", "UnknownDossier", "personal ID is not the applicant's", code)
         raise ApiError(404, "UnknownDossier", f"no dossier {code} for this applicant")
-    view = await handle.query(DossierWorkflow.view)
-    if view.status is not DossierStatus.RETURNED:
-        raise ApiError(409, "NotReturned", f"dossier {code} has no returned result yet ({view.status.value})")
     rating = RatingInput(score=body.score, comment=body.comment)
-    sealed = None
-    if rating.comment is not None:
-        # Sealed by the payload keys, as Temporal keeps the applicant's data: it may name them.
-        [payload] = await deps.client.data_converter.encode([rating.comment])
-        sealed = payload.SerializeToString()
-    dossier = RatedDossier(
-        code=code,
-        handling_unit=view.handling_unit,
-        receiving_unit=view.receiving_unit,
-        procedure_code=view.procedure_code,
-        channel=_channel(view),
-    )
     try:
-        answer = await rate(deps.records, dossier, rating, sealed, datetime.now(UTC))
+        answer = await rate_returned(deps.client, deps.records, code, rating, datetime.now(UTC))
+    except NotReturned as err:
+        raise ApiError(409, "NotReturned", str(err)) from err
     except AlreadyRated as err:
         raise ApiError(409, "AlreadyRated", str(err)) from err
     response.status_code = 200 if answer.repeated else 201
     return answer
-
-
-def _channel(view: DossierView) -> str:
-    received = next((e for e in view.timeline if e.action in ("received", "registered_online")), None)
-    return received.details.get("channel", Channel.COUNTER.value) if received else Channel.COUNTER.value
 
 
 def _online(deps: Services) -> OnlineIntake:

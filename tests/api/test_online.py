@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from adminunits import VN_TZ
 from api import create_app
+from api.limits import FailureLimiter
 from audit.reports import ReportQuery, report
 from intake.service import IntakeService
 from model.dossier_inputs import Actor, CompleteStepInput
@@ -275,6 +277,36 @@ class TestRating:
         for bad in ({**good, "score": 6}, {**good, "score": "5"}, {**good, "comment": "x" * 1001}):
             response = await online.http.post(f"/online/dossiers/{code}/rating", json=bad)
             assert response.status_code == 422, bad
+
+    async def test_wrong_personal_ids_are_rate_limited_per_address(self, online):
+        """After the limit of failed ratings from one address: 429 in the error shape with
+        Retry-After, even with the right ID; a wrong code counts too; the limit lifts with time."""
+        await upload(online, PDF)
+        code = (await submit(online, submission(), key())).json()["dossier_code"]
+        now = [0.0]
+        app = online.http._transport.app  # type: ignore[attr-defined]
+        app.state.services = replace(
+            app.state.services, rating_limiter=FailureLimiter(failures=3, window=60, clock=lambda: now[0])
+        )
+        good = {"personal_id": APPLICANT.personal_id, "score": 5}
+        for url, body in (
+            (f"/online/dossiers/{code}/rating", {**good, "personal_id": "001090000001"}),
+            (f"/online/dossiers/{code}/rating", {**good, "personal_id": "001090000002"}),
+            (f"/online/dossiers/{code[:-4]}9999/rating", good),
+        ):
+            response = await online.http.post(url, json=body)
+            assert (response.status_code, response.json()["type"]) == (404, "UnknownDossier")
+        blocked = await online.http.post(f"/online/dossiers/{code}/rating", json=good)
+        assert blocked.status_code == 429, blocked.text
+        assert set(blocked.json()) >= {"type", "message"} and blocked.json()["type"] == "TooManyAttempts"
+        assert blocked.headers["Retry-After"] == "60"
+        now[0] = 30.0
+        assert (await online.http.post(f"/online/dossiers/{code}/rating", json=good)).headers[
+            "Retry-After"
+        ] == "30"
+        now[0] = 61.0  # the failures left the window: the right ID is answered again
+        early = await online.http.post(f"/online/dossiers/{code}/rating", json=good)
+        assert (early.status_code, early.json()["type"]) == (409, "NotReturned")
 
 
 class TestAudit:

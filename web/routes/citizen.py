@@ -1,21 +1,56 @@
-"""Citizens: look a dossier up by its code and the secret printed on its slip (public page).
+"""Citizens: look a dossier up by its code and the secret printed on its slip (public page),
+and rate the service there once the result is returned.
 
 Unknown code and wrong secret get the same answer, and count towards the client's limit of
 failed lookups. The page shows no name, personal ID or officer: only the status, the
 appointment, and each step's moment and office.
+
+The rating's credential on the web is the same as the lookup's, the code and the slip's
+secret, checked again when the rating is posted (the page keeps no session): the page never
+asks for the personal ID, which others may know, while the secret is on the applicant's slip
+or registration only. The rating itself is `intake.online.rate_returned`, as the API's.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import uuid
+from datetime import UTC, datetime
+from typing import Any
 
-from web.pages import log, render, web_state
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from intake.online import NotReturned, missing_files, rate_returned
+from model.dossier_inputs import Actor, SubmittedDocument
+from model.dossier_state import DossierStatus
+from model.dossier_view import DossierView
+from officers.acting import ActionForbidden, act, action_input
+from procedures.models import Role
+from procedures.problems import describe_validation_error
+from records.ratings import AlreadyRated, RatingInput
+from web.lookup import CitizenView
+from web.pages import log, render, services_of, web_state
+from web.routes.online import FORM_ID, csrf_ok, public_csrf, store_uploads, with_csrf
+from web.state import WebState
+from workflows.dossier import DossierWorkflow
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/lookup", include_in_schema=False)
 NOT_FOUND = "Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu đã nhập. Vui lòng kiểm tra lại giấy hẹn."
 TOO_MANY = "Quá nhiều lần tra cứu không thành công. Vui lòng thử lại sau ít phút."
+NOT_RETURNED = "Hồ sơ chưa trả kết quả: chỉ đánh giá được sau khi nhận kết quả."
+ALREADY_RATED = "Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ đánh giá một lần."
+THANKS = "Cảm ơn ông/bà đã đánh giá sự hài lòng."
+COMPLETED = "Đã gửi bổ sung hồ sơ. Bộ phận Một cửa sẽ kiểm tra lại hồ sơ."
+NOT_ASKED = "Hồ sơ không chờ bổ sung trực tuyến."
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("")
@@ -23,13 +58,10 @@ async def lookup_form(request: Request):
     return render(request, "lookup.html", code="", message="", found=None)
 
 
-@router.post("")
-async def lookup(request: Request):
-    form = await request.form()
-    code = str(form.get("code") or "").strip()[:100]
-    secret = str(form.get("secret") or "").strip()[:40]
-    web = web_state(request)
-    client = request.client.host if request.client else "unknown"
+async def _checked(request: Request, web: WebState, code: str, secret: str) -> CitizenView | Response:
+    """The dossier's public view when the code and secret match; otherwise the page's refusal
+    (429 over the limit, else 404, which counts as a failure)."""
+    client = _client(request)
     if web.limiter.blocked(client):
         log.warning("citizen lookup refused: rate limit", client=client)
         return render(request, "lookup.html", 429, code=code, message=TOO_MANY, found=None)
@@ -40,8 +72,195 @@ async def lookup(request: Request):
         web.limiter.failed(client)
         log.info("citizen lookup not found", client=client)
         return render(request, "lookup.html", 404, code=code, message=NOT_FOUND, found=None)
+    return found
+
+
+async def _found_page(
+    request: Request,
+    web: WebState,
+    found: CitizenView,
+    secret: str,
+    status: int = 200,
+    message: str = "",
+    notice: str = "",
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
     offices = {step.office: _office_name(web, step.office) for step in found.steps}
-    return render(request, "lookup.html", code=code, message="", found=found, offices=offices)
+    token = public_csrf(request)
+    asked = await _asked(request, found.code) if found.status == DossierStatus.ONLINE_INCOMPLETE.value else []
+    response = render(
+        request,
+        "lookup.html",
+        status,
+        code=found.code,
+        message=message,
+        notice=notice,
+        found=found,
+        offices=offices,
+        # The forms below post the credential again (no session): the secret the visitor typed.
+        secret=secret,
+        public_csrf=token,
+        values=values or {},
+        errors=errors or {},
+        asked=asked,
+        completion_id=(values or {}).get("action_id") or f"web-completion-{uuid.uuid4()}",
+    )
+    return with_csrf(request, response, token)
+
+
+async def _live_view(request: Request, code: str) -> DossierView:
+    return (
+        await services_of(request)
+        .client.get_workflow_handle_for(DossierWorkflow.run, code)
+        .query(DossierWorkflow.view)
+    )
+
+
+async def _asked(request: Request, code: str, view: DossierView | None = None) -> list[dict[str, str]]:
+    """The documents the counter asked the applicant to complete online (form 02), with their
+    names in the dossier's pinned version; none when nothing is asked now."""
+    view = view or await _live_view(request, code)
+    if view.status is not DossierStatus.ONLINE_INCOMPLETE or view.supplement_request is None:
+        return []
+    catalogue = services_of(request).intake.catalogue
+    pinned = [
+        v for v in catalogue.versions_by_code.get(view.procedure_code, ()) if v.version_id == view.version_id
+    ]
+    names = {d.id: d.name for d in pinned[0].required_documents} if pinned else {}
+    return [{"id": d, "name": names.get(d, d)} for d in view.supplement_request.documents]
+
+
+@router.post("")
+async def lookup(request: Request):
+    form = await request.form()
+    code = str(form.get("code") or "").strip()[:100]
+    secret = str(form.get("secret") or "").strip()[:40]
+    web = web_state(request)
+    found = await _checked(request, web, code, secret)
+    if isinstance(found, Response):
+        return found
+    return await _found_page(request, web, found, secret)
+
+
+@router.post("/rating")
+async def rate(request: Request):
+    form = await request.form()
+    code = str(form.get("code") or "").strip()[:100]
+    secret = str(form.get("secret") or "").strip()[:40]
+    web = web_state(request)
+    if not csrf_ok(request, form):
+        log.warning("citizen rating refused: CSRF token", client=_client(request))
+        return render(
+            request,
+            "lookup.html",
+            403,
+            code=code,
+            found=None,
+            message="Biểu mẫu đã hết hạn, vui lòng tra cứu lại.",
+        )
+    found = await _checked(request, web, code, secret)
+    if isinstance(found, Response):
+        return found
+    values = {"score": str(form.get("score") or ""), "comment": str(form.get("comment") or "")[:2000]}
+    try:
+        rating = RatingInput(
+            score=int(values["score"]) if values["score"].isdigit() else 0,
+            comment=values["comment"].strip() or None,
+        )
+    except ValidationError as err:
+        detail = describe_validation_error(err)
+        return await _found_page(
+            request, web, found, secret, 422, f"Đánh giá chưa hợp lệ: {detail}", values=values
+        )
+    deps = services_of(request)
+    try:
+        answer = await rate_returned(deps.client, deps.records, code, rating, datetime.now(UTC))
+    except NotReturned:
+        return await _found_page(request, web, found, secret, 409, NOT_RETURNED, values=values)
+    except AlreadyRated:
+        return await _found_page(request, web, await _fresh(web, found), secret, 409, ALREADY_RATED)
+    log.info("citizen rated", dossier_code=code, again=answer.repeated)
+    return await _found_page(
+        request, web, await _fresh(web, found), secret, 200 if answer.repeated else 201, notice=THANKS
+    )
+
+
+@router.post("/completion")
+async def complete(request: Request):
+    """The applicant's online completion of what the counter asked for (form 02): each asked
+    document's file stored by its hash, then `complete_online` as the API's completion does."""
+    form = await request.form()
+    code = str(form.get("code") or "").strip()[:100]
+    secret = str(form.get("secret") or "").strip()[:40]
+    web = web_state(request)
+    if not csrf_ok(request, form):
+        log.warning("citizen completion refused: CSRF token", client=_client(request))
+        return render(
+            request,
+            "lookup.html",
+            403,
+            code=code,
+            found=None,
+            message="Biểu mẫu đã hết hạn, vui lòng tra cứu lại.",
+        )
+    found = await _checked(request, web, code, secret)
+    if isinstance(found, Response):
+        return found
+    view = await _live_view(request, code)
+    asked = [d["id"] for d in await _asked(request, code, view)]
+    if not asked:
+        return await _found_page(request, web, found, secret, 409, NOT_ASKED)
+    deps = services_of(request)
+    online = deps.online
+    assert online is not None  # create_app always builds it
+    values: dict[str, Any] = {
+        k: str(v)[:500]
+        for k, v in form.items()
+        if isinstance(v, str) and k not in ("csrf_token", "secret", "code")
+    }
+    errors: dict[str, str] = {}
+    await store_uploads(online, form, asked, values, errors)
+    documents = tuple(
+        SubmittedDocument(id=d, reference=values[f"ref-{d}"]) for d in asked if values.get(f"ref-{d}")
+    )
+    for field, _ in missing_files(online.files, documents):  # a kept reference whose file is gone
+        values.pop(f"ref-{documents[int(field.split('.')[1])].id}", None)
+    for document in asked:
+        if not values.get(f"ref-{document}"):
+            errors.setdefault(f"doc-{document}", "Chưa có tệp của giấy tờ này, vui lòng tải lên")
+    if errors:
+        return await _found_page(
+            request, web, found, secret, 422, "Thiếu tệp của giấy tờ.", values=values, errors=errors
+        )
+    # The web form acts as the API's online service does for its applicant.
+    officer = Actor(id=FORM_ID, roles=(Role.ONLINE_SERVICE,), unit=view.receiving_unit)
+    try:
+        update = action_input(
+            officer, "complete_online", values.get("action_id") or None, documents=documents
+        )
+        await act(deps.client, code, "complete_online", update)
+    except (ValueError, ValidationError) as err:
+        detail = describe_validation_error(err) if isinstance(err, ValidationError) else str(err)
+        return await _found_page(
+            request, web, found, secret, 422, f"Thông tin chưa hợp lệ: {detail}", values=values
+        )
+    except ActionForbidden as err:
+        return await _found_page(
+            request, web, found, secret, 409, f"Không gửi được bổ sung: {err.refusal.reason}"
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        text = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        return await _found_page(
+            request, web, found, secret, 409, f"Không gửi được bổ sung: {text}", values=values
+        )
+    log.info("citizen completed online", dossier_code=code)
+    return await _found_page(request, web, await _fresh(web, found), secret, 200, notice=COMPLETED)
+
+
+async def _fresh(web: WebState, found: CitizenView) -> CitizenView:
+    return await web.secrets.view(found.code) or found
 
 
 def _office_name(web, code: str) -> str:

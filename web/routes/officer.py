@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adminunits import VN_TZ
+from model.dossier_inputs import OWN_ROUTE_ACTIONS
 from model.dossier_view import DossierView
 from model.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 from officers.acting import ActionForbidden, act, action_input, read
@@ -100,7 +101,8 @@ def _dossier_page(
         status,
         staff=staff,
         view=view,
-        actions=available_actions(staff.officer, view),
+        # complete_online carries files and has its own route (the applicant's, not an officer's).
+        actions=[a for a in available_actions(staff.officer, view) if a not in OWN_ROUTE_ACTIONS],
         action_id=f"web-{uuid.uuid4()}",
         apology_days=_apology_days(request, view) if view.apology_due else [],
         **{"message": "", "values": {}, **context},
@@ -134,8 +136,12 @@ def _fields(action: str, form) -> dict:
         else:
             fields["reason"] = text.get("reason", "")
         return fields
-    if action == "refuse":
+    if action in ("refuse", "refuse_online"):
         return {"reason": text.get("reason", "")}
+    if action == "receive_online":
+        return {"note": text.get("note", "")}
+    if action == "request_online_completion":
+        return {"reason": text.get("reason", ""), "documents": documents}
     if action == "withdraw":
         return {"reason": text.get("reason", "") or "applicant's request"}
     if action == "issue_apology":
@@ -157,6 +163,8 @@ async def do_action(request: Request, action: str, code: str = CODE, staff: Staf
         return _dossier_page(request, staff, view, status, message=message, values={action: values})
 
     deps = services_of(request)
+    if action in OWN_ROUTE_ACTIONS:
+        return again(f"Không có thao tác {action}", 404)
     try:
         fields = _fields(action, form)
         request_input = action_input(staff.officer, action, str(form.get("action_id") or ""), **fields)
