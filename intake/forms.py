@@ -96,9 +96,12 @@ class ReceiptSlip(BaseModel):
     documents: tuple[str, ...]
     fees: tuple[Fee, ...] = ()
     received_by: str
-    resubmitted: bool = False
+    resubmitted: bool = False  # True when the request id had already produced this dossier
     case: str | None = None  # the case whose time limit applies
-    internal_process: str = ""  # which internal process the dossier follows  # True when the request id had already produced this dossier
+    internal_process: str = ""  # which internal process the dossier follows
+    # The citizens' lookup secret (docs/web.md), printed on the slip: given once per dossier,
+    # so a resubmission's slip has none (the first slip's stays valid).
+    lookup_secret: str | None = None
 
 
 class MissingDocument(BaseModel):

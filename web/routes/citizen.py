@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from web.pages import log, render, web_state
+from web.lookup import look_up
+from web.pages import log, render, services_of, web_state
 
 __all__ = ["router"]
 
@@ -34,8 +35,8 @@ async def lookup(request: Request):
         log.warning("citizen lookup refused: rate limit", client=client)
         return render(request, "lookup.html", 429, code=code, message=TOO_MANY, found=None)
     found = None
-    if code and secret and await web.secrets.matches(code, secret):
-        found = await web.secrets.view(code)
+    if code and secret:
+        found = await look_up(services_of(request).records, code, secret)
     if found is None:
         web.limiter.failed(client)
         log.info("citizen lookup not found", client=client)
