@@ -707,7 +707,10 @@ class TestIdempotency:
         again = await counter.receive(request_at(unit, request_id=request_id, received_by=colleague))
         assert isinstance(first, ReceiptSlip) and isinstance(again, ReceiptSlip)
         assert again.received_by == first.received_by == f"officer@{unit}"
-        assert again.model_dump(exclude={"resubmitted"}) == first.model_dump(exclude={"resubmitted"})
+        # The lookup secret is given once: the first slip carries it, the resubmission's none.
+        assert first.lookup_secret and again.lookup_secret is None
+        same = {"resubmitted", "lookup_secret"}
+        assert again.model_dump(exclude=same) == first.model_dump(exclude=same)
 
         legacy = f"legacy-{uuid.uuid4()}"
         async with records.sessions() as session:
