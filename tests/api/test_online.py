@@ -21,6 +21,7 @@ from audit.reports import ReportQuery, report
 from intake.service import IntakeService
 from model.dossier_inputs import Actor, CompleteStepInput
 from procedures.models import Role
+from records.lookup_secrets import SECRET_LENGTH, LookupSecrets
 from records.tables import DossierRow, SatisfactionRatingRow
 from runtime.settings import Settings
 from tests.api.conftest import KEY, Api
@@ -127,6 +128,10 @@ class TestSubmission:
             registration["status_code"] == 1 and again.json()["dossier_code"] == registration["dossier_code"]
         )
         assert first.headers["location"] == f"/dossiers/{registration['dossier_code']}"
+        # The applicant's lookup secret, given once: the retry's answer has none.
+        assert len(registration["lookup_secret"]) == SECRET_LENGTH and again.json()["lookup_secret"] is None
+        secrets = LookupSecrets(records.engine, records.sessions)
+        assert await secrets.matches(registration["dossier_code"], registration["lookup_secret"])
         view = await settled(online.counter.handle(registration["dossier_code"]))
         assert view.status == "registered_online"
         async with records.sessions() as session:
