@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from model.dossier_state import DossierStatus
 from records.database import RecordsStore
-from records.lookup_secrets import secret_matches
+from records.lookup_secrets import secret_hash, secret_matches
 from records.staff_tables import LookupSecretRow
 from records.tables import DossierEventRow, DossierRow
 
@@ -48,41 +48,41 @@ async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView 
     """What a citizen may see of the dossier, or None alike for an unknown code, a wrong secret
     and a dossier the records store does not know yet.
 
-    Two queries by primary key or unique index (the secret with the dossier's row, then its
-    entries), only the columns shown: the page is asked by many citizens at once.
+    One query, by primary key and unique index: the secret's row, the dossier's, and its
+    entries, which are joined only when the secret's hash matches (a wrong secret reads no more
+    than an unknown code); only the columns shown. The page is asked by many citizens at once,
+    and each round trip to the database waits its turn on a busy server.
     """
-    d = DossierRow
+    d, e, s = DossierRow, DossierEventRow, LookupSecretRow
+    given = secret_hash(secret)
     query = (
-        select(LookupSecretRow.secret_hash, d.procedure_code, d.status, d.received_at, d.due_at, d.overdue)
-        .select_from(LookupSecretRow)
-        .outerjoin(d, d.code == LookupSecretRow.dossier_code)
-        .where(LookupSecretRow.dossier_code == code)
+        select(s.secret_hash, d.procedure_code, d.status, d.received_at, d.due_at, d.overdue)
+        .add_columns(e.at, e.action, e.actor_unit)
+        .select_from(s)
+        .outerjoin(d, d.code == s.dossier_code)
+        .outerjoin(e, and_(e.dossier_code == s.dossier_code, s.secret_hash == given))
+        .where(s.dossier_code == code)
+        .order_by(e.seq)
     )
     async with records.sessions() as session:
-        row = (await session.execute(query)).first()
-        # Compared even for an unknown code, so that the answer's time tells nothing.
-        if not secret_matches(row.secret_hash if row is not None else None, secret):
-            return None
-        assert row is not None
-        if row.status is None:
-            return None  # received, not projected yet: as unknown, for a moment
-        events = (
-            await session.execute(
-                select(DossierEventRow.at, DossierEventRow.action, DossierEventRow.actor_unit)
-                .where(DossierEventRow.dossier_code == code)
-                .order_by(DossierEventRow.seq)
-            )
-        ).all()
+        rows = (await session.execute(query)).all()
+    first = rows[0] if rows else None
+    # Compared even for an unknown code, so that the answer's time tells nothing.
+    if not secret_matches(first.secret_hash if first is not None else None, secret):
+        return None
+    assert first is not None
+    if first.status is None:
+        return None  # received, not projected yet: as unknown, for a moment
     return CitizenView(
         code=code,
-        procedure_code=row.procedure_code,
-        status=row.status,
-        status_code=DossierStatus(row.status).portal_code,
-        received_at=row.received_at,
-        due_at=row.due_at,
-        overdue=row.overdue,
+        procedure_code=first.procedure_code,
+        status=first.status,
+        status_code=DossierStatus(first.status).portal_code,
+        received_at=first.received_at,
+        due_at=first.due_at,
+        overdue=first.overdue,
         # Only the action, the moment and the office: no officer, no note, no detail.
-        steps=[PublicStep(at=e.at, action=e.action, office=e.actor_unit) for e in events],
+        steps=[PublicStep(at=r.at, action=r.action, office=r.actor_unit) for r in rows if r.at is not None],
     )
 
 
