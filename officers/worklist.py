@@ -50,12 +50,16 @@ async def worklist(
     and how many there are: two queries on the worklist's indexes, whatever the unit's size."""
     if page < 1 or page_size < 1:
         raise ValueError(f"page {page} of size {page_size}: both start at 1")
+    count = waiting_count(officer)
+    # The count rides along with the rows (evaluated once): one round trip for the page.
     query = waiting_rows(officer, *_COLUMNS, offset=(page - 1) * page_size, limit=page_size)
+    query = query.add_columns(count.scalar_subquery().label("total"))
     async with records.sessions() as session:
         rows = (await session.execute(query)).all()
-        total = (await session.execute(waiting_count(officer))).scalar_one()
+        # A page past the end has no row to carry the count.
+        total = rows[0].total if rows else (await session.execute(count)).scalar_one()
     return WorklistPage(
-        rows=[WorklistRow(**dict(zip(_COLUMNS, r, strict=True))) for r in rows],
+        rows=[WorklistRow(**dict(zip(_COLUMNS, r[: len(_COLUMNS)], strict=True))) for r in rows],
         page=page,
         page_size=page_size,
         total=total,
