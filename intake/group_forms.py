@@ -68,3 +68,6 @@ class GroupReceipt(BaseModel):
     received_by: str
     members: tuple[MemberReceipt, ...]
     resubmitted: bool = False
+    # The citizens' lookup secret, valid for each member's code (docs/web.md): given once, so
+    # a resubmission's receipt has none (the first one's stays valid).
+    lookup_secret: str | None = None

@@ -5,6 +5,8 @@ plain SHA-256 of it is enough; the store keeps only that. Every way of receiving
 CLI, the web counter, online submission, the demo) gets its slip from `IntakeService`, which
 issues the secret here: one home for the rule "a dossier's slip carries its lookup secret".
 
+An interlinked group's receipt carries one secret, valid for each of its members' codes.
+
 Issued once: the same request sent again finds the dossier and its secret's row, and gets no
 new secret (the first slip's stays valid). A secret that could be issued again silently would
 let anyone who can resend a counter's request take over a citizen's lookup.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -47,15 +50,21 @@ class LookupSecrets:
 
     async def issue_once(self, code: str) -> str | None:
         """A new secret for the dossier's slip, or None when it already has one (a resubmission)."""
+        return await self.issue_once_for((code,))
+
+    async def issue_once_for(self, codes: Sequence[str]) -> str | None:
+        """One new secret for the dossiers of one slip (an interlinked group's members), or None
+        when they already have theirs: all are written in one transaction, or none."""
         secret = "".join(secrets.choice(_ALPHABET) for _ in range(SECRET_LENGTH))
+        now, hashed = datetime.now(UTC), secret_hash(secret)
         insert = (
             insert_for(self._engine, LookupSecretRow)
-            .values(dossier_code=code, secret_hash=secret_hash(secret), created_at=datetime.now(UTC))
+            .values([{"dossier_code": code, "secret_hash": hashed, "created_at": now} for code in codes])
             .on_conflict_do_nothing(index_elements=["dossier_code"])
         )
         async with self._sessions() as session, session.begin():
             inserted = (await session.execute(insert)).rowcount
-        return secret if inserted == 1 else None
+        return secret if inserted == len(codes) else None
 
     async def matches(self, code: str, secret: str) -> bool:
         async with self._sessions() as session:
