@@ -293,6 +293,11 @@ async def _one_stop_day(
     await bac_giang["leader"].act(code, "complete_step", f"{code}-approve", step_id="approve")
     view = await bac_giang["counter"].act(code, "return_result", f"{code}-return")
     say.line(f"{code} marital-status certificate at {cast.COMMUNES[communes[0]]}: {view['status']}")
+    # The slip's lookup secret, for trying the citizens' page (/lookup); given once per dossier
+    # (again within minutes of the first slip, records/lookup_secrets.py),
+    # so a second run, whose request id finds this dossier again, has none to print.
+    secret = slip["lookup_secret"] or "(in trên giấy tiếp nhận của lần chạy đầu)"
+    say.line(f"   citizens' lookup of {code}: secret {secret}")
 
     # A birth registration missing a document: supplementation stops the clock.
     vu_ninh = desks[communes[1]]

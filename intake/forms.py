@@ -96,9 +96,12 @@ class ReceiptSlip(BaseModel):
     documents: tuple[str, ...]
     fees: tuple[Fee, ...] = ()
     received_by: str
-    resubmitted: bool = False
+    resubmitted: bool = False  # True when the request id had already produced this dossier
     case: str | None = None  # the case whose time limit applies
-    internal_process: str = ""  # which internal process the dossier follows  # True when the request id had already produced this dossier
+    internal_process: str = ""  # which internal process the dossier follows
+    # The citizens' lookup secret (docs/web.md), printed on the slip: given once per dossier,
+    # again only to a resubmission minutes after the first (records/lookup_secrets.py).
+    lookup_secret: str | None = None
 
 
 class MissingDocument(BaseModel):

@@ -68,3 +68,6 @@ class GroupReceipt(BaseModel):
     received_by: str
     members: tuple[MemberReceipt, ...]
     resubmitted: bool = False
+    # The citizens' lookup secret, valid for each member's code (docs/web.md): given once,
+    # again only to a resubmission minutes after the first (records/lookup_secrets.py).
+    lookup_secret: str | None = None

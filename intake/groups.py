@@ -41,6 +41,7 @@ from procedures.groups import (
 )
 from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
+from records.lookup_secrets import LookupSecrets
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupInput, MemberPlan
 
@@ -60,6 +61,7 @@ class GroupIntake:
         task_queue: str,
         allocator: DossierCodeAllocator,
         *,
+        secrets: LookupSecrets,
         catalogue: Catalogue,
         groups: GroupCatalogue,
         units: AdminUnits,
@@ -70,6 +72,7 @@ class GroupIntake:
         self._client = client
         self._task_queue = task_queue
         self._allocator = allocator
+        self._secrets = secrets
         self._catalogue = catalogue
         self._groups = groups
         self._units = units
@@ -91,6 +94,7 @@ class GroupIntake:
             client,
             task_queue,
             DossierCodeAllocator(records.engine, records.sessions),
+            secrets=LookupSecrets(records.engine, records.sessions),
             catalogue=default_catalogue(),
             groups=default_groups(),
             units=AdminUnits.load(),
@@ -110,7 +114,9 @@ class GroupIntake:
             if claim.content_hash and claim.content_hash != fingerprint:
                 raise RequestIdConflict(claim.receiving_unit, claim.request_id, claim.dossier_code)
             if claim.started:
-                return _receipt(await self._stored(claim.dossier_code), resubmitted=True)
+                return await self._with_secret(
+                    _receipt(await self._stored(claim.dossier_code), resubmitted=True)
+                )
         received_at = (
             claim.received_at if claim is not None and claim.received_at else request.received_at or now
         ).astimezone(VN_TZ)
@@ -194,7 +200,12 @@ class GroupIntake:
             resubmitted=not created,
             backfill=backfill_reason is not None,
         )
-        return _receipt(group, resubmitted=not created)
+        return await self._with_secret(_receipt(group, resubmitted=not created))
+
+    async def _with_secret(self, receipt: GroupReceipt) -> GroupReceipt:
+        # As for one dossier (IntakeService): once, on the first receipt that leaves the intake.
+        codes = [member.dossier_code for member in receipt.members]
+        return receipt.model_copy(update={"lookup_secret": await self._secrets.issue_once_for(codes)})
 
     def _plan_members(
         self,

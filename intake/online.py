@@ -58,6 +58,8 @@ class OnlineRegistration(BaseModel):
     check_due_at: AwareDatetime  # the counter checks it by then, or it shows as late
     documents: tuple[str, ...]
     resubmitted: bool
+    # The citizens' lookup secret (records/lookup_secrets.py): given once, again only minutes after.
+    lookup_secret: str | None = None
 
     @classmethod
     def of(cls, slip: ReceiptSlip) -> OnlineRegistration:
@@ -71,6 +73,7 @@ class OnlineRegistration(BaseModel):
             check_due_at=slip.due_at,
             documents=slip.documents,
             resubmitted=slip.resubmitted,
+            lookup_secret=slip.lookup_secret,
         )
 
 

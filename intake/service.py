@@ -29,6 +29,7 @@ from procedures.calendar import WorkingCalendar
 from procedures.catalogue import Catalogue, default_catalogue
 from records.database import RecordsStore
 from records.dossier_codes import Claim, DossierCodeAllocator
+from records.lookup_secrets import LookupSecrets
 from runtime.metrics import RECEIPTS
 
 __all__ = [
@@ -52,6 +53,7 @@ class IntakeService:
         task_queue: str | QueueRouting,
         allocator: DossierCodeAllocator,
         *,
+        secrets: LookupSecrets,
         catalogue: Catalogue,
         units: AdminUnits,
         agencies: AgencyDirectory,
@@ -60,6 +62,7 @@ class IntakeService:
         timeouts: IntakeTimeouts | None = None,
     ) -> None:
         self._allocator = allocator
+        self._secrets = secrets
         self._catalogue = catalogue
         self._units = units
         self._agencies = agencies
@@ -85,6 +88,7 @@ class IntakeService:
             client,
             task_queue,
             allocator or DossierCodeAllocator(records.engine, records.sessions),
+            secrets=LookupSecrets(records.engine, records.sessions),
             catalogue=catalogue or default_catalogue(),
             units=AdminUnits.load(),
             agencies=AgencyDirectory.load(),
@@ -115,7 +119,7 @@ class IntakeService:
         return self._clock()
 
     async def receive(self, request: IntakeRequest) -> IntakeOutcome:
-        """Form 01, 02 or 03 for `request`.
+        """Form 01, 02 or 03 for `request`; form 01 with the citizens' lookup secret, once.
 
         Raises RequestIdConflict when the request id names another request at this counter,
         StartOutcomeUnknown when Temporal did not confirm the start in time (the code stays
@@ -149,7 +153,7 @@ class IntakeService:
             received_at = _receipt_instant(claim, request, now)
             review = review_request(request, received_at, self._catalogue, self._units, self._agencies)
             if claim is not None and claim.started:
-                return await self._slip_of_stored(claim.dossier_code)
+                return await self._with_secret(await self._slip_of_stored(claim.dossier_code))
             backfill_reason = self._backfill_reason(claim, request, received_at, now, review)
             if review.reasons:
                 # The missing documents too, so that a corrected request needs one round only.
@@ -175,8 +179,13 @@ class IntakeService:
         dossier, created = await self._starter.start_settled(claim, dossier)
         _log_receipt(dossier, request, created, received_at, backfill_reason)
         if not created:
-            return await self._slip_of_stored(dossier.code)
-        return _slip(dossier, resubmitted=False)
+            return await self._with_secret(await self._slip_of_stored(dossier.code))
+        return await self._with_secret(_slip(dossier, resubmitted=False))
+
+    async def _with_secret(self, slip: ReceiptSlip) -> ReceiptSlip:
+        # A resubmission gets one too within minutes of the first slip (a double click, a lost
+        # answer), or when no slip has carried one yet (the first start's outcome was unknown).
+        return slip.model_copy(update={"lookup_secret": await self._secrets.issue_once(slip.dossier_code)})
 
     def _backfill_reason(
         self,

@@ -13,11 +13,13 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel
 
 from model.dossier_inputs import Actor
-from officers.inbox import waiting_rows
+from officers.inbox import waiting_count, waiting_rows
 from records.database import RecordsStore
-from records.tables import DossierRow
 
-__all__ = ["WorklistRow", "worklist"]
+__all__ = ["PAGE_SIZE", "WorklistPage", "WorklistRow", "worklist"]
+
+PAGE_SIZE = 50
+_COLUMNS = ("code", "procedure_code", "status", "current_step", "received_at", "due_at", "overdue")
 
 
 class WorklistRow(BaseModel):
@@ -30,23 +32,35 @@ class WorklistRow(BaseModel):
     overdue: bool
 
 
-async def worklist(records: RecordsStore, officer: Actor, limit: int = 50) -> list[WorklistRow]:
-    """Up to `limit` dossiers waiting for `officer`, overdue first, then by due moment."""
-    d = DossierRow
-    query = waiting_rows(
-        officer, d.code, d.procedure_code, d.status, d.current_step, d.received_at, d.due_at, d.overdue
-    ).limit(limit)
+class WorklistPage(BaseModel):
+    rows: list[WorklistRow]
+    page: int  # from 1
+    page_size: int
+    total: int  # every row waiting for the officer, on all pages
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+async def worklist(
+    records: RecordsStore, officer: Actor, page: int = 1, page_size: int = PAGE_SIZE
+) -> WorklistPage:
+    """Page `page` of the dossiers waiting for `officer`, overdue first, then by due moment,
+    and how many there are: two queries on the worklist's indexes, whatever the unit's size."""
+    if page < 1 or page_size < 1:
+        raise ValueError(f"page {page} of size {page_size}: both start at 1")
+    count = waiting_count(officer)
+    # The count rides along with the rows (evaluated once): one round trip for the page.
+    query = waiting_rows(officer, *_COLUMNS, offset=(page - 1) * page_size, limit=page_size)
+    query = query.add_columns(count.scalar_subquery().label("total"))
     async with records.sessions() as session:
         rows = (await session.execute(query)).all()
-    return [
-        WorklistRow(
-            code=r.code,
-            procedure_code=r.procedure_code,
-            status=r.status,
-            current_step=r.current_step,
-            received_at=r.received_at,
-            due_at=r.due_at,
-            overdue=r.overdue,
-        )
-        for r in rows
-    ]
+        # A page past the end has no row to carry the count.
+        total = rows[0].total if rows else (await session.execute(count)).scalar_one()
+    return WorklistPage(
+        rows=[WorklistRow(**dict(zip(_COLUMNS, r[: len(_COLUMNS)], strict=True))) for r in rows],
+        page=page,
+        page_size=page_size,
+        total=total,
+    )

@@ -22,9 +22,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import column, text
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "OPEN_STATUS_VALUES",
     "Base",
     "DossierEventRow",
     "DossierRow",
@@ -86,6 +88,21 @@ class DossierSequenceRow(Base):
     last_number: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+# The statuses in which a dossier still waits for someone: the inbox's rule
+# (`officers.inbox.OPEN_STATUSES`, where it lives; tests/officers/test_worklist.py checks that
+# the two agree) spelled out for the worklist's partial indexes, which only open dossiers enter.
+OPEN_STATUS_VALUES = (
+    "registered_online",
+    "received",
+    "processing",
+    "supplement_requested",
+    "payment_requested",
+    "processed",
+)
+_OPEN = column("status").in_(OPEN_STATUS_VALUES).compile(compile_kwargs={"literal_binds": True})
+_OPEN_ONLY = text(str(_OPEN))
+
+
 class DossierRow(Base):
     """One row per dossier: its searchable facts as of its last recorded event."""
 
@@ -129,6 +146,31 @@ class DossierRow(Base):
     last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
     # Hash of the last event: the head of the chain, so a truncated chain shows.
     last_event_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+def _worklist_index(unit: str, other_unit: str) -> Index:
+    """A unit's open dossiers in the worklist's order (overdue first, then by due moment),
+    with what the worklist's filter reads (roles, status, the other unit): a page reads its
+    rows in order, a count the index alone (SQLite covers a query only with every column it
+    names, the partial index's `status` too)."""
+    c = DossierRow.__table__.c
+    return Index(
+        f"ix_dossiers_open_{unit}",
+        c[unit],
+        c.overdue.desc(),
+        c.due_at,
+        c.code,
+        c.current_roles,
+        c.status,
+        c[other_unit],
+        postgresql_where=_OPEN_ONLY,
+        sqlite_where=_OPEN_ONLY,
+    )
+
+
+# The worklists and inboxes (officers.inbox.waiting_rows): migration 0011.
+_worklist_index("handling_unit", "receiving_unit")
+_worklist_index("receiving_unit", "handling_unit")
 
 
 class DossierEventRow(Base):

@@ -21,6 +21,7 @@ from procedures.groups import default_groups
 from procedures.models import Role, StepPlace
 from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
+from records.lookup_secrets import LookupSecrets
 from tests.builders import APPLICANT, BA_DINH_COUNTER, COUNTER
 from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
@@ -42,6 +43,7 @@ class GroupDesk:
             env.client,
             task_queue,
             DossierCodeAllocator(records.engine, records.sessions),
+            secrets=LookupSecrets(records.engine, records.sessions),
             catalogue=default_catalogue(),
             groups=default_groups(),
             units=AdminUnits.load(),

@@ -9,6 +9,8 @@ import pytest
 
 import worker
 from demo.staff import DEMO_ACCOUNTS, DEMO_PASSWORD
+from records.database import open_records
+from records.lookup_secrets import LookupSecrets
 from tests.test_entrypoints import settings, wait_for_server  # noqa: F401 (fixture)
 
 DOSSIER = re.compile(r"\b[0-9A-Z]{3}\.[0-9A-Z]{2,5}\.[0-9]{2}\.H[0-9]{2}-[0-9]{6}-[0-9]{4}\b")
@@ -55,7 +57,20 @@ async def test_the_demonstration_plays_a_day_and_a_second_run_reuses_the_state(s
     assert f"submit online: http://127.0.0.1:{settings.api_port}/apply" in first
     assert all(f"{username:<11} {DEMO_PASSWORD}" in first for username, *_ in DEMO_ACCOUNTS)
 
+    # The slip's lookup secret, printed for trying the citizens' page, looks that dossier up.
+    code, secret = re.search(
+        rf"citizens' lookup of ({DOSSIER.pattern}): secret ([A-Z0-9]{{10}})$", first, re.M
+    ).groups()
+    async with open_records(settings.database_url) as records:
+        assert await LookupSecrets(records.engine, records.sessions).matches(code, secret)
+
     second = await play_once(settings, capsys)
+    # The second run's receipt finds the dossier again; minutes after the first, its slip carries
+    # a secret that replaces the first (later, none: tests/api/test_lookup_secret.py).
+    again = re.search(rf"citizens' lookup of {code}: secret ([A-Z0-9]{{10}})$", second, re.M).group(1)
+    async with open_records(settings.database_url) as records:
+        secrets = LookupSecrets(records.engine, records.sessions)
+        assert await secrets.matches(code, again) and not await secrets.matches(code, secret)
     assert set(DOSSIER.findall(second)) == set(DOSSIER.findall(first))
     # The missed appointment, not the apology's new one that the second run's slip carries.
     missed, new = re.search(

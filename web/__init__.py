@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.deps import Services
 from officers.accounts import StaffAccounts
-from web.lookup import LookupLimiter, LookupSecrets
+from web.lookup import LookupLimiter
 from web.pages import CsrfRefused, PageForbidden, SignInNeeded, render
 from web.routes import ROUTERS
 from web.sessions import WebSessions
@@ -33,7 +33,6 @@ def install_web(app: FastAPI, public_url: str, limiter: LookupLimiter | None = N
     state = WebState(
         accounts=StaffAccounts(services.records),
         sessions=WebSessions(services.records),
-        secrets=LookupSecrets(services.records),
         limiter=limiter or LookupLimiter(),
         agencies=services.intake.agencies,
         public_url=public_url.rstrip("/"),

@@ -1,38 +1,27 @@
 """The citizens' lookup: a dossier's code plus the secret printed on its slip.
 
-The secret is random (10 characters of an alphabet without look-alikes, about 50 bits); the
-store keeps only its SHA-256. What a citizen sees is the status, the appointment and the
-steps done with the office that did each, read from the records store (a fraction of a second
-behind the workflow, and holding no applicant's data): never a name, a personal ID or an
-officer's id.
+The secret is issued with the slip, whichever way the dossier was received
+(`records/lookup_secrets.py`, called by `IntakeService`); the store keeps only its SHA-256.
+What a citizen sees is the status, the appointment and the steps done with the office that did
+each, read from the records store (a fraction of a second behind the workflow, and holding no
+applicant's data): never a name, a personal ID or an officer's id.
 Failed lookups are rate-limited per client address (api/limits.py), so secrets cannot be
 guessed online.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from datetime import UTC, datetime
-
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from api.limits import FailureLimiter
 from model.dossier_state import DossierStatus
-from records.database import RecordsStore, insert_for
+from records.database import RecordsStore
+from records.lookup_secrets import secret_hash, secret_matches
 from records.staff_tables import LookupSecretRow
 from records.tables import DossierEventRow, DossierRow, SatisfactionRatingRow
 
-__all__ = ["CitizenView", "LookupLimiter", "LookupSecrets", "PublicStep"]
-
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-SECRET_LENGTH = 10
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.strip().upper().encode()).hexdigest()
+__all__ = ["CitizenView", "LookupLimiter", "PublicStep", "look_up"]
 
 
 class PublicStep(BaseModel):
@@ -53,58 +42,48 @@ class CitizenView(BaseModel):
     rating: int | None = None  # the applicant's score, once rated
 
 
-class LookupSecrets:
-    def __init__(self, records: RecordsStore) -> None:
-        self._records = records
+async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView | None:
+    """What a citizen may see of the dossier, or None alike for an unknown code, a wrong secret
+    and a dossier the records store does not know yet.
 
-    async def issue(self, code: str) -> str:
-        """A new secret for the dossier's slip (a reprint replaces the one printed before)."""
-        secret = "".join(secrets.choice(_ALPHABET) for _ in range(SECRET_LENGTH))
-        values = {"dossier_code": code, "secret_hash": _hash(secret), "created_at": datetime.now(UTC)}
-        insert = insert_for(self._records.engine, LookupSecretRow).values(**values)
-        async with self._records.sessions() as session, session.begin():
-            await session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["dossier_code"],
-                    set_={"secret_hash": values["secret_hash"], "created_at": values["created_at"]},
-                )
-            )
-        return secret
-
-    async def matches(self, code: str, secret: str) -> bool:
-        async with self._records.sessions() as session:
-            row = await session.get(LookupSecretRow, code)
-        # Compared even for an unknown code, so that the answer's time tells nothing.
-        stored = row.secret_hash if row is not None else "0" * 64
-        return hmac.compare_digest(stored, _hash(secret)) and row is not None
-
-    async def view(self, code: str) -> CitizenView | None:
-        """What a citizen may see of the dossier, from the records store (which holds no
-        applicant's data and no officer's note); None when it does not know the dossier."""
-        async with self._records.sessions() as session:
-            row = await session.get(DossierRow, code)
-            if row is None:
-                return None
-            events = (
-                await session.execute(
-                    select(DossierEventRow.at, DossierEventRow.action, DossierEventRow.actor_unit)
-                    .where(DossierEventRow.dossier_code == code)
-                    .order_by(DossierEventRow.seq)
-                )
-            ).all()
-            rated = await session.get(SatisfactionRatingRow, code)
-        return CitizenView(
-            code=row.code,
-            procedure_code=row.procedure_code,
-            status=row.status,
-            status_code=DossierStatus(row.status).portal_code,
-            received_at=row.received_at,
-            due_at=row.due_at,
-            overdue=row.overdue,
-            # Only the action, the moment and the office: no officer, no note, no detail.
-            steps=[PublicStep(at=e.at, action=e.action, office=e.actor_unit) for e in events],
-            rating=rated.score if rated is not None else None,
-        )
+    One query, by primary key and unique index: the secret's row, the dossier's, and its
+    entries, which are joined only when the secret's hash matches (a wrong secret reads no more
+    than an unknown code); only the columns shown. The page is asked by many citizens at once,
+    and each round trip to the database waits its turn on a busy server.
+    """
+    d, e, s, r = DossierRow, DossierEventRow, LookupSecretRow, SatisfactionRatingRow
+    given = secret_hash(secret)
+    query = (
+        select(s.secret_hash, d.procedure_code, d.status, d.received_at, d.due_at, d.overdue, r.score)
+        .add_columns(e.at, e.action, e.actor_unit)
+        .select_from(s)
+        .outerjoin(d, d.code == s.dossier_code)
+        .outerjoin(r, and_(r.dossier_code == s.dossier_code, s.secret_hash == given))
+        .outerjoin(e, and_(e.dossier_code == s.dossier_code, s.secret_hash == given))
+        .where(s.dossier_code == code)
+        .order_by(e.seq)
+    )
+    async with records.sessions() as session:
+        rows = (await session.execute(query)).all()
+    first = rows[0] if rows else None
+    # Compared even for an unknown code, so that the answer's time tells nothing.
+    if not secret_matches(first.secret_hash if first is not None else None, secret):
+        return None
+    assert first is not None
+    if first.status is None:
+        return None  # received, not projected yet: as unknown, for a moment
+    return CitizenView(
+        code=code,
+        procedure_code=first.procedure_code,
+        status=first.status,
+        status_code=DossierStatus(first.status).portal_code,
+        received_at=first.received_at,
+        due_at=first.due_at,
+        overdue=first.overdue,
+        # Only the action, the moment and the office: no officer, no note, no detail.
+        steps=[PublicStep(at=r.at, action=r.action, office=r.actor_unit) for r in rows if r.at is not None],
+        rating=first.score,
+    )
 
 
 # The lookup's limiter is the API's (api/limits.py), one instance per page kind.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from adminunits import AgencyDirectory
 from officers.accounts import StaffAccounts
-from web.lookup import LookupLimiter, LookupSecrets
+from web.lookup import LookupLimiter
 from web.sessions import WebSessions
 
 __all__ = ["WebState"]
@@ -16,7 +16,6 @@ __all__ = ["WebState"]
 class WebState:
     accounts: StaffAccounts
     sessions: WebSessions
-    secrets: LookupSecrets
     limiter: LookupLimiter
     agencies: AgencyDirectory
     # Where citizens reach the lookup page: printed on the slip and in its QR code.

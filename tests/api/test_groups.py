@@ -20,6 +20,7 @@ from model.dossier_inputs import Actor
 from officers.tokens import mint_token
 from procedures.models import Role
 from records.database import RecordsStore
+from records.lookup_secrets import LookupSecrets
 from runtime.settings import Settings
 from tests.builders import APPLICANT, BA_DINH_COMMITTEE, COUNTER, settled
 from tests.group_builders import BA_DINH_POLICE
@@ -65,7 +66,7 @@ async def http(
 
 
 class TestReceiveAndView:
-    async def test_one_receipt_one_view_each_agency_sees_its_own_member(self, env, http) -> None:
+    async def test_one_receipt_one_view_each_agency_sees_its_own_member(self, env, http, records) -> None:
         """The counter gets one receipt (one group code, one appointment, the agency of each part);
         the same request again answers the same receipt; the police may read the group but
         their worklist holds nothing until the birth registration is done; strangers get 404."""
@@ -78,6 +79,15 @@ class TestReceiveAndView:
         assert [m["handling_unit"] for m in receipt["members"]][:2] == [BA_DINH_COMMITTEE, BA_DINH_POLICE]
         again = await http.post("/groups", json=sent, headers=auth(COUNTER))
         assert again.status_code == 200 and again.json()["group_dossier_code"] == code
+        # One lookup secret on the receipt, for each member's code; resent at once, a new one
+        # replaces it for every member.
+        first, secret = receipt["lookup_secret"], again.json()["lookup_secret"]
+        assert first and secret and secret != first
+        secrets = LookupSecrets(records.engine, records.sessions)
+        for member in receipt["members"]:
+            assert await secrets.matches(member["dossier_code"], secret)
+            assert not await secrets.matches(member["dossier_code"], first)
+            assert not await secrets.matches(member["dossier_code"], "ABCDEFGHJK")
         other = sent | {"group_code": "LT296.02"}  # another request under the same id
         conflict = await http.post("/groups", json=other, headers=auth(COUNTER))
         assert conflict.status_code == 409 and conflict.json()["type"] == "RequestIdConflict"

@@ -23,6 +23,7 @@ from audit.reports import ReportQuery, report
 from intake.service import IntakeService
 from model.dossier_inputs import Actor, CompleteStepInput
 from procedures.models import Role
+from records.lookup_secrets import SECRET_LENGTH, LookupSecrets
 from records.tables import DossierRow, SatisfactionRatingRow
 from runtime.settings import Settings
 from tests.api.conftest import KEY, Api
@@ -129,6 +130,13 @@ class TestSubmission:
             registration["status_code"] == 1 and again.json()["dossier_code"] == registration["dossier_code"]
         )
         assert first.headers["location"] == f"/dossiers/{registration['dossier_code']}"
+        # The applicant's lookup secret; the retry at once (the first answer lost) gets a new one
+        # that replaces it.
+        secret = again.json()["lookup_secret"]
+        assert len(registration["lookup_secret"]) == SECRET_LENGTH and secret != registration["lookup_secret"]
+        secrets = LookupSecrets(records.engine, records.sessions)
+        assert await secrets.matches(registration["dossier_code"], secret)
+        assert not await secrets.matches(registration["dossier_code"], registration["lookup_secret"])
         view = await settled(online.counter.handle(registration["dossier_code"]))
         assert view.status == "registered_online"
         async with records.sessions() as session:

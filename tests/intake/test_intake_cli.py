@@ -1,4 +1,5 @@
-"""Intake's errors through `starter.py`: a reused request id exits 2, a backfill needs its flag."""
+"""Intake through `starter.py`: a reused request id exits 2, a backfill needs its flag, the slip
+prints the citizens' lookup secret once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from adminunits import VN_TZ
+from records.lookup_secrets import SECRET_LENGTH, LookupSecrets
 from tests.builders import APPLICANT
 from tests.intake.test_intake import commune_counter
 from tests.test_bad_input import cli, printed_json, settings  # noqa: F401  (the fixture)
@@ -126,3 +128,36 @@ class TestCounterReceive:
         assert code == 0, output
         listed = {r["dossier_code"]: r["state"] for r in printed_json_list(output)}
         assert listed[claim.dossier_code] == "not_started"
+
+
+class TestLookupSecret:
+    async def test_the_printed_slip_carries_a_lookup_secret_given_once(
+        self,
+        client,
+        settings,  # noqa: F811 (the imported fixture)
+        tmp_path,
+        capsys,
+        counter,
+        records,
+    ):
+        """`counter receive` prints the citizens' lookup secret; it matches, a wrong one does not,
+        and the same request sent again prints none while the first stays valid."""
+        unit, request_id = commune_counter("00385"), f"req-{uuid.uuid4()}"
+        args = receive_args(unit, "--request-id", request_id)
+        code, output = await cli(client, settings, tmp_path, capsys, *args)
+        assert code == 0, output
+        slip = printed_json(output)
+        counter.started.append(slip["dossier_code"])
+        secret = slip["lookup_secret"]
+        assert isinstance(secret, str) and len(secret) == SECRET_LENGTH
+        secrets = LookupSecrets(records.engine, records.sessions)
+        assert await secrets.matches(slip["dossier_code"], secret)
+        assert await secrets.matches(slip["dossier_code"], secret.lower())  # as a citizen may type it
+        assert not await secrets.matches(slip["dossier_code"], "ABCDEFGHJK")
+        code, output = await cli(client, settings, tmp_path, capsys, *args)
+        again = printed_json(output)
+        assert code == 0 and again["resubmitted"] is True
+        # Resent at once: a new secret, which replaces the first (records/lookup_secrets.py).
+        assert again["lookup_secret"] not in (None, secret)
+        assert await secrets.matches(slip["dossier_code"], again["lookup_secret"])
+        assert not await secrets.matches(slip["dossier_code"], secret)

@@ -105,6 +105,8 @@ class TestNetworkCuts:
         slip = await cut_counter.receive(request_at(unit, request_id=request_id))
         assert isinstance(slip, ReceiptSlip) and slip.dossier_code == code
         assert slip.resubmitted is True
+        # No answer reached the counter before: this slip is the first, with the lookup secret.
+        assert slip.lookup_secret
         await assert_one_dossier(cut_counter, records, unit, slip)
         # The next request at that counter takes the next number: nothing was given twice.
         other = await cut_counter.receive(request_at(unit, request_id=f"req-{uuid.uuid4()}"))
@@ -137,7 +139,9 @@ class TestNetworkCuts:
         proxy.restore()
         again = await cut_counter.receive(request_at(unit, request_id=request_id))
         assert isinstance(again, ReceiptSlip) and again.resubmitted is True
-        assert again.model_dump(exclude={"resubmitted"}) == first.model_dump(exclude={"resubmitted"})
+        assert first.lookup_secret and again.lookup_secret not in (None, first.lookup_secret)
+        same = {"resubmitted", "lookup_secret"}
+        assert again.model_dump(exclude=same) == first.model_dump(exclude=same)
         await assert_one_dossier(cut_counter, records, unit, first)
 
     async def test_unsettled_claims_are_listed_until_the_resend(self, cut_counter, records, proxy):

@@ -31,7 +31,7 @@ from officers.acting import ActionForbidden, act, action_input
 from procedures.models import Role
 from procedures.problems import describe_validation_error
 from records.ratings import AlreadyRated, RatingInput
-from web.lookup import CitizenView
+from web.lookup import CitizenView, look_up
 from web.pages import log, render, services_of, web_state
 from web.routes.online import FORM_ID, csrf_ok, public_csrf, store_uploads, with_csrf
 from web.state import WebState
@@ -66,8 +66,8 @@ async def _checked(request: Request, web: WebState, code: str, secret: str) -> C
         log.warning("citizen lookup refused: rate limit", client=client)
         return render(request, "lookup.html", 429, code=code, message=TOO_MANY, found=None)
     found = None
-    if code and secret and await web.secrets.matches(code, secret):
-        found = await web.secrets.view(code)
+    if code and secret:
+        found = await look_up(services_of(request).records, code, secret)
     if found is None:
         web.limiter.failed(client)
         log.info("citizen lookup not found", client=client)
@@ -179,10 +179,17 @@ async def rate(request: Request):
     except NotReturned:
         return await _found_page(request, web, found, secret, 409, NOT_RETURNED, values=values)
     except AlreadyRated:
-        return await _found_page(request, web, await _fresh(web, found), secret, 409, ALREADY_RATED)
+        return await _found_page(
+            request, web, await _fresh(request, found, secret), secret, 409, ALREADY_RATED
+        )
     log.info("citizen rated", dossier_code=code, again=answer.repeated)
     return await _found_page(
-        request, web, await _fresh(web, found), secret, 200 if answer.repeated else 201, notice=THANKS
+        request,
+        web,
+        await _fresh(request, found, secret),
+        secret,
+        200 if answer.repeated else 201,
+        notice=THANKS,
     )
 
 
@@ -256,11 +263,13 @@ async def complete(request: Request):
             request, web, found, secret, 409, f"Không gửi được bổ sung: {text}", values=values
         )
     log.info("citizen completed online", dossier_code=code)
-    return await _found_page(request, web, await _fresh(web, found), secret, 200, notice=COMPLETED)
+    return await _found_page(
+        request, web, await _fresh(request, found, secret), secret, 200, notice=COMPLETED
+    )
 
 
-async def _fresh(web: WebState, found: CitizenView) -> CitizenView:
-    return await web.secrets.view(found.code) or found
+async def _fresh(request: Request, found: CitizenView, secret: str) -> CitizenView:
+    return await look_up(services_of(request).records, found.code, secret) or found
 
 
 def _office_name(web, code: str) -> str:

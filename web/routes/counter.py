@@ -157,11 +157,12 @@ async def receive(request: Request, code: str, staff: Staff = Depends(staff_page
 
 
 async def _slip(request: Request, staff: Staff, slip: ReceiptSlip) -> Response:
-    """Form 01 with a fresh lookup secret (a resubmission reprints it with a new one)."""
+    """Form 01 with the lookup secret the intake issued with it; a resubmission's slip has
+    none (the first one's stays valid) and its QR code carries the code only."""
     web = web_state(request)
-    secret = await web.secrets.issue(slip.dossier_code)
-    link = f"{web.public_url}/lookup#code={slip.dossier_code}&secret={secret}"
-    log.info("slip printed", dossier_code=slip.dossier_code, officer=staff.officer.id)
+    secret = slip.lookup_secret
+    link = f"{web.public_url}/lookup#code={slip.dossier_code}" + (f"&secret={secret}" if secret else "")
+    log.info("slip printed", dossier_code=slip.dossier_code, officer=staff.officer.id, secret=bool(secret))
     # The slip names the documents as the pinned version does (the dossier keeps their ids).
     catalogue = services_of(request).intake.catalogue
     pinned = [
@@ -171,7 +172,7 @@ async def _slip(request: Request, staff: Staff, slip: ReceiptSlip) -> Response:
     return render(
         request,
         "form_01.html",
-        201,
+        200 if slip.resubmitted else 201,
         staff=staff,
         slip=slip,
         documents=[names.get(d, d) for d in slip.documents],

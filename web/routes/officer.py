@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
@@ -59,16 +59,18 @@ def _left(calendar, now: datetime, due_at: datetime, working_days: dict[date, bo
 
 
 @router.get("/worklist")
-async def worklist_page(request: Request, staff: Staff = Depends(staff_page)):
+async def worklist_page(
+    request: Request, page: int = Query(1, ge=1, le=100_000), staff: Staff = Depends(staff_page)
+):
     require(staff, *ACTING_ROLES)
     deps = services_of(request)
-    # The projection's rows, not one workflow query per row: the page stays fast on a unit of
-    # thousands of open dossiers (officers/worklist.py, docs/benchmarks.md).
-    items = await worklist(deps.records, staff.officer, limit=50)
+    # One page of the projection's rows, read in order from the worklist's index, and their
+    # count; no workflow query per row (officers/worklist.py, docs/benchmarks.md).
+    found = await worklist(deps.records, staff.officer, page=page)
     calendar, now = deps.intake.calendar, deps.intake.now()
     working_days: dict[date, bool] = {}
-    rows = [{"item": item, "left": _left(calendar, now, item.due_at, working_days)} for item in items]
-    return render(request, "worklist.html", staff=staff, rows=rows)
+    rows = [{"item": item, "left": _left(calendar, now, item.due_at, working_days)} for item in found.rows]
+    return render(request, "worklist.html", staff=staff, rows=rows, found=found)
 
 
 async def _view(request: Request, staff: Staff, code: str) -> DossierView | None:

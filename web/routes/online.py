@@ -338,11 +338,14 @@ async def submit(request: Request, code: str):
 
 
 async def _registered(request: Request, registration: OnlineRegistration, names: dict[str, str]) -> Response:
-    """Status 1, with a lookup secret (a resubmission shows it again with a new one, as a
-    reprinted slip does): the applicant follows the dossier and rates it on the lookup page."""
+    """Status 1, with the lookup secret the intake issued with it (once per dossier;
+    a resubmission minutes after gets a new one, later its page says it was shown before): the applicant follows the dossier and
+    rates it on the lookup page."""
     web = web_state(request)
-    secret = await web.secrets.issue(registration.dossier_code)
-    link = f"{web.public_url}/lookup#code={registration.dossier_code}&secret={secret}"
+    secret = registration.lookup_secret
+    link = f"{web.public_url}/lookup#code={registration.dossier_code}" + (
+        f"&secret={secret}" if secret else ""
+    )
     log.info(
         "online registration shown", dossier_code=registration.dossier_code, again=registration.resubmitted
     )

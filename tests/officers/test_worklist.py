@@ -1,0 +1,160 @@
+"""The worklist: one page of the inbox's rows read in order from the worklist's indexes, and
+their count; the web page pages through them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import insert, text
+
+from api import create_app
+from intake.service import IntakeService
+from model.dossier_inputs import Actor
+from officers.accounts import StaffAccounts
+from officers.inbox import OPEN_STATUSES, waiting_rows
+from officers.worklist import worklist
+from procedures.models import Role
+from records.tables import OPEN_STATUS_VALUES, DossierRow
+from runtime.settings import Settings
+from web import install_web
+
+PASSWORD = "mat-khau-cua-bai-thu"
+
+
+def unit_pair() -> tuple[str, str]:
+    """A handling unit and a counter of the test's own (the records store is the session's)."""
+    tag = uuid.uuid4().int % 90000 + 10000
+    return f"000.{tag:05d}.00.H01", f"000.{tag:05d}.01.H01"
+
+
+async def write_rows(records, handling: str, counter: str, n: int) -> list[str]:
+    """`n` open dossiers handled at `handling` (one in seven overdue), a few that must not be
+    listed (closed, at another unit, waiting for another role), and two received at `counter`
+    and handled elsewhere, returned for the counter. The codes the specialist should see, in
+    the worklist's order."""
+    now = datetime.now(UTC)
+    rows, expected = [], []
+
+    def row(
+        code,
+        *,
+        handling_unit=handling,
+        receiving_unit=counter,
+        status="processing",
+        roles="specialist",
+        **more,
+    ):
+        due = more.pop("due_at")
+        rows.append(
+            dict(
+                code=code,
+                procedure_code="1.004873",
+                version_id="1.004873@2016-01-01",
+                receiving_unit=receiving_unit,
+                original_receiving_unit=receiving_unit,
+                handling_unit=handling_unit,
+                status=status,
+                received_at=due - timedelta(days=10),
+                due_at=due,
+                overdue=more.pop("overdue", False),
+                current_step="review",
+                current_roles=roles,
+                **more,
+            )
+        )
+
+    for i in range(n):
+        overdue = i % 7 == 0
+        due = now + timedelta(hours=(i * 37) % 500) - (timedelta(days=30) if overdue else timedelta(0))
+        code = f"{counter}-W{uuid.uuid4().hex[:8]}-{i:04d}"
+        row(code, due_at=due, overdue=overdue)
+        expected.append((not overdue, due, code))
+    row(f"{counter}-closed", status="returned", due_at=now - timedelta(days=90))
+    row(f"{counter}-leader", roles="leader", due_at=now - timedelta(days=80))
+    row(
+        f"{counter}-elsewhere",
+        handling_unit="000.99999.00.H01",
+        receiving_unit="000.99999.01.H01",
+        due_at=now,
+    )
+    row(
+        f"{counter}-at-the-counter",
+        handling_unit="000.99999.00.H01",
+        status="processed",
+        roles="counter_officer",
+        due_at=now,
+    )
+    async with records.sessions() as session, session.begin():
+        await session.execute(insert(DossierRow), rows)
+    return [code for _, _, code in sorted(expected)]
+
+
+async def test_the_index_spells_the_inbox_rule_s_open_statuses():
+    """The worklist's partial indexes list the open statuses as the inbox's rule does; if they
+    drifted apart, the queries would stop using them (and a dossier could go missing)."""
+    assert OPEN_STATUS_VALUES == tuple(s.value for s in OPEN_STATUSES)
+
+
+async def test_pages_of_the_worklist_in_order_with_their_count(records):
+    """120 rows: pages of 50, 50 and 20, overdue first then by due moment, nothing closed,
+    nothing of another unit or role; a page past the end is empty, with the count."""
+    handling, counter = unit_pair()
+    expected = await write_rows(records, handling, counter, 120)
+    specialist = Actor(id="s", unit=handling, roles=(Role.SPECIALIST,))
+    pages = [await worklist(records, specialist, page=p) for p in (1, 2, 3, 4)]
+    assert [len(p.rows) for p in pages] == [50, 50, 20, 0]
+    assert {p.total for p in pages} == {120} and pages[0].pages == 3
+    assert [r.code for p in pages for r in p.rows] == expected
+    with pytest.raises(ValueError, match="page 0"):
+        await worklist(records, specialist, page=0)
+    # The counter sees what it received and another unit handles, once.
+    at_counter = await worklist(records, Actor(id="c", unit=counter, roles=(Role.COUNTER_OFFICER,)))
+    assert [r.code for r in at_counter.rows] == [f"{counter}-at-the-counter"] and at_counter.total == 1
+
+
+async def test_the_page_is_read_from_the_worklist_s_index(records):
+    """The query plan reads each branch from its partial index, in order (SQLite's planner
+    says so; PostgreSQL's choice depends on its statistics)."""
+    if records.engine.dialect.name != "sqlite":
+        pytest.skip("the plan asserted is SQLite's")
+    specialist = Actor(id="s", unit="000.00001.00.H01", roles=(Role.SPECIALIST,))
+    query = waiting_rows(specialist, "code", offset=50, limit=50)
+    sql = str(query.compile(records.engine, compile_kwargs={"literal_binds": True}))
+    async with records.engine.connect() as connection:
+        plan = " | ".join(row[-1] for row in await connection.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert re.search(r"USING (COVERING )?INDEX ix_dossiers_open_handling_unit", plan), plan
+    assert re.search(r"USING (COVERING )?INDEX ix_dossiers_open_receiving_unit", plan), plan
+
+
+async def test_the_web_worklist_shows_a_page_and_goes_to_the_next(env, records, task_queue, tmp_path: Path):
+    """GET /web/worklist shows 50 rows and the count; "Trang sau" opens the next 50."""
+    handling, counter = unit_pair()
+    expected = await write_rows(records, handling, counter, 60)
+    settings = Settings.from_env({"DATA_DIR": str(tmp_path), "TASK_QUEUE": task_queue})
+    intake = IntakeService.standard(env.client, task_queue, records)
+    app = create_app(env.client, records, settings, intake=intake, key=b"k" * 32)
+    install_web(app, "http://mot-cua.test")
+    username = f"worklist-{uuid.uuid4().hex[:8]}"
+    await StaffAccounts(records).create(username, unit=handling, roles=(Role.SPECIALIST,), password=PASSWORD)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mot-cua.test") as http:
+        page = await http.get("/web/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+        signed = await http.post(
+            "/web/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token}
+        )
+        assert signed.status_code == 303, signed.text
+        first = await http.get("/web/worklist")
+        assert first.status_code == 200
+        assert re.findall(r'data-code="([^"]+)"', first.text) == expected[:50]
+        assert "60 hồ sơ đang chờ · trang 1/2" in first.text
+        next_link = re.search(r'href="([^"]+)" data-test="next-page"', first.text)[1]
+        second = await http.get(next_link)
+        assert re.findall(r'data-code="([^"]+)"', second.text) == expected[50:]
+        assert 'data-test="next-page"' not in second.text and 'data-test="previous-page"' in second.text
+        assert (await http.get("/web/worklist?page=0")).status_code == 422
