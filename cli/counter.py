@@ -34,7 +34,6 @@ from cli.officer_identity import add_action_parser, add_identity_arguments, iden
 from cli.online_check import add_online_check_commands
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
-from model.dossier_inputs import SubmittedDocument
 from model.input_bounds import short
 from officers.policy import may_receive
 from procedures.models import Channel
@@ -103,17 +102,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_online_check_commands(sub)
 
 
-def _documents(values: list[str]) -> tuple[SubmittedDocument, ...]:
-    documents = []
+def _documents(values: list[str]) -> tuple[list[dict[str, object]], list[str]]:
+    """The documents as the request takes them, and the problems of the flags themselves.
+
+    A document whose copies are no number still goes into the request (as one copy), so that
+    the request names its other problems too: the officer hears of every one at once."""
+    documents: list[dict[str, object]] = []
+    problems = []
     for value in values:
         doc_id, _, copies = value.partition(":")
         # ASCII digits only: "²".isdigit() is true and int("²") fails.
         if copies and not re.fullmatch(r"[0-9]{1,3}", copies):
-            raise CommandFailed(
-                EXIT_BAD_INPUT, f"--document {short(value)!r}: copies must be a number from 1 to 100"
-            )
-        documents.append(SubmittedDocument(id=doc_id, copies=int(copies or 1)))
-    return tuple(documents)
+            problems.append(f"--document {short(value)!r}: copies must be a number from 1 to 100")
+            copies = ""
+        documents.append({"id": doc_id, "copies": int(copies or 1)})
+    return documents, problems
 
 
 def _personal_id(path: str) -> str:
@@ -136,6 +139,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
     if refusal is not None:
         raise CommandFailed(EXIT_REFUSED, f"refused ({refusal.type.value}): {refusal.reason}")
     personal_id = _personal_id(args.personal_id_file)
+    documents, problems = _documents(args.document)
     try:
         # Built as one request, so that a problem is named by its full path (applicant.personal_id).
         address = {
@@ -154,7 +158,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
                 "email": args.email,
             },
             receiving_unit=unit,
-            documents=_documents(args.document),
+            documents=documents,  # type: ignore[arg-type]  # validated into SubmittedDocument
             channel=Channel(args.channel),
             case=args.case,
             received_by=officer,
@@ -163,7 +167,9 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
             backfill_reason=args.backfill_reason,
         )
     except ValidationError as err:
-        raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
+        raise CommandFailed(EXIT_BAD_INPUT, "; ".join([*problems, describe_validation_error(err)])) from err
+    if problems:
+        raise CommandFailed(EXIT_BAD_INPUT, "; ".join(problems))
     client = await context.client()
     async with context.records() as records:
         outcome = await IntakeService.standard(client, context.settings.queue_routing, records).receive(

@@ -109,6 +109,13 @@ _ID_PROVINCES = frozenset(
 _ID_CENTURY = {"0": 1900, "1": 1900, "2": 2000, "3": 2000}
 
 
+def _personal_id_text(value: object) -> object:
+    # A JSON number would be "Input should be a valid string", and would have lost its leading 0.
+    if not isinstance(value, str):
+        raise ValueError("must be 12 ASCII digits 0-9, as text in quotes (a number loses the leading 0)")
+    return value
+
+
 def _personal_id(value: str) -> str:
     if not re.fullmatch(r"[0-9]{12}", value, re.ASCII):
         raise ValueError("must be 12 ASCII digits 0-9")
@@ -119,9 +126,16 @@ def _personal_id(value: str) -> str:
     return value
 
 
+# The length is checked by `_personal_id`, not by Field(min_length=...): pydantic's own length
+# check would run first and say "String should have at least 12 characters" instead of what an
+# ID is. The schema still documents it (and the body cap bounds what reaches the validator).
 PersonalId = Annotated[
     str,
-    Field(min_length=12, max_length=12, description="12-digit personal ID number (căn cước), ASCII digits"),
+    Field(
+        description="12-digit personal ID number (căn cước), ASCII digits",
+        json_schema_extra={"minLength": 12, "maxLength": 12},
+    ),
+    BeforeValidator(_personal_id_text),
     AfterValidator(_personal_id),
 ]
 

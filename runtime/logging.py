@@ -70,6 +70,7 @@ def configure_logging(level: int = logging.INFO, json: bool | None = None) -> No
                 structlog.stdlib.add_logger_name,
                 structlog.stdlib.ExtraAdder(),
                 _temporal_fields,
+                _without_terminal_colours,
             ],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -129,4 +130,11 @@ def _temporal_fields(logger: object, method_name: str, event: EventDict) -> Even
         if isinstance(info, dict):
             for name, value in info.items():
                 event.setdefault(name, value)
+    return event
+
+
+def _without_terminal_colours(logger: object, method_name: str, event: EventDict) -> EventDict:
+    """uvicorn passes its message again with ANSI colour escapes in `extra`: the renderer
+    colours (or not) by itself, and escapes in a JSON line are noise to whoever reads it."""
+    event.pop("color_message", None)
     return event

@@ -52,8 +52,10 @@ def main() -> None:
             [f"{api}/codec"],
         )
         page.goto(f"{ui}/namespaces/{settings.temporal_namespace}/workflows/{args.code}")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(3000)
+        # Not "networkidle": the UI's auto refresh polls the workflow for as long as the page is
+        # open. The input's field names show only once the codec has decrypted it.
+        page.get_by_text("procedure_code").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)
         page.screenshot(path=str(args.out), full_page=False)
         print(json.dumps({"screenshot": str(args.out), "dossier": args.code}))
         browser.close()

@@ -158,6 +158,17 @@ class TestPlainRefusals:
         assert problems["applicant.phone"].startswith("must be 8 to 15")
         assert not [m for m in problems.values() if "\\d" in m or "pattern" in m]
 
+    @pytest.mark.parametrize("personal_id", ["00109", "0010901234567", 1090123456])
+    async def test_a_personal_id_of_the_wrong_length_or_kind_says_what_an_id_is(self, api, personal_id):
+        """5 or 13 digits, or a JSON number: "must be 12 ASCII digits 0-9", not pydantic's
+        "String should have at least 12 characters"."""
+        body = json.loads(json.dumps(RECEIVE_BODY))
+        body["applicant"]["personal_id"] = personal_id
+        response = await api.receive(OFFICERS["counter/own"], body)
+        assert response.status_code == 422
+        problems = {p["field"]: p["message"] for p in response.json()["problems"]}
+        assert problems["applicant.personal_id"].startswith("must be 12 ASCII digits 0-9"), problems
+
     async def test_an_unknown_procedure_points_to_the_catalogue_search(self, api):
         """Form 03 for an unknown code says how to find the right one."""
         response = await api.receive(OFFICERS["counter/own"], {**RECEIVE_BODY, "procedure_code": "1.999999"})

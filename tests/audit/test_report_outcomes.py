@@ -4,9 +4,12 @@ at their current unit."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from audit.reports import ReportQuery, report
+from cli.tables import REPORT_COLUMNS, print_tables, report_table
 from tests.records.march import MARCH, NOW, vn
 from tests.records.outcomes import Outcomes
 
@@ -83,3 +86,47 @@ class TestOutcomeDefinitions:
         b = rows[outcomes.B].counts
         without_o3 = (b.pending_within_deadline) / (b.total - b.refused_late)
         assert rows[outcomes.B].on_time_rate < without_o3
+
+
+# What became of a received dossier: resolved (early, on time, late), still held (within the
+# deadline or overdue), withdrawn or refused; one of these and no other.
+OUTCOME_COLUMNS = (
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "pending_within_deadline",
+    "pending_overdue",
+    "withdrawn",
+    "refused",
+)
+
+
+class TestTheColumnsAddUp:
+    async def test_over_every_receipt_received_is_the_sum_of_the_outcomes(self, records, outcomes):
+        """February and March (every receipt of the dataset), counted on 1 April: received =
+        early + on time + late + pending + overdue + withdrawn + refused, for each unit, the
+        total, and the table `starter.py report --table` draws."""
+        result = await report(
+            records,
+            ReportQuery(
+                start=vn("02-01"), end=MARCH[1], group_by=("handling_unit",), receiving_unit=outcomes.counter
+            ),
+            now=NOW,
+        )
+        for row in [*result.rows, result.totals]:
+            counts = row.counts.model_dump()
+            assert counts["received"] == sum(counts[c] for c in OUTCOME_COLUMNS), (row.group, counts)
+        assert result.totals.counts.received == 9
+
+        drawn = io.StringIO()
+        print_tables(drawn, report_table(result))
+        [total] = [line for line in drawn.getvalue().splitlines() if line.startswith("│ all ")]
+        cells = dict(zip(REPORT_COLUMNS, (c.strip() for c in total.split("│")[2:]), strict=False))
+        assert int(cells["received"]) == sum(int(cells[c]) for c in OUTCOME_COLUMNS) == 9, total
+
+    async def test_a_period_that_cuts_through_the_dossiers_need_not_add_up(self, records, outcomes):
+        """March alone: A's O6, received in February, is withdrawn in March but not received in
+        it; the columns add up only over a period holding every receipt (docs/records.md)."""
+        rows = await by_unit(records, outcomes)
+        a = rows[outcomes.A].counts.model_dump()
+        assert (a["received"], sum(a[c] for c in OUTCOME_COLUMNS)) == (2, 3)

@@ -1,5 +1,5 @@
 """Intake through `starter.py`: a reused request id exits 2, a backfill needs its flag, the slip
-prints the citizens' lookup secret once."""
+prints the citizens' lookup secret, every problem is named at once in plain words."""
 
 from __future__ import annotations
 
@@ -37,7 +37,12 @@ def personal_id_file() -> str:
 
 
 def receive_args(
-    unit: str, *more: str, name: str = APPLICANT.full_name, roles: str = "counter_officer"
+    unit: str,
+    *more: str,
+    name: str = APPLICANT.full_name,
+    roles: str = "counter_officer",
+    id_file: str | None = None,
+    commune: str = APPLICANT.address.commune_code,
 ) -> list[str]:
     address = APPLICANT.address
     return [
@@ -48,11 +53,11 @@ def receive_args(
         "--applicant-name",
         name,
         "--personal-id-file",
-        personal_id_file(),
+        id_file or personal_id_file(),
         "--province",
         address.province_code,
         "--commune",
-        address.commune_code,
+        commune,
         "--document",
         "declaration",
         "--officer",
@@ -161,3 +166,44 @@ class TestLookupSecret:
         assert again["lookup_secret"] not in (None, secret)
         assert await secrets.matches(slip["dossier_code"], again["lookup_secret"])
         assert not await secrets.matches(slip["dossier_code"], secret)
+
+
+class TestPlainWords:
+    @pytest.mark.parametrize("personal_id", ["00109", "0010901234567"])
+    async def test_a_personal_id_of_the_wrong_length_says_what_an_id_is(
+        self,
+        client,
+        settings,  # noqa: F811 (the imported fixture)
+        tmp_path,
+        capsys,
+        personal_id,
+    ):
+        """5 or 13 digits: exit 2 with "must be 12 ASCII digits 0-9", not pydantic's character count."""
+        id_file = tmp_path / "id.txt"
+        id_file.write_text(personal_id + "\n", encoding="utf-8")
+        unit = commune_counter("00382")
+        code, output = await cli(
+            client, settings, tmp_path, capsys, *receive_args(unit, id_file=str(id_file))
+        )
+        assert code == 2, output
+        assert "applicant.personal_id: must be 12 ASCII digits 0-9" in output, output
+        assert "String should" not in output and "characters" not in output, output
+
+    async def test_every_problem_of_a_receipt_is_named_at_once(
+        self,
+        client,
+        settings,  # noqa: F811 (the imported fixture)
+        tmp_path,
+        capsys,
+    ):
+        """A bad --document, a bad personal ID and a bad commune: one exit 2 naming all three."""
+        id_file = tmp_path / "id.txt"
+        id_file.write_text("00109\n", encoding="utf-8")
+        unit = commune_counter("00382")
+        argv = receive_args(unit, "--document", "photo:²", id_file=str(id_file), commune="4")
+        code, output = await cli(client, settings, tmp_path, capsys, *argv)
+        assert code == 2, output
+        [message] = [line for line in output.split("\f")[1].splitlines() if "copies" in line]
+        assert "--document 'photo:²': copies must be a number from 1 to 100" in message, output
+        assert "applicant.personal_id: must be 12 ASCII digits 0-9" in message, output
+        assert "applicant.address.commune_code: must be 5 digits" in message, output

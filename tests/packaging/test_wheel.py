@@ -17,6 +17,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -62,14 +63,20 @@ def package_data(files: list[Path], shipped: list[str]) -> list[Path]:
     return sorted(f for f in files if f.suffix != ".py" and len(f.parts) > 1 and f.parts[0] in shipped)
 
 
-def run(*argv: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
+def completed(
+    *argv: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
     )
     assert done.returncode == 0, (
         f"{' '.join(map(str, argv))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     )
-    return done.stdout
+    return done
+
+
+def run(*argv: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
+    return completed(*argv, cwd=cwd, env=env).stdout
 
 
 def test_the_wheel_installs_and_imports_every_package_and_both_entry_points(tmp_path: Path):
@@ -82,12 +89,11 @@ def test_the_wheel_installs_and_imports_every_package_and_both_entry_points(tmp_
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, source / name)
     wheels = tmp_path / "wheels"
-    run(
+    build = completed(
         sys.executable,
         "-m",
         "pip",
         "wheel",
-        "--quiet",
         "--no-deps",
         "--no-build-isolation",
         "--no-index",
@@ -96,7 +102,18 @@ def test_the_wheel_installs_and_imports_every_package_and_both_entry_points(tmp_
         source,
         cwd=tmp_path,
     )
+    # A clean install: setuptools says nothing (it used to warn once per data directory that
+    # it "is absent from the `packages` configuration").
+    said = build.stdout + build.stderr
+    assert "Warning" not in said, f"the build warns:\n{said}"
     [wheel] = wheels.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        top = {name.split("/")[0] for name in archive.namelist()}
+    top_packages = {name.split(".")[0] for name in shipped}
+    expected = top_packages | {f"{e}.py" for e in ENTRY_POINTS}
+    assert {t for t in top if not t.endswith(".dist-info")} == expected, (
+        "the wheel holds something other than the packages and the entry points"
+    )
 
     fresh = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=False).create(fresh)

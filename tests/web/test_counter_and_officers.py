@@ -113,5 +113,7 @@ class TestDossierLifecycle:
         await page.locator("input[name=documents][value=declaration]").check()
         await page.get_by_role("button", name="Tiếp nhận").click()
         await expect(page.get_by_test_id("message")).to_contain_text("personal_id")
+        # What an ID is, not pydantic's "String should have at least 12 characters".
+        await expect(page.get_by_test_id("message")).to_contain_text("must be 12 ASCII digits 0-9")
         await expect(page.get_by_label("Họ và tên")).to_have_value(APPLICANT)
         await expect(page.locator("input[name=documents][value=declaration]")).to_be_checked()

@@ -148,6 +148,13 @@ class TestIdentity:
         with pytest.raises(ValidationError):
             TypeAdapter(PersonalId).validate_python(value)
 
+    @pytest.mark.parametrize("value", ["00109", "0010901234567", "", "x" * 5000, 1090123456])
+    def test_a_personal_id_of_another_length_or_kind_is_told_what_an_id_is(self, value):
+        with pytest.raises(ValidationError) as refused:
+            TypeAdapter(PersonalId).validate_python(value)
+        [error] = refused.value.errors()
+        assert error["msg"].startswith("Value error, must be 12 ASCII digits 0-9"), error
+
     @pytest.mark.parametrize("value", ["001090123456", "079195000123", "096301234567", "027200000001"])
     def test_real_personal_ids_pass(self, value):
         assert TypeAdapter(PersonalId).validate_python(value) == value
