@@ -15,7 +15,7 @@ from records.database import insert_for
 from records.outbox_tables import PENDING, ApplicantContactRow, NoticeDeliveryRow, PortalSyncRow
 from runtime.codec import EncryptionCodec
 
-__all__ = ["CONTACT_PURPOSE", "sync_messages", "write_outbox"]
+__all__ = ["CONTACT_PURPOSE", "sync_messages", "write_notice_deliveries", "write_outbox"]
 
 # Besides every change of status, these entries change the handling unit (transferred,
 # carried_over), the appointment (apology_issued, supplemented: the paused time is added) or
@@ -89,8 +89,33 @@ async def write_outbox(
             )
             .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
         )
-    contact = batch.contact
-    if contact is None or codec is None or not batch.notices:
+    await write_notice_deliveries(
+        session,
+        engine,
+        code,
+        batch.contact,
+        [n.event_seq for n in batch.notices],
+        [n.kind for n in batch.notices],
+        now,
+        codec,
+        notice_channels,
+    )
+
+
+async def write_notice_deliveries(
+    session,
+    engine,
+    code: str,
+    contact,
+    seqs: list[int],
+    kinds: list[str],
+    now: datetime,
+    codec: EncryptionCodec | None,
+    notice_channels=("email", "sms"),
+) -> None:
+    """The applicant's sealed contact and one delivery per notice and channel, for a dossier's
+    notices and a group's alike (the group's code as the dossier code)."""
+    if contact is None or codec is None or not seqs:
         return  # no way to reach the applicant (or no key to seal it): nothing to send
     addresses = {"email": contact.email, "sms": contact.phone}
     channels = [channel for channel in notice_channels if addresses.get(channel)]
@@ -112,15 +137,15 @@ async def write_outbox(
             [
                 {
                     "dossier_code": code,
-                    "event_seq": notice.event_seq,
+                    "event_seq": seq,
                     "channel": channel,
-                    "kind": notice.kind,
+                    "kind": kind,
                     "created_at": now,
                     "state": PENDING,
                     "attempts": 0,
                     "last_error": "",
                 }
-                for notice in batch.notices
+                for seq, kind in zip(seqs, kinds, strict=True)
                 for channel in channels
             ]
         )
