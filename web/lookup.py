@@ -25,9 +25,9 @@ from sqlalchemy import select
 from model.dossier_state import DossierStatus
 from records.database import RecordsStore, insert_for
 from records.staff_tables import LookupSecretRow
-from records.tables import DossierEventRow, DossierRow
+from records.tables import DossierEventRow, DossierRow, GroupMemberRow
 
-__all__ = ["CitizenView", "LookupLimiter", "LookupSecrets", "PublicStep"]
+__all__ = ["CitizenGroupView", "CitizenMember", "CitizenView", "LookupLimiter", "LookupSecrets", "PublicStep"]
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SECRET_LENGTH = 10
@@ -52,6 +52,27 @@ class CitizenView(BaseModel):
     due_at: AwareDatetime
     overdue: bool
     steps: list[PublicStep]
+
+
+class CitizenMember(BaseModel):
+    key: str
+    code: str
+    procedure_code: str  # "" while the member waits for the results it needs
+    office: str  # the agency doing this part; the page shows its name
+    status: str  # its dossier's status, or waiting / stopped
+    due_at: AwareDatetime | None = None
+
+
+class CitizenGroupView(BaseModel):
+    """What a citizen may see of an interlinked group: its state and each part's progress."""
+
+    code: str
+    group_kind: str
+    status: str
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    overdue: bool
+    members: list[CitizenMember]
 
 
 class LookupSecrets:
@@ -103,6 +124,52 @@ class LookupSecrets:
             overdue=row.overdue,
             # Only the action, the moment and the office: no officer, no note, no detail.
             steps=[PublicStep(at=e.at, action=e.action, office=e.actor_unit) for e in events],
+        )
+
+    async def group_view(self, code: str) -> CitizenGroupView | None:
+        """What a citizen may see of an interlinked group, from the records store: the group's
+        rows (its status and appointment as the group last projected them) and each started
+        member's own dossier row (fresher: projected at every step); None for no group."""
+        async with self._records.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(GroupMemberRow)
+                    .where(GroupMemberRow.group_code == code)
+                    .order_by(GroupMemberRow.dossier_code)
+                )
+            ).all()
+            if not rows:
+                return None
+            dossiers = {
+                row.code: row
+                for row in (
+                    await session.scalars(
+                        select(DossierRow).where(DossierRow.code.in_([r.dossier_code for r in rows]))
+                    )
+                ).all()
+            }
+        members = []
+        for row in rows:
+            dossier = dossiers.get(row.dossier_code)
+            members.append(
+                CitizenMember(
+                    key=row.member_key,
+                    code=row.dossier_code,
+                    procedure_code=dossier.procedure_code if dossier else "",
+                    office=row.handling_unit,
+                    status=dossier.status if dossier else row.status,
+                    due_at=dossier.due_at if dossier else None,
+                )
+            )
+        first = rows[0]
+        return CitizenGroupView(
+            code=code,
+            group_kind=first.group_kind,
+            status=first.group_status,
+            received_at=first.received_at,
+            due_at=first.group_due_at,
+            overdue=any(r.late for r in rows),
+            members=members,
         )
 
 

@@ -1,7 +1,15 @@
 """The web application's routers, one module per group of people; install_web includes them all."""
 
-from web.routes import audit, auth, citizen, counter, officer, operator
+from web.routes import audit, auth, citizen, counter, groups, officer, operator
 
 __all__ = ["ROUTERS"]
 
-ROUTERS = (auth.router, counter.router, officer.router, audit.router, operator.router, citizen.router)
+ROUTERS = (
+    auth.router,
+    counter.router,
+    groups.router,
+    officer.router,
+    audit.router,
+    operator.router,
+    citizen.router,
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from web.lookup import CitizenGroupView, CitizenView
 from web.pages import log, render, web_state
 
 __all__ = ["router"]
@@ -33,13 +34,17 @@ async def lookup(request: Request):
     if web.limiter.blocked(client):
         log.warning("citizen lookup refused: rate limit", client=client)
         return render(request, "lookup.html", 429, code=code, message=TOO_MANY, found=None)
-    found = None
+    found: CitizenView | CitizenGroupView | None = None
     if code and secret and await web.secrets.matches(code, secret):
-        found = await web.secrets.view(code)
+        # A group's slip carries the group's code: its state and each part's progress.
+        found = await web.secrets.view(code) or await web.secrets.group_view(code)
     if found is None:
         web.limiter.failed(client)
         log.info("citizen lookup not found", client=client)
         return render(request, "lookup.html", 404, code=code, message=NOT_FOUND, found=None)
+    if isinstance(found, CitizenGroupView):
+        offices = {m.office: _office_name(web, m.office) for m in found.members}
+        return render(request, "lookup.html", code=code, message="", found=None, group=found, offices=offices)
     offices = {step.office: _office_name(web, step.office) for step in found.steps}
     return render(request, "lookup.html", code=code, message="", found=found, offices=offices)
 
