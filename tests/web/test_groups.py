@@ -2,7 +2,8 @@
 document is missing) and prints one slip; the commune's specialist does the birth registration's
 first step from the worklist in the browser, the other steps are done through the officers'
 functions (`officers.acting.act`, as the API and the CLI); the counter returns the group's
-result from the group's page; the citizen looks the group up by its code and the slip's secret."""
+result from the group's page; the citizen looks the group up by its code and the slip's secret;
+the auditor reads the group's history and, from it, a member's."""
 
 from __future__ import annotations
 
@@ -140,3 +141,14 @@ class TestBirthGroupInTheBrowser:
         text = await result.inner_text()
         for private in (APPLICANT, PERSONAL_ID):
             assert private not in text
+
+        # The auditor reads the group's own history, each member linked to its own.
+        auditor = await new_page()
+        await sign_in(auditor, await site.account(Role.AUDITOR))
+        await auditor.goto(f"/web/audit/dossiers/{code}")
+        await expect(auditor.get_by_test_id("history")).to_contain_text("member started")
+        await expect(auditor.get_by_test_id("history")).to_contain_text("return_result")
+        await (
+            auditor.get_by_test_id("group-members").locator(f"a[href='/web/audit/dossiers/{birth}']").click()
+        )
+        await expect(auditor.get_by_test_id("agrees")).to_be_visible()
