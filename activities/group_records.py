@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pydantic import AwareDatetime, BaseModel, Field
 from temporalio import activity
 
-from activities.outbox_rows import write_notice_deliveries
+from activities.outbox_rows import REASON_PURPOSE, write_notice_deliveries
 from model.projection import ApplicantContact
 from records.database import RecordsStore, insert_for
 from records.tables import GroupMemberRow, NotificationRow
@@ -99,6 +99,15 @@ class GroupRecordActivities:
             if group.notices:
                 await self._notices(session, group)
 
+    def _stored(self, facts: dict[str, str]) -> dict[str, str]:
+        """The facts as the records store may keep them: an officer's reason (it may name the
+        applicant) only sealed, as the contacts are; without a keyring, not at all."""
+        facts = dict(facts)
+        reason = facts.pop("reason", "")
+        if reason and self._codec is not None:
+            facts["reason_sealed"] = self._codec.seal_text(reason, REASON_PURPOSE)
+        return facts
+
     async def _notices(self, session, group: RecordGroupInput) -> None:
         engine, now = self._records.engine, datetime.now(UTC)
         await session.execute(
@@ -110,7 +119,7 @@ class GroupRecordActivities:
                         "event_seq": notice.event_seq,
                         "kind": notice.kind,
                         "message": notice.message,
-                        "facts": json.dumps(notice.facts, ensure_ascii=False, sort_keys=True),
+                        "facts": json.dumps(self._stored(notice.facts), ensure_ascii=False, sort_keys=True),
                         "created_at": now,
                     }
                     for notice in group.notices

@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy import func, select, update
 from temporalio import activity
 
-from activities.outbox_rows import CONTACT_PURPOSE
+from activities.outbox_rows import CONTACT_PURPOSE, REASON_PURPOSE
 from activities.portal_sync import DeliveryRoundInput, DeliveryRoundResult, idle_round, pause
 from notices.email_sender import EmailSender
 from notices.rendering import NoticeFacts, render
@@ -140,7 +140,8 @@ class NoticeActivities:
             )
         if stated is not None:
             # A group's notice: it carries its facts (a group has no dossier row or events).
-            return self._address(row, contact), _group_facts(row.dossier_code, json.loads(stated))
+            facts = json.loads(stated)
+            return self._address(row, contact), _group_facts(row.dossier_code, facts, self._reason(facts))
         async with self._records.sessions() as session:
             dossier = await session.get(DossierRow, row.dossier_code)
             payload = await session.scalar(
@@ -165,6 +166,15 @@ class NoticeActivities:
             amount_vnd=int(details["amount_vnd"]) if "amount_vnd" in details else None,
         )
 
+    def _reason(self, facts: dict[str, str]) -> str:
+        sealed = facts.get("reason_sealed")
+        if not sealed or self._codec is None:
+            return ""
+        try:
+            return self._codec.open_text(sealed, REASON_PURPOSE)
+        except PayloadDecryptionError:
+            return ""  # a retired key: the notice still goes, the reason left to the letter
+
     def _address(self, row: NoticeDeliveryRow, contact: ApplicantContactRow | None) -> str:
         sealed = (
             None
@@ -181,7 +191,7 @@ class NoticeActivities:
             raise _Permanent(str(err)) from None
 
 
-def _group_facts(code: str, facts: dict[str, str]) -> NoticeFacts:
+def _group_facts(code: str, facts: dict[str, str], reason: str) -> NoticeFacts:
     old = facts.get("old_appointment")
     return NoticeFacts(
         dossier_code=code,
@@ -193,7 +203,7 @@ def _group_facts(code: str, facts: dict[str, str]) -> NoticeFacts:
         group_name=facts.get("group_name", ""),
         member_code=facts.get("member_code", ""),
         agency_name=facts.get("agency_name", ""),
-        reason=facts.get("reason", ""),
+        reason=reason,
         stopped=facts.get("stopped", ""),
     )
 

@@ -15,7 +15,7 @@ from records.database import insert_for
 from records.outbox_tables import PENDING, ApplicantContactRow, NoticeDeliveryRow, PortalSyncRow
 from runtime.codec import EncryptionCodec
 
-__all__ = ["CONTACT_PURPOSE", "sync_messages", "write_notice_deliveries", "write_outbox"]
+__all__ = ["CONTACT_PURPOSE", "REASON_PURPOSE", "sync_messages", "write_notice_deliveries", "write_outbox"]
 
 # Besides every change of status, these entries change the handling unit (transferred,
 # carried_over), the appointment (apology_issued, supplemented: the paused time is added) or
@@ -25,6 +25,8 @@ SYNCED_ACTIONS = frozenset(
 )
 
 CONTACT_PURPOSE = {"email": b"applicant-contact/email", "sms": b"applicant-contact/phone"}
+# An officer's reason in a group's refusal notice: sealed, as it may name the applicant.
+REASON_PURPOSE = b"group-notice/reason"
 
 
 def sync_messages(summary, entries: list[TimelineEntry]) -> list[DossierSyncMessage]:

@@ -16,6 +16,7 @@ import pytest_asyncio
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from activities.outbox_rows import REASON_PURPOSE
 from assembly.workers import build_worker
 from audit.group_reports import groups_by_agency
 from model.dossier_inputs import (
@@ -178,7 +179,11 @@ class TestBirthGroup:
             (code, "group_member_refused"),
         ]
         facts = json.loads(notices[1].facts)
-        assert facts["member_code"] == birth and facts["reason"] == "giấy chứng sinh không hợp lệ"
+        assert facts["member_code"] == birth
+        # The officer's reason is kept only sealed (it may name the applicant), opened to send.
+        assert "reason" not in facts and "giấy chứng sinh" not in notices[1].facts
+        codec = desk.client.data_converter.payload_codec
+        assert codec.open_text(facts["reason_sealed"], REASON_PURPOSE) == "giấy chứng sinh không hợp lệ"
         assert facts["procedure_code"] == "1.001193" and facts["stopped"] == "1.004222, 1.014137"
         assert [e.action for e in result.timeline if e.member] == [
             "member_started",
