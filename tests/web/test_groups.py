@@ -127,6 +127,9 @@ class TestBirthGroupInTheBrowser:
         # A member's page is a dossier's page, reached from the group's.
         await counter.locator(f"a[href='/web/dossiers/{birth}']").click()
         await expect(counter.get_by_test_id("dossier-code")).to_have_text(birth)
+        await expect(
+            counter.get_by_test_id("group-of").locator(f"a[href='/web/groups/{code}']")
+        ).to_be_visible()
 
         await site.client.get_workflow_handle(code).result()  # closed: its records are written
         citizen = await new_page({"width": 390, "height": 844})
