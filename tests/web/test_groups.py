@@ -2,8 +2,8 @@
 document is missing) and prints one slip; the commune's specialist does the birth registration's
 first step from the worklist in the browser, the other steps are done through the officers'
 functions (`officers.acting.act`, as the API and the CLI); the counter returns the group's
-result from the group's page; the citizen looks the group up by its code and the slip's secret;
-the auditor reads the group's history and, from it, a member's."""
+result from the group's page, and withdraws another there; the citizen looks the group up by
+its code and the slip's secret; the auditor reads the group's history and, from it, a member's."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ import re
 
 from playwright.async_api import expect
 
+from intake.group_forms import GroupReceipt, GroupRequest
+from intake.groups import GroupIntake
 from model.dossier_inputs import Actor
 from officers.acting import act, action_input
 from procedures.models import Role, StepPlace
-from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER
-from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE
+from tests.builders import APPLICANT as APPLICANT_AT_COUNTER
+from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, COUNTER
+from tests.group_builders import BA_DINH_POLICE, BIRTH_DOCUMENTS, HANOI_SOCIAL_INSURANCE
 from tests.web.conftest import sign_in
 from workflows.dossier import DossierWorkflow
 
@@ -130,6 +133,24 @@ class TestBirthGroupInTheBrowser:
         await expect(
             counter.get_by_test_id("group-of").locator(f"a[href='/web/groups/{code}']")
         ).to_be_visible()
+
+        # Another group, withdrawn from its page at the counter: the waiting members never start.
+        other = await GroupIntake.standard(site.client, site.task_queue, site.records).receive(
+            GroupRequest(
+                group_code="LT296.01",
+                applicant=APPLICANT_AT_COUNTER,
+                receiving_unit=BA_DINH_COUNTER,
+                documents=BIRTH_DOCUMENTS,
+                received_by=COUNTER,
+            )
+        )
+        assert isinstance(other, GroupReceipt)
+        await counter.goto(f"/web/groups/{other.group_dossier_code}")
+        withdraw = counter.get_by_test_id("action-withdraw")
+        await withdraw.get_by_label("Lý do").fill("người dân xin rút")
+        await withdraw.get_by_role("button").click()
+        await expect(counter.get_by_test_id("status")).to_contain_text("Đã rút hồ sơ")
+        await expect(counter.get_by_test_id("member-status").nth(2)).to_contain_text("Không thực hiện")
 
         await site.client.get_workflow_handle(code).result()  # closed: its records are written
         citizen = await new_page({"width": 390, "height": 844})
