@@ -1,18 +1,27 @@
-"""Projecting an interlinked group's members to the records store, for the groups' report.
+"""Projecting an interlinked group's members to the records store, for the groups' report,
+with the group's applicant notices (one set per group: its members send none).
 
 One upsert per member row, keyed by (group, member): replaying or retrying the activity writes
-the same rows again. A store outage only delays it (the workflow retries without limit).
+the same rows again; the notices are unique per (group, timeline seq) and channel, as a
+dossier's are per event, in the same transaction. A store outage only delays it (the workflow
+retries without limit).
 """
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel
+import json
+from datetime import UTC, datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
 from temporalio import activity
 
+from activities.outbox_rows import REASON_PURPOSE, write_notice_deliveries
+from model.projection import ApplicantContact
 from records.database import RecordsStore, insert_for
-from records.tables import GroupMemberRow
+from records.tables import GroupMemberRow, NotificationRow
+from runtime.codec import EncryptionCodec
 
-__all__ = ["GroupMemberRecord", "GroupRecordActivities", "RecordGroupInput"]
+__all__ = ["GroupMemberRecord", "GroupNotice", "GroupRecordActivities", "RecordGroupInput"]
 
 
 class GroupMemberRecord(BaseModel):
@@ -23,6 +32,16 @@ class GroupMemberRecord(BaseModel):
     late: bool = False
 
 
+class GroupNotice(BaseModel):
+    """One notice of the group to its applicant: the group's timeline entry it tells, and what
+    it says (notices/rendering.py's facts: codes, agencies, moments, a refusal's reason)."""
+
+    event_seq: int
+    kind: str
+    message: str
+    facts: dict[str, str] = Field(default_factory=dict)
+
+
 class RecordGroupInput(BaseModel):
     group_code: str  # the group's dossier code
     group_kind: str
@@ -31,11 +50,15 @@ class RecordGroupInput(BaseModel):
     status: str
     resolved_at: AwareDatetime | None = None
     members: tuple[GroupMemberRecord, ...]
+    # Since the patch "group-notices"; default empty so that older histories still decode.
+    notices: tuple[GroupNotice, ...] = ()
+    contact: ApplicantContact | None = None
 
 
 class GroupRecordActivities:
-    def __init__(self, records: RecordsStore) -> None:
+    def __init__(self, records: RecordsStore, codec: EncryptionCodec | None = None) -> None:
         self._records = records
+        self._codec = codec  # seals the applicant's contact, as for a dossier's notices
 
     @activity.defn(name="record_group")
     async def record_group(self, group: RecordGroupInput) -> None:
@@ -73,3 +96,44 @@ class GroupRecordActivities:
         )
         async with self._records.sessions() as session, session.begin():
             await session.execute(statement, rows)
+            if group.notices:
+                await self._notices(session, group)
+
+    def _stored(self, facts: dict[str, str]) -> dict[str, str]:
+        """The facts as the records store may keep them: an officer's reason (it may name the
+        applicant) only sealed, as the contacts are; without a keyring, not at all."""
+        facts = dict(facts)
+        reason = facts.pop("reason", "")
+        if reason and self._codec is not None:
+            facts["reason_sealed"] = self._codec.seal_text(reason, REASON_PURPOSE)
+        return facts
+
+    async def _notices(self, session, group: RecordGroupInput) -> None:
+        engine, now = self._records.engine, datetime.now(UTC)
+        await session.execute(
+            insert_for(engine, NotificationRow)
+            .values(
+                [
+                    {
+                        "dossier_code": group.group_code,
+                        "event_seq": notice.event_seq,
+                        "kind": notice.kind,
+                        "message": notice.message,
+                        "facts": json.dumps(self._stored(notice.facts), ensure_ascii=False, sort_keys=True),
+                        "created_at": now,
+                    }
+                    for notice in group.notices
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
+        )
+        await write_notice_deliveries(
+            session,
+            engine,
+            group.group_code,
+            group.contact,
+            [n.event_seq for n in group.notices],
+            [n.kind for n in group.notices],
+            now,
+            self._codec,
+        )

@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy import func, select, update
 from temporalio import activity
 
-from activities.outbox_rows import CONTACT_PURPOSE
+from activities.outbox_rows import CONTACT_PURPOSE, REASON_PURPOSE
 from activities.portal_sync import DeliveryRoundInput, DeliveryRoundResult, idle_round, pause
 from notices.email_sender import EmailSender
 from notices.rendering import NoticeFacts, render
@@ -132,25 +132,26 @@ class NoticeActivities:
     async def _prepare(self, row: NoticeDeliveryRow) -> tuple[str, NoticeFacts]:
         async with self._records.sessions() as session:
             contact = await session.get(ApplicantContactRow, row.dossier_code)
+            stated = await session.scalar(
+                select(NotificationRow.facts).where(
+                    NotificationRow.dossier_code == row.dossier_code,
+                    NotificationRow.event_seq == row.event_seq,
+                )
+            )
+        if stated is not None:
+            # A group's notice: it carries its facts (a group has no dossier row or events).
+            facts = json.loads(stated)
+            return self._address(row, contact), _group_facts(row.dossier_code, facts, self._reason(facts))
+        async with self._records.sessions() as session:
             dossier = await session.get(DossierRow, row.dossier_code)
             payload = await session.scalar(
                 select(DossierEventRow.payload).where(
                     DossierEventRow.dossier_code == row.dossier_code, DossierEventRow.seq == row.event_seq
                 )
             )
-        sealed = (
-            None
-            if contact is None
-            else (contact.email_sealed if row.channel == "email" else contact.phone_sealed)
-        )
-        if sealed is None or dossier is None or payload is None:
-            raise _Permanent("no contact, dossier or event recorded for this notice")
-        if self._codec is None:  # send() never runs without a keyring; said for the type checker
-            raise _Permanent("no keyring to open the sealed contact")
-        try:
-            address = self._codec.open_text(sealed, CONTACT_PURPOSE[row.channel])
-        except PayloadDecryptionError as err:
-            raise _Permanent(str(err)) from None
+        if dossier is None or payload is None:
+            raise _Permanent("no dossier or event recorded for this notice")
+        address = self._address(row, contact)
         details = json.loads(payload).get("details", {})
         appointment = details.get("new_due_at") or details.get("due_at")
         return address, NoticeFacts(
@@ -164,6 +165,47 @@ class NoticeActivities:
             documents=details.get("documents", ""),
             amount_vnd=int(details["amount_vnd"]) if "amount_vnd" in details else None,
         )
+
+    def _reason(self, facts: dict[str, str]) -> str:
+        sealed = facts.get("reason_sealed")
+        if not sealed or self._codec is None:
+            return ""
+        try:
+            return self._codec.open_text(sealed, REASON_PURPOSE)
+        except PayloadDecryptionError:
+            return ""  # a retired key: the notice still goes, the reason left to the letter
+
+    def _address(self, row: NoticeDeliveryRow, contact: ApplicantContactRow | None) -> str:
+        sealed = (
+            None
+            if contact is None
+            else (contact.email_sealed if row.channel == "email" else contact.phone_sealed)
+        )
+        if sealed is None:
+            raise _Permanent("no contact recorded for this notice")
+        if self._codec is None:  # send() never runs without a keyring; said for the type checker
+            raise _Permanent("no keyring to open the sealed contact")
+        try:
+            return self._codec.open_text(sealed, CONTACT_PURPOSE[row.channel])
+        except PayloadDecryptionError as err:
+            raise _Permanent(str(err)) from None
+
+
+def _group_facts(code: str, facts: dict[str, str], reason: str) -> NoticeFacts:
+    old = facts.get("old_appointment")
+    return NoticeFacts(
+        dossier_code=code,
+        procedure_code=facts.get("procedure_code", facts.get("group_kind", "")),
+        handling_unit=facts.get("agency_name", ""),
+        appointment=datetime.fromisoformat(facts["appointment"]),
+        old_appointment=datetime.fromisoformat(old) if old else None,
+        documents=facts.get("documents", ""),
+        group_name=facts.get("group_name", ""),
+        member_code=facts.get("member_code", ""),
+        agency_name=facts.get("agency_name", ""),
+        reason=reason,
+        stopped=facts.get("stopped", ""),
+    )
 
 
 async def _close_notice_when_sent(session, row: NoticeDeliveryRow, now: datetime) -> None:

@@ -22,7 +22,7 @@ from records.outbox_tables import (
 )
 from runtime.codec import EncryptionCodec
 
-__all__ = ["CONTACT_PURPOSE", "sync_messages", "write_outbox"]
+__all__ = ["CONTACT_PURPOSE", "REASON_PURPOSE", "sync_messages", "write_notice_deliveries", "write_outbox"]
 
 # Besides every change of status, these entries change the handling unit (transferred,
 # carried_over), the appointment (apology_issued, supplemented: the paused time is added) or
@@ -32,6 +32,8 @@ SYNCED_ACTIONS = frozenset(
 )
 
 CONTACT_PURPOSE = {"email": b"applicant-contact/email", "sms": b"applicant-contact/phone"}
+# An officer's reason in a group's refusal notice: sealed, as it may name the applicant.
+REASON_PURPOSE = b"group-notice/reason"
 
 
 def sync_messages(summary, entries: list[TimelineEntry]) -> list[DossierSyncMessage]:
@@ -96,8 +98,33 @@ async def write_outbox(
             )
             .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq"])
         )
-    contact = batch.contact
-    if not batch.notices:
+    await write_notice_deliveries(
+        session,
+        engine,
+        code,
+        batch.contact,
+        [n.event_seq for n in batch.notices],
+        [n.kind for n in batch.notices],
+        now,
+        codec,
+        notice_channels,
+    )
+
+
+async def write_notice_deliveries(
+    session,
+    engine,
+    code: str,
+    contact,
+    seqs: list[int],
+    kinds: list[str],
+    now: datetime,
+    codec: EncryptionCodec | None,
+    notice_channels=("email", "sms"),
+) -> None:
+    """The applicant's sealed contact and one delivery per notice and channel, for a dossier's
+    notices and a group's alike (the group's code as the dossier code)."""
+    if not seqs:
         return
     addresses = {"email": contact.email, "sms": contact.phone} if contact is not None else {}
     channels = [channel for channel in notice_channels if addresses.get(channel)]
@@ -110,15 +137,15 @@ async def write_outbox(
                 [
                     {
                         "dossier_code": code,
-                        "event_seq": notice.event_seq,
+                        "event_seq": seq,
                         "channel": NO_CHANNEL,
-                        "kind": notice.kind,
+                        "kind": kind,
                         "created_at": now,
                         "state": NO_CONTACT,
                         "attempts": 0,
                         "last_error": "the applicant gave no e-mail and no phone",
                     }
-                    for notice in batch.notices
+                    for seq, kind in zip(seqs, kinds, strict=True)
                 ]
             )
             .on_conflict_do_nothing(index_elements=["dossier_code", "event_seq", "channel"])
@@ -142,15 +169,15 @@ async def write_outbox(
             [
                 {
                     "dossier_code": code,
-                    "event_seq": notice.event_seq,
+                    "event_seq": seq,
                     "channel": channel,
-                    "kind": notice.kind,
+                    "kind": kind,
                     "created_at": now,
                     "state": PENDING,
                     "attempts": 0,
                     "last_error": "",
                 }
-                for notice in batch.notices
+                for seq, kind in zip(seqs, kinds, strict=True)
                 for channel in channels
             ]
         )

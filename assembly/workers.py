@@ -49,7 +49,7 @@ def build_worker(
     notices = NoticeActivities(records, delivery, codec)
     clock = CalendarActivities(calendar or WorkingCalendar.default())
     carryover = CarryoverActivities(client, records, routing=routing)
-    groups = GroupRecordActivities(records)
+    groups = GroupRecordActivities(records, codec)
     return Worker(
         client,
         task_queue=task_queue,

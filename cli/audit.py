@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from audit.history import dossier_history, render_history
+from audit.group_history import GroupHistory, history_of, render_group_history
+from audit.history import render_history
 from audit.lag import DEFAULT_GRACE, verify_against_temporal
 from audit.reports import GROUPINGS, Report, ReportCounts, ReportQuery, report
 from audit.search import MAX_PAGE_SIZE, SearchFilter, export_csv, search
@@ -33,7 +34,9 @@ EXIT_TAMPERED = 6
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     history = commands.add_parser(
-        "history", help="a dossier's Temporal history as a timeline, checked against the audit trail"
+        "history",
+        help="a dossier's Temporal history as a timeline, checked against the audit trail;"
+        " an interlinked group's as its timeline and its members",
     )
     history.add_argument("code", type=dossier_code, help="dossier code (the workflow id)")
     history.add_argument("--json", action="store_true", help="print the whole comparison as JSON")
@@ -129,16 +132,19 @@ async def _history(args: argparse.Namespace, context: CliContext) -> int:
     client = await context.client()
     async with context.records() as records:
         try:
-            history = await dossier_history(client, records, args.code)
+            history = await history_of(client, records, args.code)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise CommandFailed(EXIT_BAD_INPUT, f"Temporal has no dossier {args.code}") from err
             raise
     if args.json:
         context.print(history)
+    elif isinstance(history, GroupHistory):
+        print(render_group_history(history, VN_TZ), file=context.out)
     else:
         print(render_history(history, VN_TZ), file=context.out)
-    return EXIT_OK if history.agrees else EXIT_TAMPERED
+    # A group has no audit trail of its own to disagree with (its members have theirs).
+    return EXIT_OK if isinstance(history, GroupHistory) or history.agrees else EXIT_TAMPERED
 
 
 async def _search(args: argparse.Namespace, context: CliContext) -> int:

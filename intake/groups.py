@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -34,24 +35,42 @@ from procedures.catalogue import (
 from procedures.groups import (
     HANDOVER_CHANNEL,
     GroupCatalogue,
+    GroupMember,
     GroupVersion,
     NoGroupVersionInForce,
     UnknownGroup,
     default_groups,
 )
+from procedures.models import ProcedureVersion
 from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
 from records.lookup_secrets import LookupSecrets
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupInput, MemberPlan
 
-__all__ = ["GroupIntake"]
+__all__ = ["GroupForm", "GroupIntake", "MemberForm"]
 
 log = structlog.get_logger(__name__)
 CLOCK_TOLERANCE = timedelta(minutes=5)
 BACKFILL_TOLERANCE = timedelta(minutes=5)
 
 GroupOutcome = GroupReceipt | SupplementNotice | RefusalNotice
+
+
+@dataclass(frozen=True)
+class MemberForm:
+    """A member as the counter's form shows it: its definition and the procedure version in
+    force for the applicant's province now (None, with the reason, when there is none)."""
+
+    member: GroupMember
+    version: ProcedureVersion | None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class GroupForm:
+    version: GroupVersion
+    members: tuple[MemberForm, ...]
 
 
 class GroupIntake:
@@ -102,6 +121,24 @@ class GroupIntake:
             calendar=WorkingCalendar.default(),
             clock=clock,
         )
+
+    def listed(self) -> list[GroupVersion]:
+        """Every group's latest version (what a counter may offer)."""
+        return self._groups.latest()
+
+    def form(self, group_code: str, province: str | None) -> GroupForm:
+        """The group in force now and each member's procedure version, as receive() will resolve
+        them: the counter's form asks for what they list. UnknownGroup or NoGroupVersionInForce."""
+        now = self._clock()
+        version = self._groups.resolve(group_code, now)
+        members = []
+        for member in version.members:
+            try:
+                found = self._catalogue.resolve(member.procedure_code, now, province=province)
+                members.append(MemberForm(member, found))
+            except (UnknownProcedure, NoVersionInForce, NotReceivable) as err:
+                members.append(MemberForm(member, None, str(err)))
+        return GroupForm(version, tuple(members))
 
     async def receive(self, request: GroupRequest) -> GroupOutcome:
         """One receipt for the group, or form 02/03 with every problem; RequestIdConflict when
@@ -204,7 +241,8 @@ class GroupIntake:
 
     async def _with_secret(self, receipt: GroupReceipt) -> GroupReceipt:
         # As for one dossier (IntakeService): once, on the first receipt that leaves the intake.
-        codes = [member.dossier_code for member in receipt.members]
+        # The group's code (its slip, its lookup) and each member's (their own dossiers).
+        codes = [receipt.group_dossier_code, *(member.dossier_code for member in receipt.members)]
         return receipt.model_copy(update={"lookup_secret": await self._secrets.issue_once_for(codes)})
 
     def _plan_members(

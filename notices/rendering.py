@@ -30,6 +30,12 @@ KINDS = (
     # A dossier submitted online: the counter's check asks for more (form 02) or refuses it (form 03).
     "online_completion_requested",
     "not_received",
+    # An interlinked group's one set of notices (workflows/group.py): its members send none.
+    "group_received",
+    "group_supplement_requested",
+    "group_member_refused",
+    "group_processed",
+    "group_apology_issued",
 )
 
 
@@ -44,6 +50,12 @@ class NoticeFacts:
     old_appointment: datetime | None = None
     documents: str = ""
     amount_vnd: int | None = None
+    # A group's notice: the group (its dossier code is the group's), and the member it is about.
+    group_name: str = ""
+    member_code: str = ""
+    agency_name: str = ""
+    reason: str = ""
+    stopped: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,11 @@ def render(kind: str, facts: NoticeFacts) -> RenderedNotice:
         "old_appointment": _when(facts.old_appointment) if facts.old_appointment else "",
         "documents": facts.documents or "(xem phiếu yêu cầu)",
         "amount": f"{facts.amount_vnd:,}".replace(",", ".") if facts.amount_vnd is not None else "",
+        "group_name": facts.group_name,
+        "member_code": facts.member_code,
+        "agency_name": facts.agency_name or facts.handling_unit,
+        "reason": facts.reason or "(xem văn bản trả lời)",
+        "stopped": facts.stopped or "không có",
     }
     subject, _, body = _template(f"{kind}.txt").substitute(values).partition("\n\n")
     return RenderedNotice(

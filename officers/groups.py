@@ -16,8 +16,16 @@ from officers.policy import Refusal
 from procedures.models import Role
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupReturnInput, GroupView, GroupWithdrawInput
+from workflows.group_rules import ALLOWED_STATUSES
 
-__all__ = ["GROUP_ACTIONS", "NotAGroup", "act_on_group", "may_read_group", "read_group"]
+__all__ = [
+    "GROUP_ACTIONS",
+    "NotAGroup",
+    "act_on_group",
+    "available_group_actions",
+    "may_read_group",
+    "read_group",
+]
 
 GROUP_ACTIONS: dict[str, type[GroupWithdrawInput | GroupReturnInput]] = {
     "withdraw": GroupWithdrawInput,
@@ -34,6 +42,15 @@ def may_read_group(officer: Actor, view: GroupView) -> Refusal | None:
     return Refusal(
         ErrorType.WRONG_UNIT, f"officer {officer.id} of {officer.unit} may not read group {view.code}"
     )
+
+
+def available_group_actions(officer: Actor, view: GroupView) -> list[str]:
+    """The group actions this officer may take now, by the workflow's own rule table: a counter
+    officer of the receiving counter, in the statuses each action is allowed in (the workflow's
+    validator still has the last word)."""
+    if Role.COUNTER_OFFICER not in officer.roles or officer.unit != view.receiving_unit:
+        return []
+    return [name for name, model in GROUP_ACTIONS.items() if view.status in ALLOWED_STATUSES[model]]
 
 
 class NotAGroup(LookupError):

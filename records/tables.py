@@ -218,6 +218,8 @@ class NotificationRow(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # An interlinked group's notice: its facts as JSON (a group has no dossier row or events).
+    facts: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SatisfactionRatingRow(Base):

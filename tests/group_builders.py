@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
@@ -93,9 +93,23 @@ class GroupDesk:
                 raise AssertionError(f"group never got there: {shown}")
             await asyncio.sleep(0.05)
 
+    async def started(self, code: str, timeout: float = 15) -> None:
+        """Wait until member `code` exists: the group shows a member `processing` from the task
+        that asks for its start, a moment before the server has started it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                await self.member(code).describe()
+                return
+            except RPCError as err:
+                if err.status is not RPCStatusCode.NOT_FOUND or asyncio.get_running_loop().time() > deadline:
+                    raise
+            await asyncio.sleep(0.05)
+
     async def do_member(self, code: str, unit: str, action_ids: str | None = None) -> None:
         """Every step of a member dossier, each by an officer of the role and unit it needs."""
         handle = self.member(code)
+        await self.started(code)
         while (view := await handle.query(DossierWorkflow.view)).current_step is not None:
             step = view.current_step
             where = unit if step.place is StepPlace.HANDLING else BA_DINH_COUNTER

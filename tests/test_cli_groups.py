@@ -48,6 +48,17 @@ class TestGroupCommands:
         )
         assert code == 0 and printed_json(out)["status"] == "withdrawn"
         await client.get_workflow_handle(group).result()
+        # Auditors read the group's history as a timeline, then its members and their own.
+        code, out = await cli(client, settings, tmp_path, capsys, "history", group)
+        assert code == 0, out
+        lines = out.splitlines()
+        assert lines[0].startswith(f"group {group} (LT296.01, LT296.01@") and "COMPLETED" in lines[0]
+        assert "received" in lines[1] and "counter-1 (counter_officer) at 000.07210.01.H24" in lines[1]
+        assert any("member started" in line and f"{member}" in line for line in lines)
+        assert any("withdraw" in line and "-> accepted" in line for line in lines)
+        assert any(line.strip().startswith("birth") and "withdrawn" in line for line in lines)
+        code, out = await cli(client, settings, tmp_path, capsys, "history", group, "--json")
+        assert code == 0 and printed_json(out)["kind"] == "group"
         day = receipt["received_at"][:10]
         code, out = await cli(
             client, settings, tmp_path, capsys, "group", "report", "--from", day, "--to", "2099-01-01"

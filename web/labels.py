@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ACTIONS", "FORMS", "ROLES", "STATUSES"]
+__all__ = ["ACTIONS", "FORMS", "GROUP_EVENTS", "ROLES", "STATUSES"]
 
 STATUSES = {
     "registered_online": "Đã đăng ký trực tuyến, chưa tiếp nhận",
@@ -52,6 +52,25 @@ ACTIONS = {
     "completed_online": "Đã bổ sung hồ sơ trực tuyến",
     "not_received": "Không tiếp nhận hồ sơ nộp trực tuyến",
     "check_late": "Quá hạn kiểm tra hồ sơ nộp trực tuyến",
+}
+# An interlinked group's timeline entries (workflows/group.py).
+GROUP_EVENTS = {
+    "received": "Tiếp nhận nhóm hồ sơ",
+    "member_started": "Bắt đầu giải quyết hồ sơ thành phần",
+    "member_supplement_requested": "Hồ sơ thành phần yêu cầu bổ sung: tạm dừng thời hạn cả nhóm",
+    "member_supplemented": "Hồ sơ thành phần đã bổ sung",
+    "clock_resumed": "Tiếp tục tính thời hạn cả nhóm",
+    "member_processed": "Hồ sơ thành phần có kết quả",
+    "member_refused": "Hồ sơ thành phần bị từ chối giải quyết",
+    "member_stopped": "Hồ sơ thành phần không thực hiện",
+    "member_withdrawn": "Hồ sơ thành phần đã rút",
+    "member_returned": "Đã trả kết quả hồ sơ thành phần",
+    "overdue": "Quá hạn",
+    "apology_issued": "Xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)",
+    "processed": "Cả nhóm có kết quả",
+    "refused": "Cả nhóm không được giải quyết",
+    "withdrawn": "Rút cả nhóm hồ sơ",
+    "result_returned": "Đã trả kết quả cả nhóm",
 }
 ROLES = {
     "counter_officer": "Cán bộ một cửa",

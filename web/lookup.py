@@ -19,9 +19,17 @@ from model.dossier_state import DossierStatus
 from records.database import RecordsStore
 from records.lookup_secrets import secret_hash, secret_matches
 from records.staff_tables import LookupSecretRow
-from records.tables import DossierEventRow, DossierRow, SatisfactionRatingRow
+from records.tables import DossierEventRow, DossierRow, GroupMemberRow, SatisfactionRatingRow
 
-__all__ = ["CitizenView", "LookupLimiter", "PublicStep", "look_up"]
+__all__ = [
+    "CitizenGroupView",
+    "CitizenMember",
+    "CitizenView",
+    "LookupLimiter",
+    "PublicStep",
+    "look_up",
+    "look_up_group",
+]
 
 
 class PublicStep(BaseModel):
@@ -40,6 +48,27 @@ class CitizenView(BaseModel):
     overdue: bool
     steps: list[PublicStep]
     rating: int | None = None  # the applicant's score, once rated
+
+
+class CitizenMember(BaseModel):
+    key: str
+    code: str
+    procedure_code: str  # "" while the member waits for the results it needs
+    office: str  # the agency doing this part; the page shows its name
+    status: str  # its dossier's status, or waiting / stopped
+    due_at: AwareDatetime | None = None
+
+
+class CitizenGroupView(BaseModel):
+    """What a citizen may see of an interlinked group: its state and each part's progress."""
+
+    code: str
+    group_kind: str
+    status: str
+    received_at: AwareDatetime
+    due_at: AwareDatetime
+    overdue: bool
+    members: list[CitizenMember]
 
 
 async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView | None:
@@ -83,6 +112,57 @@ async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView 
         # Only the action, the moment and the office: no officer, no note, no detail.
         steps=[PublicStep(at=r.at, action=r.action, office=r.actor_unit) for r in rows if r.at is not None],
         rating=first.score,
+    )
+
+
+async def look_up_group(records: RecordsStore, code: str, secret: str) -> CitizenGroupView | None:
+    """What a citizen may see of an interlinked group with the secret of the group's slip, from
+    the records store: the group's rows (its status and appointment as the group last projected
+    them) and each started member's own dossier row (fresher: projected at every step); None
+    alike for an unknown code, a wrong secret and no group."""
+    async with records.sessions() as session:
+        stored = await session.get(LookupSecretRow, code)
+        if not secret_matches(stored.secret_hash if stored is not None else None, secret):
+            return None
+        rows = (
+            await session.scalars(
+                select(GroupMemberRow)
+                .where(GroupMemberRow.group_code == code)
+                .order_by(GroupMemberRow.dossier_code)
+            )
+        ).all()
+        if not rows:
+            return None
+        dossiers = {
+            row.code: row
+            for row in (
+                await session.scalars(
+                    select(DossierRow).where(DossierRow.code.in_([r.dossier_code for r in rows]))
+                )
+            ).all()
+        }
+    members = []
+    for row in rows:
+        dossier = dossiers.get(row.dossier_code)
+        members.append(
+            CitizenMember(
+                key=row.member_key,
+                code=row.dossier_code,
+                procedure_code=dossier.procedure_code if dossier else "",
+                office=row.handling_unit,
+                status=dossier.status if dossier else row.status,
+                due_at=dossier.due_at if dossier else None,
+            )
+        )
+    first = rows[0]
+    return CitizenGroupView(
+        code=code,
+        group_kind=first.group_kind,
+        status=first.group_status,
+        received_at=first.received_at,
+        due_at=first.group_due_at,
+        overdue=any(r.late for r in rows),
+        members=members,
     )
 
 

@@ -60,7 +60,12 @@ TEMPLATES.filters["date"] = lambda value: (
 )
 TEMPLATES.filters["vnd"] = lambda amount: f"{amount:,}".replace(",", ".") + " đồng"
 TEMPLATES.globals.update(
-    STATUSES=labels.STATUSES, ACTIONS=labels.ACTIONS, ROLES=labels.ROLES, FORMS=labels.FORMS, quote=quote
+    STATUSES=labels.STATUSES,
+    ACTIONS=labels.ACTIONS,
+    ROLES=labels.ROLES,
+    FORMS=labels.FORMS,
+    GROUP_EVENTS=labels.GROUP_EVENTS,
+    quote=quote,
 )
 
 

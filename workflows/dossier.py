@@ -866,10 +866,13 @@ class DossierWorkflow:
         state = self._state
         seqs = state.unrecorded[:RECORD_BATCH]
         entries = [state.timeline[seq - 1] for seq in seqs]
+        # A member of an interlinked group: the group alone speaks to the applicant (one set
+        # of notices per group, workflows/group.py). Only the activity's input changes: no patch.
+        member_of_group = workflow.info().parent is not None
         notices = [
             ApplicantNotice(event_seq=e.seq, kind=e.action, message=NOTIFIED_ACTIONS[e.action])
             for e in entries
-            if e.action in NOTIFIED_ACTIONS
+            if e.action in NOTIFIED_ACTIONS and not member_of_group
         ]
         await workflow.execute_activity_method(
             RecordActivities.record_events,

@@ -12,13 +12,20 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities, ShiftDeadlineInput
-    from activities.group_records import GroupMemberRecord, GroupRecordActivities, RecordGroupInput
+    from activities.group_records import (
+        GroupMemberRecord,
+        GroupNotice,
+        GroupRecordActivities,
+        RecordGroupInput,
+    )
     from model import search_attributes
     from model.dossier_inputs import DossierInput, ReturnResultInput, SubmittedDocument, WithdrawInput
     from model.dossier_state import DossierStatus, TimelineEntry
+    from model.projection import ApplicantContact
     from workflows.dossier import DossierWorkflow
     from workflows.group_models import (
         GROUP_TERMINAL,
+        GroupEntry,
         GroupInput,
         GroupMemberCommand,
         GroupReturnInput,
@@ -33,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.group_rules import check_group_action, dependents
 
-__all__ = ["GroupWorkflow"]
+__all__ = ["GROUP_NOTICES", "GROUP_NOTICES_PATCH", "GroupWorkflow"]
 
 # A records-store outage only delays the group's projection: retry for as long as it takes.
 PROJECTION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -47,6 +54,19 @@ _MEMBER_EVENTS = {
     "refused": "member_refused",
     "withdrawn": "member_withdrawn",
     "result_returned": "member_returned",
+}
+# Since this patch the group sends the applicant its one set of notices (its members send none),
+# and a member's refusal or a late agency's apology is projected when it happens, to be told.
+GROUP_NOTICES_PATCH = "group-notices"
+# Since this patch a due timer whose moment has passed is left to fire instead of cancelled.
+KEEP_PASSED_TIMER_PATCH = "group-keep-passed-timer"
+# The group's entries the applicant is told of: the notice's kind (notices/templates/) and label.
+GROUP_NOTICES = {
+    "received": ("group_received", "Nhóm hồ sơ liên thông đã được tiếp nhận"),
+    "member_supplement_requested": ("group_supplement_requested", "Đề nghị bổ sung hồ sơ liên thông"),
+    "member_refused": ("group_member_refused", "Một thủ tục trong nhóm bị từ chối giải quyết"),
+    "processed": ("group_processed", "Nhóm hồ sơ liên thông đã có kết quả"),
+    "apology_issued": ("group_apology_issued", "Thư xin lỗi và hẹn lại ngày trả kết quả nhóm hồ sơ"),
 }
 
 
@@ -95,9 +115,13 @@ class GroupWorkflow:
         self._timer: asyncio.Task[None] | None = None
         self._projected: tuple[object, ...] | None = None
         self._timer_due = group.due_at
+        self._notify = False  # set in run(): GROUP_NOTICES_PATCH
+        self._noticed = 0  # the last timeline seq whose notice the store has
 
     @workflow.run
     async def run(self, group: GroupInput) -> GroupView:
+        # Asked before the first command, so a group started before the patch replays as it ran.
+        self._notify = workflow.patched(GROUP_NOTICES_PATCH)
         projector = asyncio.create_task(self._project())
         while self._state.status not in GROUP_TERMINAL:
             # Counted before the awaits below: a member's report that arrives during them
@@ -333,12 +357,70 @@ class GroupWorkflow:
 
     def _projection_key(self) -> tuple[object, ...]:
         state = self._state
-        return (state.status, state.overdue, tuple(state.late_members), state.resolved_at)
+        key: tuple[object, ...] = (state.status, state.overdue, tuple(state.late_members), state.resolved_at)
+        if self._notify:
+            key += (self._last_notice_seq(),)
+        return key
+
+    def _last_notice_seq(self) -> int:
+        return next((e.seq for e in reversed(self._state.timeline) if e.action in GROUP_NOTICES), 0)
+
+    def _notices(self) -> tuple[GroupNotice, ...]:
+        if not self._notify:
+            return ()
+        return tuple(
+            GroupNotice(
+                event_seq=entry.seq,
+                kind=GROUP_NOTICES[entry.action][0],
+                message=GROUP_NOTICES[entry.action][1],
+                facts=self._notice_facts(entry),
+            )
+            for entry in self._state.timeline
+            if entry.seq > self._noticed and entry.action in GROUP_NOTICES
+        )
+
+    def _notice_facts(self, entry: GroupEntry) -> dict[str, str]:
+        """What the notice may say: the group's and the member's codes, the agency by name, the
+        appointment, a refusal's reason and the members it stops; never the applicant's data."""
+        group, state = self._group, self._state
+        details = entry.details
+        facts = {
+            "group_code": group.code,
+            "group_kind": group.group_code,
+            "group_name": group.group_name,
+            "appointment": details.get("new_due_at") or details.get("due_at") or state.due_at.isoformat(),
+        }
+        member = state.members.get(entry.member or "")
+        if member is not None:
+            facts |= {
+                "member_code": member.code,
+                "procedure_code": member.procedure_code,
+                "agency_name": member.handling_unit_name or member.handling_unit,
+            }
+        if "old_due_at" in details:
+            facts["old_appointment"] = details["old_due_at"]
+        if "documents" in details:
+            facts["documents"] = details["documents"]
+        if entry.action == "member_refused":
+            facts["reason"] = entry.note
+            facts["stopped"] = ", ".join(
+                state.members[e.member].procedure_code
+                for e in state.timeline
+                if e.action == "member_stopped" and e.member and e.details.get("because_of") == entry.member
+            )
+        return facts
+
+    def _contact(self) -> ApplicantContact | None:
+        applicant = self._group.applicant
+        if not applicant.email and not applicant.phone:
+            return None
+        return ApplicantContact(email=applicant.email, phone=applicant.phone)
 
     async def _project(self) -> None:
         while True:
             await workflow.wait_condition(lambda: self._projected != self._projection_key())
             key, state, group = self._projection_key(), self._state, self._group
+            notices = self._notices()
             await workflow.execute_activity_method(
                 GroupRecordActivities.record_group,
                 RecordGroupInput(
@@ -358,11 +440,15 @@ class GroupWorkflow:
                         )
                         for m in state.members.values()
                     ),
+                    notices=notices,
+                    contact=self._contact() if notices else None,
                 ),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=PROJECTION_RETRY,
             )
             self._projected = key
+            if notices:
+                self._noticed = notices[-1].event_seq
 
     # The group's clock.
 
@@ -390,7 +476,13 @@ class GroupWorkflow:
             state.status is G.PROCESSING and not state.apology_due and state.overdue_due_at != state.due_at
         )
         if self._timer is not None and (not running or self._timer_due != state.due_at):
-            self._timer.cancel()
+            if workflow.now() >= self._timer_due and workflow.patched(KEEP_PASSED_TIMER_PATCH):
+                # Its moment has passed: the server fires it (perhaps already has, while this task
+                # ran); a cancel racing that firing is refused by the time-skipping test server
+                # ("invalid history builder state for action"). Left to fire, it wakes nobody.
+                pass
+            else:
+                self._timer.cancel()
             self._timer = None
         if running and self._timer is None and state.due_at > workflow.now():
             self._timer = asyncio.create_task(workflow.sleep(state.due_at - workflow.now()))

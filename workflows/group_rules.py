@@ -8,9 +8,9 @@ from procedures.models import Role
 from workflows.dossier_rules import check_action_id
 from workflows.group_models import GroupInput, GroupReturnInput, GroupState, GroupStatus, GroupWithdrawInput
 
-__all__ = ["check_group_action", "dependents"]
+__all__ = ["ALLOWED_STATUSES", "check_group_action", "dependents"]
 
-_ALLOWED: dict[type[GroupWithdrawInput | GroupReturnInput], frozenset[GroupStatus]] = {
+ALLOWED_STATUSES: dict[type[GroupWithdrawInput | GroupReturnInput], frozenset[GroupStatus]] = {
     GroupWithdrawInput: frozenset({GroupStatus.PROCESSING, GroupStatus.PAUSED}),
     GroupReturnInput: frozenset({GroupStatus.PROCESSED}),
 }
@@ -31,8 +31,8 @@ def check_group_action(
     if not check_action_id(AppliedAction(action=applied) if applied else None, action):
         return False
     name = _NAMES[type(action)]
-    if state.status not in _ALLOWED[type(action)]:
-        allowed = ", ".join(sorted(s.value for s in _ALLOWED[type(action)]))
+    if state.status not in ALLOWED_STATUSES[type(action)]:
+        allowed = ", ".join(sorted(s.value for s in ALLOWED_STATUSES[type(action)]))
         raise ActionRefused(
             ErrorType.WRONG_STATE,
             f"{name} is not allowed while the group is {state.status.value} (allowed: {allowed})",

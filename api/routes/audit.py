@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import Services, auditor, services
 from api.routes.dossiers import CODE
-from audit.history import AuditorHistory, dossier_history
+from audit.group_history import GroupHistory, history_of
+from audit.history import AuditorHistory
 from audit.lag import verify_against_temporal
 from audit.reports import Grouping, Report, ReportQuery, report
 from audit.search import MAX_PAGE_SIZE, SearchFilter, SearchPage, export_csv, search
@@ -32,15 +33,16 @@ router = APIRouter(
 
 @router.get(
     "/dossiers/{code}/history",
-    summary="Temporal's history as a timeline, checked against the audit trail",
+    summary="Temporal's history as a timeline, checked against the audit trail; for an interlinked"
+    " group's code, the group's timeline and its members (each member's history at its own code)",
     responses={
         404: {"description": "UnknownDossier: Temporal has no such dossier"},
         502: {"description": "TemporalError: Temporal failed the request"},
         503: {"description": "TemporalUnavailable: Temporal unreachable"},
     },
 )
-async def history(code: str = CODE, deps: Services = Depends(services)) -> AuditorHistory:
-    return await dossier_history(deps.client, deps.records, code)
+async def history(code: str = CODE, deps: Services = Depends(services)) -> AuditorHistory | GroupHistory:
+    return await history_of(deps.client, deps.records, code)
 
 
 class SearchParameters(SearchFilter):

@@ -120,6 +120,26 @@ class TestReceiveAndView:
         assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
         await env.client.get_workflow_handle_for(GroupWorkflow.run, code).result()
 
+        # The auditor reads the group's Temporal history as a timeline, each member with the
+        # address of its own history; the member's history there is a dossier's.
+        history = await http.get(f"/audit/dossiers/{code}/history", headers=auth(AUDITOR))
+        assert history.status_code == 200, history.text
+        group = history.json()
+        assert group["kind"] == "group" and group["status"] == "COMPLETED"
+        what = [i["what"] for i in group["items"]]
+        assert what[0] == "received" and group["items"][0]["actor_id"] == COUNTER.id
+        assert what.index("member started") < what.index("withdraw") < what.index("member withdrawn")
+        assert [i["outcome"] for i in group["items"] if i["what"] == "withdraw"] == ["accepted"]
+        assert what[-2:] == ["member finished", "closed"]
+        assert [(m["key"], m["status"]) for m in group["members"]] == [
+            ("birth", "withdrawn"),
+            ("residence", "waiting"),
+            ("insurance", "waiting"),
+        ]
+        own = await http.get(group["members"][0]["history"], headers=auth(AUDITOR))
+        assert own.status_code == 200 and own.json()["code"] == birth and own.json()["agrees"]
+        assert (await http.get(f"/audit/dossiers/{code}/history", headers=auth(COUNTER))).status_code == 403
+
     async def test_every_problem_at_once_naming_the_member_and_field(self, http) -> None:
         """An unknown group is form 03 naming group_code; a missing birth certificate is form 02
         naming the member; no action id is a 400."""

@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from api import create_app
 from assembly.workers import build_worker
+from audit.group_history import read_group_history, render_group_history
 from audit.history import read_timeline
 from records.database import RecordsStore, open_records
 from runtime.settings import Settings
@@ -33,11 +34,12 @@ from tests.api.test_authorization import OFFICERS
 from tests.builders import travel_to
 
 ROOT = Path(__file__).resolve().parents[2]
-# Dossiers' histories: the auditors' history reader reads DossierWorkflow runs (a group's own
-# timeline is its view; reading a GroupWorkflow's history as a timeline is not done yet).
+# Dossiers' histories (DossierWorkflow runs); the group_* files are GroupWorkflow runs, read
+# by audit/group_history.py.
 HISTORIES = sorted(
     p for p in (ROOT / "tests" / "histories").glob("*.json") if not p.stem.startswith("group_")
 )
+GROUP_HISTORIES = sorted((ROOT / "tests" / "histories").glob("group_*.json"))
 AUDITOR = OFFICERS["auditor/other"]
 
 
@@ -66,6 +68,35 @@ async def test_every_recorded_history_reads_as_a_timeline(path: Path):
     for transfer in (i for i in items if i.what == "transfer"):
         assert transfer.actor_roles in (("system",), ("operator",)) and transfer.actor_unit == ""
         assert transfer.details["to_unit"].count(".") == 3  # an agency code, not a dict's repr
+
+
+@pytest.mark.parametrize("path", GROUP_HISTORIES, ids=[p.stem for p in GROUP_HISTORIES])
+async def test_every_recorded_group_history_reads_as_the_group_s_timeline(path: Path):
+    """A GroupWorkflow's history reads as the group's timeline: received by the counter, each
+    member started and finished in order, what the members reported, closed; every member
+    named with its code, agency, last status and its own history's address."""
+    events = list(WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8")).events)
+    history = await read_group_history(pydantic_data_converter, events)
+    what = [i.what for i in history.items]
+    assert what[0] == "received" and history.items[0].actor_id == "counter-1"
+    assert history.group_code == "LT296.01" and history.status == "COMPLETED" and what[-1] == "closed"
+    started = [i.details["member"] for i in history.items if i.what == "member started"]
+    finished = [i.details["member"] for i in history.items if i.what == "member finished"]
+    assert sorted(started) == sorted(finished) and started[0] == "birth"
+    members = {m.key: m for m in history.members}
+    assert [m.code for m in history.members] == [f"{history.code}-{n}" for n in (1, 2, 3)]
+    assert members["birth"].history == f"/audit/dossiers/{history.code}-1/history"
+    if "refused" in path.stem:
+        assert started == ["birth"] and "member refused" in what
+        assert [m.status for m in history.members] == ["refused", "waiting", "waiting"]
+        assert members["residence"].started_at is None
+    else:
+        assert started == ["birth", "residence", "insurance"]
+        assert what.count("member processed") == 3 and "return_result" in what
+        assert what.count("group asks member: return_result") == 3
+        assert all(m.status == "returned" and m.finished_at for m in history.members)
+    text = render_group_history(history)
+    assert text.startswith(f"group {history.code} (LT296.01, ") and "members (each one's own history" in text
 
 
 @dataclass

@@ -8,6 +8,7 @@ import pytest
 
 from notices.rendering import KINDS, NoticeFacts, render
 from workflows.dossier import NOTIFIED_ACTIONS
+from workflows.group import GROUP_NOTICES
 
 FACTS = NoticeFacts(
     dossier_code="000.00004.01.H01-250702-0001",
@@ -22,7 +23,7 @@ FACTS = NoticeFacts(
 
 class TestRendering:
     def test_a_template_for_every_notice_the_engine_records(self):
-        assert set(KINDS) == set(NOTIFIED_ACTIONS)
+        assert set(KINDS) == set(NOTIFIED_ACTIONS) | {kind for kind, _ in GROUP_NOTICES.values()}
 
     @pytest.mark.parametrize("kind", KINDS)
     def test_every_kind_renders_with_the_dossier_code(self, kind):
@@ -45,3 +46,22 @@ class TestRendering:
     def test_payment_gives_the_amount_and_supplement_the_documents(self):
         assert "1.500.000 đồng" in render("payment_requested", FACTS).body
         assert "to_khai, ban_sao_cccd" in render("supplement_requested", FACTS).body
+
+    def test_a_group_s_refusal_names_the_member_its_agency_why_and_what_it_stops(self):
+        facts = NoticeFacts(
+            dossier_code="000.00004.01.H01-280104-0001",
+            procedure_code="1.001193",
+            handling_unit="000.00004.00.H01",
+            appointment=datetime(2028, 1, 7, 10, 0, tzinfo=UTC),
+            group_name="Đăng ký khai sinh, đăng ký thường trú, cấp thẻ BHYT cho trẻ em dưới 6 tuổi",
+            member_code="000.00004.01.H01-280104-0001-1",
+            agency_name="UBND Phường Ba Đình",
+            reason="Giấy chứng sinh không hợp lệ",
+            stopped="1.004222, 1.014137",
+        )
+        notice = render("group_member_refused", facts)
+        for said in ("UBND Phường Ba Đình", "1.001193", "Giấy chứng sinh không hợp lệ", "1.004222, 1.014137"):
+            assert said in notice.body
+        assert "UBND Phuong Ba Dinh" in notice.sms and "280104-0001" in notice.subject
+        apology = render("group_apology_issued", facts)
+        assert "UBND Phường Ba Đình xin lỗi" in apology.body and "Mẫu 04" in apology.body

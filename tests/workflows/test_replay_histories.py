@@ -54,6 +54,9 @@ SHAPES = {
     "dossier_group_member",
     "group_birth_returned",
     "group_birth_refused",
+    # Since the patch group-notices: the group's one set of notices, a member's refusal projected.
+    "group_birth_returned_notices",
+    "group_birth_refused_notices",
 }
 # Files named group_* are GroupWorkflow runs; all others DossierWorkflow runs.
 WORKFLOW_TYPES = {"group": "GroupWorkflow"}
@@ -138,3 +141,30 @@ async def test_a_changed_workflow_fails_the_replay():
         load(HISTORIES / "dossier_withdrawn.json"), raise_on_replay_failure=False
     )
     assert isinstance(result.replay_failure, workflow.NondeterminismError), result.replay_failure
+
+
+def test_the_group_notices_histories_carry_the_patch_and_the_notices():
+    """Recorded after the patch group-notices: its marker, and the group's projections carry
+    the applicant's notices (receipt and result; receipt and the member's refusal)."""
+    expected = {
+        "group_birth_returned_notices": ["group_received", "group_processed"],
+        "group_birth_refused_notices": ["group_received", "group_member_refused"],
+    }
+    for name, kinds in expected.items():
+        history = load(HISTORIES / f"{name}.json")
+        markers = [
+            json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        ]
+        assert "group-notices" in markers, name
+        sent = [
+            notice["kind"]
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and e.activity_task_scheduled_event_attributes.activity_type.name == "record_group"
+            for notice in json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data)[
+                "notices"
+            ]
+        ]
+        assert sent == kinds, name

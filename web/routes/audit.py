@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from adminunits import VN_TZ
 from api.routes.dossiers import CODE
-from audit.history import dossier_history
+from audit.group_history import GroupHistory, history_of
 from audit.lag import verify_against_temporal
 from audit.reports import ReportCounts, ReportQuery, report
 from audit.search import SearchFilter, export_csv, search
@@ -76,11 +76,14 @@ async def history(request: Request, code: str = CODE, staff: Staff = Depends(sta
     require(staff, "auditor")
     deps = services_of(request)
     try:
-        found = await dossier_history(deps.client, deps.records, code)
+        found = await history_of(deps.client, deps.records, code)
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise
         return render(request, "not_found.html", 404, staff=staff, code=code)
+    if isinstance(found, GroupHistory):
+        # An interlinked group's own history, each member linked to its own.
+        return render(request, "audit_group_history.html", staff=staff, history=found)
     marked = {d.seq for d in found.disagreements if d.seq is not None}
     return render(request, "audit_history.html", staff=staff, history=found, marked=marked)
 

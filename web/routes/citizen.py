@@ -31,7 +31,7 @@ from officers.acting import ActionForbidden, act, action_input
 from procedures.models import Role
 from procedures.problems import describe_validation_error
 from records.ratings import AlreadyRated, RatingInput
-from web.lookup import CitizenView, look_up
+from web.lookup import CitizenGroupView, CitizenView, look_up, look_up_group
 from web.pages import log, render, services_of, web_state
 from web.routes.online import FORM_ID, csrf_ok, public_csrf, store_uploads, with_csrf
 from web.state import WebState
@@ -61,13 +61,25 @@ async def lookup_form(request: Request):
 async def _checked(request: Request, web: WebState, code: str, secret: str) -> CitizenView | Response:
     """The dossier's public view when the code and secret match; otherwise the page's refusal
     (429 over the limit, else 404, which counts as a failure)."""
+    found = await _checked_any(request, web, code, secret, groups=False)
+    assert not isinstance(found, CitizenGroupView)
+    return found
+
+
+async def _checked_any(
+    request: Request, web: WebState, code: str, secret: str, groups: bool = True
+) -> CitizenView | CitizenGroupView | Response:
+    """As `_checked`; a group's code (the secret of the group's slip) gives the group's view."""
     client = _client(request)
     if web.limiter.blocked(client):
         log.warning("citizen lookup refused: rate limit", client=client)
         return render(request, "lookup.html", 429, code=code, message=TOO_MANY, found=None)
-    found = None
+    found: CitizenView | CitizenGroupView | None = None
     if code and secret:
-        found = await look_up(services_of(request).records, code, secret)
+        records = services_of(request).records
+        found = await look_up(records, code, secret)
+        if found is None and groups:
+            found = await look_up_group(records, code, secret)
     if found is None:
         web.limiter.failed(client)
         log.info("citizen lookup not found", client=client)
@@ -137,9 +149,12 @@ async def lookup(request: Request):
     code = str(form.get("code") or "").strip()[:100]
     secret = str(form.get("secret") or "").strip()[:40]
     web = web_state(request)
-    found = await _checked(request, web, code, secret)
+    found = await _checked_any(request, web, code, secret)
     if isinstance(found, Response):
         return found
+    if isinstance(found, CitizenGroupView):
+        offices = {m.office: _office_name(web, m.office) for m in found.members}
+        return render(request, "lookup.html", code=code, message="", found=None, group=found, offices=offices)
     return await _found_page(request, web, found, secret)
 
 

@@ -47,7 +47,11 @@ async def search(request: Request, q: str = Query("", max_length=200), staff: St
         {"code": c, "name": _name(catalogue, c), "receivable": c in catalogue.versions_by_code}
         for c in codes[:MAX_FOUND]
     ]
-    return render(request, "counter_search.html", staff=staff, q=q, found=found, total=len(codes))
+    groups = services_of(request).groups
+    listed = groups.listed() if groups is not None else []
+    return render(
+        request, "counter_search.html", staff=staff, q=q, found=found, total=len(codes), groups=listed
+    )
 
 
 def _province_of(unit: str) -> str:
@@ -92,21 +96,39 @@ async def receive_form(request: Request, code: str, staff: Staff = Depends(staff
     return render(request, "counter_receive.html", staff=staff, message="", **context)
 
 
+def applicant_fields(form) -> dict[str, Any]:
+    """The applicant as the receipt forms (a dossier's, a group's) post it."""
+    return {
+        "full_name": str(form.get("full_name") or ""),
+        "personal_id": str(form.get("personal_id") or ""),
+        "phone": str(form.get("phone") or "") or None,
+        "email": str(form.get("email") or "") or None,
+        "address": {
+            "province_code": str(form.get("province_code") or ""),
+            "commune_code": str(form.get("commune_code") or ""),
+            "detail": str(form.get("address_detail") or ""),
+        },
+    }
+
+
+def province_context(request: Request, staff: Staff, values: dict[str, Any]) -> dict[str, Any]:
+    """The provinces and the chosen province's communes valid today, for the address selectors."""
+    intake = services_of(request).intake
+    province = values.get("province_code") or _province_of(staff.officer.unit)
+    era = era_at(intake.now())
+    return {
+        "values": {"province_code": province, **values},
+        "provinces": intake.units.provinces(era),
+        "communes": intake.units.communes(era, province) if province else [],
+    }
+
+
 def _request(staff: Staff, code: str, form) -> IntakeRequest:
     documents = [{"id": d} for d in form.getlist("documents")]
     return IntakeRequest.model_validate(
         {
             "procedure_code": code,
-            "applicant": {
-                "full_name": str(form.get("full_name") or ""),
-                "personal_id": str(form.get("personal_id") or ""),
-                "phone": str(form.get("phone") or "") or None,
-                "address": {
-                    "province_code": str(form.get("province_code") or ""),
-                    "commune_code": str(form.get("commune_code") or ""),
-                    "detail": str(form.get("address_detail") or ""),
-                },
-            },
+            "applicant": applicant_fields(form),
             "documents": documents,
             "channel": str(form.get("channel") or "counter"),
             "case": str(form.get("case") or "") or None,
@@ -156,12 +178,17 @@ async def receive(request: Request, code: str, staff: Staff = Depends(staff_page
     )
 
 
+def lookup_link(request: Request, code: str, secret: str | None) -> str:
+    """The slip's QR link; the secret after `#`, so it never reaches a server log."""
+    return f"{web_state(request).public_url}/lookup#code={code}" + (f"&secret={secret}" if secret else "")
+
+
 async def _slip(request: Request, staff: Staff, slip: ReceiptSlip) -> Response:
-    """Form 01 with the lookup secret the intake issued with it; a resubmission's slip has
-    none (the first one's stays valid) and its QR code carries the code only."""
-    web = web_state(request)
+    """Form 01 with the lookup secret the intake issued with it; a resubmission's slip has a new
+    one minutes after the first, later none (the last one's stays valid) and a QR code carrying
+    the code only."""
     secret = slip.lookup_secret
-    link = f"{web.public_url}/lookup#code={slip.dossier_code}" + (f"&secret={secret}" if secret else "")
+    link = lookup_link(request, slip.dossier_code, secret)
     log.info("slip printed", dossier_code=slip.dossier_code, officer=staff.officer.id, secret=bool(secret))
     # The slip names the documents as the pinned version does (the dossier keeps their ids).
     catalogue = services_of(request).intake.catalogue
@@ -178,11 +205,11 @@ async def _slip(request: Request, staff: Staff, slip: ReceiptSlip) -> Response:
         documents=[names.get(d, d) for d in slip.documents],
         secret=secret,
         link=link,
-        qr=_qr_svg(link),
+        qr=qr_svg(link),
     )
 
 
-def _qr_svg(text: str) -> str:
+def qr_svg(text: str) -> str:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     out = BytesIO()
     image.save(out)

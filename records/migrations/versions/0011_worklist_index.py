@@ -1,6 +1,6 @@
 """The worklist's indexes: each unit's open dossiers in the worklist's order (issue 16).
 
-Revision ID: 0011_worklist_index
+Revision ID: 0011
 Revises: 0010
 
 Partial (open statuses only, as the inbox's rule lists them on this date), so a unit's
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_worklist_index"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
