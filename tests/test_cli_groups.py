@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.group_builders import closed_result
 from tests.test_bad_input import cli, printed_json, settings  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -47,7 +48,7 @@ class TestGroupCommands:
             client, settings, tmp_path, capsys, "group", "withdraw", group, "--action-id", "w", *COUNTER
         )
         assert code == 0 and printed_json(out)["status"] == "withdrawn"
-        await client.get_workflow_handle(group).result()
+        await closed_result(client.get_workflow_handle(group))
         # Auditors read the group's history as a timeline, then its members and their own.
         code, out = await cli(client, settings, tmp_path, capsys, "history", group)
         assert code == 0, out

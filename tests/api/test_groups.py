@@ -23,7 +23,7 @@ from records.database import RecordsStore
 from records.lookup_secrets import LookupSecrets
 from runtime.settings import Settings
 from tests.builders import APPLICANT, BA_DINH_COMMITTEE, COUNTER, settled
-from tests.group_builders import BA_DINH_POLICE
+from tests.group_builders import BA_DINH_POLICE, closed_result
 from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
 
@@ -118,7 +118,7 @@ class TestReceiveAndView:
             f"/groups/{code}/actions/withdraw", json={"action_id": "w-1"}, headers=auth(COUNTER)
         )
         assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
-        await env.client.get_workflow_handle_for(GroupWorkflow.run, code).result()
+        await closed_result(env.client.get_workflow_handle_for(GroupWorkflow.run, code))
 
         # The auditor reads the group's Temporal history as a timeline, each member with the
         # address of its own history; the member's history there is a dossier's.

@@ -19,7 +19,7 @@ from officers.acting import act, action_input
 from procedures.models import Role, StepPlace
 from tests.builders import APPLICANT as APPLICANT_AT_COUNTER
 from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, COUNTER
-from tests.group_builders import BA_DINH_POLICE, BIRTH_DOCUMENTS, HANOI_SOCIAL_INSURANCE
+from tests.group_builders import BA_DINH_POLICE, BIRTH_DOCUMENTS, HANOI_SOCIAL_INSURANCE, closed_result
 from tests.web.conftest import sign_in
 from workflows.dossier import DossierWorkflow
 
@@ -152,7 +152,7 @@ class TestBirthGroupInTheBrowser:
         await expect(counter.get_by_test_id("status")).to_contain_text("Đã rút hồ sơ")
         await expect(counter.get_by_test_id("member-status").nth(2)).to_contain_text("Không thực hiện")
 
-        await site.client.get_workflow_handle(code).result()  # closed: its records are written
+        await closed_result(site.client.get_workflow_handle(code))  # closed: its records are written
         citizen = await new_page({"width": 390, "height": 844})
         await citizen.goto("/lookup")
         await citizen.get_by_label("Mã hồ sơ").fill(code)

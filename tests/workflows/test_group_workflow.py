@@ -118,7 +118,7 @@ class TestBirthGroup:
         await desk.group(code).execute_update(
             GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="return-1")
         )
-        result = await desk.group(code).result()
+        result = await desk.finished(code)
         assert result.status is GroupStatus.RETURNED
         for key in codes:
             assert (await desk.member(codes[key]).result()).status.value == "returned"
@@ -164,7 +164,7 @@ class TestBirthGroup:
                 actor=leader(BA_DINH_COMMITTEE), action_id="refuse-1", reason="giấy chứng sinh không hợp lệ"
             ),
         )
-        result = await desk.group(code).result()
+        result = await desk.finished(code)
         assert result.status is GroupStatus.REFUSED
         assert [member(result, k).status for k in ("birth", "residence", "insurance")] == [
             "refused",
@@ -229,7 +229,7 @@ class TestBirthGroup:
         await desk.group(code).execute_update(
             GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="withdraw-1")
         )
-        await desk.group(code).result()
+        await desk.finished(code)
 
     async def test_overdue_group_gets_the_late_agency_s_apology(
         self, desk: GroupDesk, records: RecordsStore
@@ -265,7 +265,7 @@ class TestBirthGroup:
         await desk.group(code).execute_update(
             GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="withdraw-1")
         )
-        await desk.group(code).result()
+        await desk.finished(code)
         # The groups' report counts the police late; the commune's part was on time, but the
         # group was withdrawn (never answered); the card's agency never got its part.
         counts = await groups_by_agency(records, at(date(2028, 3, 13), 0), at(date(2028, 3, 14), 0))
@@ -324,7 +324,7 @@ class TestDeathGroup:
         await desk.group(code).execute_update(
             GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="return-1")
         )
-        result = await desk.group(code).result()
+        result = await desk.finished(code)
         assert [m.status for m in result.members] == ["returned", "returned", "refused"]
 
 
@@ -340,7 +340,7 @@ class TestWithdrawal:
         await desk.group(code).execute_update(
             GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="withdraw-1")
         )
-        result = await desk.group(code).result()
+        result = await desk.finished(code)
         assert result.status is GroupStatus.WITHDRAWN
         assert (await desk.member(receipt.members[0].dossier_code).result()).status.value == "withdrawn"
         assert [m.status for m in result.members[1:]] == ["stopped", "stopped"]
@@ -358,4 +358,4 @@ class TestWithdrawal:
         await desk.group(receipt.group_dossier_code).execute_update(
             GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="w")
         )
-        await desk.group(receipt.group_dossier_code).result()
+        await desk.finished(receipt.group_dossier_code)
