@@ -19,7 +19,16 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
-from audit.history import _CLOSINGS, AuditorHistory, HistoryItem, _at, _fetch_runs, _Reader, dossier_history
+from audit.history import (
+    _CLOSINGS,
+    AuditorHistory,
+    HistoryItem,
+    _at,
+    _fetch_runs,
+    _Reader,
+    dossier_history,
+    timeline_line,
+)
 from records.database import RecordsStore
 from workflows.group_models import GroupInput, MemberReport
 
@@ -256,19 +265,7 @@ def render_group_history(history: GroupHistory, tz=None) -> str:
     """The group's timeline as text, one line per item, then each member and its own history."""
     lines = [f"group {history.code} ({history.group_code}, {history.version_id}): {history.status}"]
     for item in history.items:
-        at = item.at.astimezone(tz) if tz else item.at
-        who = item.actor_id or "system"
-        if item.actor_roles and item.actor_roles != (item.actor_id,):
-            who += f" ({', '.join(item.actor_roles)})"
-        if item.actor_unit:
-            who += f" at {item.actor_unit}"
-        details = ", ".join(f"{k}={v}" for k, v in item.details.items() if k != "action_id" and v)
-        line = f"{at:%Y-%m-%d %H:%M:%S%z}  {item.what:<38} {who}"
-        if item.outcome:
-            line += f"  -> {item.outcome}"
-        if details:
-            line += f"  [{details}]"
-        lines.append(line)
+        lines.append(timeline_line(item, f"{item.what:<38}", tz))
     lines.append("members (each one's own history: starter.py history CODE):")
     for m in history.members:
         finished = f", finished {m.finished_at.astimezone(tz):%Y-%m-%d %H:%M}" if m.finished_at else ""

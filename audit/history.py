@@ -34,6 +34,7 @@ __all__ = [
     "dossier_history",
     "read_timeline",
     "render_history",
+    "timeline_line",
 ]
 
 RECORD_ACTIVITY = "record_dossier_events"
@@ -358,23 +359,29 @@ def _compare(reader: _Reader, audit: list[AuditEntry]) -> list[Disagreement]:
     return found
 
 
+def timeline_line(item: Any, what: str, tz=None) -> str:
+    """One item of a timeline read from Temporal (a dossier's or a group's) as a line of text:
+    the moment, `what`, who sent it and from where, its outcome and its details."""
+    at = item.at.astimezone(tz) if tz else item.at
+    who = item.actor_id or "system"
+    if item.actor_roles and item.actor_roles != (item.actor_id,):
+        who += f" ({', '.join(item.actor_roles)})"
+    if item.actor_unit:
+        who += f" at {item.actor_unit}"
+    details = ", ".join(f"{k}={v}" for k, v in item.details.items() if k != "action_id" and v)
+    line = f"{at:%Y-%m-%d %H:%M:%S%z}  {what} {who}"
+    if item.outcome:
+        line += f"  -> {item.outcome}"
+    if details:
+        line += f"  [{details}]"
+    return line
+
+
 def render_history(history: AuditorHistory, tz=None) -> str:
     """The timeline as text, one line per item, then the comparison with the audit trail."""
     lines = [f"dossier {history.code}: {history.runs} run(s), {history.status}"]
     for item in history.items:
-        at = item.at.astimezone(tz) if tz else item.at
-        who = item.actor_id or "system"
-        if item.actor_roles and item.actor_roles != (item.actor_id,):
-            who += f" ({', '.join(item.actor_roles)})"
-        if item.actor_unit:
-            who += f" at {item.actor_unit}"
-        details = ", ".join(f"{k}={v}" for k, v in item.details.items() if k != "action_id" and v)
-        line = f"{at:%Y-%m-%d %H:%M:%S%z}  run {item.run}  {item.what:<20} {who}"
-        if item.outcome:
-            line += f"  -> {item.outcome}"
-        if details:
-            line += f"  [{details}]"
-        lines.append(line)
+        lines.append(timeline_line(item, f"run {item.run}  {item.what:<20}", tz))
     lines.append(
         f"audit trail: {len(history.audit)} row(s); Temporal handed {history.projected} to the projection"
     )

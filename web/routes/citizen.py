@@ -58,6 +58,28 @@ async def lookup_form(request: Request):
     return render(request, "lookup.html", code="", message="", found=None)
 
 
+def _credential(form: Any) -> tuple[str, str]:
+    """The dossier's code and the slip's secret a lookup page posts."""
+    return str(form.get("code") or "").strip()[:100], str(form.get("secret") or "").strip()[:40]
+
+
+async def _posted(request: Request, web: WebState, form: Any, what: str) -> CitizenView | Response:
+    """A public form posted from the lookup page (the rating, the form 02 completion): its
+    double-submit token, then the code and secret as the lookup checks them."""
+    code, secret = _credential(form)
+    if not csrf_ok(request, form):
+        log.warning(f"citizen {what} refused: CSRF token", client=_client(request))
+        return render(
+            request,
+            "lookup.html",
+            403,
+            code=code,
+            found=None,
+            message="Biểu mẫu đã hết hạn, vui lòng tra cứu lại.",
+        )
+    return await _checked(request, web, code, secret)
+
+
 async def _checked(request: Request, web: WebState, code: str, secret: str) -> CitizenView | Response:
     """The dossier's public view when the code and secret match; otherwise the page's refusal
     (429 over the limit, else 404, which counts as a failure)."""
@@ -146,8 +168,7 @@ async def _asked(request: Request, code: str, view: DossierView | None = None) -
 @router.post("")
 async def lookup(request: Request):
     form = await request.form()
-    code = str(form.get("code") or "").strip()[:100]
-    secret = str(form.get("secret") or "").strip()[:40]
+    code, secret = _credential(form)
     web = web_state(request)
     found = await _checked_any(request, web, code, secret)
     if isinstance(found, Response):
@@ -161,20 +182,9 @@ async def lookup(request: Request):
 @router.post("/rating")
 async def rate(request: Request):
     form = await request.form()
-    code = str(form.get("code") or "").strip()[:100]
-    secret = str(form.get("secret") or "").strip()[:40]
+    code, secret = _credential(form)
     web = web_state(request)
-    if not csrf_ok(request, form):
-        log.warning("citizen rating refused: CSRF token", client=_client(request))
-        return render(
-            request,
-            "lookup.html",
-            403,
-            code=code,
-            found=None,
-            message="Biểu mẫu đã hết hạn, vui lòng tra cứu lại.",
-        )
-    found = await _checked(request, web, code, secret)
+    found = await _posted(request, web, form, "rating")
     if isinstance(found, Response):
         return found
     values = {"score": str(form.get("score") or ""), "comment": str(form.get("comment") or "")[:2000]}
@@ -213,20 +223,9 @@ async def complete(request: Request):
     """The applicant's online completion of what the counter asked for (form 02): each asked
     document's file stored by its hash, then `complete_online` as the API's completion does."""
     form = await request.form()
-    code = str(form.get("code") or "").strip()[:100]
-    secret = str(form.get("secret") or "").strip()[:40]
+    code, secret = _credential(form)
     web = web_state(request)
-    if not csrf_ok(request, form):
-        log.warning("citizen completion refused: CSRF token", client=_client(request))
-        return render(
-            request,
-            "lookup.html",
-            403,
-            code=code,
-            found=None,
-            message="Biểu mẫu đã hết hạn, vui lòng tra cứu lại.",
-        )
-    found = await _checked(request, web, code, secret)
+    found = await _posted(request, web, form, "completion")
     if isinstance(found, Response):
         return found
     view = await _live_view(request, code)
