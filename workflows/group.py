@@ -352,6 +352,7 @@ class GroupWorkflow:
         # Form 02: the check's deadline waits for the applicant.
         state = self._state
         state.status = G.ONLINE_INCOMPLETE
+        state.online_asked = tuple(action.documents)
         state.add(
             workflow.now(),
             "online_completion_requested",
@@ -373,6 +374,7 @@ class GroupWorkflow:
         for key, documents in action.documents.items():
             state.completed_documents[key] = state.completed_documents.get(key, ()) + documents
         state.status, state.due_at, state.check_late = G.REGISTERED_ONLINE, deadline.at, False
+        state.online_asked = ()
         state.add(
             workflow.now(),
             "completed_online",

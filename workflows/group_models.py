@@ -175,6 +175,7 @@ class GroupState(BaseModel):
     # checked it in time, and the documents the applicant completed online, by member.
     received_at: AwareDatetime | None = None
     check_late: bool = False
+    online_asked: tuple[str, ...] = ()  # the documents form 02 asked for
     completed_documents: dict[str, tuple[SubmittedDocument, ...]] = Field(default_factory=dict)
 
     def add(self, at: datetime, action: str, **fields: Any) -> GroupEntry:

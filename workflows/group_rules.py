@@ -75,6 +75,12 @@ def check_group_action(group: GroupInput, state: GroupState, action: GroupAction
                 f"documents: {', '.join(unknown)} not a member of the group"
                 f" (members: {', '.join(plan.key for plan in group.members)})",
             )
+        # As a dossier's completion: every document form 02 asked for, under any member.
+        missing = sorted(set(state.online_asked) - {d.id for docs in action.documents.values() for d in docs})
+        if missing:
+            raise ActionRefused(
+                ErrorType.INVALID_REQUEST, f"completion lacks requested documents: {', '.join(missing)}"
+            )
         return True
     if Role.COUNTER_OFFICER not in actor.roles:
         raise ActionRefused(

@@ -460,6 +460,12 @@ class TestSubmittedOnline:
                 GroupWorkflow.complete_online, completion.model_copy(update={"actor": COUNTER})
             )
         assert failed.value.cause.type == "WrongRole"
+        lacking = completion.model_copy(
+            update={"documents": {"birth": (SubmittedDocument(id="other", reference=FILE),)}}
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as failed:  # not what form 02 asked for
+            await group.execute_update(GroupWorkflow.complete_online, lacking)
+        assert failed.value.cause.type == "InvalidRequest" and "photo" in failed.value.cause.message
         view = await group.execute_update(GroupWorkflow.complete_online, completion)
         assert view.status is GroupStatus.REGISTERED_ONLINE and view.timeline[-1].action == "completed_online"
         await group.execute_update(
