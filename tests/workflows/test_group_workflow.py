@@ -6,6 +6,7 @@ on a server of their own and leave the session's clock alone.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -494,16 +495,33 @@ class TestSubmittedOnline:
         )
         await desk.finished(code)
 
-    async def test_the_same_key_gives_one_group(self, desk: GroupDesk) -> None:
+    async def test_the_same_key_gives_one_group_open_in_the_report_until_refused(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        async def commune() -> tuple[int, int]:
+            counts = await groups_by_agency(records, at(date(2000, 1, 1), 0), at(date(2100, 1, 1), 0))
+            row = next((c for c in counts if c.handling_unit == BA_DINH_COMMITTEE), None)
+            return (row.open, row.not_answered) if row else (0, 0)
+
+        async def counted(expected: tuple[int, int]) -> None:
+            for _ in range(200):  # the group's projection is written a moment after its change
+                if await commune() == expected:
+                    return
+                await asyncio.sleep(0.05)
+            assert await commune() == expected
+
+        open_, not_answered = await commune()
         first = await desk.submit_online(request_id="portal-key-1")
         again = await desk.submit_online(request_id="portal-key-1")
         assert again.group_dossier_code == first.group_dossier_code
         assert again.resubmitted and not first.resubmitted
         assert again.due_at == first.due_at
+        await counted((open_ + 1, not_answered))  # waiting for the counter's check: open
         await desk.group(first.group_dossier_code).execute_update(
             GroupWorkflow.refuse_online, RefuseOnlineInput(actor=COUNTER, action_id="r", reason="trùng")
         )
         await desk.finished(first.group_dossier_code)
+        await counted((open_, not_answered + 1))
 
     async def test_only_the_receiving_counter_checks_it(self, desk: GroupDesk) -> None:
         registration = await desk.submit_online()
