@@ -148,8 +148,9 @@ async def _act(
             code,
         )
     model = GROUP_ACTIONS[action]
-    given = body.model_dump(exclude={"action_id"}, exclude_none=True)
-    fields = {name: value for name, value in given.items() if name in model.model_fields}
+    # Only what this action takes; an empty reason is the withdrawal's default, as before.
+    given = body.model_dump(exclude={"action_id"})
+    fields = {name: v for name, v in given.items() if name in model.model_fields and v not in (None, "")}
     try:
         request = model(actor=officer, action_id=action_id, **fields)
     except ValidationError as err:
