@@ -490,6 +490,8 @@ class TestSubmittedOnline:
         await desk.group(code).execute_update(
             GroupWorkflow.receive_online, ReceiveOnlineInput(actor=COUNTER, action_id="late-receipt")
         )
+        await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        await desk.started(registration.members[0].dossier_code)
         await desk.group(code).execute_update(
             GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="w")
         )
