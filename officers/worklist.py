@@ -54,7 +54,7 @@ async def worklist(
     # The count rides along with the rows (evaluated once): one round trip for the page.
     query = waiting_rows(officer, *_COLUMNS, offset=(page - 1) * page_size, limit=page_size)
     query = query.add_columns(count.scalar_subquery().label("total"))
-    async with records.sessions() as session:
+    async with records.reads() as session:
         rows = (await session.execute(query)).all()
         # A page past the end has no row to carry the count.
         total = rows[0].total if rows else (await session.execute(count)).scalar_one()

@@ -74,7 +74,7 @@ class WebSessions:
     async def find(self, cookie: str | None) -> Session | None:
         if not cookie or len(cookie) > 100:
             return None
-        async with self._records.sessions() as session:
+        async with self._records.reads() as session:
             row = await session.get(StaffSessionRow, _hash(cookie))
         if row is None or row.expires_at <= self._clock():
             return None
@@ -91,7 +91,7 @@ class WebSessions:
             .where(StaffSessionRow.id_hash == _hash(cookie), StaffSessionRow.expires_at > self._clock())
             .where(StaffAccountRow.disabled.is_(False))
         )
-        async with self._records.sessions() as session:
+        async with self._records.reads() as session:
             found = (await session.execute(query)).first()
         if found is None:
             return None
