@@ -146,11 +146,16 @@ def create_engine(url: str, timeouts: PostgresTimeouts | None = None, *, reads: 
         if reads:
             settings["default_transaction_read_only"] = "on"
         connect_args = {"server_settings": settings, "command_timeout": timeouts.command}
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if reads else {}
+    # Reads: the same 20 connections at most, all kept once opened. Overflow connections are
+    # closed as they come back, and 20 clients loading pages opened and closed them all the
+    # time (py-spy: connecting, TLS negotiation and re-preparing statements, docs/benchmarks.md).
+    options: dict[str, Any] = (
+        {"isolation_level": "AUTOCOMMIT", "pool_size": 20, "max_overflow": 0}
+        if reads
+        else {"pool_size": 10, "max_overflow": 10}
+    )
     return create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
         pool_pre_ping=True,
         pool_timeout=30,
         connect_args=connect_args,
