@@ -104,3 +104,18 @@ async def test_on_postgresql_a_read_connection_is_read_only(records: RecordsStor
 def _columns(id_hash: str) -> dict:
     row = _row(id_hash)
     return {c: getattr(row, c) for c in ("id_hash", "username", "csrf_token", "created_at", "expires_at")}
+
+
+async def test_on_postgresql_the_read_pool_keeps_the_connections_it_opened(records: RecordsStore) -> None:
+    """20 pages at once open 20 read connections, and all 20 stay for the next loads (an
+    overflow connection would be closed as it came back, and reopened at the next peak)."""
+    if records.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (DATABASE_URL): SQLite's read sessions share the writers' pool")
+    async with records.reads() as session:
+        pool = session.bind.sync_engine.pool
+    held = [records.reads() for _ in range(20)]
+    for session in held:
+        await session.connection()
+    for session in held:
+        await session.close()
+    assert pool.checkedin() == 20
