@@ -85,6 +85,23 @@ async def sms_gateway():
     process.stop()
 
 
+def fast_delivery(controller, sms_gateway=None, **more) -> DeliverySettings:
+    """Delivery to the loopback SMTP server (and the SMS stand-in when given), retrying and
+    polling fast enough for a test."""
+    sms = (
+        {"sms_gateway_url": sms_gateway.url + SEND_PATH, "sms_gateway_key": "sms-key"} if sms_gateway else {}
+    )
+    return DeliverySettings(
+        smtp_host="127.0.0.1",
+        smtp_port=controller.port,
+        retry_initial=0.2,
+        retry_max=1.0,
+        poll_seconds=0.1,
+        **sms,
+        **more,
+    )
+
+
 async def deliveries(records, codes) -> list[NoticeDeliveryRow]:
     async with records.sessions() as session:
         return list(
@@ -118,16 +135,7 @@ class TestNoticeDelivery:
         notice arrives once by e-mail and once by SMS; contacts are ciphertext in the store and
         no log line names them."""
         controller, inbox = smtp
-        delivery = DeliverySettings(
-            smtp_host="127.0.0.1",
-            smtp_port=controller.port,
-            notice_from="mot-cua@bacninh.example",
-            sms_gateway_url=sms_gateway.url + SEND_PATH,
-            sms_gateway_key="sms-key",
-            retry_initial=0.2,
-            retry_max=1.0,
-            poll_seconds=0.1,
-        )
+        delivery = fast_delivery(controller, notice_from="mot-cua@bacninh.example", sms_gateway=sms_gateway)
         applicant = APPLICANT.model_copy(update={"email": EMAIL})
         caplog.set_level(logging.DEBUG)
         async with build_worker(client, task_queue, records, delivery=delivery):
@@ -212,15 +220,7 @@ class TestNoticeDelivery:
     ):
         """A 550 from the SMTP server is not retried: the e-mail is `failed`, the SMS is sent."""
         controller, _ = smtp
-        delivery = DeliverySettings(
-            smtp_host="127.0.0.1",
-            smtp_port=controller.port,
-            sms_gateway_url=sms_gateway.url + SEND_PATH,
-            sms_gateway_key="sms-key",
-            retry_initial=0.2,
-            retry_max=1.0,
-            poll_seconds=0.1,
-        )
+        delivery = fast_delivery(controller, sms_gateway=sms_gateway)
         applicant = APPLICANT.model_copy(update={"email": REFUSED_EMAIL})
         async with build_worker(client, task_queue, records, delivery=delivery):
             counter = Counter(env, task_queue, records)
@@ -257,16 +257,7 @@ class TestGroupNotices:
         code and its appointment) and its one result, by e-mail and SMS; nothing from its three
         members, each of which would otherwise send its own receipt and result."""
         controller, inbox = smtp
-        delivery = DeliverySettings(
-            smtp_host="127.0.0.1",
-            smtp_port=controller.port,
-            notice_from="mot-cua@bacninh.example",
-            sms_gateway_url=sms_gateway.url + SEND_PATH,
-            sms_gateway_key="sms-key",
-            retry_initial=0.2,
-            retry_max=1.0,
-            poll_seconds=0.1,
-        )
+        delivery = fast_delivery(controller, notice_from="mot-cua@bacninh.example", sms_gateway=sms_gateway)
         applicant = APPLICANT.model_copy(update={"email": EMAIL})
         async with build_worker(client, task_queue, records, delivery=delivery):
             desk = GroupDesk(env, task_queue, records)
@@ -324,14 +315,7 @@ class TestGroupNotices:
         the officer's reason (kept only sealed in the store, opened to send) and the members
         that will not be done."""
         controller, inbox = smtp
-        delivery = DeliverySettings(
-            smtp_host="127.0.0.1",
-            smtp_port=controller.port,
-            notice_from="mot-cua@bacninh.example",
-            retry_initial=0.2,
-            retry_max=1.0,
-            poll_seconds=0.1,
-        )
+        delivery = fast_delivery(controller, notice_from="mot-cua@bacninh.example")
         applicant = APPLICANT.model_copy(update={"email": EMAIL, "phone": None})
         async with build_worker(client, task_queue, records, delivery=delivery):
             desk = GroupDesk(env, task_queue, records)
