@@ -10,7 +10,10 @@ reads the workflow, offers only the actions the officer may take now.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from pydantic import AwareDatetime, BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from model.dossier_inputs import Actor
 from officers.inbox import waiting_count, waiting_rows
@@ -44,17 +47,22 @@ class WorklistPage(BaseModel):
 
 
 async def worklist(
-    records: RecordsStore, officer: Actor, page: int = 1, page_size: int = PAGE_SIZE
+    records: RecordsStore,
+    officer: Actor,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    reads: AsyncSession | None = None,
 ) -> WorklistPage:
     """Page `page` of the dossiers waiting for `officer`, overdue first, then by due moment,
-    and how many there are: two queries on the worklist's indexes, whatever the unit's size."""
+    and how many there are: two queries on the worklist's indexes, whatever the unit's size.
+    Read through `reads` if given (the page's read session), else a read session of its own."""
     if page < 1 or page_size < 1:
         raise ValueError(f"page {page} of size {page_size}: both start at 1")
     count = waiting_count(officer)
     # The count rides along with the rows (evaluated once): one round trip for the page.
     query = waiting_rows(officer, *_COLUMNS, offset=(page - 1) * page_size, limit=page_size)
     query = query.add_columns(count.scalar_subquery().label("total"))
-    async with records.sessions() as session:
+    async with nullcontext(reads) if reads is not None else records.reads() as session:
         rows = (await session.execute(query)).all()
         # A page past the end has no row to carry the count.
         total = rows[0].total if rows else (await session.execute(count)).scalar_one()

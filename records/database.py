@@ -19,19 +19,23 @@ from typing import Any, ClassVar
 
 from sqlalchemy import event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util import await_only
 
 from records import migrate
 
 __all__ = [
     "PostgresTimeouts",
+    "ReadOnly",
     "RecordsInUse",
     "RecordsStore",
     "create_engine",
     "create_schema",
     "insert_for",
     "open_records",
+    "read_engine",
+    "read_session_factory",
     "session_factory",
 ]
 
@@ -120,7 +124,9 @@ def _wal(cursor: Any) -> None:
             await_only(asyncio.sleep(0.1))
 
 
-def create_engine(url: str, timeouts: PostgresTimeouts | None = None) -> AsyncEngine:
+def create_engine(url: str, timeouts: PostgresTimeouts | None = None, *, reads: bool = False) -> AsyncEngine:
+    """An engine on `url`; `reads` (PostgreSQL): its connections autocommit and are read-only
+    (see `read_engine`)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -136,14 +142,67 @@ def create_engine(url: str, timeouts: PostgresTimeouts | None = None) -> AsyncEn
     timeouts = timeouts or PostgresTimeouts.from_env()
     connect_args: dict[str, Any] = {}
     if url.startswith("postgresql+asyncpg"):
-        connect_args = {"server_settings": timeouts.server_settings(), "command_timeout": timeouts.command}
+        settings = timeouts.server_settings()
+        if reads:
+            settings["default_transaction_read_only"] = "on"
+        connect_args = {"server_settings": settings, "command_timeout": timeouts.command}
+    # Reads: the same 20 connections at most, all kept once opened. Overflow connections are
+    # closed as they come back, and 20 clients loading pages opened and closed them all the
+    # time (py-spy: connecting, TLS negotiation and re-preparing statements, docs/benchmarks.md).
+    options: dict[str, Any] = (
+        {"isolation_level": "AUTOCOMMIT", "pool_size": 20, "max_overflow": 0}
+        if reads
+        else {"pool_size": 10, "max_overflow": 10}
+    )
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=30, connect_args=connect_args
+        url,
+        pool_pre_ping=True,
+        pool_timeout=30,
+        connect_args=connect_args,
+        **options,
     )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class ReadOnly(RuntimeError):
+    """A write through a session opened for reads (`RecordsStore.reads`)."""
+
+
+class _ReadSession(Session):
+    """A session that refuses to write: in autocommit a write would be committed at once,
+    outside any transaction a caller could roll back."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise ReadOnly("a session for reads (RecordsStore.reads) cannot write; use RecordsStore.sessions")
+        super().flush(objects)
+
+
+@event.listens_for(_ReadSession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnly("a session for reads (RecordsStore.reads) cannot write; use RecordsStore.sessions")
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_ReadSession)
+
+
+def read_engine(engine: AsyncEngine, url: str, timeouts: PostgresTimeouts | None = None) -> AsyncEngine:
+    """An engine for reads alone beside `engine`, in autocommit: a page that only reads pays no
+    BEGIN and no ROLLBACK round trip (docs/benchmarks.md).
+
+    On PostgreSQL it has a pool of its own, whose connections are autocommit from the start, so
+    that the checkout's pre-ping is a single statement too (asyncpg's ping on a connection in a
+    transaction mode wraps its statement in a transaction of its own). On SQLite, where a round
+    trip costs no network, it shares `engine`'s pool (and sees an in-memory database's data).
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return create_engine(url, timeouts, reads=True)
 
 
 async def create_schema(engine: AsyncEngine) -> None:
@@ -159,10 +218,21 @@ def insert_for(engine: AsyncEngine, table: Any) -> Any:
 
 @dataclass(frozen=True)
 class RecordsStore:
-    """The records database: its engine, and sessions on it."""
+    """The records database: its engine, and sessions on it.
+
+    `reads` opens a session for reading alone, in autocommit (`read_engine`): for pages many
+    people load at once (the worklist, the citizens' lookup, the staff-session check). Each of
+    its statements sees what is committed when it starts, as each statement of a transaction
+    does at PostgreSQL's default READ COMMITTED. It refuses the ORM's writes (`ReadOnly`), and
+    on PostgreSQL its connections are read-only. A store built without a read engine reads through `sessions`.
+    """
 
     engine: AsyncEngine
     sessions: async_sessionmaker
+    read_sessions: async_sessionmaker | None = None
+
+    def reads(self) -> AsyncSession:
+        return (self.read_sessions or self.sessions)()
 
 
 class RecordsInUse(RuntimeError):
@@ -214,10 +284,13 @@ async def open_records(database_url: str, *, serving: bool = False) -> AsyncIter
     """
     with _sole_server(database_url) if serving else _no_lock():
         engine = create_engine(database_url)
+        reads = read_engine(engine, database_url)
         try:
             await create_schema(engine)
-            yield RecordsStore(engine, session_factory(engine))
+            yield RecordsStore(engine, session_factory(engine), read_session_factory(reads))
         finally:
+            if reads.sync_engine.pool is not engine.sync_engine.pool:
+                await reads.dispose()
             await engine.dispose()
 
 

@@ -92,7 +92,7 @@ async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView 
         .where(s.dossier_code == code)
         .order_by(e.seq)
     )
-    async with records.sessions() as session:
+    async with records.reads() as session:
         rows = (await session.execute(query)).all()
     first = rows[0] if rows else None
     # Compared even for an unknown code, so that the answer's time tells nothing.
@@ -120,7 +120,7 @@ async def look_up_group(records: RecordsStore, code: str, secret: str) -> Citize
     the records store: the group's rows (its status and appointment as the group last projected
     them) and each started member's own dossier row (fresher: projected at every step); None
     alike for an unknown code, a wrong secret and no group."""
-    async with records.sessions() as session:
+    async with records.reads() as session:
         stored = await session.get(LookupSecretRow, code)
         if not secret_matches(stored.secret_hash if stored is not None else None, secret):
             return None

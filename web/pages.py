@@ -18,6 +18,7 @@ import structlog
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from adminunits import VN_TZ
@@ -105,7 +106,13 @@ def services_of(request: Request) -> Services:
 
 
 async def staff_page(request: Request) -> Staff:
-    found = await web_state(request).sessions.signed_in(request.cookies.get(SESSION_COOKIE))
+    return await signed_in_staff(request)
+
+
+async def signed_in_staff(request: Request, reads: AsyncSession | None = None) -> Staff:
+    """The signed-in staff member, checked through `reads` when the page reads the records
+    store too: one connection checkout for both (docs/benchmarks.md)."""
+    found = await web_state(request).sessions.signed_in(request.cookies.get(SESSION_COOKIE), reads)
     if found is None:
         raise SignInNeeded()
     session, officer = found

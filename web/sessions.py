@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from model.dossier_inputs import Actor
 from officers.accounts import actor_of
@@ -74,15 +75,18 @@ class WebSessions:
     async def find(self, cookie: str | None) -> Session | None:
         if not cookie or len(cookie) > 100:
             return None
-        async with self._records.sessions() as session:
+        async with self._records.reads() as session:
             row = await session.get(StaffSessionRow, _hash(cookie))
         if row is None or row.expires_at <= self._clock():
             return None
         return Session(row.username, row.csrf_token)
 
-    async def signed_in(self, cookie: str | None) -> tuple[Session, Actor] | None:
-        """The session and its account's identity, in one query (every staff page asks): None
-        for no session, an expired one, or a disabled account."""
+    async def signed_in(
+        self, cookie: str | None, reads: AsyncSession | None = None
+    ) -> tuple[Session, Actor] | None:
+        """The session and its account's identity, in one query (every staff page asks), read
+        through `reads` if given (a page's own read session) else a read session of its own:
+        None for no session, an expired one, or a disabled account."""
         if not cookie or len(cookie) > 100:
             return None
         query = (
@@ -91,8 +95,11 @@ class WebSessions:
             .where(StaffSessionRow.id_hash == _hash(cookie), StaffSessionRow.expires_at > self._clock())
             .where(StaffAccountRow.disabled.is_(False))
         )
-        async with self._records.sessions() as session:
-            found = (await session.execute(query)).first()
+        if reads is not None:
+            found = (await reads.execute(query)).first()
+        else:
+            async with self._records.reads() as session:
+                found = (await session.execute(query)).first()
         if found is None:
             return None
         row, account = found

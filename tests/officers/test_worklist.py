@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from api import create_app
 from intake.service import IntakeService
@@ -132,7 +132,8 @@ async def test_the_page_is_read_from_the_worklist_s_index(records):
 
 
 async def test_the_web_worklist_shows_a_page_and_goes_to_the_next(env, records, task_queue, tmp_path: Path):
-    """GET /web/worklist shows 50 rows and the count; "Trang sau" opens the next 50."""
+    """GET /web/worklist shows 50 rows and the count, reading them and checking the staff
+    session on one connection; "Trang sau" opens the next 50."""
     handling, counter = unit_pair()
     expected = await write_rows(records, handling, counter, 60)
     settings = Settings.from_env({"DATA_DIR": str(tmp_path), "TASK_QUEUE": task_queue})
@@ -149,8 +150,21 @@ async def test_the_web_worklist_shows_a_page_and_goes_to_the_next(env, records, 
             "/web/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token}
         )
         assert signed.status_code == 303, signed.text
-        first = await http.get("/web/worklist")
+        async with records.reads() as session:
+            pool = session.bind.sync_engine.pool
+        checkouts: list[object] = []
+
+        def checked_out(*_: object) -> None:
+            checkouts.append(_)
+
+        event.listen(pool, "checkout", checked_out)
+        try:
+            first = await http.get("/web/worklist")
+        finally:
+            event.remove(pool, "checkout", checked_out)
         assert first.status_code == 200
+        # The staff check and the page's rows share one read connection.
+        assert len(checkouts) == 1
         assert re.findall(r'data-code="([^"]+)"', first.text) == expected[:50]
         assert "60 hồ sơ đang chờ · trang 1/2" in first.text
         next_link = re.search(r'href="([^"]+)" data-test="next-page"', first.text)[1]
