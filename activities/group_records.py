@@ -84,6 +84,8 @@ class GroupRecordActivities:
             set_={
                 name: statement.excluded[name]
                 for name in (
+                    # A group submitted online counts from its counter's receipt, once received.
+                    "received_at",
                     "dossier_code",
                     "handling_unit",
                     "group_due_at",

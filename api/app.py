@@ -57,14 +57,15 @@ def create_app(
     )
     intake = intake or IntakeService.standard(client, settings.queue_routing, records, catalogue=catalogue)
     files = DocumentFiles(settings.online_files_dir, settings.online_file_max_bytes)
+    groups = groups or GroupIntake.standard(client, settings.task_queue, records)
     app.state.services = Services(
         client=client,
         records=records,
         settings=settings,
         token_key=TokenKeys.of(key) if key else token_key(settings),
         intake=intake,
-        online=OnlineIntake(intake, files, settings.online_check_hours),
-        groups=groups or GroupIntake.standard(client, settings.task_queue, records),
+        online=OnlineIntake(intake, files, settings.online_check_hours, groups),
+        groups=groups,
     )
     install_error_handlers(app)
     # Documents' files are larger than any JSON body: their own cap (intake.document_files).

@@ -179,7 +179,8 @@ class _GroupReader(_Reader):
                 run=1,
                 event_id=event.event_id,
                 at=_at(event),
-                what="received",
+                # Submitted online: received only at the counter's check (an update, below).
+                what="received" if group.online is None else "registered online",
                 actor_id=by.id,
                 actor_roles=tuple(r.value for r in by.roles),
                 actor_unit=by.unit,

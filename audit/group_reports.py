@@ -15,7 +15,9 @@ from records.tables import GroupMemberRow
 __all__ = ["GroupAgencyCounts", "groups_by_agency"]
 
 _RESOLVED = ("processed", "returned")
-_OPEN = ("processing", "supplement_requested")
+# Open: being handled, or submitted online and waiting for the counter's check (or the applicant's
+# completion); a group refused at that check (not_received) is not answered.
+_OPEN = ("processing", "supplement_requested", "registered_online", "online_incomplete")
 
 
 class GroupAgencyCounts(BaseModel):

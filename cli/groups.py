@@ -56,12 +56,28 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     show.add_argument("code", type=dossier_code)
     add_identity_arguments(show)
     show.set_defaults(handler=_show)
-    for name, action in (("withdraw", "withdraw"), ("return", "return_result")):
+    commands_and_actions = (
+        ("withdraw", "withdraw"),
+        ("return", "return_result"),
+        # The counter's check of a group submitted online (status 1), as for a single dossier.
+        ("receive-online", "receive_online"),
+        ("request-online-completion", "request_online_completion"),
+        ("refuse-online", "refuse_online"),
+    )
+    for name, action in commands_and_actions:
         command = sub.add_parser(name, help=f"{name} the whole group, at the counter that received it")
         command.add_argument("code", type=dossier_code)
         command.add_argument("--action-id", required=True, help="the same id sent again has one effect")
         if name == "withdraw":
             command.add_argument("--reason", default="applicant's request")
+        elif name in ("request-online-completion", "refuse-online"):
+            command.add_argument("--reason", required=True, help="what the applicant is told (form 02/03)")
+        if name == "request-online-completion":
+            command.add_argument(
+                "--document", action="append", required=True, dest="documents", help="a document asked for"
+            )
+        if name == "receive-online":
+            command.add_argument("--note", default="")
         add_identity_arguments(command)
         command.set_defaults(handler=_act, action=action)
     report = sub.add_parser(
@@ -126,7 +142,7 @@ async def _show(args: argparse.Namespace, context: CliContext) -> int:
 
 async def _act(args: argparse.Namespace, context: CliContext) -> int:
     officer = identity(args, context)
-    fields = {"reason": args.reason} if args.action == "withdraw" else {}
+    fields = {name: getattr(args, name) for name in ("reason", "note", "documents") if hasattr(args, name)}
     action = GROUP_ACTIONS[args.action](actor=officer, action_id=args.action_id, **fields)
     try:
         view = await act_on_group(await context.client(), args.code, action)

@@ -18,12 +18,14 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.calendar import check_deadline
 from adminunits import VN_TZ, AdminUnits, AgencyDirectory
 from intake.checks import IntakeReview, _check_documents, check_receipt_time, review_request, unit_of
 from intake.errors import RequestIdConflict
 from intake.forms import IntakeRequest, MissingDocument, RefusalNotice, SupplementNotice
 from intake.group_agencies import member_unit
 from intake.group_forms import GroupReceipt, GroupRequest, MemberReceipt
+from model.dossier_inputs import OnlineSubmission
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import (
     Catalogue,
@@ -41,7 +43,7 @@ from procedures.groups import (
     UnknownGroup,
     default_groups,
 )
-from procedures.models import ProcedureVersion
+from procedures.models import Channel, ProcedureVersion
 from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
 from records.lookup_secrets import LookupSecrets
@@ -143,6 +145,16 @@ class GroupIntake:
     async def receive(self, request: GroupRequest) -> GroupOutcome:
         """One receipt for the group, or form 02/03 with every problem; RequestIdConflict when
         the request id names another request at this counter."""
+        return await self._receive(request, None)
+
+    async def register_online(self, request: GroupRequest, check_hours: float) -> GroupOutcome:
+        """Status 1 for a group submitted online (intake.online): the counter's checks and
+        numbering, then a group that waits for the counter to check it within `check_hours`
+        office hours. The receipt's `received_at` is the submission, its `due_at` the check's
+        deadline. Same errors as `receive`."""
+        return await self._receive(request.model_copy(update={"channel": Channel.ONLINE}), check_hours)
+
+    async def _receive(self, request: GroupRequest, online_check_hours: float | None) -> GroupOutcome:
         now = self._clock()
         fingerprint = request.content_hash()
         unit = request.receiving_unit
@@ -215,6 +227,15 @@ class GroupIntake:
                 for index, plan in enumerate(plans, start=1)
             ),
         )
+        if online_check_hours is not None:
+            # Until the counter receives it the group has no appointment: its due moment is the
+            # check's deadline, and the group's limit travels with it.
+            group = group.model_copy(
+                update={
+                    "online": OnlineSubmission(time_limit=limit, check_hours=online_check_hours),
+                    "due_at": check_deadline(self._calendar, received_at, online_check_hours),
+                }
+            )
         created = True
         try:
             await self._client.start_workflow(

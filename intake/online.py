@@ -17,6 +17,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from intake.document_files import DocumentFiles
 from intake.forms import IntakeOutcome, IntakeRequest, ReceiptSlip
+from intake.group_forms import GroupReceipt, GroupRequest, MemberReceipt
+from intake.groups import GroupIntake, GroupOutcome
 from intake.service import IntakeService
 from model.dossier_inputs import SubmittedDocument
 from model.dossier_state import DossierStatus
@@ -29,6 +31,7 @@ from workflows.dossier import DossierWorkflow
 __all__ = [
     "MissingFiles",
     "NotReturned",
+    "OnlineGroupRegistration",
     "OnlineIntake",
     "OnlineRegistration",
     "is_applicant",
@@ -77,6 +80,38 @@ class OnlineRegistration(BaseModel):
         )
 
 
+class OnlineGroupRegistration(BaseModel):
+    """The answer to an online group's submission: registered (status 1), waiting for the
+    counter's check; no member starts before it."""
+
+    group_dossier_code: str
+    status_code: int = 1
+    group_code: str
+    group_name: str
+    version_id: str
+    receiving_unit: str
+    submitted_at: AwareDatetime
+    check_due_at: AwareDatetime  # the counter checks it by then, or it shows as late
+    members: tuple[MemberReceipt, ...]
+    resubmitted: bool
+    lookup_secret: str | None = None
+
+    @classmethod
+    def of(cls, receipt: GroupReceipt) -> OnlineGroupRegistration:
+        return cls(
+            group_dossier_code=receipt.group_dossier_code,
+            group_code=receipt.group_code,
+            group_name=receipt.group_name,
+            version_id=receipt.version_id,
+            receiving_unit=receipt.receiving_unit,
+            submitted_at=receipt.received_at,
+            check_due_at=receipt.due_at,
+            members=receipt.members,
+            resubmitted=receipt.resubmitted,
+            lookup_secret=receipt.lookup_secret,
+        )
+
+
 def missing_files(files: DocumentFiles, documents: tuple[SubmittedDocument, ...]) -> list[tuple[str, str]]:
     """(field, problem) for each document without a stored digital copy."""
     problems = []
@@ -92,10 +127,17 @@ def missing_files(files: DocumentFiles, documents: tuple[SubmittedDocument, ...]
 
 
 class OnlineIntake:
-    def __init__(self, intake: IntakeService, files: DocumentFiles, check_hours: float) -> None:
+    def __init__(
+        self,
+        intake: IntakeService,
+        files: DocumentFiles,
+        check_hours: float,
+        groups: GroupIntake | None = None,
+    ) -> None:
         self._intake = intake
         self.files = files
         self._check_hours = check_hours
+        self._groups = groups
 
     async def submit(self, request: IntakeRequest) -> IntakeOutcome | OnlineRegistration:
         """Status 1 and its registration, or form 02/03 as at a counter (nothing started).
@@ -109,6 +151,23 @@ class OnlineIntake:
             request.model_copy(update={"channel": Channel.ONLINE}), self._check_hours
         )
         return OnlineRegistration.of(outcome) if isinstance(outcome, ReceiptSlip) else outcome
+
+    async def submit_group(self, request: GroupRequest) -> GroupOutcome | OnlineGroupRegistration:
+        """An interlinked group in status 1 and its registration, or form 02/03 as at a counter.
+
+        Raises MissingFiles (fields `documents.KEY.N.reference`), and what GroupIntake.receive raises.
+        """
+        if self._groups is None:
+            raise LookupError("this online intake has no group intake")
+        problems = [
+            (f"documents.{key}.{field.removeprefix('documents.')}", message)
+            for key, documents in request.documents.items()
+            for field, message in missing_files(self.files, documents)
+        ]
+        if problems:
+            raise MissingFiles(problems)
+        outcome = await self._groups.register_online(request, self._check_hours)
+        return OnlineGroupRegistration.of(outcome) if isinstance(outcome, GroupReceipt) else outcome
 
 
 class NotReturned(Exception):

@@ -5,18 +5,20 @@ One home for the API's and the CLI's group commands: both call these.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from model.dossier_inputs import Actor
+from model.dossier_inputs import Actor, ReceiveOnlineInput, RefuseOnlineInput, RequestOnlineCompletionInput
 from model.errors import ErrorType
 from officers.acting import ActionForbidden
 from officers.policy import Refusal
 from procedures.models import Role
 from workflows.group import GroupWorkflow
-from workflows.group_models import GroupReturnInput, GroupView, GroupWithdrawInput
-from workflows.group_rules import ALLOWED_STATUSES
+from workflows.group_models import GroupCompleteOnlineInput, GroupReturnInput, GroupView, GroupWithdrawInput
+from workflows.group_rules import ALLOWED_STATUSES, GroupAction
 
 __all__ = [
     "GROUP_ACTIONS",
@@ -27,9 +29,21 @@ __all__ = [
     "read_group",
 ]
 
-GROUP_ACTIONS: dict[str, type[GroupWithdrawInput | GroupReturnInput]] = {
+# The counter's actions on a group (the online completion is the online service's own route).
+GROUP_ACTIONS: dict[str, type[GroupAction]] = {
     "withdraw": GroupWithdrawInput,
     "return_result": GroupReturnInput,
+    "receive_online": ReceiveOnlineInput,
+    "request_online_completion": RequestOnlineCompletionInput,
+    "refuse_online": RefuseOnlineInput,
+}
+_UPDATES = {
+    GroupWithdrawInput: GroupWorkflow.withdraw,
+    GroupReturnInput: GroupWorkflow.return_result,
+    ReceiveOnlineInput: GroupWorkflow.receive_online,
+    RequestOnlineCompletionInput: GroupWorkflow.request_online_completion,
+    RefuseOnlineInput: GroupWorkflow.refuse_online,
+    GroupCompleteOnlineInput: GroupWorkflow.complete_online,
 }
 
 
@@ -76,10 +90,10 @@ async def read_group(client: Client, code: str) -> GroupView:
     return await (await _group_handle(client, code)).query(GroupWorkflow.view)
 
 
-async def act_on_group(client: Client, code: str, action: GroupWithdrawInput | GroupReturnInput) -> GroupView:
-    """Withdraw the group or return its result; ActionForbidden with the validator's reason."""
+async def act_on_group(client: Client, code: str, action: GroupAction) -> GroupView:
+    """One of the group's actions; ActionForbidden with the validator's reason."""
     handle = await _group_handle(client, code)
-    update = GroupWorkflow.withdraw if isinstance(action, GroupWithdrawInput) else GroupWorkflow.return_result
+    update: Any = _UPDATES[type(action)]
     try:
         return await handle.execute_update(update, action, id=action.action_id)
     except WorkflowUpdateFailedError as err:

@@ -8,7 +8,13 @@ tests/builders.py and the birth group of Decision 296:
 - `group_birth_returned`: the three members done in order, the group's result returned;
 - `group_birth_refused`: the birth registration refused, the two others stopped;
 - `dossier_group_member`: the insurance member of the first (a child DossierWorkflow that
-  reports to its group, received with the results it needs, returned by the group).
+  reports to its group, received with the results it needs, returned by the group);
+- `group_birth_online_received`: the group submitted online (patch `group-online-submission`),
+  unchecked past its check's deadline, completed online after form 02, received at the counter,
+  its members done, its result returned;
+- `group_birth_online_not_received`: submitted online and refused at the counter's check (form 03).
+
+Each run writes every shape: copy in only the files of new shapes (tests/histories/README.md).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from datetime import datetime  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
 
 from temporalio.client import WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
@@ -31,16 +37,31 @@ from temporalio.worker import Replayer  # noqa: E402
 
 from adminunits import VN_TZ  # noqa: E402
 from assembly.workers import build_worker  # noqa: E402
-from model.dossier_inputs import RefuseInput  # noqa: E402
+from model.dossier_inputs import (  # noqa: E402
+    ReceiveOnlineInput,
+    RefuseInput,
+    RefuseOnlineInput,
+    RequestOnlineCompletionInput,
+    SubmittedDocument,
+)
 from records.database import open_records  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
 from runtime.temporal import binary, register_search_attributes  # noqa: E402
 from scripts.record_histories import write  # noqa: E402
 from tests.builders import BA_DINH_COMMITTEE, COUNTER, at, quiet_day, travel_to  # noqa: E402
-from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member  # noqa: E402
+from tests.group_builders import (  # noqa: E402
+    BA_DINH_POLICE,
+    FILE,
+    HANOI_SOCIAL_INSURANCE,
+    ONLINE_SERVICE,
+    GroupDesk,
+    leader,
+    member,
+    skip_to,
+)
 from workflows.dossier import DossierWorkflow  # noqa: E402
 from workflows.group import GroupWorkflow  # noqa: E402
-from workflows.group_models import GroupReturnInput  # noqa: E402
+from workflows.group_models import GroupCompleteOnlineInput, GroupReturnInput  # noqa: E402
 
 TASK_QUEUE = "record-group-histories"
 IDENTITY = "record-histories"
@@ -81,6 +102,58 @@ async def refused(desk: GroupDesk) -> dict[str, WorkflowHistory]:
     return {"group_birth_refused": await desk.group(code).fetch_history()}
 
 
+async def online_received(desk: GroupDesk) -> dict[str, WorkflowHistory]:
+    registration = await desk.submit_online(request_id="group-online-received")
+    code = registration.group_dossier_code
+    group = desk.group(code)
+    await skip_to(desk.env, registration.due_at + timedelta(minutes=1))
+    await desk.until(code, lambda v: v.check_late)
+    await group.execute_update(
+        GroupWorkflow.request_online_completion,
+        RequestOnlineCompletionInput(
+            actor=COUNTER, action_id="online-form-02", reason="r", documents=("photo",)
+        ),
+        id="online-form-02",
+    )
+    await group.execute_update(
+        GroupWorkflow.complete_online,
+        GroupCompleteOnlineInput(
+            actor=ONLINE_SERVICE,
+            action_id="online-completion",
+            documents={"birth": (SubmittedDocument(id="photo", reference=FILE),)},
+        ),
+        id="online-completion",
+    )
+    await group.execute_update(
+        GroupWorkflow.receive_online,
+        ReceiveOnlineInput(actor=COUNTER, action_id="online-receipt"),
+        id="online-receipt",
+    )
+    codes = {m.key: m.dossier_code for m in registration.members}
+    units = {"birth": BA_DINH_COMMITTEE, "residence": BA_DINH_POLICE, "insurance": HANOI_SOCIAL_INSURANCE}
+    for key in ("birth", "residence", "insurance"):
+        await desk.until(code, lambda v, key=key: member(v, key).status == "processing")
+        await desk.do_member(codes[key], units[key], action_ids=f"online-{key}")
+    await desk.until(code, lambda v: v.status.value == "processed")
+    await group.execute_update(
+        GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="online-return"), id="o"
+    )
+    await group.result()
+    return {"group_birth_online_received": await group.fetch_history()}
+
+
+async def online_not_received(desk: GroupDesk) -> dict[str, WorkflowHistory]:
+    registration = await desk.submit_online(request_id="group-online-not-received")
+    group = desk.group(registration.group_dossier_code)
+    await group.execute_update(
+        GroupWorkflow.refuse_online,
+        RefuseOnlineInput(actor=COUNTER, action_id="online-form-03", reason="r"),
+        id="online-form-03",
+    )
+    await group.result()
+    return {"group_birth_online_not_received": await group.fetch_history()}
+
+
 async def record(out: Path) -> dict[str, WorkflowHistory]:
     recorded: dict[str, WorkflowHistory] = {}
     with tempfile.TemporaryDirectory(prefix="record-group-histories-") as tmp:
@@ -95,7 +168,7 @@ async def record(out: Path) -> dict[str, WorkflowHistory]:
                 await travel_to(env, max(EPOCH, await env.get_current_time()))
                 async with build_worker(env.client, TASK_QUEUE, records):
                     desk = GroupDesk(env, TASK_QUEUE, records)
-                    for shape in (returned, refused):
+                    for shape in (returned, refused, online_received, online_not_received):
                         for name, history in (await shape(desk)).items():
                             recorded[name] = history
                             write(out, name, history)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.group_builders import closed_result
+from intake.group_forms import GroupReceipt, GroupRequest
+from intake.groups import GroupIntake
+from tests.group_builders import ONLINE_SERVICE, closed_result
 from tests.test_bad_input import cli, printed_json, settings  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -66,6 +68,78 @@ class TestGroupCommands:
         )
         police = next(c for c in json.loads(out.split("\f")[0]) if c["handling_unit"] == "000.07210.CA.H24")
         assert code == 0 and police["groups"] >= 1 and police["not_answered"] >= 1
+
+    async def test_the_counter_checks_a_group_submitted_online(
+        self,
+        client,
+        settings,  # noqa: F811
+        records,
+        task_queue,
+        tmp_path,
+        capsys,
+    ):
+        """Form 02 needs a reason and a document (exit 2 without); the counter asks, then refuses."""
+        body = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+        online = GroupRequest(
+            **(body | {"received_by": ONLINE_SERVICE.model_dump(mode="json"), "channel": "online"}),
+            request_id=f"cli-online-{tmp_path.name}",
+        )
+        receipt = await GroupIntake.standard(client, task_queue, records).register_online(online, 8.0)
+        assert isinstance(receipt, GroupReceipt)
+        group = receipt.group_dossier_code
+        with pytest.raises(SystemExit) as usage:  # argparse: a usage error
+            await cli(
+                client,
+                settings,
+                tmp_path,
+                capsys,
+                "group",
+                "request-online-completion",
+                group,
+                "--action-id",
+                "a",
+                "--reason",
+                "ảnh mờ",
+                *COUNTER,
+            )
+        assert usage.value.code == 2 and "--document" in capsys.readouterr().err
+        code, out = await cli(
+            client,
+            settings,
+            tmp_path,
+            capsys,
+            "group",
+            "request-online-completion",
+            group,
+            "--action-id",
+            "a",
+            "--reason",
+            "ảnh mờ",
+            "--document",
+            "photo",
+            *COUNTER,
+        )
+        assert code == 0 and printed_json(out)["status"] == "online_incomplete"
+        code, out = await cli(
+            client, settings, tmp_path, capsys, "group", "receive-online", group, "--action-id", "r", *COUNTER
+        )
+        assert code == 4 and "WrongState" in out
+        code, out = await cli(
+            client,
+            settings,
+            tmp_path,
+            capsys,
+            "group",
+            "refuse-online",
+            group,
+            "--action-id",
+            "f",
+            "--reason",
+            "không bổ sung",
+            *COUNTER,
+        )
+        assert code == 0 and printed_json(out)["status"] == "not_received"
+        await closed_result(client.get_workflow_handle(group))
 
     async def test_a_request_with_a_missing_document_is_form_02_exit_3(
         self,

@@ -71,6 +71,12 @@ GROUP_EVENTS = {
     "refused": "Cả nhóm không được giải quyết",
     "withdrawn": "Rút cả nhóm hồ sơ",
     "result_returned": "Đã trả kết quả cả nhóm",
+    # A group submitted online, before and at the counter's check.
+    "registered_online": "Đăng ký nhóm hồ sơ trực tuyến",
+    "check_late": "Quá hạn kiểm tra nhóm hồ sơ nộp trực tuyến",
+    "online_completion_requested": "Yêu cầu bổ sung nhóm hồ sơ nộp trực tuyến",
+    "completed_online": "Đã bổ sung nhóm hồ sơ trực tuyến",
+    "not_received": "Không tiếp nhận nhóm hồ sơ nộp trực tuyến",
 }
 ROLES = {
     "counter_officer": "Cán bộ một cửa",

@@ -11,7 +11,12 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.calendar import CalendarActivities, ShiftDeadlineInput
+    from activities.calendar import (
+        AppointmentInput,
+        CalendarActivities,
+        CheckDeadlineInput,
+        ShiftDeadlineInput,
+    )
     from activities.group_records import (
         GroupMemberRecord,
         GroupNotice,
@@ -19,12 +24,22 @@ with workflow.unsafe.imports_passed_through():
         RecordGroupInput,
     )
     from model import search_attributes
-    from model.dossier_inputs import DossierInput, ReturnResultInput, SubmittedDocument, WithdrawInput
+    from model.dossier_inputs import (
+        DossierInput,
+        ReceiveOnlineInput,
+        RefuseOnlineInput,
+        RequestOnlineCompletionInput,
+        ReturnResultInput,
+        SubmittedDocument,
+        WithdrawInput,
+    )
     from model.dossier_state import DossierStatus, TimelineEntry
     from model.projection import ApplicantContact
     from workflows.dossier import DossierWorkflow
     from workflows.group_models import (
+        GROUP_NOT_YET_RECEIVED,
         GROUP_TERMINAL,
+        GroupCompleteOnlineInput,
         GroupEntry,
         GroupInput,
         GroupMemberCommand,
@@ -38,9 +53,9 @@ with workflow.unsafe.imports_passed_through():
         MemberState,
         MemberStatus,
     )
-    from workflows.group_rules import check_group_action, dependents
+    from workflows.group_rules import GroupAction, check_group_action, dependents
 
-__all__ = ["GROUP_NOTICES", "GROUP_NOTICES_PATCH", "GroupWorkflow"]
+__all__ = ["GROUP_NOTICES", "GROUP_NOTICES_PATCH", "GROUP_ONLINE_PATCH", "GroupWorkflow"]
 
 # A records-store outage only delays the group's projection: retry for as long as it takes.
 PROJECTION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -60,6 +75,10 @@ _MEMBER_EVENTS = {
 GROUP_NOTICES_PATCH = "group-notices"
 # Since this patch a due timer whose moment has passed is left to fire instead of cancelled.
 KEEP_PASSED_TIMER_PATCH = "group-keep-passed-timer"
+# Since this patch a group submitted online waits in status 1 for the counter's check (with the
+# check's deadline timer) before any member starts. Asked only by groups started with
+# GroupInput.online, so a counter's group gains no marker and replays as it ran.
+GROUP_ONLINE_PATCH = "group-online-submission"
 # The group's entries the applicant is told of: the notice's kind (notices/templates/) and label.
 GROUP_NOTICES = {
     "received": ("group_received", "Nhóm hồ sơ liên thông đã được tiếp nhận"),
@@ -102,13 +121,24 @@ class GroupWorkflow:
                 for plan in group.members
             },
         )
-        self._state.add(
-            group.received_at,
-            "received",
-            actor_id=group.received_by.id,
-            unit=group.receiving_unit.code,
-            details={"version_id": group.version_id, "due_at": group.due_at.isoformat()},
-        )
+        if group.online is not None:
+            # Status 1: no member starts before the counter's check; due_at is its deadline.
+            self._state.status = G.REGISTERED_ONLINE
+            self._state.add(
+                group.received_at,
+                "registered_online",
+                actor_id=group.received_by.id,
+                unit=group.receiving_unit.code,
+                details={"version_id": group.version_id, "check_due_at": group.due_at.isoformat()},
+            )
+        else:
+            self._state.add(
+                group.received_at,
+                "received",
+                actor_id=group.received_by.id,
+                unit=group.receiving_unit.code,
+                details={"version_id": group.version_id, "due_at": group.due_at.isoformat()},
+            )
         self._changes = 0
         self._lock = asyncio.Lock()
         self._waiting_children: list[asyncio.Task[None]] = []
@@ -123,6 +153,8 @@ class GroupWorkflow:
         # Asked before the first command, so a group started before the patch replays as it ran.
         self._notify = workflow.patched(GROUP_NOTICES_PATCH)
         projector = asyncio.create_task(self._project())
+        if group.online is not None and workflow.patched(GROUP_ONLINE_PATCH):
+            await self._await_check()
         while self._state.status not in GROUP_TERMINAL:
             # Counted before the awaits below: a member's report that arrives during them
             # wakes the wait at once instead of waiting for the next one.
@@ -157,7 +189,7 @@ class GroupWorkflow:
             request_id=group.request_id,
             status=state.status,
             receiving_unit=group.receiving_unit.code,
-            received_at=group.received_at,
+            received_at=self._received_at(),
             due_at=state.due_at,
             overdue=state.overdue,
             apology_due=state.apology_due,
@@ -168,6 +200,7 @@ class GroupWorkflow:
             closed_at=state.closed_at,
             members=list(state.members.values()),
             timeline=state.timeline,
+            check_late=state.check_late,
         )
 
     @workflow.signal
@@ -212,6 +245,161 @@ class GroupWorkflow:
     def _validate_return_result(self, action: GroupReturnInput) -> None:
         check_group_action(self._group, self._state, action)
 
+    # The counter's check of a group submitted online (status 1), as of a single dossier's.
+
+    @workflow.update
+    async def receive_online(self, action: ReceiveOnlineInput) -> GroupView:
+        return await self._act(action)
+
+    @receive_online.validator
+    def _validate_receive_online(self, action: ReceiveOnlineInput) -> None:
+        check_group_action(self._group, self._state, action)
+
+    @workflow.update
+    async def request_online_completion(self, action: RequestOnlineCompletionInput) -> GroupView:
+        return await self._act(action)
+
+    @request_online_completion.validator
+    def _validate_request_online_completion(self, action: RequestOnlineCompletionInput) -> None:
+        check_group_action(self._group, self._state, action)
+
+    @workflow.update
+    async def complete_online(self, action: GroupCompleteOnlineInput) -> GroupView:
+        return await self._act(action)
+
+    @complete_online.validator
+    def _validate_complete_online(self, action: GroupCompleteOnlineInput) -> None:
+        check_group_action(self._group, self._state, action)
+
+    @workflow.update
+    async def refuse_online(self, action: RefuseOnlineInput) -> GroupView:
+        return await self._act(action)
+
+    @refuse_online.validator
+    def _validate_refuse_online(self, action: RefuseOnlineInput) -> None:
+        check_group_action(self._group, self._state, action)
+
+    async def _act(self, action: GroupAction) -> GroupView:
+        async with self._lock:
+            if check_group_action(self._group, self._state, action):
+                self._state.applied_actions[action.action_id] = type(action).__name__
+                if isinstance(action, ReceiveOnlineInput):
+                    await self._receive_online(action)
+                elif isinstance(action, RequestOnlineCompletionInput):
+                    self._request_online_completion(action)
+                elif isinstance(action, GroupCompleteOnlineInput):
+                    await self._complete_online(action)
+                elif isinstance(action, RefuseOnlineInput):
+                    self._refuse_online(action)
+                self._changes += 1
+            return self.view()
+
+    async def _await_check(self) -> None:
+        """Status 1 until the counter receives, refuses or the applicant withdraws the group; past
+        the check's deadline it is marked late once (the applicant's completion gives a new one)."""
+        state = self._state
+        while state.status in GROUP_NOT_YET_RECEIVED:
+            seen = self._changes
+            timeout = None
+            if state.status is G.REGISTERED_ONLINE and not state.check_late:
+                timeout = state.due_at - workflow.now()
+                if timeout <= timedelta(0):
+                    self._mark_check_late()
+                    continue
+            try:
+                await workflow.wait_condition(
+                    lambda: self._changes != seen or state.status not in GROUP_NOT_YET_RECEIVED,
+                    timeout=timeout,
+                )
+            except asyncio.TimeoutError:
+                if workflow.now() >= state.due_at:
+                    self._mark_check_late()
+
+    def _mark_check_late(self) -> None:
+        state = self._state
+        state.check_late = True
+        state.add(workflow.now(), "check_late", details={"check_due_at": state.due_at.isoformat()})
+        workflow.logger.info("online group check late", extra={"group_code": self._group.code})
+
+    async def _receive_online(self, action: ReceiveOnlineInput) -> None:
+        # The group's working-day clock starts at this receipt, under the limit pinned at
+        # submission, with the first member's afternoon cut-off as at the counter.
+        group, state, now = self._group, self._state, workflow.now()
+        assert group.online is not None
+        limit = group.online.time_limit
+        appointment = await workflow.execute_local_activity_method(
+            CalendarActivities.appointment,
+            AppointmentInput(
+                received_at=now,
+                amount=limit.amount,
+                unit=limit.unit.value,
+                cutoff=group.members[0].procedure.afternoon_cutoff,
+            ),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        state.received_at, state.due_at = now, appointment.at
+        state.status = G.PROCESSING
+        state.add(
+            now,
+            "received",
+            actor_id=action.actor.id,
+            unit=action.actor.unit,
+            note=action.note,
+            details={"version_id": group.version_id, "due_at": appointment.at.isoformat()},
+        )
+
+    def _request_online_completion(self, action: RequestOnlineCompletionInput) -> None:
+        # Form 02: the check's deadline waits for the applicant.
+        state = self._state
+        state.status = G.ONLINE_INCOMPLETE
+        state.online_asked = tuple(action.documents)
+        state.add(
+            workflow.now(),
+            "online_completion_requested",
+            actor_id=action.actor.id,
+            unit=action.actor.unit,
+            note=action.reason,
+            details={"documents": ", ".join(action.documents)},
+        )
+
+    async def _complete_online(self, action: GroupCompleteOnlineInput) -> None:
+        # Back to the counter with a check deadline of its own, as long as the first one.
+        group, state = self._group, self._state
+        assert group.online is not None
+        deadline = await workflow.execute_local_activity_method(
+            CalendarActivities.check_deadline,
+            CheckDeadlineInput(start=workflow.now(), working_hours=group.online.check_hours),
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        for key, documents in action.documents.items():
+            state.completed_documents[key] = state.completed_documents.get(key, ()) + documents
+        state.status, state.due_at, state.check_late = G.REGISTERED_ONLINE, deadline.at, False
+        state.online_asked = ()
+        state.add(
+            workflow.now(),
+            "completed_online",
+            actor_id=action.actor.id,
+            details={
+                "documents": ", ".join(
+                    f"{key}.{d.id}" for key, docs in action.documents.items() for d in docs
+                ),
+                "check_due_at": deadline.at.isoformat(),
+            },
+        )
+
+    def _refuse_online(self, action: RefuseOnlineInput) -> None:
+        # Form 03: never received, so no member ever starts and no working-day clock ran.
+        state, now = self._state, workflow.now()
+        for member in state.members.values():
+            member.status = MemberStatus.STOPPED.value
+            member.outcome_reason = "the group was not received"
+        state.status = G.NOT_RECEIVED
+        state.closed_at = now
+        state.add(now, "not_received", actor_id=action.actor.id, unit=action.actor.unit, note=action.reason)
+
+    def _received_at(self) -> datetime:
+        return self._state.received_at or self._group.received_at
+
     # Members.
 
     async def _start_ready_members(self) -> None:
@@ -226,7 +414,7 @@ class GroupWorkflow:
     async def _start_member(self, plan: MemberPlan, member: MemberState) -> None:
         group, now = self._group, workflow.now()
         # The first members are received with the group; the others when their inputs are ready.
-        received_at = group.received_at if not plan.depends_on else now
+        received_at = self._received_at() if not plan.depends_on else now
         results = tuple(
             SubmittedDocument(id=f"result_{key}", reference=self._state.members[key].code)
             for key in plan.depends_on
@@ -237,7 +425,7 @@ class GroupWorkflow:
             applicant=group.applicant,
             receiving_unit=group.receiving_unit,
             handling_unit=plan.handling_unit,
-            documents=plan.documents + results,
+            documents=plan.documents + self._state.completed_documents.get(plan.key, ()) + results,
             channel=plan.channel,
             received_by=group.received_by,
             received_at=received_at,
@@ -426,7 +614,7 @@ class GroupWorkflow:
                 RecordGroupInput(
                     group_code=group.code,
                     group_kind=group.group_code,
-                    received_at=group.received_at,
+                    received_at=self._received_at(),
                     due_at=state.due_at,
                     status=state.status.value,
                     resolved_at=state.resolved_at,

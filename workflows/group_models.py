@@ -10,21 +10,25 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from model.dossier_inputs import (
     ActionInput,
     Actor,
     Applicant,
+    OnlineSubmission,
     ReturnResultInput,
     SubmittedDocument,
     Unit,
     WithdrawInput,
 )
 from model.dossier_state import DossierStatus, TimelineEntry
+from model.input_bounds import MAX_LIST_ITEMS
 from procedures.models import Channel, ProcedureVersion
 
 __all__ = [
+    "GROUP_NOT_YET_RECEIVED",
+    "GroupCompleteOnlineInput",
     "GroupEntry",
     "GroupInput",
     "GroupMemberCommand",
@@ -72,6 +76,9 @@ class GroupInput(_Message):
     channel: Channel = Channel.COUNTER
     request_id: str | None = None
     members: tuple[MemberPlan, ...] = Field(min_length=1)
+    # Set for a group submitted online: it waits in status 1 for the counter's check, `received_at`
+    # is the submission and `due_at` the check's deadline; the group's limit travels here.
+    online: OnlineSubmission | None = None
 
 
 class GroupStatus(StrEnum):
@@ -81,9 +88,16 @@ class GroupStatus(StrEnum):
     RETURNED = "returned"
     REFUSED = "refused"  # every member settled, none with a result
     WITHDRAWN = "withdrawn"
+    # Submitted online, as a single dossier is (DossierStatus): no member starts before receipt.
+    REGISTERED_ONLINE = "registered_online"
+    ONLINE_INCOMPLETE = "online_incomplete"  # form 02: the applicant completes it online
+    NOT_RECEIVED = "not_received"  # form 03 at the counter's check
 
 
-GROUP_TERMINAL = frozenset({GroupStatus.RETURNED, GroupStatus.REFUSED, GroupStatus.WITHDRAWN})
+GROUP_TERMINAL = frozenset(
+    {GroupStatus.RETURNED, GroupStatus.REFUSED, GroupStatus.WITHDRAWN, GroupStatus.NOT_RECEIVED}
+)
+GROUP_NOT_YET_RECEIVED = frozenset({GroupStatus.REGISTERED_ONLINE, GroupStatus.ONLINE_INCOMPLETE})
 
 
 class MemberStatus(StrEnum):
@@ -157,6 +171,12 @@ class GroupState(BaseModel):
     applied_actions: dict[str, str] = Field(default_factory=dict)
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
+    # An online group: its counter's receipt (None: received at the start), whether nobody
+    # checked it in time, and the documents the applicant completed online, by member.
+    received_at: AwareDatetime | None = None
+    check_late: bool = False
+    online_asked: tuple[str, ...] = ()  # the documents form 02 asked for
+    completed_documents: dict[str, tuple[SubmittedDocument, ...]] = Field(default_factory=dict)
 
     def add(self, at: datetime, action: str, **fields: Any) -> GroupEntry:
         entry = GroupEntry(seq=len(self.timeline) + 1, at=at, action=action, **fields)
@@ -195,6 +215,22 @@ class GroupReturnInput(ActionInput):
     channel: Channel = Channel.COUNTER
 
 
+class GroupCompleteOnlineInput(ActionInput):
+    """The applicant's online completion of a group (form 02 answered), by member key, each
+    document with its uploaded file's reference (`sha256:<hex>`)."""
+
+    documents: dict[str, tuple[SubmittedDocument, ...]] = Field(min_length=1, max_length=10)
+
+    @field_validator("documents")
+    @classmethod
+    def _bounded(
+        cls, documents: dict[str, tuple[SubmittedDocument, ...]]
+    ) -> dict[str, tuple[SubmittedDocument, ...]]:
+        if any(not 1 <= len(docs) <= MAX_LIST_ITEMS for docs in documents.values()):
+            raise ValueError(f"each member lists 1 to {MAX_LIST_ITEMS} documents")
+        return documents
+
+
 class GroupView(BaseModel):
     code: str
     group_code: str
@@ -214,3 +250,4 @@ class GroupView(BaseModel):
     closed_at: AwareDatetime | None
     members: list[MemberState]
     timeline: list[GroupEntry]
+    check_late: bool = False

@@ -1,11 +1,13 @@
-"""Interlinked groups (liên thông): receive one at a counter, read one, withdraw or return it."""
+"""Interlinked groups (liên thông): receive one at a counter, read one, check one submitted online,
+withdraw it or return its result."""
 
 # No `from __future__ import annotations`: FastAPI reads the body models from the annotations.
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 
 from api.deps import Services, current_officer, services
@@ -14,8 +16,8 @@ from intake.errors import RequestIdConflict
 from intake.forms import ApplicantAtCounter, RefusalNotice, SupplementNotice
 from intake.group_forms import GroupReceipt, GroupRequest
 from intake.service import IntakeForbidden
-from model.dossier_inputs import Actor, SubmittedDocument
-from model.input_bounds import DOSSIER_CODE_PATTERN
+from model.dossier_inputs import Actor, DocumentName, SubmittedDocument
+from model.input_bounds import DOSSIER_CODE_PATTERN, MAX_LIST_ITEMS
 from officers.acting import ActionForbidden
 from officers.groups import GROUP_ACTIONS, NotAGroup, act_on_group, may_read_group, read_group
 from officers.policy import may_receive
@@ -52,8 +54,18 @@ class GroupActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     action_id: str | None = Field(default=None, min_length=1, max_length=100)
-    reason: str | None = Field(default=None, max_length=2000, description="withdraw only")
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="withdraw; request_online_completion and refuse_online (required there)",
+    )
     channel: Channel | None = Field(default=None, description="return_result only")
+    note: str | None = Field(default=None, max_length=2000, description="receive_online only")
+    documents: tuple[DocumentName, ...] | None = Field(
+        default=None,
+        max_length=MAX_LIST_ITEMS,
+        description="request_online_completion only (required there): the documents asked for",
+    )
 
 
 @router.post(
@@ -135,10 +147,16 @@ async def _act(
             "give action_id in the body or an Idempotency-Key header",
             code,
         )
-    fields: dict[str, Any] = {"reason": body.reason} if action == "withdraw" and body.reason else {}
-    if action == "return_result" and body.channel is not None:
-        fields = {"channel": body.channel}
-    request = GROUP_ACTIONS[action](actor=officer, action_id=action_id, **fields)
+    model = GROUP_ACTIONS[action]
+    # Only what this action takes; an empty reason is the withdrawal's default, as before.
+    given = body.model_dump(exclude={"action_id"})
+    fields = {name: v for name, v in given.items() if name in model.model_fields and v not in (None, "")}
+    try:
+        request = model(actor=officer, action_id=action_id, **fields)
+    except ValidationError as err:
+        raise RequestValidationError(
+            [{"loc": ("body", *e["loc"]), "msg": e["msg"], "type": e["type"]} for e in err.errors()]
+        ) from err
     try:
         return await act_on_group(deps.client, code, request)
     except NotAGroup as err:
@@ -180,3 +198,57 @@ async def return_group_result(
     deps: Services = Depends(services),
 ) -> GroupView:
     return await _act("return_result", body, code, idempotency_key, officer, deps)
+
+
+_CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_ACTION_RESPONSES,
+    409: {"description": "WrongState (not waiting for the counter's check) or ActionIdReused"},
+    422: {
+        "description": "ValidationError (request_online_completion: reason and documents; refuse_online: reason)"
+    },
+}
+
+
+@router.post(
+    "/{code}/actions/receive_online",
+    summary="receive a group submitted online (status 1): its clock and its first members start now",
+    responses=_CHECK_RESPONSES,
+)
+async def receive_online_group(
+    body: GroupActionBody,
+    code: str = CODE,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    officer: Actor = Depends(current_officer),
+    deps: Services = Depends(services),
+) -> GroupView:
+    return await _act("receive_online", body, code, idempotency_key, officer, deps)
+
+
+@router.post(
+    "/{code}/actions/request_online_completion",
+    summary="form 02 for a group submitted online: the applicant completes it online",
+    responses=_CHECK_RESPONSES,
+)
+async def request_online_group_completion(
+    body: GroupActionBody,
+    code: str = CODE,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    officer: Actor = Depends(current_officer),
+    deps: Services = Depends(services),
+) -> GroupView:
+    return await _act("request_online_completion", body, code, idempotency_key, officer, deps)
+
+
+@router.post(
+    "/{code}/actions/refuse_online",
+    summary="form 03 for a group submitted online: not received, no member ever starts",
+    responses=_CHECK_RESPONSES,
+)
+async def refuse_online_group(
+    body: GroupActionBody,
+    code: str = CODE,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    officer: Actor = Depends(current_officer),
+    deps: Services = Depends(services),
+) -> GroupView:
+    return await _act("refuse_online", body, code, idempotency_key, officer, deps)

@@ -16,17 +16,19 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.bodies import body_of
 from api.deps import Services, requires_role, services
 from api.errors import ApiError, refused
 from api.routes.dossiers import CODE, perform
 from intake.document_files import ACCEPTED_TYPES, FileRejected
-from intake.forms import IntakeRequest, RefusalNotice, SupplementNotice
+from intake.forms import ApplicantAtCounter, IntakeRequest, RefusalNotice, SupplementNotice
+from intake.group_forms import GroupRequest
 from intake.online import (
     MissingFiles,
     NotReturned,
+    OnlineGroupRegistration,
     OnlineIntake,
     OnlineRegistration,
     is_applicant,
@@ -37,10 +39,12 @@ from intake.service import IntakeForbidden, RequestIdConflict, StartOutcomeUnkno
 from model.dossier_inputs import Actor, SubmittedDocument
 from model.dossier_view import DossierView
 from model.input_bounds import MAX_LIST_ITEMS, PersonalId
-from officers.acting import action_input
+from officers.acting import ActionForbidden, action_input
+from officers.groups import NotAGroup, act_on_group
 from procedures.models import Channel, Role
 from records.dossier_codes import CounterBusy
 from records.ratings import AlreadyRated, Rating, RatingInput
+from workflows.group_models import GroupCompleteOnlineInput, GroupView
 
 __all__ = ["router"]
 
@@ -196,6 +200,111 @@ async def complete(
         raise _validation(MissingFiles(problems))
     request = action_input(officer, "complete_online", idempotency_key, documents=body.documents)
     return await perform(deps, officer, code, "complete_online", request)
+
+
+class OnlineGroupBody(BaseModel):
+    """An interlinked group submitted online: the group, the applicant, the counter the applicant
+    chose, and each member's documents by the member's key, each with its uploaded file."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    group_code: str = Field(min_length=1, max_length=32, description="e.g. LT296.01 (starter.py group list)")
+    applicant: ApplicantAtCounter
+    receiving_unit: str = Field(min_length=1, max_length=64, description="agency code of the counter")
+    documents: dict[str, tuple[SubmittedDocument, ...]] = Field(default_factory=dict, max_length=10)
+
+
+@router.post(
+    "/groups",
+    status_code=201,
+    response_model=OnlineGroupRegistration | SupplementNotice | RefusalNotice,
+    summary="submit an interlinked group online: status 1, no member starts before the counter's check",
+    responses={
+        200: {"description": "the same submission again (same key, same content): the same group"},
+        201: {"description": "registered online (status 1); `Location` is the group"},
+        409: {"description": "RequestIdConflict: this key was used for another submission to this unit"},
+        422: {
+            "description": "form 02 (documents missing) or 03 (refused), or a ValidationError (a document"
+            " without its stored file names `documents.KEY.N.reference`)"
+        },
+        503: {"description": "CounterBusy: send the same submission again"},
+        **_BY_TOKEN,
+    },
+)
+async def submit_group(
+    body: OnlineGroupBody,
+    response: Response,
+    idempotency_key: str = REQUIRED_KEY,
+    officer: Actor = Depends(online_service),
+    deps: Services = Depends(services),
+) -> Any:
+    request = GroupRequest(
+        **body.model_dump(), channel=Channel.ONLINE, request_id=idempotency_key, received_by=officer
+    )
+    try:
+        outcome = await _online(deps).submit_group(request)
+    except MissingFiles as err:
+        raise _validation(err) from err
+    except IntakeForbidden as err:
+        raise refused(officer, "submit_group_online", err.error_type, str(err)) from err
+    except RequestIdConflict as err:
+        raise ApiError(409, "RequestIdConflict", str(err)) from err
+    except CounterBusy as err:
+        raise ApiError(503, "CounterBusy", str(err), {"Retry-After": "5"}) from err
+    if isinstance(outcome, OnlineGroupRegistration):
+        response.status_code = 200 if outcome.resubmitted else 201
+        response.headers["Location"] = f"/groups/{outcome.group_dossier_code}"
+    else:
+        response.status_code = 422
+    return outcome
+
+
+class GroupCompletionBody(BaseModel):
+    """The documents the counter asked for, by member key, each with its uploaded file's reference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    documents: dict[str, tuple[SubmittedDocument, ...]] = Field(min_length=1, max_length=10)
+
+
+@router.post(
+    "/groups/{code}/completion",
+    summary="the applicant's online completion of what the counter asked for a group (form 02)",
+    responses={
+        404: {"description": "UnknownDossier: no such group"},
+        409: {"description": "WrongState (nothing was asked) or ActionIdReused"},
+        422: {"description": "ValidationError (a file not uploaded) or InvalidRequest (not a member's key)"},
+        502: {"description": "UpdateFailed or TemporalError"},
+        503: {"description": "TemporalUnavailable"},
+        **_BY_TOKEN,
+    },
+)
+async def complete_group(
+    body: GroupCompletionBody,
+    code: str = CODE,
+    idempotency_key: str = REQUIRED_KEY,
+    officer: Actor = Depends(online_service),
+    deps: Services = Depends(services),
+) -> GroupView:
+    problems = [
+        (f"documents.{key}.{field.removeprefix('documents.')}", message)
+        for key, documents in body.documents.items()
+        for field, message in missing_files(_online(deps).files, documents)
+    ]
+    if problems:
+        raise _validation(MissingFiles(problems))
+    try:
+        request = GroupCompleteOnlineInput(actor=officer, action_id=idempotency_key, documents=body.documents)
+    except ValidationError as err:
+        raise RequestValidationError(
+            [{"loc": ("body", *e["loc"]), "msg": e["msg"], "type": e["type"]} for e in err.errors()]
+        ) from err
+    try:
+        return await act_on_group(deps.client, code, request)
+    except NotAGroup as err:
+        raise ApiError(404, "UnknownDossier", str(err)) from err
+    except ActionForbidden as err:
+        raise refused(officer, "complete_online", err.refusal.type.value, err.refusal.reason, code) from err
 
 
 class RatingBody(RatingInput):

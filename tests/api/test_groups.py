@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -168,3 +169,146 @@ class TestReceiveAndView:
         assert answer.status_code == 404 and answer.json()["type"] == "UnknownDossier"
         assert (await http.get(f"/groups/{dossier.id}", headers=auth(AUDITOR))).status_code == 404
         assert (await dossier.query(DossierWorkflow.view)).status.value == "processing"
+
+
+ONLINE_SERVICE = Actor(id="dvc-portal", roles=(Role.ONLINE_SERVICE,), unit="000.00.00.H01")
+PDF = b"%PDF-1.7\n" + b"birth group scan " * 40
+FILE = "sha256:" + hashlib.sha256(PDF).hexdigest()
+
+
+def online_body(**changes) -> dict:
+    return {
+        "group_code": "LT296.01",
+        "applicant": APPLICANT.model_dump(mode="json"),
+        "receiving_unit": COUNTER.unit,
+        "documents": {
+            "birth": [
+                {"id": "declaration", "reference": FILE},
+                {"id": "birth_certificate", "reference": FILE},
+            ]
+        },
+    } | changes
+
+
+def online(key: str) -> dict[str, str]:
+    return auth(ONLINE_SERVICE) | {"Idempotency-Key": key}
+
+
+class TestSubmittedOnline:
+    async def test_registered_online_then_checked_by_the_counter(self, env, http) -> None:
+        """The online service submits the group (status 1, the check's deadline, one lookup
+        secret); the same key answers the same group and another request under it is 409; the
+        counter asks for a completion, the service completes it, the counter receives it and
+        the first member starts; each error in the {"type", "message"} shape."""
+        unstored = await http.post("/online/groups", json=online_body(), headers=online("g-1"))
+        assert unstored.status_code == 422 and unstored.json()["type"] == "ValidationError"
+        assert unstored.json()["problems"][0]["field"] == "documents.birth.0.reference"
+        stored = await http.put(
+            f"/online/files/{FILE.removeprefix('sha256:')}",
+            content=PDF,
+            headers=auth(ONLINE_SERVICE) | {"Content-Type": "application/pdf"},
+        )
+        assert stored.status_code in (200, 201), stored.text
+        wrong_role = await http.post(
+            "/online/groups", json=online_body(), headers=auth(COUNTER) | {"Idempotency-Key": "g-1"}
+        )
+        assert wrong_role.status_code == 403 and wrong_role.json()["type"] == "WrongRole"
+        no_key = await http.post("/online/groups", json=online_body(), headers=auth(ONLINE_SERVICE))
+        assert no_key.status_code == 422 and no_key.json()["type"] == "ValidationError"
+
+        response = await http.post("/online/groups", json=online_body(), headers=online("g-1"))
+        assert response.status_code == 201, response.text
+        registration = response.json()
+        code = registration["group_dossier_code"]
+        assert registration["status_code"] == 1 and registration["group_code"] == "LT296.01"
+        assert registration["check_due_at"] > registration["submitted_at"] and registration["lookup_secret"]
+        assert response.headers["Location"] == f"/groups/{code}"
+        again = await http.post("/online/groups", json=online_body(), headers=online("g-1"))
+        assert again.status_code == 200 and again.json()["group_dossier_code"] == code
+        other = await http.post(
+            "/online/groups", json=online_body(group_code="LT296.02"), headers=online("g-1")
+        )
+        assert other.status_code == 409 and other.json()["type"] == "RequestIdConflict"
+
+        view = await http.get(f"/groups/{code}", headers=auth(COUNTER))
+        assert view.json()["status"] == "registered_online"
+        actions = f"/groups/{code}/actions"
+        no_reason = await http.post(
+            f"{actions}/request_online_completion", json={"action_id": "f2"}, headers=auth(COUNTER)
+        )
+        assert no_reason.status_code == 422 and no_reason.json()["type"] == "ValidationError"
+        asked = await http.post(
+            f"{actions}/request_online_completion",
+            json={"action_id": "f2", "reason": "ảnh mờ", "documents": ["photo"]},
+            headers=auth(COUNTER),
+        )
+        assert asked.status_code == 200 and asked.json()["status"] == "online_incomplete"
+        completion = f"/online/groups/{code}/completion"
+        stranger = await http.post(
+            completion,
+            json={"documents": {"baptism": [{"id": "photo", "reference": FILE}]}},
+            headers=online("c-1"),
+        )
+        assert stranger.status_code == 422 and stranger.json()["type"] == "InvalidRequest"
+        done = await http.post(
+            completion,
+            json={"documents": {"birth": [{"id": "photo", "reference": FILE}]}},
+            headers=online("c-1"),
+        )
+        assert done.status_code == 200 and done.json()["status"] == "registered_online"
+
+        elsewhere = await http.post(
+            f"{actions}/receive_online", json={"action_id": "r"}, headers=auth(OTHER_COUNTER)
+        )
+        assert elsewhere.status_code == 403 and elsewhere.json()["type"] == "WrongUnit"
+        received = await http.post(
+            f"{actions}/receive_online", json={"action_id": "r"}, headers=auth(COUNTER)
+        )
+        assert received.status_code == 200 and received.json()["status"] == "processing"
+        again = await http.post(
+            f"{actions}/refuse_online", json={"action_id": "x", "reason": "r"}, headers=auth(COUNTER)
+        )
+        assert again.status_code == 409 and again.json()["type"] == "WrongState"
+        for _ in range(200):  # the first member starts a moment after the receipt
+            view = await http.get(f"/groups/{code}", headers=auth(COUNTER))
+            if view.json()["members"][0]["status"] == "processing":
+                break
+            await asyncio.sleep(0.05)
+        assert [m["status"] for m in view.json()["members"]] == ["processing", "waiting", "waiting"]
+        await settled(
+            env.client.get_workflow_handle_for(
+                DossierWorkflow.run, registration["members"][0]["dossier_code"]
+            )
+        )
+        withdrawn = await http.post(f"{actions}/withdraw", json={"action_id": "w"}, headers=auth(COUNTER))
+        assert withdrawn.status_code == 200
+        await closed_result(env.client.get_workflow_handle_for(GroupWorkflow.run, code))
+
+    async def test_refused_online_closes_the_group(self, env, http) -> None:
+        await http.put(
+            f"/online/files/{FILE.removeprefix('sha256:')}",
+            content=PDF,
+            headers=auth(ONLINE_SERVICE) | {"Content-Type": "application/pdf"},
+        )
+        response = await http.post("/online/groups", json=online_body(), headers=online("g-2"))
+        code = response.json()["group_dossier_code"]
+        refused = await http.post(
+            f"/groups/{code}/actions/refuse_online",
+            json={"action_id": "f3", "reason": "không đúng"},
+            headers=auth(COUNTER),
+        )
+        assert refused.status_code == 200 and refused.json()["status"] == "not_received"
+        result = await closed_result(env.client.get_workflow_handle_for(GroupWorkflow.run, code))
+        assert [m.status for m in result.members] == ["stopped", "stopped", "stopped"]
+
+    async def test_openapi_lists_the_online_group_routes_and_their_errors(self, http) -> None:
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        submit = paths["/online/groups"]["post"]["responses"]
+        assert {"200", "201", "401", "403", "409", "422", "503"} <= set(submit)
+        assert {"403", "404", "409", "422"} <= set(
+            paths["/online/groups/{code}/completion"]["post"]["responses"]
+        )
+        for action in ("receive_online", "request_online_completion", "refuse_online"):
+            assert {"403", "404", "409"} <= set(
+                paths[f"/groups/{{code}}/actions/{action}"]["post"]["responses"]
+            )

@@ -16,10 +16,16 @@ from intake.group_forms import GroupReceipt, GroupRequest
 from intake.groups import GroupIntake
 from model.dossier_inputs import Actor
 from officers.acting import act, action_input
-from procedures.models import Role, StepPlace
+from procedures.models import Channel, Role, StepPlace
 from tests.builders import APPLICANT as APPLICANT_AT_COUNTER
 from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, COUNTER
-from tests.group_builders import BA_DINH_POLICE, BIRTH_DOCUMENTS, HANOI_SOCIAL_INSURANCE, closed_result
+from tests.group_builders import (
+    BA_DINH_POLICE,
+    BIRTH_DOCUMENTS,
+    HANOI_SOCIAL_INSURANCE,
+    ONLINE_SERVICE,
+    closed_result,
+)
 from tests.web.conftest import sign_in
 from workflows.dossier import DossierWorkflow
 
@@ -151,6 +157,26 @@ class TestBirthGroupInTheBrowser:
         await withdraw.get_by_role("button").click()
         await expect(counter.get_by_test_id("status")).to_contain_text("Đã rút hồ sơ")
         await expect(counter.get_by_test_id("member-status").nth(2)).to_contain_text("Không thực hiện")
+
+        # A group submitted online waits for the counter's check on its page: received there.
+        online = await GroupIntake.standard(site.client, site.task_queue, site.records).register_online(
+            GroupRequest(
+                group_code="LT296.01",
+                applicant=APPLICANT_AT_COUNTER,
+                receiving_unit=BA_DINH_COUNTER,
+                documents=BIRTH_DOCUMENTS,
+                channel=Channel.ONLINE,
+                received_by=ONLINE_SERVICE,
+            ),
+            8.0,
+        )
+        assert isinstance(online, GroupReceipt)
+        await counter.goto(f"/web/groups/{online.group_dossier_code}")
+        await expect(counter.get_by_test_id("status")).to_contain_text("Đã đăng ký trực tuyến")
+        await expect(counter.get_by_test_id("action-refuse_online")).to_be_visible()
+        await counter.get_by_test_id("action-receive_online").get_by_role("button").click()
+        await expect(counter.get_by_test_id("status")).to_contain_text("Đang giải quyết")
+        await expect(counter.get_by_test_id("timeline")).to_contain_text("Tiếp nhận nhóm hồ sơ")
 
         await closed_result(site.client.get_workflow_handle(code))  # closed: its records are written
         citizen = await new_page({"width": 390, "height": 844})

@@ -6,6 +6,7 @@ on a server of their own and leave the session's clock alone.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -14,6 +15,8 @@ from datetime import date, timedelta
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox_rows import REASON_PURPOSE
@@ -22,7 +25,10 @@ from audit.group_reports import groups_by_agency
 from model.dossier_inputs import (
     Actor,
     ApologyInput,
+    ReceiveOnlineInput,
     RefuseInput,
+    RefuseOnlineInput,
+    RequestOnlineCompletionInput,
     RequestSupplementInput,
     SubmittedDocument,
     SupplementInput,
@@ -33,10 +39,19 @@ from records.outbox_tables import NoticeDeliveryRow
 from records.tables import NotificationRow
 from runtime.temporal import binary, register_search_attributes
 from tests.builders import BA_DINH_COMMITTEE, COUNTER, at
-from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, leader, member, skip_to
+from tests.group_builders import (
+    BA_DINH_POLICE,
+    FILE,
+    HANOI_SOCIAL_INSURANCE,
+    ONLINE_SERVICE,
+    GroupDesk,
+    leader,
+    member,
+    skip_to,
+)
 from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
-from workflows.group_models import GroupReturnInput, GroupStatus, GroupWithdrawInput
+from workflows.group_models import GroupCompleteOnlineInput, GroupReturnInput, GroupStatus, GroupWithdrawInput
 
 # Friday 31 December 2027, after the birth registration's 15:00 cut-off; Saturday 1 January
 # is New Year's Day, observed on Monday 3 January: the count starts on Tuesday 4 January.
@@ -359,3 +374,173 @@ class TestWithdrawal:
             GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="w")
         )
         await desk.finished(receipt.group_dossier_code)
+
+
+class TestSubmittedOnline:
+    """A group submitted online: status 1, then the counter's check, as for a single dossier."""
+
+    async def test_received_by_the_counter_the_members_start_from_that_receipt(self, desk: GroupDesk) -> None:
+        registration = await desk.submit_online()
+        code = registration.group_dossier_code
+        view = await desk.until(code, lambda v: v.timeline[-1].action == "registered_online")
+        assert view.status is GroupStatus.REGISTERED_ONLINE
+        assert view.due_at == registration.due_at > registration.received_at  # the check's deadline
+        assert all(m.status == "waiting" and m.started_at is None for m in view.members)
+        codes = {m.key: m.dossier_code for m in registration.members}
+
+        await skip_to(desk.env, registration.received_at + timedelta(minutes=30))
+        view = await desk.group(code).execute_update(
+            GroupWorkflow.receive_online, ReceiveOnlineInput(actor=COUNTER, action_id="check-1")
+        )
+        assert view.status is GroupStatus.PROCESSING
+        assert view.received_at > registration.received_at and view.due_at > view.received_at
+        assert view.timeline[-1].action == "received" and view.timeline[-1].actor_id == COUNTER.id
+        await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        await desk.started(codes["birth"])
+        birth = await desk.member(codes["birth"]).query(DossierWorkflow.view)
+        assert birth.timeline[0].action == "received" and birth.timeline[0].at == view.received_at
+        assert birth.timeline[0].details["channel"] == "online" and birth.due_at == view.due_at
+
+        await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+        await desk.do_member(codes["residence"], BA_DINH_POLICE)
+        await desk.do_member(codes["insurance"], HANOI_SOCIAL_INSURANCE)
+        await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
+        await desk.group(code).execute_update(
+            GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="return-1")
+        )
+        result = await desk.finished(code)
+        assert result.status is GroupStatus.RETURNED
+        assert [e.action for e in result.timeline[:2]] == ["registered_online", "received"]
+
+    async def test_refused_at_the_check_no_member_ever_starts(self, desk: GroupDesk) -> None:
+        registration = await desk.submit_online()
+        code = registration.group_dossier_code
+        view = await desk.group(code).execute_update(
+            GroupWorkflow.request_online_completion,
+            RequestOnlineCompletionInput(
+                actor=COUNTER, action_id="form-02", reason="ảnh chụp mờ", documents=("birth_certificate",)
+            ),
+        )
+        assert view.status is GroupStatus.ONLINE_INCOMPLETE
+        await desk.group(code).execute_update(
+            GroupWorkflow.refuse_online,
+            RefuseOnlineInput(actor=COUNTER, action_id="form-03", reason="không bổ sung"),
+        )
+        result = await desk.finished(code)
+        assert result.status is GroupStatus.NOT_RECEIVED and result.closed_at is not None
+        assert [m.status for m in result.members] == ["stopped", "stopped", "stopped"]
+        assert all(m.started_at is None for m in result.members)
+        assert [e.action for e in result.timeline] == [
+            "registered_online",
+            "online_completion_requested",
+            "not_received",
+        ]
+        for m in registration.members:  # no member dossier was ever started
+            with pytest.raises(RPCError):
+                await desk.member(m.dossier_code).describe()
+
+    async def test_completed_online_then_received_the_member_gets_the_new_document(
+        self, desk: GroupDesk
+    ) -> None:
+        registration = await desk.submit_online()
+        code = registration.group_dossier_code
+        group = desk.group(code)
+        await group.execute_update(
+            GroupWorkflow.request_online_completion,
+            RequestOnlineCompletionInput(
+                actor=COUNTER, action_id="f02", reason="thiếu", documents=("photo",)
+            ),
+        )
+        completion = GroupCompleteOnlineInput(
+            actor=ONLINE_SERVICE,
+            action_id="c-1",
+            documents={"birth": (SubmittedDocument(id="photo", reference=FILE),)},
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as failed:  # the counter does not complete it
+            await group.execute_update(
+                GroupWorkflow.complete_online, completion.model_copy(update={"actor": COUNTER})
+            )
+        assert failed.value.cause.type == "WrongRole"
+        lacking = completion.model_copy(
+            update={"documents": {"birth": (SubmittedDocument(id="other", reference=FILE),)}}
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as failed:  # not what form 02 asked for
+            await group.execute_update(GroupWorkflow.complete_online, lacking)
+        assert failed.value.cause.type == "InvalidRequest" and "photo" in failed.value.cause.message
+        view = await group.execute_update(GroupWorkflow.complete_online, completion)
+        assert view.status is GroupStatus.REGISTERED_ONLINE and view.timeline[-1].action == "completed_online"
+        await group.execute_update(
+            GroupWorkflow.receive_online, ReceiveOnlineInput(actor=COUNTER, action_id="r")
+        )
+        birth_code = registration.members[0].dossier_code
+        await desk.started(birth_code)
+        birth = await desk.member(birth_code).query(DossierWorkflow.view)
+        assert "photo" in birth.timeline[0].details["documents"]
+        await group.execute_update(GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="w"))
+        assert (await desk.finished(code)).status is GroupStatus.WITHDRAWN
+
+    async def test_unchecked_past_its_deadline_shows_as_late(self, desk: GroupDesk) -> None:
+        registration = await desk.submit_online(check_hours=1.0)
+        code = registration.group_dossier_code
+        await skip_to(desk.env, registration.due_at + timedelta(minutes=1))
+        view = await desk.until(code, lambda v: v.check_late)
+        assert view.status is GroupStatus.REGISTERED_ONLINE
+        assert view.timeline[-1].action == "check_late"
+        # Late, it may still be received.
+        await desk.group(code).execute_update(
+            GroupWorkflow.receive_online, ReceiveOnlineInput(actor=COUNTER, action_id="late-receipt")
+        )
+        await desk.until(code, lambda v: member(v, "birth").status == "processing")
+        await desk.started(registration.members[0].dossier_code)
+        await desk.group(code).execute_update(
+            GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="w")
+        )
+        await desk.finished(code)
+
+    async def test_the_same_key_gives_one_group_open_in_the_report_until_refused(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        async def commune() -> tuple[int, int]:
+            counts = await groups_by_agency(records, at(date(2000, 1, 1), 0), at(date(2100, 1, 1), 0))
+            row = next((c for c in counts if c.handling_unit == BA_DINH_COMMITTEE), None)
+            return (row.open, row.not_answered) if row else (0, 0)
+
+        async def counted(expected: tuple[int, int]) -> None:
+            for _ in range(200):  # the group's projection is written a moment after its change
+                if await commune() == expected:
+                    return
+                await asyncio.sleep(0.05)
+            assert await commune() == expected
+
+        open_, not_answered = await commune()
+        first = await desk.submit_online(request_id="portal-key-1")
+        again = await desk.submit_online(request_id="portal-key-1")
+        assert again.group_dossier_code == first.group_dossier_code
+        assert again.resubmitted and not first.resubmitted
+        assert again.due_at == first.due_at
+        await counted((open_ + 1, not_answered))  # waiting for the counter's check: open
+        await desk.group(first.group_dossier_code).execute_update(
+            GroupWorkflow.refuse_online, RefuseOnlineInput(actor=COUNTER, action_id="r", reason="trùng")
+        )
+        await desk.finished(first.group_dossier_code)
+        await counted((open_, not_answered + 1))
+
+    async def test_only_the_receiving_counter_checks_it(self, desk: GroupDesk) -> None:
+        registration = await desk.submit_online()
+        group = desk.group(registration.group_dossier_code)
+        other = Actor(id="counter-9", roles=(Role.COUNTER_OFFICER,), unit="000.00008.01.H01")
+        for actor, refusal in ((ONLINE_SERVICE, "WrongRole"), (other, "WrongUnit")):
+            with pytest.raises(WorkflowUpdateFailedError) as failed:
+                await group.execute_update(
+                    GroupWorkflow.receive_online, ReceiveOnlineInput(actor=actor, action_id=f"r-{actor.id}")
+                )
+            assert failed.value.cause.type == refusal
+        with pytest.raises(WorkflowUpdateFailedError) as failed:  # not yet received: nothing to return
+            await group.execute_update(
+                GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="x")
+            )
+        assert failed.value.cause.type == "WrongState"
+        await group.execute_update(GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id="w"))
+        result = await desk.finished(registration.group_dossier_code)
+        assert result.status is GroupStatus.WITHDRAWN
+        assert all(m.status == "stopped" and m.started_at is None for m in result.members)

@@ -57,6 +57,9 @@ SHAPES = {
     # Since the patch group-notices: the group's one set of notices, a member's refusal projected.
     "group_birth_returned_notices",
     "group_birth_refused_notices",
+    # Since the patch group-online-submission: status 1 and the counter's check before any member.
+    "group_birth_online_received",
+    "group_birth_online_not_received",
 }
 # Files named group_* are GroupWorkflow runs; all others DossierWorkflow runs.
 WORKFLOW_TYPES = {"group": "GroupWorkflow"}

@@ -215,8 +215,13 @@ async def group_action(request: Request, action: str, code: str = CODE, staff: S
     model = GROUP_ACTIONS.get(action)
     if model is None:
         return _group_page(request, staff, view, 404, f"Không có thao tác {action}")
-    reason = str(form.get("reason") or "").strip()
-    fields: dict[str, Any] = {"reason": reason} if action == "withdraw" and reason else {}
+    given: dict[str, Any] = {
+        "reason": str(form.get("reason") or "").strip(),
+        "note": str(form.get("note") or "").strip(),
+        "documents": tuple(d.strip() for d in str(form.get("documents") or "").split(",") if d.strip()),
+    }
+    # Only what this action takes; an empty reason is the withdrawal's default, elsewhere an error.
+    fields = {name: value for name, value in given.items() if name in model.model_fields and value}
     try:
         group_input = model(actor=staff.officer, action_id=str(form.get("action_id") or ""), **fields)
     except ValidationError as err:
