@@ -118,7 +118,8 @@ class Counter:
 
     async def close_open_dossiers(self) -> None:
         # An open dossier left on a queue without a worker stalls the test server's time
-        # skipping for every later test, so each test ends what it started. It waits for
+        # skipping for every later test of its module (tests/conftest.py), so each test ends
+        # what it started. It waits for
         # the projection first: terminating under a running activity leaves the test
         # server's time-skipping lock held.
         for code in self.started:

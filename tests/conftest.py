@@ -1,4 +1,12 @@
-"""One Temporal environment per session (time-skipping by default), a fresh queue per test."""
+"""Temporal environments for the tests (time-skipping by default), a fresh queue per test.
+
+The time-skipping server is started once per test module, the local dev server once per session.
+Why per module: that server's clock stops skipping while any workflow it holds has a task no
+worker takes (a timer that fires for a workflow whose test and worker are gone schedules one),
+so a workflow one test leaves open could stall the clock, and time out a long sleep, in any later
+test of the session. A server of its own per module starts in about 0.2 s and keeps a leftover
+from reaching further than its own module.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +54,11 @@ def data_converter() -> DataConverter:
     return encrypting_converter(EncryptionCodec({"test-session": os.urandom(32)}, "test-session"))
 
 
-@pytest_asyncio.fixture(scope="session")
+def _environment_scope(fixture_name: str, config: pytest.Config) -> str:
+    return "session" if config.getoption("--workflow-environment") == "local" else "module"
+
+
+@pytest_asyncio.fixture(scope=_environment_scope)
 async def env(
     request: pytest.FixtureRequest, data_converter: DataConverter
 ) -> AsyncIterator[WorkflowEnvironment]:
