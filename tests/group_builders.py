@@ -68,6 +68,7 @@ class GroupDesk:
         self.env = env
         self.client: Client = env.client
         self._now = datetime.now(VN_TZ)
+        self.received: list[GroupReceipt] = []
         self.intake = GroupIntake(
             env.client,
             task_queue,
@@ -93,6 +94,7 @@ class GroupDesk:
         }
         receipt = await self.intake.receive(GroupRequest(**(fields | changes)))
         assert isinstance(receipt, GroupReceipt), receipt
+        self.received.append(receipt)
         return receipt
 
     async def submit_online(self, check_hours: float = 8.0, **changes) -> GroupReceipt:
@@ -113,7 +115,30 @@ class GroupDesk:
         }
         receipt = await self.intake.register_online(GroupRequest(**(fields | changes)), check_hours)
         assert isinstance(receipt, GroupReceipt), receipt
+        self.received.append(receipt)
         return receipt
+
+    async def close_open_groups(self, timeout: float = 10) -> None:
+        """Terminate the groups this desk received that are still open, once neither they nor
+        their members have a task in flight; run it while the worker is still up.
+
+        A group left open keeps a due timer: when a later test's skip fires it, the task it
+        schedules on a queue without a worker holds the test server's clock (tests/conftest.py).
+        Terminating under a running activity would hold it too, hence the wait."""
+        for receipt in self.received:
+            group = self.group(receipt.group_dossier_code)
+            if (await group.describe()).status is not WorkflowExecutionStatus.RUNNING:
+                continue
+            handles = [group, *(self.member(m.dossier_code) for m in receipt.members)]
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not all([await idle(h) for h in handles]):
+                if asyncio.get_running_loop().time() > deadline:
+                    break  # terminated all the same: better than a group left running
+                await asyncio.sleep(0.05)
+            try:
+                await group.terminate("test finished")  # its members follow (parent close policy)
+            except RPCError:
+                pass  # it closed meanwhile
 
     def group(self, code: str) -> WorkflowHandle:
         return self.client.get_workflow_handle_for(GroupWorkflow.run, code)
@@ -188,6 +213,19 @@ async def skip_to(env: WorkflowEnvironment, instant: datetime, attempts: int = 5
         except RPCError:
             await asyncio.sleep(0.5)
     raise AssertionError(f"the test server's clock did not reach {instant}")
+
+
+async def idle(handle: WorkflowHandle) -> bool:
+    """True when the workflow is closed, absent, or has neither an activity nor a task pending."""
+    try:
+        described = (await handle.describe()).raw_description
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return True
+        raise
+    if described.workflow_execution_info.status != WorkflowExecutionStatus.RUNNING.value:
+        return True
+    return not described.pending_activities and not described.HasField("pending_workflow_task")
 
 
 def member(view: GroupView, key: str):

@@ -291,6 +291,7 @@ class TestGroupNotices:
 
                 await until(all_sent)
             finally:
+                await desk.close_open_groups()
                 await pump.signal(OutboxDeliveryWorkflow.stop)
                 await pump.result()
 
@@ -343,6 +344,7 @@ class TestGroupNotices:
 
                 await until(both_sent)
             finally:
+                await desk.close_open_groups()
                 await pump.signal(OutboxDeliveryWorkflow.stop)
                 await pump.result()
 

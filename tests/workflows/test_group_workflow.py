@@ -85,7 +85,9 @@ async def group_env(data_converter) -> AsyncIterator[WorkflowEnvironment]:
 async def desk(group_env: WorkflowEnvironment, records: RecordsStore) -> AsyncIterator[GroupDesk]:
     task_queue = f"groups-{uuid.uuid4()}"
     async with build_worker(group_env.client, task_queue, records):
-        yield GroupDesk(group_env, task_queue, records)
+        desk = GroupDesk(group_env, task_queue, records)
+        yield desk
+        await desk.close_open_groups()
 
 
 class TestBirthGroup:
