@@ -5,7 +5,8 @@ A citizen on a phone chooses the group under the procedure search, fills the app
 each member's files; a bad personal ID and then a missing birth certificate are named on their
 fields with the input and the stored file kept; corrected, the group is registered (status 1,
 one group code, every part's code and agency, the check's deadline, the lookup secret). The
-same form posted again gives the same group; the group is looked up with its code and secret.
+same form posted again gives the same group; the group is looked up with its code and secret,
+and the counter's form 02 is completed there.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import re
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from model.dossier_inputs import RefuseOnlineInput
+from model.dossier_inputs import RefuseOnlineInput, RequestOnlineCompletionInput
 from records.tables import GroupMemberRow, IntakeRequestRow
 from tests.builders import BA_DINH_COUNTER, COUNTER
 from tests.group_builders import closed_result
+from web.routes.citizen import COMPLETED
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupStatus
 
@@ -38,6 +40,13 @@ CERTIFICATE = {
 async def public_csrf(page) -> str:
     cookies = await page.context.cookies()
     return next(c["value"] for c in cookies if c["name"] == "onestop_public_csrf")
+
+
+async def lookup(page, code: str, secret: str) -> None:
+    await page.goto("/lookup")
+    await page.get_by_label("Mã hồ sơ").fill(code)
+    await page.get_by_label("Mã tra cứu").fill(secret)
+    await page.get_by_role("button", name="Tra cứu").click()
 
 
 class TestOnlineGroupForm:
@@ -134,15 +143,38 @@ class TestOnlineGroupForm:
                 ):
                     break
             await asyncio.sleep(0.1)
-        await citizen.goto("/lookup")
-        await citizen.get_by_label("Mã hồ sơ").fill(code)
-        await citizen.get_by_label("Mã tra cứu").fill(secret)
-        await citizen.get_by_role("button", name="Tra cứu").click()
+        await lookup(citizen, code, secret)
         result = citizen.get_by_test_id("lookup-result")
         await expect(result.get_by_test_id("status")).to_contain_text("Đã đăng ký trực tuyến")
         await expect(result.get_by_test_id("check-due")).to_be_visible()
         await expect(result.get_by_test_id("lookup-member")).to_have_count(3)
         assert APPLICANT not in await result.inner_text()
+
+        # The counter asks for a clearer birth certificate (form 02); the applicant sends it from
+        # the lookup page, as the online service's completion does.
+        await group.execute_update(
+            GroupWorkflow.request_online_completion,
+            RequestOnlineCompletionInput(
+                actor=COUNTER,
+                action_id=f"{code}-ask",
+                reason="Giấy chứng sinh không đọc được",
+                documents=("birth_certificate",),
+            ),
+        )
+        await lookup(citizen, code, secret)
+        completion = citizen.get_by_test_id("completion")
+        await expect(completion.get_by_test_id("asked-birth.birth_certificate")).to_contain_text("chứng sinh")
+        await completion.get_by_role("button", name="Gửi bổ sung").click()  # no file chosen
+        await expect(citizen.get_by_test_id("error-doc-birth.birth_certificate")).to_be_visible()
+        clearer = {**CERTIFICATE, "buffer": CERTIFICATE["buffer"] + b" ban ro hon"}
+        await citizen.locator("input[name='file-birth.birth_certificate']").set_input_files(clearer)
+        await citizen.get_by_test_id("completion").get_by_role("button", name="Gửi bổ sung").click()
+        await expect(citizen.get_by_test_id("notice")).to_have_text(COMPLETED)
+        await expect(citizen.get_by_test_id("completion")).to_have_count(0)
+        view = await group.query(GroupWorkflow.view)
+        assert view.status is GroupStatus.REGISTERED_ONLINE
+        assert view.timeline[-1].action == "completed_online"
+        assert view.timeline[-1].details["documents"] == "birth.birth_certificate"
 
         # Closed (form 03 at the counter's check), so that nothing of it stays running.
         await group.execute_update(
