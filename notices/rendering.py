@@ -36,6 +36,9 @@ KINDS = (
     "group_member_refused",
     "group_processed",
     "group_apology_issued",
+    # An interlinked group submitted online: the counter's check asks for more or refuses it.
+    "group_online_completion_requested",
+    "group_not_received",
 )
 
 

@@ -13,6 +13,9 @@ tests/builders.py and the birth group of Decision 296:
   unchecked past its check's deadline, completed online after form 02, received at the counter,
   its members done, its result returned;
 - `group_birth_online_not_received`: submitted online and refused at the counter's check (form 03).
+Since the patch `group-online-notices` the two online shapes carry it (and their forms 02/03
+notices): copied in as `group_birth_online_received_notices` and
+`group_birth_online_not_received_notices`, beside the ones recorded before it.
 
 Each run writes every shape: copy in only the files of new shapes (tests/histories/README.md).
 """

@@ -55,7 +55,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.group_rules import GroupAction, check_group_action, dependents
 
-__all__ = ["GROUP_NOTICES", "GROUP_NOTICES_PATCH", "GROUP_ONLINE_PATCH", "GroupWorkflow"]
+__all__ = [
+    "GROUP_NOTICES",
+    "GROUP_NOTICES_PATCH",
+    "GROUP_ONLINE_NOTICES",
+    "GROUP_ONLINE_NOTICES_PATCH",
+    "GROUP_ONLINE_PATCH",
+    "GroupWorkflow",
+]
 
 # A records-store outage only delays the group's projection: retry for as long as it takes.
 PROJECTION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -86,6 +93,19 @@ GROUP_NOTICES = {
     "member_refused": ("group_member_refused", "Một thủ tục trong nhóm bị từ chối giải quyết"),
     "processed": ("group_processed", "Nhóm hồ sơ liên thông đã có kết quả"),
     "apology_issued": ("group_apology_issued", "Thư xin lỗi và hẹn lại ngày trả kết quả nhóm hồ sơ"),
+}
+# Since this patch the counter's check of a group submitted online tells the applicant when it
+# asks for more (form 02) or refuses the group (form 03), once per group as a single online
+# dossier's check does. Asked only by online groups that notify (GROUP_NOTICES_PATCH), before
+# their first wait, so every other group (and every online group recorded before it) replays
+# as it ran.
+GROUP_ONLINE_NOTICES_PATCH = "group-online-notices"
+GROUP_ONLINE_NOTICES = {
+    "online_completion_requested": (
+        "group_online_completion_requested",
+        "Đề nghị bổ sung nhóm hồ sơ liên thông nộp trực tuyến",
+    ),
+    "not_received": ("group_not_received", "Nhóm hồ sơ liên thông nộp trực tuyến không được tiếp nhận"),
 }
 
 
@@ -146,6 +166,7 @@ class GroupWorkflow:
         self._projected: tuple[object, ...] | None = None
         self._timer_due = group.due_at
         self._notify = False  # set in run(): GROUP_NOTICES_PATCH
+        self._notified_actions = GROUP_NOTICES  # and GROUP_ONLINE_NOTICES since its patch
         self._noticed = 0  # the last timeline seq whose notice the store has
 
     @workflow.run
@@ -154,6 +175,8 @@ class GroupWorkflow:
         self._notify = workflow.patched(GROUP_NOTICES_PATCH)
         projector = asyncio.create_task(self._project())
         if group.online is not None and workflow.patched(GROUP_ONLINE_PATCH):
+            if self._notify and workflow.patched(GROUP_ONLINE_NOTICES_PATCH):
+                self._notified_actions = GROUP_NOTICES | GROUP_ONLINE_NOTICES
             await self._await_check()
         while self._state.status not in GROUP_TERMINAL:
             # Counted before the awaits below: a member's report that arrives during them
@@ -551,20 +574,22 @@ class GroupWorkflow:
         return key
 
     def _last_notice_seq(self) -> int:
-        return next((e.seq for e in reversed(self._state.timeline) if e.action in GROUP_NOTICES), 0)
+        notified = self._notified_actions
+        return next((e.seq for e in reversed(self._state.timeline) if e.action in notified), 0)
 
     def _notices(self) -> tuple[GroupNotice, ...]:
         if not self._notify:
             return ()
+        notified = self._notified_actions
         return tuple(
             GroupNotice(
                 event_seq=entry.seq,
-                kind=GROUP_NOTICES[entry.action][0],
-                message=GROUP_NOTICES[entry.action][1],
+                kind=notified[entry.action][0],
+                message=notified[entry.action][1],
                 facts=self._notice_facts(entry),
             )
             for entry in self._state.timeline
-            if entry.seq > self._noticed and entry.action in GROUP_NOTICES
+            if entry.seq > self._noticed and entry.action in notified
         )
 
     def _notice_facts(self, entry: GroupEntry) -> dict[str, str]:
@@ -589,6 +614,8 @@ class GroupWorkflow:
             facts["old_appointment"] = details["old_due_at"]
         if "documents" in details:
             facts["documents"] = details["documents"]
+        if entry.action in ("online_completion_requested", "not_received"):
+            facts["reason"] = entry.note  # the counter's, sealed in the store as a refusal's
         if entry.action == "member_refused":
             facts["reason"] = entry.note
             facts["stopped"] = ", ".join(

@@ -18,7 +18,10 @@ from assembly.workers import build_worker
 from model.dossier_inputs import (
     CompleteStepInput,
     RefuseInput,
+    RefuseOnlineInput,
+    RequestOnlineCompletionInput,
     RequestSupplementInput,
+    SubmittedDocument,
     SupplementInput,
 )
 from records.outbox_tables import DELIVERED, FAILED, ApplicantContactRow, NoticeDeliveryRow
@@ -37,11 +40,18 @@ from tests.builders import (
     request,
     settled,
 )
-from tests.group_builders import BA_DINH_POLICE, HANOI_SOCIAL_INSURANCE, GroupDesk, member
+from tests.group_builders import (
+    BA_DINH_POLICE,
+    FILE,
+    HANOI_SOCIAL_INSURANCE,
+    ONLINE_SERVICE,
+    GroupDesk,
+    member,
+)
 from tests.standin_processes import StandinProcess
 from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
-from workflows.group_models import GroupReturnInput
+from workflows.group_models import GroupCompleteOnlineInput, GroupReturnInput
 from workflows.outbox_delivery import OutboxDeliveryInput, OutboxDeliveryWorkflow
 
 EMAIL = "nguyen.van.an@example.vn"
@@ -353,3 +363,87 @@ class TestGroupNotices:
         assert refusal["Subject"] == f"Thủ tục 1.001193 trong nhóm hồ sơ {code} bị từ chối giải quyết"
         for said in (birth, "Lý do: giấy chứng sinh bị tẩy xóa", "1.004222, 1.014137", "Phường Ba Đình"):
             assert said in body, said
+
+    async def test_an_online_group_s_form_02_and_form_03_reach_the_applicant_once(
+        self, env, client, records, task_queue, smtp, sms_gateway
+    ):
+        """A group submitted online: the counter's check asks for a document (form 02), the
+        applicant completes it online, the counter then refuses the group (form 03). The applicant
+        gets one e-mail and one SMS for each, from the group (none from its members, which never
+        start), the documents and the counter's reasons named (kept only sealed in the store)."""
+        controller, inbox = smtp
+        delivery = fast_delivery(controller, notice_from="mot-cua@bacninh.example", sms_gateway=sms_gateway)
+        applicant = APPLICANT.model_copy(update={"email": EMAIL})
+        async with build_worker(client, task_queue, records, delivery=delivery):
+            desk = GroupDesk(env, task_queue, records)
+            pump = await client.start_workflow(
+                OutboxDeliveryWorkflow.run,
+                OutboxDeliveryInput(run_seconds=2),
+                id=f"outbox-{uuid.uuid4()}",
+                task_queue=task_queue,
+            )
+            try:
+                registration = await desk.submit_online(applicant=applicant)
+                code = registration.group_dossier_code
+                group = desk.group(code)
+                await group.execute_update(
+                    GroupWorkflow.request_online_completion,
+                    RequestOnlineCompletionInput(
+                        actor=COUNTER,
+                        action_id=action_id(),
+                        reason="ảnh chụp giấy chứng sinh bị mờ",
+                        documents=("birth_certificate",),
+                    ),
+                )
+                await group.execute_update(
+                    GroupWorkflow.complete_online,
+                    GroupCompleteOnlineInput(
+                        actor=ONLINE_SERVICE,
+                        action_id=action_id(),
+                        documents={"birth": (SubmittedDocument(id="birth_certificate", reference=FILE),)},
+                    ),
+                )
+                await group.execute_update(
+                    GroupWorkflow.refuse_online,
+                    RefuseOnlineInput(
+                        actor=COUNTER, action_id=action_id(), reason="giấy chứng sinh không phải bản gốc"
+                    ),
+                )
+                assert (await desk.finished(code)).status.value == "not_received"
+                codes = [code, *(m.dossier_code for m in registration.members)]
+
+                async def all_sent() -> bool:
+                    rows = await deliveries(records, codes)
+                    return len(rows) == 2 * 2 and all(row.state == DELIVERED for row in rows)
+
+                await until(all_sent)
+            finally:
+                await pump.signal(OutboxDeliveryWorkflow.stop)
+                await pump.result()
+
+        assert {row.dossier_code for row in await deliveries(records, codes)} == {code}
+        mails = [m for m in inbox.messages if code in m["Subject"]]
+        assert [m["Subject"] for m in mails] == [
+            f"Đề nghị bổ sung nhóm hồ sơ liên thông nộp trực tuyến {code}",
+            f"Nhóm hồ sơ liên thông nộp trực tuyến {code} không được tiếp nhận",
+        ]
+        asked, refused = (m.get_content() for m in mails)
+        for said in ("Mẫu 02", "birth_certificate", "Lý do: ảnh chụp giấy chứng sinh bị mờ"):
+            assert said in asked, said
+        for said in ("Mẫu 03", "Lý do: giấy chứng sinh không phải bản gốc"):
+            assert said in refused, said
+        async with httpx.AsyncClient() as http:
+            sent = (await http.get(sms_gateway.url + SEND_PATH)).json()["messages"]
+        ours = [s for s in sent if s["reference"].split(":")[0] in codes]
+        assert [s["reference"].split(":")[0] for s in ours] == [code, code]
+        assert (
+            "can bo sung: birth_certificate" in ours[0]["text"] and "khong duoc tiep nhan" in ours[1]["text"]
+        )
+        async with records.sessions() as session:
+            stored = (
+                await session.scalars(
+                    select(NotificationRow.facts).where(NotificationRow.dossier_code == code)
+                )
+            ).all()
+        assert len(stored) == 2
+        assert all("reason_sealed" in facts and "chứng sinh" not in facts for facts in stored)

@@ -8,7 +8,7 @@ import pytest
 
 from notices.rendering import KINDS, NoticeFacts, render
 from workflows.dossier import NOTIFIED_ACTIONS
-from workflows.group import GROUP_NOTICES
+from workflows.group import GROUP_NOTICES, GROUP_ONLINE_NOTICES
 
 FACTS = NoticeFacts(
     dossier_code="000.00004.01.H01-250702-0001",
@@ -23,7 +23,8 @@ FACTS = NoticeFacts(
 
 class TestRendering:
     def test_a_template_for_every_notice_the_engine_records(self):
-        assert set(KINDS) == set(NOTIFIED_ACTIONS) | {kind for kind, _ in GROUP_NOTICES.values()}
+        group_kinds = {kind for kind, _ in (GROUP_NOTICES | GROUP_ONLINE_NOTICES).values()}
+        assert set(KINDS) == set(NOTIFIED_ACTIONS) | group_kinds
 
     @pytest.mark.parametrize("kind", KINDS)
     def test_every_kind_renders_with_the_dossier_code(self, kind):

@@ -60,6 +60,9 @@ SHAPES = {
     # Since the patch group-online-submission: status 1 and the counter's check before any member.
     "group_birth_online_received",
     "group_birth_online_not_received",
+    # Since the patch group-online-notices: the counter's forms 02/03 told to the applicant.
+    "group_birth_online_received_notices",
+    "group_birth_online_not_received_notices",
 }
 # Files named group_* are GroupWorkflow runs; all others DossierWorkflow runs.
 WORKFLOW_TYPES = {"group": "GroupWorkflow"}
@@ -148,10 +151,19 @@ async def test_a_changed_workflow_fails_the_replay():
 
 def test_the_group_notices_histories_carry_the_patch_and_the_notices():
     """Recorded after the patch group-notices: its marker, and the group's projections carry
-    the applicant's notices (receipt and result; receipt and the member's refusal)."""
+    the applicant's notices (receipt and result; receipt and the member's refusal); after the
+    patch group-online-notices, an online group's forms 02 and 03 too (none before it)."""
     expected = {
         "group_birth_returned_notices": ["group_received", "group_processed"],
         "group_birth_refused_notices": ["group_received", "group_member_refused"],
+        "group_birth_online_received": ["group_received", "group_processed"],
+        "group_birth_online_not_received": [],
+        "group_birth_online_received_notices": [
+            "group_online_completion_requested",
+            "group_received",
+            "group_processed",
+        ],
+        "group_birth_online_not_received_notices": ["group_not_received"],
     }
     for name, kinds in expected.items():
         history = load(HISTORIES / f"{name}.json")
@@ -159,8 +171,11 @@ def test_the_group_notices_histories_carry_the_patch_and_the_notices():
             json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
             for e in history.events
             if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and "patch-data" in e.marker_recorded_event_attributes.details
         ]
         assert "group-notices" in markers, name
+        online_notices = name.startswith("group_birth_online_") and name.endswith("_notices")
+        assert ("group-online-notices" in markers) is online_notices, name
         sent = [
             notice["kind"]
             for e in history.events

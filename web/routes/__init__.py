@@ -1,6 +1,6 @@
 """The web application's routers, one module per group of people; install_web includes them all."""
 
-from web.routes import audit, auth, citizen, counter, groups, officer, online, operator
+from web.routes import audit, auth, citizen, counter, groups, officer, online, online_groups, operator
 
 __all__ = ["ROUTERS"]
 
@@ -13,4 +13,5 @@ ROUTERS = (
     operator.router,
     citizen.router,
     online.router,
+    online_groups.router,
 )

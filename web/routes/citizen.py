@@ -28,6 +28,7 @@ from model.dossier_inputs import Actor, SubmittedDocument
 from model.dossier_state import DossierStatus
 from model.dossier_view import DossierView
 from officers.acting import ActionForbidden, act, action_input
+from officers.groups import act_on_group
 from procedures.models import Role
 from procedures.problems import describe_validation_error
 from records.ratings import AlreadyRated, RatingInput
@@ -36,6 +37,8 @@ from web.pages import log, render, services_of, web_state
 from web.routes.online import FORM_ID, csrf_ok, public_csrf, store_uploads, with_csrf
 from web.state import WebState
 from workflows.dossier import DossierWorkflow
+from workflows.group import GroupWorkflow
+from workflows.group_models import GroupCompleteOnlineInput, GroupStatus
 
 __all__ = ["router"]
 
@@ -47,6 +50,7 @@ ALREADY_RATED = "Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ �
 THANKS = "Cảm ơn ông/bà đã đánh giá sự hài lòng."
 COMPLETED = "Đã gửi bổ sung hồ sơ. Bộ phận Một cửa sẽ kiểm tra lại hồ sơ."
 NOT_ASKED = "Hồ sơ không chờ bổ sung trực tuyến."
+NOT_YET_RECEIVED = (GroupStatus.REGISTERED_ONLINE.value, GroupStatus.ONLINE_INCOMPLETE.value)
 
 
 def _client(request: Request) -> str:
@@ -63,9 +67,12 @@ def _credential(form: Any) -> tuple[str, str]:
     return str(form.get("code") or "").strip()[:100], str(form.get("secret") or "").strip()[:40]
 
 
-async def _posted(request: Request, web: WebState, form: Any, what: str) -> CitizenView | Response:
+async def _posted(
+    request: Request, web: WebState, form: Any, what: str, groups: bool = False
+) -> CitizenView | CitizenGroupView | Response:
     """A public form posted from the lookup page (the rating, the form 02 completion): its
-    double-submit token, then the code and secret as the lookup checks them."""
+    double-submit token, then the code and secret as the lookup checks them (a group's too when
+    `groups`)."""
     code, secret = _credential(form)
     if not csrf_ok(request, form):
         log.warning(f"citizen {what} refused: CSRF token", client=_client(request))
@@ -77,7 +84,7 @@ async def _posted(request: Request, web: WebState, form: Any, what: str) -> Citi
             found=None,
             message="Biểu mẫu đã hết hạn, vui lòng tra cứu lại.",
         )
-    return await _checked(request, web, code, secret)
+    return await _checked_any(request, web, code, secret, groups=groups)
 
 
 async def _checked(request: Request, web: WebState, code: str, secret: str) -> CitizenView | Response:
@@ -174,8 +181,7 @@ async def lookup(request: Request):
     if isinstance(found, Response):
         return found
     if isinstance(found, CitizenGroupView):
-        offices = {m.office: _office_name(web, m.office) for m in found.members}
-        return render(request, "lookup.html", code=code, message="", found=None, group=found, offices=offices)
+        return await _group_page(request, web, found, secret)
     return await _found_page(request, web, found, secret)
 
 
@@ -187,6 +193,7 @@ async def rate(request: Request):
     found = await _posted(request, web, form, "rating")
     if isinstance(found, Response):
         return found
+    assert isinstance(found, CitizenView)  # groups=False
     values = {"score": str(form.get("score") or ""), "comment": str(form.get("comment") or "")[:2000]}
     try:
         rating = RatingInput(
@@ -228,6 +235,7 @@ async def complete(request: Request):
     found = await _posted(request, web, form, "completion")
     if isinstance(found, Response):
         return found
+    assert isinstance(found, CitizenView)  # groups=False
     view = await _live_view(request, code)
     asked = [d["id"] for d in await _asked(request, code, view)]
     if not asked:
@@ -280,6 +288,140 @@ async def complete(request: Request):
     return await _found_page(
         request, web, await _fresh(request, found, secret), secret, 200, notice=COMPLETED
     )
+
+
+async def _group_page(
+    request: Request,
+    web: WebState,
+    group: CitizenGroupView,
+    secret: str,
+    status: int = 200,
+    message: str = "",
+    notice: str = "",
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """A group's lookup page; while the counter's form 02 waits for the applicant, the form that
+    sends the documents asked for (the group's completion, as the online service's)."""
+    offices = {m.office: _office_name(web, m.office) for m in group.members}
+    token = public_csrf(request)
+    # Asked of the group itself while it is not received (its rows may lag a moment behind it);
+    # a received or closed group has nothing to complete, and a closed one is not woken to say so.
+    asked = await _group_asked(request, group.code) if group.status in NOT_YET_RECEIVED else []
+    response = render(
+        request,
+        "lookup.html",
+        status,
+        code=group.code,
+        message=message,
+        notice=notice,
+        found=None,
+        group=group,
+        offices=offices,
+        secret=secret,
+        public_csrf=token,
+        values=values or {},
+        errors=errors or {},
+        group_asked=asked,
+        completion_id=(values or {}).get("action_id") or f"web-group-completion-{uuid.uuid4()}",
+    )
+    return with_csrf(request, response, token)
+
+
+async def _group_asked(request: Request, code: str) -> list[dict[str, str]]:
+    """The documents the counter's form 02 asked of the group now, each under the member whose
+    procedure lists it (the first in the group's order; else the first member), with its name:
+    `field` is `KEY.DOCUMENT`, as the group's form names a file. None when nothing is asked."""
+    handle = services_of(request).client.get_workflow_handle_for(GroupWorkflow.run, code)
+    view = await handle.query(GroupWorkflow.view)
+    if view.status is not GroupStatus.ONLINE_INCOMPLETE:
+        return []
+    entry = next((e for e in reversed(view.timeline) if e.action == "online_completion_requested"), None)
+    ids = [d.strip() for d in (entry.details.get("documents", "") if entry else "").split(",") if d.strip()]
+    catalogue = services_of(request).intake.catalogue
+    listed = [
+        (
+            m.key,
+            {
+                d.id: d.name
+                for v in catalogue.versions_by_code.get(m.procedure_code, ())
+                for d in v.required_documents
+            },
+        )
+        for m in view.members
+    ]
+    asked = []
+    for document in ids:
+        key, names = next(((k, n) for k, n in listed if document in n), listed[0])
+        asked.append(
+            {"id": document, "key": key, "field": f"{key}.{document}", "name": names.get(document, document)}
+        )
+    return asked
+
+
+@router.post("/group-completion")
+async def complete_group(request: Request):
+    """The applicant's online completion of a group's form 02: each asked document's file stored
+    by its hash, then the group's `complete_online` as `POST /online/groups/{code}/completion` sends it."""
+    form = await request.form()
+    code, secret = _credential(form)
+    web = web_state(request)
+    found = await _posted(request, web, form, "group completion", groups=True)
+    if isinstance(found, Response):
+        return found
+    if not isinstance(found, CitizenGroupView):
+        return await _found_page(request, web, found, secret, 409, NOT_ASKED)
+    asked = await _group_asked(request, code)
+    if not asked:
+        return await _group_page(request, web, found, secret, 409, NOT_ASKED)
+    deps = services_of(request)
+    online = deps.online
+    assert online is not None  # create_app always builds it
+    values: dict[str, Any] = {
+        k: str(v)[:500]
+        for k, v in form.items()
+        if isinstance(v, str) and k not in ("csrf_token", "secret", "code")
+    }
+    errors: dict[str, str] = {}
+    fields = [d["field"] for d in asked]
+    await store_uploads(online, form, fields, values, errors)
+    for field in fields:
+        reference = values.get(f"ref-{field}")
+        if reference and missing_files(online.files, (SubmittedDocument(id="x", reference=reference),)):
+            values.pop(f"ref-{field}")  # a kept reference whose file is gone
+        if not values.get(f"ref-{field}"):
+            errors.setdefault(f"doc-{field}", "Chưa có tệp của giấy tờ này, vui lòng tải lên")
+    if errors:
+        return await _group_page(
+            request, web, found, secret, 422, "Thiếu tệp của giấy tờ.", values=values, errors=errors
+        )
+    documents: dict[str, tuple[SubmittedDocument, ...]] = {}
+    for d in asked:
+        documents[d["key"]] = documents.get(d["key"], ()) + (
+            SubmittedDocument(id=d["id"], reference=values[f"ref-{d['field']}"]),
+        )
+    group = await deps.client.get_workflow_handle_for(GroupWorkflow.run, code).query(GroupWorkflow.view)
+    # The web form acts as the API's online service does for its applicant.
+    officer = Actor(id=FORM_ID, roles=(Role.ONLINE_SERVICE,), unit=group.receiving_unit)
+    try:
+        action = GroupCompleteOnlineInput(
+            actor=officer,
+            action_id=values.get("action_id") or f"web-group-completion-{uuid.uuid4()}",
+            documents=documents,
+        )
+        await act_on_group(deps.client, code, action)
+    except ValidationError as err:
+        detail = describe_validation_error(err)
+        return await _group_page(
+            request, web, found, secret, 422, f"Thông tin chưa hợp lệ: {detail}", values=values
+        )
+    except ActionForbidden as err:
+        return await _group_page(
+            request, web, found, secret, 409, f"Không gửi được bổ sung: {err.refusal.reason}"
+        )
+    log.info("citizen completed a group online", dossier_code=code)
+    fresh = await look_up_group(deps.records, code, secret) or found
+    return await _group_page(request, web, fresh, secret, 200, notice=COMPLETED)
 
 
 async def _fresh(request: Request, found: CitizenView, secret: str) -> CitizenView:

@@ -36,7 +36,19 @@ from records.dossier_codes import CounterBusy
 from web.pages import log, render, services_of, web_state
 from web.sessions import same_token
 
-__all__ = ["FORM_ID", "PUBLIC_CSRF_COOKIE", "csrf_ok", "public_csrf", "router", "store_uploads", "with_csrf"]
+__all__ = [
+    "FIELDS",
+    "FORM_ID",
+    "PUBLIC_CSRF_COOKIE",
+    "applicant_values",
+    "csrf_ok",
+    "online_intake",
+    "places_of",
+    "public_csrf",
+    "router",
+    "store_uploads",
+    "with_csrf",
+]
 
 router = APIRouter(prefix="/apply", include_in_schema=False)
 PUBLIC_CSRF_COOKIE = "onestop_public_csrf"
@@ -86,7 +98,7 @@ def csrf_ok(request: Request, form: FormData) -> bool:
     return same_token(request.cookies.get(PUBLIC_CSRF_COOKIE), str(form.get("csrf_token") or ""))
 
 
-def _online(request: Request) -> OnlineIntake:
+def online_intake(request: Request) -> OnlineIntake:
     online = services_of(request).online
     if online is None:  # create_app always builds it; said for the type checker
         raise RuntimeError("online submission is not configured")
@@ -116,10 +128,13 @@ async def search(request: Request, q: str = Query("", max_length=200)):
         }
         for c in codes[:MAX_FOUND]
     ]
-    return render(request, "apply_search.html", q=q, found=found, total=len(codes))
+    groups = services_of(request).groups
+    # Interlinked groups (docs/groups.md) that take online applications: one form for the group.
+    online_groups = [g for g in (groups.listed() if groups else []) if Channel.ONLINE in g.channels]
+    return render(request, "apply_search.html", q=q, found=found, total=len(codes), groups=online_groups)
 
 
-def _places(request: Request, province: str) -> dict[str, Any]:
+def places_of(request: Request, province: str) -> dict[str, Any]:
     """The communes of a province valid today and its one-stop sections an applicant may choose."""
     intake = services_of(request).intake
     era = era_at(intake.now())
@@ -141,7 +156,7 @@ def _places(request: Request, province: str) -> dict[str, Any]:
 @router.get("/places")
 async def places(request: Request, province: str = Query(pattern=r"^\d{2}$")):
     """The form's selectors after a change of province (the page's script asks)."""
-    return JSONResponse(_places(request, province))
+    return JSONResponse(places_of(request, province))
 
 
 def _form_context(request: Request, code: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +174,7 @@ def _form_context(request: Request, code: str, values: dict[str, Any]) -> dict[s
             "problem": "thủ tục này không nhận hồ sơ trực tuyến",
             "values": values,
         }
-    found = _places(request, province)
+    found = places_of(request, province)
     if not values.get("receiving_unit") and values.get("commune_code"):
         # The applicant's own commune's one-stop section, unless they chose another.
         own = [u["code"] for u in found["receiving_units"] if u["commune"] == values["commune_code"]]
@@ -225,22 +240,27 @@ async def store_uploads(
         values[f"size-{document}"] = str(stored.size)
 
 
+def applicant_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The applicant as the public forms (a dossier's, a group's) post it."""
+    return {
+        "full_name": values.get("full_name", ""),
+        "personal_id": values.get("personal_id", ""),
+        "phone": values.get("phone") or None,
+        "email": values.get("email") or None,
+        "address": {
+            "province_code": values.get("province_code", ""),
+            "commune_code": values.get("commune_code", ""),
+            "detail": values.get("address_detail", ""),
+        },
+    }
+
+
 def _intake_request(code: str, values: dict[str, Any], documents: list[str]) -> IntakeRequest:
     receiving_unit = values.get("receiving_unit", "")
     return IntakeRequest.model_validate(
         {
             "procedure_code": code,
-            "applicant": {
-                "full_name": values.get("full_name", ""),
-                "personal_id": values.get("personal_id", ""),
-                "phone": values.get("phone") or None,
-                "email": values.get("email") or None,
-                "address": {
-                    "province_code": values.get("province_code", ""),
-                    "commune_code": values.get("commune_code", ""),
-                    "detail": values.get("address_detail", ""),
-                },
-            },
+            "applicant": applicant_values(values),
             # Only the documents with a file: the intake's checks name what is missing (form 02).
             "documents": [
                 {"id": d, "reference": values[f"ref-{d}"]} for d in documents if values.get(f"ref-{d}")
@@ -286,7 +306,7 @@ async def submit(request: Request, code: str):
         return _form_page(
             request, code, values, 403, "Biểu mẫu không hợp lệ hoặc đã hết hạn. Vui lòng gửi lại."
         )
-    online = _online(request)
+    online = online_intake(request)
     context = _form_context(request, code, values)
     version = context["version"]
     if version is None:
