@@ -898,6 +898,7 @@ class GroupWorkflow:
                     note=member.outcome_reason,
                     details={"partner": member.partner},
                 )
+                self._changes += 1  # no report will come: the group's loop looks now
             elif member.open:
                 command = WithdrawInput(
                     actor=action.actor, action_id=f"{action.action_id}/{key}", reason=action.reason

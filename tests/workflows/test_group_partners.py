@@ -27,7 +27,7 @@ from tests.builders import BA_DINH_COMMITTEE, COUNTER, free_port
 from tests.group_builders import BA_DINH_POLICE, GroupDesk, member
 from tests.partner_standin import running, standin_app
 from workflows.group import GroupWorkflow
-from workflows.group_models import GroupReturnInput, GroupStatus, GroupView
+from workflows.group_models import GroupReturnInput, GroupStatus, GroupView, GroupWithdrawInput
 
 # Real seconds: the time-skipping server does not skip while no one waits on a result.
 POLL = {"poll_seconds": 0.2, "poll_max_seconds": 1.0}
@@ -241,3 +241,32 @@ async def until_attempts(desk: GroupDesk, code: str, activity: str, attempts: in
 def _no_partner_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # The tests name their systems themselves; a developer's PARTNER_SYSTEMS must not leak in.
     monkeypatch.delenv("PARTNER_SYSTEMS", raising=False)
+
+
+class TestWithdrawnWithAPartnerMember:
+    """The applicant withdraws a group while a partner's system has one of its members."""
+
+    async def test_withdrawal_stops_asking_the_partner_and_closes_the_group(
+        self, partner_env: WorkflowEnvironment, records: RecordsStore
+    ) -> None:
+        """Withdrawn while the commune's system has the birth registration: the member is
+        withdrawn in the group (the interface has no withdrawal, so the partner is not told), the
+        engine stops asking, the members that needed it are stopped, and the group closes."""
+        app = standin_app("UBND")
+        async with running(app) as url:
+            systems = {"commune_peoples_committee": url}
+            async with partner_desk(partner_env, records, systems) as desk:
+                receipt = await desk.receive()
+                code = receipt.group_dossier_code
+                await desk.until(code, lambda v: member(v, "birth").partner_reference != "")
+                await desk.group(code).execute_update(
+                    GroupWorkflow.withdraw, GroupWithdrawInput(actor=COUNTER, action_id=f"{code}-withdraw")
+                )
+                result = await desk.finished(code)
+                assert result.status is GroupStatus.WITHDRAWN
+                assert [m.status for m in result.members] == ["withdrawn", "stopped", "stopped"]
+                assert "partner's system was not told" in member(result, "birth").outcome_reason
+                assert all([await has_no_dossier(desk, m.code) for m in result.members])
+                asked = len(app.state.calls)
+                await asyncio.sleep(1.5)  # longer than the longest wait between two questions
+                assert len(app.state.calls) == asked
