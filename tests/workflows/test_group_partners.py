@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -26,6 +27,8 @@ from runtime.temporal import binary, register_search_attributes
 from tests.builders import BA_DINH_COMMITTEE, COUNTER, free_port
 from tests.group_builders import BA_DINH_POLICE, GroupDesk, member
 from tests.partner_standin import running, standin_app
+from web.pages import TEMPLATES
+from web.routes.groups import GROUP_STATUSES, MEMBER_STATUSES
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupReturnInput, GroupStatus, GroupView, GroupWithdrawInput
 
@@ -74,6 +77,19 @@ async def return_group(desk: GroupDesk, code: str) -> GroupView:
         GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id=f"{code}-return")
     )
     return await desk.finished(code)
+
+
+def group_page(view: GroupView) -> str:
+    """The group's web page (web/templates/group.html) for `view`, read by no one signed in."""
+    return TEMPLATES.get_template("group.html").render(
+        request=SimpleNamespace(query_params={}),
+        staff=None,
+        view=view,
+        counter_name=view.receiving_unit,
+        actions=[],
+        MEMBER_STATUSES=MEMBER_STATUSES,
+        GROUP_STATUSES=GROUP_STATUSES,
+    )
 
 
 def entries(view: GroupView, key: str) -> list[tuple[str, str]]:
@@ -130,6 +146,11 @@ class TestPartnerMember:
             started, submitted, processed = (e for e in view.timeline if e.member == "insurance")
             assert started.details["partner"] == submitted.details["partner"] == url
             assert processed.details["result_reference"] == "BHYT-0001"
+
+            page = group_page(view)
+            assert f'href="/web/dossiers/{codes["birth"]}"' in page  # a dossier here
+            assert f'href="/web/dossiers/{codes["insurance"]}"' not in page  # none: the partner's
+            assert f"hệ thống riêng của cơ quan: {url}, số {insurance.partner_reference}" in page
 
             result = await return_group(desk, code)
             assert result.status is GroupStatus.RETURNED
