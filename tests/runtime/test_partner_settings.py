@@ -39,3 +39,12 @@ class TestPartnerSettings:
     def test_a_wrong_setting_is_named(self, env: dict[str, str], message: str) -> None:
         with pytest.raises(ValueError, match=message):
             PartnerSettings.from_env(env)
+
+
+def test_worker_py_refuses_a_wrong_partner_setting_before_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PARTNER_SYSTEMS naming no agency kind stops worker.py with the configuration's exit
+    code, before any server or store is opened."""
+    import worker
+
+    monkeypatch.setenv("PARTNER_SYSTEMS", "police=http://127.0.0.1:9")
+    assert worker.run(["--no-api"]) == worker.EXIT_BAD_CONFIG
