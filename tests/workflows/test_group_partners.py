@@ -214,6 +214,8 @@ class TestPartnerMember:
             app.state.down = True
             async with running(app, port):
                 await until_calls(app, 503, 2)  # up, but in maintenance
+                view = await desk.group(code).query(GroupWorkflow.view)
+                assert app.state.submissions == [] and member(view, "insurance").partner_reference == ""
                 app.state.down = False
                 view = await desk.until(code, lambda v: member(v, "insurance").partner_reference != "")
                 reference = member(view, "insurance").partner_reference
