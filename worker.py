@@ -29,6 +29,7 @@ from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.delivery_settings import DeliverySettings
 from runtime.logging import configure_logging
+from runtime.partner_settings import PartnerSettings
 from runtime.settings import ConfigurationError, Settings, queue_list
 from runtime.temporal import exit_process, is_unreachable, temporal_client
 from web import WEB_PATH, install_web
@@ -47,6 +48,7 @@ async def main(
     key = token_key(settings) if settings.api_port else None
     try:
         delivery = DeliverySettings.from_env()
+        partners = PartnerSettings.from_env()
     except ValueError as err:  # a DELIVERY_*/SMTP_PORT that is not a number: named, exit 2
         raise ConfigurationError(str(err)) from None
     # The records first: a SQLite file another worker serves is refused before a dev server starts.
@@ -67,6 +69,7 @@ async def main(
                 records,
                 delivery=delivery,
                 routing=settings.queue_routing,
+                partners=partners,
                 graceful_shutdown_timeout=timedelta(seconds=20),
             )
             for queue in settings.polled_task_queues

@@ -4,8 +4,12 @@ Police and social insurance run systems of their own. A member of a group handed
 agency is submitted to it and its outcome read back through `PartnerAgency`; in this project an
 agency's part is done by its officers in this engine (`EngineOfficers`), and `HttpPartnerAgency`
 speaks the interface's HTTP form to a partner service (tested against a stand-in, so that a real
-system can be plugged in later by configuration). Not yet called by GroupWorkflow
-(docs/groups.md, "Not done yet").
+system can be plugged in later by configuration: runtime.partner_settings). GroupWorkflow hands a
+member whose agency has a system to it through `PartnerActivities`: `submit_to_partner` once
+(idempotent by member code, so a retry after a lost answer submits nothing new), then
+`partner_outcome`, which fails as `PartnerPending` while the agency has not decided, so that
+Temporal's retry policy is the polling schedule (docs/groups.md, "Members done by a partner's
+system").
 
 The HTTP form: `PUT /submissions/{member_code}` with a `PartnerSubmission` (idempotent: the
 same code again answers the first submission's reference), `GET /submissions/{reference}`
@@ -18,18 +22,32 @@ from enum import StrEnum
 from typing import Protocol
 
 import httpx
+import structlog
 from pydantic import BaseModel, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from runtime.partner_settings import PartnerSettings
 
 __all__ = [
+    "PARTNER_PENDING",
     "EngineOfficers",
     "HttpPartnerAgency",
+    "PartnerActivities",
     "PartnerAgency",
     "PartnerDirectory",
     "PartnerError",
     "PartnerOutcome",
+    "PartnerOutcomeInput",
     "PartnerState",
     "PartnerSubmission",
+    "SubmitToPartnerInput",
+    "SubmitToPartnerResult",
 ]
+
+log = structlog.get_logger(__name__)
+# The error type of an outcome not decided yet: retried on the group's polling schedule.
+PARTNER_PENDING = "PartnerPending"
 
 
 class PartnerSubmission(BaseModel):
@@ -122,10 +140,81 @@ class PartnerDirectory:
         self._systems = systems or {}
 
     @classmethod
-    def from_urls(cls, urls: dict[str, str]) -> PartnerDirectory:
+    def from_urls(cls, urls: dict[str, str], token: str | None = None) -> PartnerDirectory:
         """`{"commune_police": "https://…"}`: agencies (procedures.groups.MemberAgency values)
         whose part a partner system does."""
-        return cls({agency: HttpPartnerAgency(url) for agency, url in urls.items() if url})
+        return cls({agency: HttpPartnerAgency(url, token=token) for agency, url in urls.items() if url})
+
+    @classmethod
+    def from_settings(cls, settings: PartnerSettings) -> PartnerDirectory:
+        return cls.from_urls(dict(settings.systems), settings.token)
 
     def adapter(self, agency: str) -> PartnerAgency:
         return self._systems.get(agency) or EngineOfficers()
+
+    def system(self, agency: str) -> PartnerAgency | None:
+        """The agency's own system, None when its officers work in this engine."""
+        return self._systems.get(agency)
+
+
+class SubmitToPartnerInput(BaseModel):
+    agency: str  # the agency kind whose system takes the member
+    submission: PartnerSubmission
+
+
+class SubmitToPartnerResult(BaseModel):
+    reference: str
+
+
+class PartnerOutcomeInput(BaseModel):
+    agency: str
+    member_code: str
+    reference: str
+
+
+class PartnerActivities:
+    """The group's calls to partners' systems, each through the agency's adapter."""
+
+    def __init__(self, directory: PartnerDirectory) -> None:
+        self._directory = directory
+
+    @activity.defn
+    async def submit_to_partner(self, request: SubmitToPartnerInput) -> SubmitToPartnerResult:
+        """Hand one member to its agency's system; the same member again answers the same
+        reference. A system down or not configured fails the attempt, retried."""
+        system = self._system(request.agency)
+        reference = await system.submit(request.submission)
+        log.info(
+            "member submitted to partner",
+            member_code=request.submission.member_code,
+            group_code=request.submission.group_code,
+            agency=request.agency,
+            reference=reference,
+        )
+        return SubmitToPartnerResult(reference=reference)
+
+    @activity.defn
+    async def partner_outcome(self, request: PartnerOutcomeInput) -> PartnerOutcome:
+        """The agency's decision on the member; `PartnerPending` (retried on the group's polling
+        schedule, logged as benign) while it has none."""
+        outcome = await self._system(request.agency).outcome(request.reference)
+        if outcome.state is PartnerState.ACCEPTED:
+            raise ApplicationError(
+                f"{request.member_code} is not decided yet at {request.agency}",
+                type=PARTNER_PENDING,
+                category=ApplicationErrorCategory.BENIGN,
+            )
+        log.info(
+            "partner decided member",
+            member_code=request.member_code,
+            agency=request.agency,
+            state=outcome.state.value,
+        )
+        return outcome
+
+    def _system(self, agency: str) -> PartnerAgency:
+        system = self._directory.system(agency)
+        if system is None:
+            # Configuration changed since the group was received: retried until it is back.
+            raise PartnerError(f"no system configured for {agency} (PARTNER_SYSTEMS)")
+        return system

@@ -2,8 +2,9 @@
 
 The group's history is the source of truth for the group as a dossier's is for the dossier:
 it is read as a timeline (received, each member started and finished, each change a member
-reported, pauses, withdrawal, return, the deadline timer, apologies) decoded with the client's
-data converter, and each member is summed up with where its own history is read
+reported, pauses, withdrawal, return, the deadline timer, apologies; a member handed to a
+partner's system: its submission and the partner's decision) decoded with the client's data
+converter, and each member is summed up with where its own history is read
 (`starter.py history MEMBER`, `GET /audit/dossiers/MEMBER/history`). A group has no
 hash-chained audit trail of its own (its members have theirs): nothing is compared here.
 Personal data of the applicant is left out.
@@ -62,8 +63,9 @@ class MemberSummary(BaseModel):
     handling_unit: str
     started_at: AwareDatetime | None = None
     status: str = "waiting"  # the last status it reported; waiting if never started
-    finished_at: AwareDatetime | None = None  # its workflow completed
+    finished_at: AwareDatetime | None = None  # its workflow completed (a partner's: decided)
     history: str  # where its own history is read
+    partner: str = ""  # the partner's system that did it (no history of its own here)
 
 
 class GroupHistory(BaseModel):
@@ -117,6 +119,7 @@ class _GroupReader(_Reader):
     async def read(self, run: int, events: list[HistoryEvent]) -> None:
         updates: dict[str, HistoryItem] = {}
         children: dict[int, str] = {}  # initiated event id -> member code
+        partner_calls: dict[int, tuple[str, str]] = {}  # scheduled event id -> (activity, member code)
         for event in events:
             kind = event.event_type
             if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
@@ -137,6 +140,10 @@ class _GroupReader(_Reader):
             elif kind in _CHILD_ENDINGS:
                 code = _child_code(event, kind)
                 self._member_item(event, code, f"member {_CHILD_ENDINGS[kind]}")
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                await self._partner_called(event, partner_calls)
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                await self._partner_answered(event, partner_calls)
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
                 await self._signalled(event)
             elif kind == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
@@ -196,6 +203,48 @@ class _GroupReader(_Reader):
             )
         )
 
+    async def _partner_called(self, event: HistoryEvent, calls: dict[int, tuple[str, str]]) -> None:
+        """A member handed to its partner's system: the submission is its start."""
+        attrs = event.activity_task_scheduled_event_attributes
+        name = attrs.activity_type.name
+        if name not in _PARTNER_ACTIVITIES:
+            return
+        request = await self._decode(attrs.input)
+        request = request if isinstance(request, dict) else {}
+        code = str(request.get("member_code") or request.get("submission", {}).get("member_code", ""))
+        calls[event.event_id] = (name, code)
+        summary = self.members.get(code)
+        if name == "submit_to_partner" and summary is not None and self.group is not None:
+            plan = next(p for p in self.group.members if p.code == code)
+            summary.partner = plan.partner.system if plan.partner else str(request.get("agency", ""))
+            summary.started_at = _at(event)
+            summary.history = f"the partner's system at {summary.partner}"
+            self._member_item(
+                event, code, "member started", status="processing", details={"partner": summary.partner}
+            )
+
+    async def _partner_answered(self, event: HistoryEvent, calls: dict[int, tuple[str, str]]) -> None:
+        completed = event.activity_task_completed_event_attributes
+        name, code = calls.get(completed.scheduled_event_id, ("", ""))
+        if not name:
+            return
+        answer = await self._decode(completed.result)
+        answer = answer if isinstance(answer, dict) else {}
+        summary = self.members.get(code)
+        plan = next((p for p in self.group.members if p.code == code), None) if self.group else None
+        # As the group's own timeline names the partner: by its agency kind.
+        actor = f"partner:{plan.partner.agency}" if plan and plan.partner else "partner"
+        if name == "submit_to_partner":
+            details = {"reference": str(answer.get("reference", ""))}
+            self._member_item(event, code, "member submitted to partner", actor_id=actor, details=details)
+            return
+        state = str(answer.get("state", ""))
+        what = {"processed": "member processed", "refused": "member refused"}.get(state, f"member {state}")
+        self._member_item(event, code, what, actor_id=actor, status=state)
+        self._member_item(event, code, "member finished", outcome=state)
+        if summary is not None:
+            summary.finished_at = _at(event)
+
     async def _signalled(self, event: HistoryEvent) -> None:
         attrs = event.workflow_execution_signaled_event_attributes
         if attrs.signal_name != "member_changed":
@@ -239,6 +288,7 @@ class _GroupReader(_Reader):
         )
 
 
+_PARTNER_ACTIVITIES = frozenset({"submit_to_partner", "partner_outcome"})
 _CHILD_ENDINGS = {
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED: "failed",
     EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED: "terminated",

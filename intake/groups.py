@@ -47,8 +47,9 @@ from procedures.models import Channel, ProcedureVersion
 from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
 from records.lookup_secrets import LookupSecrets
+from runtime.partner_settings import PartnerSettings
 from workflows.group import GroupWorkflow
-from workflows.group_models import GroupInput, MemberPlan
+from workflows.group_models import GroupInput, MemberPlan, PartnerHandover
 
 __all__ = ["GroupForm", "GroupIntake", "MemberForm"]
 
@@ -89,8 +90,11 @@ class GroupIntake:
         agencies: AgencyDirectory,
         calendar: WorkingCalendar,
         clock: Callable[[], datetime] | None = None,
+        partners: PartnerSettings | None = None,
     ) -> None:
         self._client = client
+        # Agencies whose part a partner's system does; none: every member by officers here.
+        self._partners = partners or PartnerSettings()
         self._task_queue = task_queue
         self._allocator = allocator
         self._secrets = secrets
@@ -109,8 +113,10 @@ class GroupIntake:
         records: RecordsStore,
         *,
         clock: Callable[[], datetime] | None = None,
+        partners: PartnerSettings | None = None,
     ) -> GroupIntake:
-        """The group intake on the shipped catalogue, groups, units and calendar."""
+        """The group intake on the shipped catalogue, groups, units and calendar, and the partner
+        systems of the environment (runtime.partner_settings) unless `partners` is given."""
         return cls(
             client,
             task_queue,
@@ -122,6 +128,7 @@ class GroupIntake:
             agencies=AgencyDirectory.load(),
             calendar=WorkingCalendar.default(),
             clock=clock,
+            partners=partners or PartnerSettings.from_env(),
         )
 
     def listed(self) -> list[GroupVersion]:
@@ -315,9 +322,19 @@ class GroupIntake:
                         depends_on=member.depends_on,
                         documents=documents,
                         channel=channel,
+                        partner=self._handover(member.agency.value),
                     )
                 )
         return plans
+
+    def _handover(self, agency: str) -> PartnerHandover | None:
+        """The partner's system that does `agency`'s part, pinned in the member's plan."""
+        url = self._partners.systems.get(agency)
+        if not url:
+            return None
+        return PartnerHandover(
+            agency=agency, system=url, poll_every=self._partners.poll_every, poll_max=self._partners.poll_max
+        )
 
     async def _stored(self, code: str) -> GroupInput:
         handle = self._client.get_workflow_handle(code)

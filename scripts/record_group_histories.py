@@ -12,7 +12,10 @@ tests/builders.py and the birth group of Decision 296:
 - `group_birth_online_received`: the group submitted online (patch `group-online-submission`),
   unchecked past its check's deadline, completed online after form 02, received at the counter,
   its members done, its result returned;
-- `group_birth_online_not_received`: submitted online and refused at the counter's check (form 03).
+- `group_birth_online_not_received`: submitted online and refused at the counter's check (form 03);
+- `group_birth_partner_insurance`: the insurance member handed to social insurance's own system
+  (patch `group-partner-systems`; the stand-in of tests/partner_standin.py on loopback, down for
+  the first questions), its decision read back, the group's result returned.
 Since the patch `group-online-notices` the two online shapes carry it (and their forms 02/03
 notices): copied in as `group_birth_online_received_notices` and
 `group_birth_online_not_received_notices`, beside the ones recorded before it.
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from datetime import datetime, timedelta  # noqa: E402
 
+import httpx  # noqa: E402
 from temporalio.client import WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
@@ -49,6 +53,7 @@ from model.dossier_inputs import (  # noqa: E402
 )
 from records.database import open_records  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
+from runtime.partner_settings import PartnerSettings  # noqa: E402
 from runtime.temporal import binary, register_search_attributes  # noqa: E402
 from scripts.record_histories import write  # noqa: E402
 from tests.builders import BA_DINH_COMMITTEE, COUNTER, at, quiet_day, travel_to  # noqa: E402
@@ -62,6 +67,7 @@ from tests.group_builders import (  # noqa: E402
     member,
     skip_to,
 )
+from tests.partner_standin import running, standin_app  # noqa: E402
 from workflows.dossier import DossierWorkflow  # noqa: E402
 from workflows.group import GroupWorkflow  # noqa: E402
 from workflows.group_models import GroupCompleteOnlineInput, GroupReturnInput  # noqa: E402
@@ -157,6 +163,42 @@ async def online_not_received(desk: GroupDesk) -> dict[str, WorkflowHistory]:
     return {"group_birth_online_not_received": await group.fetch_history()}
 
 
+async def partner_insurance(env: WorkflowEnvironment, records) -> dict[str, WorkflowHistory]:
+    app = standin_app("BHXH")
+    async with running(app) as url:
+        partners = PartnerSettings(systems={"social_insurance": url}, poll_seconds=0.2, poll_max_seconds=1)
+        queue = f"{TASK_QUEUE}-partner"
+        async with build_worker(env.client, queue, records, partners=partners):
+            desk = GroupDesk(env, queue, records, partners=partners)
+            receipt = await desk.receive(request_id="group-partner-insurance")
+            code = receipt.group_dossier_code
+            codes = {m.key: m.dossier_code for m in receipt.members}
+            for key, unit in (("birth", BA_DINH_COMMITTEE), ("residence", BA_DINH_POLICE)):
+                await desk.until(code, lambda v, key=key: member(v, key).status == "processing")
+                await desk.do_member(codes[key], unit, action_ids=f"partner-{key}")
+            view = await desk.until(code, lambda v: member(v, "insurance").partner_reference != "")
+            app.state.down = True
+            while len(app.state.calls) < 3:  # the first questions answered 503, retried
+                await asyncio.sleep(0.05)
+            app.state.down = False
+            reference = member(view, "insurance").partner_reference
+            async with httpx.AsyncClient(base_url=url) as back_door:
+                await back_door.post(
+                    f"/submissions/{reference}/decision",
+                    json={"state": "processed", "result_reference": "BHYT-1"},
+                )
+            await desk.until(code, lambda v: v.status.value == "processed")
+            await desk.group(code).execute_update(
+                GroupWorkflow.return_result,
+                GroupReturnInput(actor=COUNTER, action_id="partner-return"),
+                id="p",
+            )
+            await desk.group(code).result()
+            for key in ("birth", "residence"):
+                await desk.member(codes[key]).result()
+            return {"group_birth_partner_insurance": await desk.group(code).fetch_history()}
+
+
 async def record(out: Path) -> dict[str, WorkflowHistory]:
     recorded: dict[str, WorkflowHistory] = {}
     with tempfile.TemporaryDirectory(prefix="record-group-histories-") as tmp:
@@ -175,6 +217,9 @@ async def record(out: Path) -> dict[str, WorkflowHistory]:
                         for name, history in (await shape(desk)).items():
                             recorded[name] = history
                             write(out, name, history)
+                for name, history in (await partner_insurance(env, records)).items():
+                    recorded[name] = history
+                    write(out, name, history)
     return recorded
 
 

@@ -22,6 +22,7 @@ from procedures.models import Channel, Role, StepPlace
 from records.database import RecordsStore
 from records.dossier_codes import DossierCodeAllocator
 from records.lookup_secrets import LookupSecrets
+from runtime.partner_settings import PartnerSettings
 from tests.builders import APPLICANT, BA_DINH_COUNTER, COUNTER
 from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
@@ -64,7 +65,13 @@ async def closed_result(handle: WorkflowHandle, timeout: float = 30):
 class GroupDesk:
     """The counter and the officers of Phường Ba Đình, its police and Hà Nội's social insurance."""
 
-    def __init__(self, env: WorkflowEnvironment, task_queue: str, records: RecordsStore) -> None:
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        task_queue: str,
+        records: RecordsStore,
+        partners: PartnerSettings | None = None,
+    ) -> None:
         self.env = env
         self.client: Client = env.client
         self._now = datetime.now(VN_TZ)
@@ -80,6 +87,7 @@ class GroupDesk:
             agencies=AgencyDirectory.load(),
             calendar=WorkingCalendar.default(),
             clock=lambda: self._now,
+            partners=partners,
         )
 
     async def receive(self, group_code: str = "LT296.01", **changes) -> GroupReceipt:

@@ -1,5 +1,6 @@
 """A stand-in for a partner agency's system (police, social insurance) speaking the interface of
-activities/partners.py over real HTTP, with a back door for the test to decide a submission."""
+activities/partners.py over real HTTP, with a back door for the test to decide a submission and a
+switch to make it answer 503 (`app.state.down`); it counts the requests that reached it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from activities.partners import PartnerOutcome, PartnerState, PartnerSubmission
@@ -28,6 +29,19 @@ def standin_app(prefix: str) -> FastAPI:
     by_member: dict[str, str] = {}
     outcomes: dict[str, PartnerOutcome] = {}
     app.state.submissions = []
+    app.state.down = False  # True: every interface call answers 503, as a system in maintenance
+    app.state.calls = []  # (method, path, status) of every interface call that reached it
+
+    @app.middleware("http")
+    async def maintenance(request: Request, call_next):
+        if request.url.path.endswith("/decision"):
+            return await call_next(request)
+        if app.state.down:
+            app.state.calls.append((request.method, request.url.path, 503))
+            return Response("down for maintenance", status_code=503)
+        response = await call_next(request)
+        app.state.calls.append((request.method, request.url.path, response.status_code))
+        return response
 
     @app.put("/submissions/{member_code}")
     async def submit(member_code: str, submission: PartnerSubmission) -> PartnerOutcome:
@@ -55,9 +69,9 @@ def standin_app(prefix: str) -> FastAPI:
 
 
 @asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[str]:
-    """Serve `app` on a free loopback port; its base URL."""
-    port = free_port()
+async def running(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` on a loopback port (a free one unless given); its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -60,6 +60,7 @@ GROUP_EVENTS = {
     "member_supplement_requested": "Hồ sơ thành phần yêu cầu bổ sung: tạm dừng thời hạn cả nhóm",
     "member_supplemented": "Hồ sơ thành phần đã bổ sung",
     "clock_resumed": "Tiếp tục tính thời hạn cả nhóm",
+    "member_submitted_to_partner": "Đã chuyển hồ sơ thành phần sang hệ thống của cơ quan phối hợp",
     "member_processed": "Hồ sơ thành phần có kết quả",
     "member_refused": "Hồ sơ thành phần bị từ chối giải quyết",
     "member_stopped": "Hồ sơ thành phần không thực hiện",

@@ -23,6 +23,14 @@ with workflow.unsafe.imports_passed_through():
         GroupRecordActivities,
         RecordGroupInput,
     )
+    from activities.partners import (
+        PartnerActivities,
+        PartnerOutcome,
+        PartnerOutcomeInput,
+        PartnerState,
+        PartnerSubmission,
+        SubmitToPartnerInput,
+    )
     from model import search_attributes
     from model.dossier_inputs import (
         DossierInput,
@@ -52,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         MemberReport,
         MemberState,
         MemberStatus,
+        PartnerHandover,
     )
     from workflows.group_rules import GroupAction, check_group_action, dependents
 
@@ -61,6 +70,7 @@ __all__ = [
     "GROUP_ONLINE_NOTICES",
     "GROUP_ONLINE_NOTICES_PATCH",
     "GROUP_ONLINE_PATCH",
+    "GROUP_PARTNER_PATCH",
     "GroupWorkflow",
 ]
 
@@ -86,6 +96,10 @@ KEEP_PASSED_TIMER_PATCH = "group-keep-passed-timer"
 # check's deadline timer) before any member starts. Asked only by groups started with
 # GroupInput.online, so a counter's group gains no marker and replays as it ran.
 GROUP_ONLINE_PATCH = "group-online-submission"
+# Since this patch a member whose plan names a partner's system is handed to it (activities)
+# instead of started as a child dossier. Asked only for such members, so other groups replay as
+# they ran.
+GROUP_PARTNER_PATCH = "group-partner-systems"
 # The group's entries the applicant is told of: the notice's kind (notices/templates/) and label.
 GROUP_NOTICES = {
     "received": ("group_received", "Nhóm hồ sơ liên thông đã được tiếp nhận"),
@@ -162,6 +176,7 @@ class GroupWorkflow:
         self._changes = 0
         self._lock = asyncio.Lock()
         self._waiting_children: list[asyncio.Task[None]] = []
+        self._partner_tasks: dict[str, asyncio.Task[None]] = {}
         self._timer: asyncio.Task[None] | None = None
         self._projected: tuple[object, ...] | None = None
         self._timer_due = group.due_at
@@ -436,10 +451,13 @@ class GroupWorkflow:
 
     async def _start_member(self, plan: MemberPlan, member: MemberState) -> None:
         group, now = self._group, workflow.now()
+        if plan.partner is not None and workflow.patched(GROUP_PARTNER_PATCH):
+            self._hand_to_partner(plan, plan.partner, member)
+            return
         # The first members are received with the group; the others when their inputs are ready.
         received_at = self._received_at() if not plan.depends_on else now
         results = tuple(
-            SubmittedDocument(id=f"result_{key}", reference=self._state.members[key].code)
+            SubmittedDocument(id=f"result_{key}", reference=self._result_reference(key))
             for key in plan.depends_on
         )
         dossier = DossierInput(
@@ -465,7 +483,7 @@ class GroupWorkflow:
             member=plan.key,
             unit=plan.handling_unit.code,
             details={"code": plan.code, "procedure_code": plan.procedure.procedure_code}
-            | {f"result_{key}": self._state.members[key].code for key in plan.depends_on},
+            | {f"result_{key}": self._result_reference(key) for key in plan.depends_on},
         )
         handle = await workflow.start_child_workflow(
             DossierWorkflow.run,
@@ -487,6 +505,112 @@ class GroupWorkflow:
             ),
         )
         self._waiting_children.append(asyncio.create_task(self._await_member(member, handle)))
+
+    def _result_reference(self, key: str) -> str:
+        """What a member's result is known by: its code, or the partner's reference for it."""
+        member = self._state.members[key]
+        return member.result_reference or member.code
+
+    # Members done by a partner's system: submitted once, then its decision polled.
+
+    def _hand_to_partner(self, plan: MemberPlan, handover: PartnerHandover, member: MemberState) -> None:
+        now = workflow.now()
+        results = {key: self._result_reference(key) for key in plan.depends_on}
+        member.status = D.PROCESSING.value
+        member.started_at = now
+        member.due_at = self._state.due_at
+        member.partner = handover.system
+        self._state.add(
+            now,
+            "member_started",
+            member=plan.key,
+            unit=plan.handling_unit.code,
+            details={
+                "code": plan.code,
+                "procedure_code": plan.procedure.procedure_code,
+                "partner": handover.system,
+            }
+            | {f"result_{key}": reference for key, reference in results.items()},
+        )
+        documents = plan.documents + self._state.completed_documents.get(plan.key, ())
+        submission = PartnerSubmission(
+            member_code=plan.code,
+            group_code=self._group.code,
+            procedure_code=plan.procedure.procedure_code,
+            handling_unit=plan.handling_unit.code,
+            results=results,
+            documents=tuple(d.id for d in documents),
+        )
+        self._partner_tasks[plan.key] = asyncio.create_task(
+            self._await_partner(plan, handover, member, submission)
+        )
+
+    async def _await_partner(
+        self, plan: MemberPlan, handover: PartnerHandover, member: MemberState, submission: PartnerSubmission
+    ) -> None:
+        # Temporal's retries are the schedule: a system down delays the submission, an answer
+        # not decided yet (PartnerPending) the next question; neither adds to the history.
+        schedule = RetryPolicy(
+            initial_interval=handover.poll_every, backoff_coefficient=2.0, maximum_interval=handover.poll_max
+        )
+        try:
+            submitted = await workflow.execute_activity_method(
+                PartnerActivities.submit_to_partner,
+                SubmitToPartnerInput(agency=handover.agency, submission=submission),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=schedule,
+            )
+            member.partner_reference = submitted.reference
+            self._state.add(
+                workflow.now(),
+                "member_submitted_to_partner",
+                actor_id=f"partner:{handover.agency}",
+                member=plan.key,
+                unit=member.handling_unit,
+                details={"partner": handover.system, "reference": submitted.reference},
+            )
+            self._changes += 1
+            outcome = await workflow.execute_activity_method(
+                PartnerActivities.partner_outcome,
+                PartnerOutcomeInput(
+                    agency=handover.agency, member_code=plan.code, reference=submitted.reference
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=schedule,
+            )
+        except asyncio.CancelledError:
+            return  # the group was withdrawn: the member is settled by the withdrawal
+        self._partner_decided(member, handover, outcome)
+
+    def _partner_decided(
+        self, member: MemberState, handover: PartnerHandover, outcome: PartnerOutcome
+    ) -> None:
+        """The partner's decision enters the group as a member dossier's outcome does."""
+        state, now = self._state, workflow.now()
+        if member.status != D.PROCESSING.value:
+            return  # settled meanwhile (withdrawn)
+        processed = outcome.state is PartnerState.PROCESSED
+        member.status = D.PROCESSED.value if processed else D.REFUSED.value
+        member.resolved_at = now
+        member.outcome_reason = outcome.reason
+        member.result_reference = (outcome.result_reference or "") if processed else ""
+        member.finished = True  # no workflow of its own to wait for
+        details = {"partner": handover.system, "reference": outcome.reference}
+        if processed:
+            details["result_reference"] = self._result_reference(member.key)
+            details["late"] = "yes" if now > state.due_at else "no"
+        state.add(
+            now,
+            "member_processed" if processed else "member_refused",
+            actor_id=f"partner:{handover.agency}",
+            member=member.key,
+            unit=member.handling_unit,
+            note=outcome.reason,
+            details=details,
+        )
+        if not processed:
+            self._stop_dependents(member, now)
+        self._changes += 1
 
     async def _await_member(
         self, member: MemberState, handle: workflow.ChildWorkflowHandle[Any, Any]
@@ -781,6 +905,22 @@ class GroupWorkflow:
             if member.status == MemberStatus.WAITING.value:
                 member.status = MemberStatus.STOPPED.value
                 member.outcome_reason = "the group was withdrawn"
+            elif member.open and member.partner:
+                # The interface has no withdrawal: the engine stops asking the partner's system.
+                self._partner_tasks[key].cancel()
+                member.status = D.WITHDRAWN.value
+                member.closed_at = now
+                member.finished = True
+                member.outcome_reason = "the group was withdrawn; the partner's system was not told"
+                state.add(
+                    now,
+                    "member_withdrawn",
+                    member=key,
+                    unit=member.handling_unit,
+                    note=member.outcome_reason,
+                    details={"partner": member.partner},
+                )
+                self._changes += 1  # no report will come: the group's loop looks now
             elif member.open:
                 command = WithdrawInput(
                     actor=action.actor, action_id=f"{action.action_id}/{key}", reason=action.reason
@@ -795,7 +935,18 @@ class GroupWorkflow:
         state, now = self._state, workflow.now()
         state.applied_actions[action.action_id] = type(action).__name__
         for key, member in state.members.items():
-            if member.status == D.PROCESSED.value:
+            if member.status == D.PROCESSED.value and member.partner:
+                # The partner's result is handed over with the group's, by the group's counter.
+                member.status = D.RETURNED.value
+                member.closed_at = now
+                state.add(
+                    now,
+                    "member_returned",
+                    member=key,
+                    unit=member.handling_unit,
+                    details={"channel": action.channel.value, "partner": member.partner},
+                )
+            elif member.status == D.PROCESSED.value:
                 command = ReturnResultInput(
                     actor=action.actor, action_id=f"{action.action_id}/{key}", channel=action.channel
                 )

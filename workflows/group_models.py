@@ -41,12 +41,24 @@ __all__ = [
     "MemberReport",
     "MemberState",
     "MemberStatus",
+    "PartnerHandover",
 ]
 
 
 class _Message(BaseModel):
     # Errors never quote the input: it may be an applicant's personal data (and it is logged).
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+
+class PartnerHandover(_Message):
+    """A member whose agency runs a system of its own: handed to that system (through the
+    activities of activities/partners.py), not started as a dossier here. Pinned at receipt."""
+
+    agency: str  # the agency kind whose system it is (the worker's PartnerDirectory key)
+    system: str  # where that system is (its base URL): the partner named in view and timeline
+    # The first wait between two questions to the system, doubling up to poll_max.
+    poll_every: timedelta = timedelta(minutes=1)
+    poll_max: timedelta = timedelta(hours=1)
 
 
 class MemberPlan(_Message):
@@ -60,6 +72,9 @@ class MemberPlan(_Message):
     depends_on: tuple[str, ...] = ()
     documents: tuple[SubmittedDocument, ...] = ()
     channel: Channel = Channel.COUNTER
+    # Set when the member's agency runs its own system (runtime.partner_settings): the group
+    # hands the member to it instead of starting a child dossier.
+    partner: PartnerHandover | None = None
 
 
 class GroupInput(_Message):
@@ -126,7 +141,12 @@ class MemberState(BaseModel):
     seen_seq: int = 0
     apologised: bool = False
     told: bool = False  # the group asked it to withdraw or return its result
-    finished: bool = False  # its workflow has completed
+    finished: bool = False  # its workflow has completed (a partner's member: it was decided)
+    # A member handed to a partner's system: the system (its base URL), the member's reference
+    # there, and the reference of its result (passed to the members that need it).
+    partner: str = ""
+    partner_reference: str = ""
+    result_reference: str = ""
 
     @property
     def settled(self) -> bool:

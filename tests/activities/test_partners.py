@@ -5,14 +5,20 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities.partners import (
+    PARTNER_PENDING,
     EngineOfficers,
     HttpPartnerAgency,
+    PartnerActivities,
     PartnerDirectory,
     PartnerError,
+    PartnerOutcomeInput,
     PartnerState,
     PartnerSubmission,
+    SubmitToPartnerInput,
 )
 from tests.builders import free_port
 from tests.partner_standin import running, standin_app
@@ -85,3 +91,36 @@ class TestPartnerDirectory:
 
     async def test_in_this_engine_the_member_s_dossier_is_the_submission(self):
         assert await EngineOfficers().submit(SUBMISSION) == f"engine:{SUBMISSION.member_code}"
+
+
+class TestPartnerActivities:
+    """What the group's activities make of the partner's answers."""
+
+    async def test_undecided_is_pending_for_the_retry_policy_decided_comes_back(self):
+        app = standin_app("BHXH")
+        async with running(app) as url:
+            activities = PartnerActivities(PartnerDirectory.from_urls({"social_insurance": url}))
+            env = ActivityEnvironment()
+            submitted = await env.run(
+                activities.submit_to_partner,
+                SubmitToPartnerInput(agency="social_insurance", submission=SUBMISSION),
+            )
+            ask = PartnerOutcomeInput(
+                agency="social_insurance", member_code=SUBMISSION.member_code, reference=submitted.reference
+            )
+            with pytest.raises(ApplicationError) as pending:
+                await env.run(activities.partner_outcome, ask)
+            assert pending.value.type == PARTNER_PENDING and not pending.value.non_retryable
+            async with httpx.AsyncClient(base_url=url) as back_door:
+                await back_door.post(
+                    f"/submissions/{submitted.reference}/decision", json={"state": "refused"}
+                )
+            assert (await env.run(activities.partner_outcome, ask)).state is PartnerState.REFUSED
+
+    async def test_an_agency_without_a_system_fails_the_attempt(self):
+        activities = PartnerActivities(PartnerDirectory())
+        with pytest.raises(PartnerError, match="no system configured for commune_police"):
+            await ActivityEnvironment().run(
+                activities.submit_to_partner,
+                SubmitToPartnerInput(agency="commune_police", submission=SUBMISSION),
+            )

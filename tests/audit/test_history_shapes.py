@@ -100,6 +100,22 @@ async def test_every_recorded_group_history_reads_as_the_group_s_timeline(path: 
         assert started == ["birth"] and "member refused" in what
         assert [m.status for m in history.members] == ["refused", "waiting", "waiting"]
         assert members["residence"].started_at is None
+    elif "partner" in path.stem:  # the insurance member done by social insurance's own system
+        assert started == ["birth", "residence", "insurance"]
+        assert what.count("member processed") == 3 and "member submitted to partner" in what
+        assert what.count("group asks member: return_result") == 2  # the partner's is not asked
+        insurance = members["insurance"]
+        assert insurance.partner.startswith("http://127.0.0.1:") and insurance.finished_at
+        assert (insurance.status, insurance.history) == (
+            "processed",
+            f"the partner's system at {insurance.partner}",
+        )
+        assert all(m.status == "returned" for m in history.members if m.key != "insurance")
+        decided = [i for i in history.items if i.details.get("member") == "insurance"]
+        assert [(i.what, i.actor_id) for i in decided][1:3] == [
+            ("member submitted to partner", "partner:social_insurance"),
+            ("member processed", "partner:social_insurance"),
+        ]
     else:
         assert started == ["birth", "residence", "insurance"]
         assert what.count("member processed") == 3 and "return_result" in what

@@ -63,6 +63,8 @@ SHAPES = {
     # Since the patch group-online-notices: the counter's forms 02/03 told to the applicant.
     "group_birth_online_received_notices",
     "group_birth_online_not_received_notices",
+    # Since the patch group-partner-systems: the insurance member handed to a partner's system.
+    "group_birth_partner_insurance",
 }
 # Files named group_* are GroupWorkflow runs; all others DossierWorkflow runs.
 WORKFLOW_TYPES = {"group": "GroupWorkflow"}
@@ -186,3 +188,28 @@ def test_the_group_notices_histories_carry_the_patch_and_the_notices():
             ]
         ]
         assert sent == kinds, name
+
+
+def test_the_partner_history_hands_the_member_over_by_two_activities():
+    """Recorded after the patch group-partner-systems: its marker, one submission and one
+    outcome activity (the partner's 503s and the undecided answers were retried attempts, not
+    events), and two child dossiers only: the insurance member was not started here."""
+    history = load(HISTORIES / "group_birth_partner_insurance.json")
+    markers = [
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    assert "group-partner-systems" in markers
+    activities = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert activities.count("submit_to_partner") == activities.count("partner_outcome") == 1
+    children = [
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+    ]
+    assert [code[-2:] for code in children] == ["-1", "-2"]
