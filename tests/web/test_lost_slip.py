@@ -22,7 +22,8 @@ class TestLostSlip:
     async def test_the_counter_reissues_the_secret_and_the_citizen_looks_up_with_it(self, site, new_page):
         """The counter's dossier page: a reason, then "cấp lại": form 01 reprinted with a new secret
         marked as reissued; the old secret is refused, the new one finds the dossier; an empty
-        reason is named with nothing changed; a specialist is offered no such button."""
+        reason is named with nothing changed; a specialist is offered no such button; the auditor's
+        history page lists the reissue with who and why, never the secret."""
         counter = await new_page()
         await sign_in(counter, await site.account(Role.COUNTER_OFFICER))
         await receive(counter, "xac nhan tinh trang hon nhan", "1.004873", ["declaration"])
@@ -61,3 +62,11 @@ class TestLostSlip:
         await specialist.goto(f"/web/dossiers/{code}")
         await expect(specialist.get_by_test_id("dossier-code")).to_have_text(code)
         await expect(specialist.get_by_test_id("action-new-lookup-secret")).to_have_count(0)
+
+        auditor = await new_page()
+        await sign_in(auditor, await site.account(Role.AUDITOR))
+        await auditor.goto(f"/web/audit/dossiers/{code}")
+        reissues = auditor.get_by_test_id("lookup-secret-reissues")
+        await expect(reissues).to_contain_text(reason)
+        await expect(reissues).to_contain_text(record.officer_id)
+        assert new not in await auditor.content()
