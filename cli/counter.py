@@ -7,6 +7,8 @@
     starter.py counter confirm-payment CODE --amount 50000 --receipt BL-001 --action-id CODE-paid
     starter.py counter return CODE --action-id CODE-return
     starter.py counter unsettled        # receipts whose start Temporal never confirmed, settled
+    starter.py counter new-lookup-secret CODE --reason "mất phiếu hẹn, đã kiểm tra CCCD" \
+        --action-id CODE-slip       # a lost slip: form 01 reprinted with a new lookup secret
 
 (`starter.py receive --file request.json` takes the whole request as JSON.)
 """
@@ -20,6 +22,7 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from cli.context import (
     EXIT_BAD_INPUT,
@@ -31,13 +34,17 @@ from cli.context import (
     instant,
 )
 from cli.officer_identity import add_action_parser, add_identity_arguments, identity, perform
+from cli.officer_identity import refuse as refusal_of
 from cli.online_check import add_online_check_commands
 from intake.forms import IntakeRequest, ReceiptSlip
 from intake.service import IntakeService
 from model.input_bounds import short
+from officers.acting import ActionForbidden
+from officers.lookup_secret import ReissueLookupSecretInput, reissue_lookup_secret
 from officers.policy import may_receive
 from procedures.models import Channel
 from procedures.problems import describe_validation_error
+from records.lookup_secrets import LookupSecrets, ReissueKeyUsed
 
 __all__ = ["add_commands"]
 
@@ -45,7 +52,7 @@ __all__ = ["add_commands"]
 def add_commands(commands: argparse._SubParsersAction) -> None:
     counter = commands.add_parser(
         "counter",
-        help="counter staff: receive, supplement, withdraw, confirm-payment, return;"
+        help="counter staff: receive, supplement, withdraw, confirm-payment, return, new-lookup-secret;"
         " receive-online, ask-online, refuse-online",
         description=__doc__.split("\n\n")[0],
     )
@@ -99,6 +106,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     payment.add_argument("--receipt", required=True, help="receipt number")
     returned = add_action_parser(sub, "return", "hand the result to the applicant", _act)
     returned.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.COUNTER.value)
+    new_secret = add_action_parser(
+        sub,
+        "new-lookup-secret",
+        "a lost slip: a new lookup secret (the old one stops working), printed on form 01 reprinted",
+        _new_lookup_secret,
+    )
+    new_secret.add_argument(
+        "--reason", required=True, help="why, kept for auditors, e.g. 'mất phiếu hẹn, đã kiểm tra CCCD'"
+    )
     add_online_check_commands(sub)
 
 
@@ -212,3 +228,29 @@ async def _act(args: argparse.Namespace, context: CliContext) -> int:
     return await perform(
         context, officer, args.code, "return_result", args.action_id, channel=Channel(args.channel)
     )
+
+
+async def _new_lookup_secret(args: argparse.Namespace, context: CliContext) -> int:
+    officer = identity(args, context)
+    try:
+        request = ReissueLookupSecretInput(actor=officer, action_id=args.action_id, reason=args.reason)
+    except ValidationError as err:
+        raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
+    client = await context.client()
+    async with context.records() as records:
+        secrets = LookupSecrets(records.engine, records.sessions)
+        try:
+            done = await reissue_lookup_secret(client, secrets, args.code, request)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise CommandFailed(EXIT_BAD_INPUT, f"no dossier {args.code}") from err
+            raise
+        except ActionForbidden as err:
+            raise refusal_of(
+                officer, "reissue_lookup_secret", args.code, err.refusal.type.value, err.refusal.reason
+            ) from err
+        except ReissueKeyUsed as err:
+            raise refusal_of(officer, "reissue_lookup_secret", args.code, "ActionIdReused", str(err)) from err
+        intake = IntakeService.standard(client, context.settings.queue_routing, records)
+        context.print(await intake.reprinted_slip(args.code, done.secret, done.reissued_at, done.view.due_at))
+    return EXIT_OK

@@ -41,6 +41,7 @@ __all__ = [
     "identity",
     "perform",
     "read_dossier",
+    "refuse",
 ]
 
 TOKEN_VARIABLE = "ONESTOP_TOKEN"
@@ -108,7 +109,8 @@ def identity(args: argparse.Namespace, context: CliContext) -> Actor:
         raise CommandFailed(EXIT_BAD_INPUT, describe_validation_error(err)) from err
 
 
-def _refuse(officer: Actor, action: str, code: str, error_type: str, reason: str) -> CommandFailed:
+def refuse(officer: Actor, action: str, code: str, error_type: str, reason: str) -> CommandFailed:
+    """Log a refusal and return the exit-4 failure to raise."""
     log_refusal(officer, action, error_type, reason, code)
     return CommandFailed(EXIT_REFUSED, f"refused ({error_type}): {reason}")
 
@@ -118,7 +120,7 @@ async def read_dossier(context: CliContext, officer: Actor, code: str) -> Dossie
     try:
         return await read(await context.client(), officer, code)
     except ActionForbidden as err:
-        raise _refuse(officer, "read", code, err.refusal.type.value, err.refusal.reason) from err
+        raise refuse(officer, "read", code, err.refusal.type.value, err.refusal.reason) from err
 
 
 async def perform(
@@ -143,4 +145,4 @@ async def act_as(context: CliContext, code: str, action: str, request: ActionInp
     try:
         return await act(await context.client(), code, action, request)
     except ActionForbidden as err:
-        raise _refuse(request.actor, action, code, err.refusal.type.value, err.refusal.reason) from err
+        raise refuse(request.actor, action, code, err.refusal.type.value, err.refusal.reason) from err

@@ -102,6 +102,9 @@ class ReceiptSlip(BaseModel):
     # The citizens' lookup secret (docs/web.md), printed on the slip: given once per dossier,
     # again only to a resubmission minutes after the first (records/lookup_secrets.py).
     lookup_secret: str | None = None
+    # Set on a slip reprinted for a lost one, with a new lookup secret (officers.lookup_secret):
+    # when the secret was issued again ("cấp lại").
+    reissued_at: AwareDatetime | None = None
 
 
 class MissingDocument(BaseModel):

@@ -251,6 +251,17 @@ class IntakeService:
             }
         )
 
+    async def reprinted_slip(
+        self, code: str, secret: str, reissued_at: datetime, due_at: datetime
+    ) -> ReceiptSlip:
+        """Form 01 of dossier `code` reprinted for a lost slip, with the new lookup secret
+        (`officers.lookup_secret.reissue_lookup_secret` issued it) and the current appointment
+        (`due_at`, from the dossier's view: an apology may have moved it)."""
+        slip = await self._slip_of_stored(code)
+        return slip.model_copy(
+            update={"lookup_secret": secret, "reissued_at": reissued_at, "due_at": due_at.astimezone(VN_TZ)}
+        )
+
     async def settle(self) -> list[UnsettledReceipt]:
         """Reconcile every claim whose start is unconfirmed with Temporal (DossierStarter.settle)."""
         return await self._starter.settle()

@@ -13,6 +13,14 @@ answer) gets a new secret that replaces the first, since the first answer was mo
 seen (a browser shows only the second page). Later, a resubmission gets none and the first slip's
 stays valid: a secret that could be issued again at any time would let whoever resends a
 counter's request take over a citizen's lookup for good.
+
+A citizen who lost the slip gets a new secret at the counter (`replace`, called only by
+`officers.lookup_secret.reissue_lookup_secret`, which checks who may): unconditional, the old
+secret stops working at once, and the reissue is recorded in the same transaction in the
+append-only `lookup_secret_reissues` (who, which unit, when, why; never the secret). Its
+idempotency key follows the receipt's rule: sent again within `REISSUE_WITHIN` of the reissue
+(the answer was lost), a new secret replaces the one just given and no second record is made;
+later, the key is refused (`ReissueKeyUsed`).
 """
 
 from __future__ import annotations
@@ -21,20 +29,68 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from records.database import insert_for
-from records.staff_tables import LookupSecretRow
+from records.staff_tables import LookupSecretReissueRow, LookupSecretRow
 
-__all__ = ["REISSUE_WITHIN", "SECRET_LENGTH", "LookupSecrets", "secret_hash", "secret_matches"]
+__all__ = [
+    "REISSUE_WITHIN",
+    "SECRET_LENGTH",
+    "LookupSecrets",
+    "Reissue",
+    "ReissueKeyUsed",
+    "Replaced",
+    "secret_hash",
+    "secret_matches",
+]
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SECRET_LENGTH = 10
 REISSUE_WITHIN = timedelta(minutes=10)
 # Compared against when the code is unknown, so that the answer's time tells nothing.
 _NO_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Reissue:
+    """Who issues a dossier's secret again, and why: what `lookup_secret_reissues` records."""
+
+    action_id: str
+    officer_id: str
+    officer_unit: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """The new secret (shown once, never stored), when the reissue was recorded, and whether
+    this was the same idempotency key sent again (no second record)."""
+
+    secret: str
+    reissued_at: datetime
+    resent: bool
+
+
+class ReissueKeyUsed(Exception):
+    """The idempotency key already made this dossier's reissue, longer ago than `reissue_within`:
+    nothing was changed (a new secret needs a new key)."""
+
+    def __init__(self, code: str, action_id: str, reissued_at: datetime) -> None:
+        super().__init__(
+            f"the key {action_id!r} issued a new lookup secret for {code} at {reissued_at.isoformat()};"
+            " to issue another, send a new key"
+        )
+        self.reissued_at = reissued_at
+
+
+def _new_secret() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(SECRET_LENGTH))
 
 
 def secret_hash(secret: str) -> str:
@@ -63,7 +119,7 @@ class LookupSecrets:
         """One secret for the dossiers of one slip (an interlinked group's members): new, or
         replacing one issued less than `reissue_within` ago; None when theirs is older. All are
         written in one transaction, or none."""
-        secret = "".join(secrets.choice(_ALPHABET) for _ in range(SECRET_LENGTH))
+        secret = _new_secret()
         now, hashed = datetime.now(UTC), secret_hash(secret)
         row = LookupSecretRow
         insert = (
@@ -82,6 +138,58 @@ class LookupSecrets:
                 await session.rollback()
                 return None
         return secret
+
+    async def replace(self, code: str, reissue: Reissue) -> Replaced:
+        """A new secret for dossier `code` whatever its slip had: the old one stops working at
+        once. Recorded with `reissue` in the same transaction (both, or neither). Raises
+        ReissueKeyUsed for a key that made this dossier's reissue more than `reissue_within` ago."""
+        try:
+            return await self._replace(code, reissue)
+        except IntegrityError:
+            # The same key, at the same moment, from another request: that one recorded it.
+            return await self._replace(code, reissue)
+
+    async def _replace(self, code: str, reissue: Reissue) -> Replaced:
+        secret = _new_secret()
+        now, hashed = datetime.now(UTC), secret_hash(secret)
+        record = LookupSecretReissueRow
+        async with self._sessions() as session, session.begin():
+            earlier = await session.scalar(
+                select(record.reissued_at).where(
+                    record.dossier_code == code, record.action_id == reissue.action_id
+                )
+            )
+            if earlier is not None and earlier <= now - self._reissue_within:
+                raise ReissueKeyUsed(code, reissue.action_id, earlier)
+            if earlier is None:
+                session.add(
+                    record(
+                        dossier_code=code,
+                        action_id=reissue.action_id,
+                        officer_id=reissue.officer_id,
+                        officer_unit=reissue.officer_unit,
+                        reason=reissue.reason,
+                        reissued_at=now,
+                    )
+                )
+                await session.flush()
+            # created_at stays the receipt's: the receipt's resubmission window never reopens.
+            upsert = (
+                insert_for(self._engine, LookupSecretRow)
+                .values(dossier_code=code, secret_hash=hashed, created_at=now)
+                .on_conflict_do_update(index_elements=["dossier_code"], set_={"secret_hash": hashed})
+            )
+            await session.execute(upsert)
+        return Replaced(secret, earlier or now, resent=earlier is not None)
+
+    async def reissues(self, code: str) -> list[LookupSecretReissueRow]:
+        """The dossier's recorded reissues, oldest first (for auditors and tests)."""
+        record = LookupSecretReissueRow
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(record).where(record.dossier_code == code).order_by(record.reissued_at, record.id)
+            )
+            return list(found)
 
     async def matches(self, code: str, secret: str) -> bool:
         async with self._sessions() as session:

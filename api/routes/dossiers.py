@@ -1,4 +1,4 @@
-"""Dossiers: receive one at a counter, read one, act on one.
+"""Dossiers: receive one at a counter, read one, act on one, issue its lookup secret again.
 
 Every write is checked twice: here against the token's officer and the dossier's view (a
 refusal is logged and costs no update), then by the workflow's validator, the last word.
@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -28,8 +28,10 @@ from model.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 from officers.acting import MISSING_ACTION_ID, ActionForbidden, MissingActionId, action_input
 from officers.acting import act as act_as
 from officers.acting import read as read_dossier
+from officers.lookup_secret import REASON, ReissueLookupSecretInput, reissue_lookup_secret
 from officers.policy import may_receive
 from records.dossier_codes import CounterBusy
+from records.lookup_secrets import LookupSecrets, ReissueKeyUsed
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["CODE", "IDEMPOTENCY_KEY", "perform", "router"]
@@ -136,6 +138,64 @@ async def get_dossier(
         # 403 naming the units would let anyone list the dossiers and where they are.
         refused(officer, "read", err.refusal.type.value, err.refusal.reason, code)
         raise ApiError(404, "UnknownDossier", f"no dossier {code}") from err
+
+
+class LookupSecretBody(BaseModel):
+    """A new lookup secret for a lost slip: why (required, kept for auditors), and the key."""
+
+    reason: REASON = Field(description="why, e.g. 'mất phiếu hẹn, đã kiểm tra CCCD'")
+    action_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="idempotency key (or the header)"
+    )
+
+
+@router.post(
+    "/{code}/lookup-secret",
+    response_model=ReceiptSlip,
+    summary="issue a new lookup secret for a lost slip: form 01 reprinted with it",
+    responses={
+        **_ERRORS,
+        200: {
+            "description": "form 01 reprinted with a new lookup_secret (the old one no longer works) and"
+            " reissued_at; the same key again within 10 minutes: another new secret, one record"
+        },
+        400: {"description": "MissingActionId or ActionIdConflict: no idempotency key, or two that differ"},
+        403: {"description": "WrongRole or WrongUnit: only the counter of the dossier's receiving unit"},
+        404: {"description": "UnknownDossier"},
+        409: {"description": "ActionIdReused: this key issued a secret for this dossier long ago"},
+        422: {"description": "ValidationError: reason missing or empty"},
+    },
+)
+async def new_lookup_secret(
+    body: LookupSecretBody,
+    code: str = CODE,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+    officer: Actor = Depends(current_officer),
+    deps: Services = Depends(services),
+) -> ReceiptSlip:
+    action = "reissue_lookup_secret"
+    if body.action_id and idempotency_key and body.action_id != idempotency_key:
+        raise refused(
+            officer, action, "ActionIdConflict", "action_id and the Idempotency-Key header differ", code
+        )
+    action_id = body.action_id or idempotency_key
+    if not action_id:
+        raise refused(
+            officer,
+            action,
+            MISSING_ACTION_ID,
+            "give action_id in the body or an Idempotency-Key header",
+            code,
+        )
+    request = ReissueLookupSecretInput(actor=officer, action_id=action_id, reason=body.reason)
+    secrets = LookupSecrets(deps.records.engine, deps.records.sessions)
+    try:
+        done = await reissue_lookup_secret(deps.client, secrets, code, request)
+    except ActionForbidden as err:
+        raise refused(officer, action, err.refusal.type.value, err.refusal.reason, code) from err
+    except ReissueKeyUsed as err:
+        raise refused(officer, action, "ActionIdReused", str(err), code) from err
+    return await deps.intake.reprinted_slip(code, done.secret, done.reissued_at, done.view.due_at)
 
 
 def _handle(deps: Services, code: str) -> WorkflowHandle:

@@ -167,6 +167,50 @@ class TestLookupSecret:
         assert await secrets.matches(slip["dossier_code"], again["lookup_secret"])
         assert not await secrets.matches(slip["dossier_code"], secret)
 
+    async def test_a_lost_slip_gets_a_new_secret_from_the_counter(
+        self,
+        client,
+        settings,  # noqa: F811 (the imported fixture)
+        tmp_path,
+        capsys,
+        counter,
+        records,
+    ):
+        """`counter new-lookup-secret` prints form 01 reprinted with a new secret, the old one no
+        longer matching; another unit's counter is refused (exit 4), an empty reason (exit 2)
+        and an unknown dossier (exit 2) are named."""
+        unit = commune_counter("00385")
+        code, output = await cli(client, settings, tmp_path, capsys, *receive_args(unit))
+        assert code == 0, output
+        slip = printed_json(output)
+        dossier, old = slip["dossier_code"], slip["lookup_secret"]
+        counter.started.append(dossier)
+        me = ["--officer", f"officer@{unit}", "--unit", unit, "--roles", "counter_officer"]
+        new_secret = ["counter", "new-lookup-secret", dossier, "--action-id", f"{dossier}-slip"]
+        code, output = await cli(client, settings, tmp_path, capsys, *new_secret, "--reason", "  ", *me)
+        assert code == 2 and "reason" in output, output
+        other = commune_counter("00382")
+        code, output = await cli(
+            client, settings, tmp_path, capsys, *new_secret, "--reason", "mất phiếu",
+            "--officer", "x", "--unit", other, "--roles", "counter_officer",
+        )  # fmt: skip
+        assert code == 4 and "WrongUnit" in output and unit in output, output
+        unknown = ["counter", "new-lookup-secret", dossier[:-4] + "9999", "--action-id", "k"]
+        code, output = await cli(client, settings, tmp_path, capsys, *unknown, "--reason", "mất phiếu", *me)
+        assert code == 2 and "no dossier" in output, output
+        secrets = LookupSecrets(records.engine, records.sessions)
+        assert await secrets.matches(dossier, old)
+        reason = "mất phiếu hẹn, đã kiểm tra CCCD"
+        code, output = await cli(client, settings, tmp_path, capsys, *new_secret, "--reason", reason, *me)
+        assert code == 0, output
+        reprinted = printed_json(output)
+        assert reprinted["dossier_code"] == dossier and reprinted["reissued_at"]
+        assert reprinted["lookup_secret"] not in (None, old)
+        assert await secrets.matches(dossier, reprinted["lookup_secret"])
+        assert not await secrets.matches(dossier, old)
+        [record] = await secrets.reissues(dossier)
+        assert (record.officer_id, record.officer_unit, record.reason) == (f"officer@{unit}", unit, reason)
+
 
 class TestPlainWords:
     @pytest.mark.parametrize("personal_id", ["00109", "0010901234567"])

@@ -22,6 +22,7 @@ from audit.reports import ReportCounts, ReportQuery, report
 from audit.search import SearchFilter, export_csv, search
 from procedures.instants import parse_instant
 from procedures.problems import describe_validation_error
+from records.lookup_secrets import LookupSecrets
 from web.pages import Staff, render, require, services_of, staff_page
 
 __all__ = ["router"]
@@ -85,7 +86,9 @@ async def history(request: Request, code: str = CODE, staff: Staff = Depends(sta
         # An interlinked group's own history, each member linked to its own.
         return render(request, "audit_group_history.html", staff=staff, history=found)
     marked = {d.seq for d in found.disagreements if d.seq is not None}
-    return render(request, "audit_history.html", staff=staff, history=found, marked=marked)
+    # The lookup secrets issued again for lost slips: who, when, why (never the secret).
+    reissues = await LookupSecrets(deps.records.engine, deps.records.sessions).reissues(code)
+    return render(request, "audit_history.html", staff=staff, history=found, marked=marked, reissues=reissues)
 
 
 @router.get("/verify")

@@ -24,7 +24,7 @@ from procedures.problems import describe_validation_error
 from records.dossier_codes import CounterBusy
 from web.pages import Staff, checked_form, log, render, require, services_of, staff_page, web_state
 
-__all__ = ["router"]
+__all__ = ["lookup_link", "qr_svg", "router", "slip_page"]
 
 router = APIRouter(prefix="/web/counter", include_in_schema=False)
 MAX_FOUND = 50
@@ -167,7 +167,7 @@ async def receive(request: Request, code: str, staff: Staff = Depends(staff_page
     except (StartOutcomeUnknown, CounterBusy) as err:
         return again(f"Hệ thống chưa xác nhận, vui lòng gửi lại (không tạo hồ sơ thứ hai): {err}", 503)
     if isinstance(outcome, ReceiptSlip):
-        return await _slip(request, staff, outcome)
+        return await slip_page(request, staff, outcome)
     if isinstance(outcome, SupplementNotice):
         return render(
             request, "form_02.html", 422, staff=staff, notice=outcome, name=_name(intake.catalogue, code)
@@ -183,13 +183,19 @@ def lookup_link(request: Request, code: str, secret: str | None) -> str:
     return f"{web_state(request).public_url}/lookup#code={code}" + (f"&secret={secret}" if secret else "")
 
 
-async def _slip(request: Request, staff: Staff, slip: ReceiptSlip) -> Response:
+async def slip_page(request: Request, staff: Staff, slip: ReceiptSlip) -> Response:
     """Form 01 with the lookup secret the intake issued with it; a resubmission's slip has a new
     one minutes after the first, later none (the last one's stays valid) and a QR code carrying
-    the code only."""
+    the code only. A slip reprinted for a lost one (`reissued_at`) carries the new secret."""
     secret = slip.lookup_secret
     link = lookup_link(request, slip.dossier_code, secret)
-    log.info("slip printed", dossier_code=slip.dossier_code, officer=staff.officer.id, secret=bool(secret))
+    log.info(
+        "slip printed",
+        dossier_code=slip.dossier_code,
+        officer=staff.officer.id,
+        secret=bool(secret),
+        reissued=slip.reissued_at is not None,
+    )
     # The slip names the documents as the pinned version does (the dossier keeps their ids).
     catalogue = services_of(request).intake.catalogue
     pinned = [

@@ -1,6 +1,9 @@
 """Officers (and counter staff for their own actions): the worklist, a dossier's page with the
 actions the officer may take now, and each action's form.
 
+A counter officer of the dossier's receiving unit also finds there the reissue of a lost slip's
+lookup secret (`officers.lookup_secret`, as the API and the CLI), answered by form 01 reprinted.
+
 The worklist is the inbox's rule read from the projection (`officers.worklist`), the offered actions `officers.available`, and every
 action goes through `officers.acting.act`, as the API's and the CLI's do. Each form carries
 its idempotency key (a new one per page): a double click or a browser's resubmission sends
@@ -25,11 +28,14 @@ from model.dossier_view import DossierView
 from model.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 from officers.acting import ActionForbidden, act, action_input, read
 from officers.available import available_actions
-from officers.policy import log_refusal
+from officers.lookup_secret import ReissueLookupSecretInput, reissue_lookup_secret
+from officers.policy import log_refusal, may_receive
 from officers.worklist import worklist
 from procedures.instants import parse_instant
 from procedures.problems import describe_validation_error
+from records.lookup_secrets import LookupSecrets, ReissueKeyUsed
 from web.pages import Staff, checked_form, log, render, require, services_of, signed_in_staff, staff_page
+from web.routes.counter import slip_page
 
 __all__ = ["router"]
 
@@ -108,6 +114,7 @@ def _dossier_page(
         actions=[a for a in available_actions(staff.officer, view) if a not in OWN_ROUTE_ACTIONS],
         action_id=f"web-{uuid.uuid4()}",
         apology_days=_apology_days(request, view) if view.apology_due else [],
+        may_reissue_secret=may_receive(staff.officer, view.receiving_unit) is None,
         **{"message": "", "values": {}, **context},
     )
 
@@ -193,3 +200,37 @@ async def do_action(request: Request, action: str, code: str = CODE, staff: Staf
     log.info("web action done", officer=staff.officer.id, dossier_code=code, action=action)
     # Post/redirect/get: reloading the page afterwards sends nothing again.
     return RedirectResponse(f"/web/dossiers/{code}?done={action}", status_code=303)
+
+
+@router.post("/dossiers/{code}/lookup-secret")
+async def new_lookup_secret(request: Request, code: str = CODE, staff: Staff = Depends(staff_page)):
+    """A lost slip: a new lookup secret (`officers.lookup_secret`), printed on form 01 reprinted."""
+    form = await checked_form(request, staff)
+    view = await _view(request, staff, code)
+    if view is None:
+        return render(request, "not_found.html", 404, staff=staff, code=code)
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+
+    def again(message: str, status: int) -> Response:
+        return _dossier_page(request, staff, view, status, message=message, values={"lookup_secret": values})
+
+    action = "reissue_lookup_secret"
+    try:
+        asked = ReissueLookupSecretInput(
+            actor=staff.officer, action_id=values.get("action_id", ""), reason=values.get("reason", "")
+        )
+    except ValidationError as err:
+        return again(f"Thông tin chưa hợp lệ: {describe_validation_error(err)}", 422)
+    deps = services_of(request)
+    try:
+        done = await reissue_lookup_secret(
+            deps.client, LookupSecrets(deps.records.engine, deps.records.sessions), code, asked
+        )
+    except ActionForbidden as err:
+        log_refusal(staff.officer, action, err.refusal.type.value, err.refusal.reason, code, entry="web")
+        return again(f"Không thực hiện được ({err.refusal.type.value}): {err.refusal.reason}", 403)
+    except ReissueKeyUsed as err:
+        log_refusal(staff.officer, action, "ActionIdReused", str(err), code, entry="web")
+        return again(f"Không thực hiện được (ActionIdReused): {err}", 409)
+    slip = await deps.intake.reprinted_slip(code, done.secret, done.reissued_at, done.view.due_at)
+    return await slip_page(request, staff, slip)
