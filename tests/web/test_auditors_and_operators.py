@@ -1,5 +1,5 @@
 """Auditors read a dossier's history beside its audit trail, verify, search with CSV, and read
-the service report; operators see the carryover; citizens' failed lookups are rate-limited."""
+the service report with its interlinked groups per agency; operators see the carryover; citizens' failed lookups are rate-limited."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from playwright.async_api import expect
 
 from adminunits import VN_TZ
 from procedures.models import Role
+from tests.api.test_audit_group_report import EXPECTED, PERIOD, two_answered_groups_and_an_open_one
 from tests.web.conftest import sign_in
 from tests.web.test_supplement_and_apology import overdue_dossier
 from web.lookup import LookupLimiter
@@ -51,6 +52,29 @@ class TestAuditor:
         report = await auditor.request.get(f"/web/audit/report.csv?start={start}&end={end}")
         rows = list(csv.DictReader(io.StringIO(await report.text())))
         assert any(r["handling_unit"] == "000.00004.00.H01" for r in rows)
+
+    async def test_the_report_counts_each_agencys_interlinked_groups_with_their_csv(self, site, new_page):
+        """Under the dossiers' table, the groups' parts per agency for the same period: received,
+        on time, late, open, not answered; the groups' CSV holds the same figures."""
+        await two_answered_groups_and_an_open_one(site.records)
+        auditor = await new_page()
+        await sign_in(auditor, await site.account(Role.AUDITOR))
+        await auditor.goto(f"/web/audit/report?start={PERIOD['start']}&end={PERIOD['end']}")
+        table = auditor.get_by_test_id("groups-report")
+        await expect(table).to_be_visible()
+        for unit, figures in EXPECTED.items():
+            cells = table.get_by_test_id(f"groups-{unit}").get_by_role("cell")
+            await expect(cells).to_have_text([unit, *(str(n) for n in figures)])
+        csv_link = await auditor.get_by_test_id("groups-csv").get_attribute("href")
+        exported = await auditor.request.get(csv_link)
+        assert exported.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(await exported.text())))
+        assert {
+            r["handling_unit"]: tuple(
+                int(r[c]) for c in ("groups", "on_time", "late", "open", "not_answered")
+            )
+            for r in rows
+        } == EXPECTED
 
     async def test_an_officer_cannot_open_the_auditors_pages(self, site, new_page):
         page = await new_page()

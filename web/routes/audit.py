@@ -1,6 +1,7 @@
 """Auditors: search with the API's filters (and its CSV), a dossier's history beside its audit
 trail with every disagreement marked, the chains' verification, and the service report for a
-period with its on-time rate per unit and month. The same reads as `/audit/...` and the CLI.
+period with its on-time rate per unit and month, and the interlinked groups' parts per agency
+for the same period (with their own CSV). The same reads as `/audit/...` and the CLI.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from adminunits import VN_TZ
 from api.routes.dossiers import CODE
 from audit.group_history import GroupHistory, history_of
+from audit.group_reports import GroupAgencyCounts, groups_by_agency
 from audit.lag import verify_against_temporal
 from audit.reports import ReportCounts, ReportQuery, report
 from audit.search import SearchFilter, export_csv, search
@@ -129,7 +131,8 @@ async def _report(request: Request) -> tuple[dict, str]:
     for start, end in _months(query.start, query.end):
         part = await report(records, query.model_copy(update={"start": start, "end": end}))
         monthly.append((start, part))
-    return {"values": values, "report": whole, "monthly": monthly}, ""
+    groups = await groups_by_agency(records, query.start, query.end)
+    return {"values": values, "report": whole, "monthly": monthly, "groups": groups}, ""
 
 
 @router.get("/report")
@@ -168,4 +171,26 @@ async def report_csv(request: Request, staff: Staff = Depends(staff_page)):
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="report.csv"'},
+    )
+
+
+@router.get("/groups-report.csv")
+async def groups_report_csv(request: Request, staff: Staff = Depends(staff_page)):
+    """The page's table of interlinked groups per agency, for the same period."""
+    require(staff, "auditor")
+    context, message = await _report(request)
+    if "groups" not in context:
+        return Response(
+            message or "start, end: required", status_code=422, media_type="text/plain; charset=utf-8"
+        )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = list(GroupAgencyCounts.model_fields)
+    writer.writerow(columns)
+    for counts in context["groups"]:
+        writer.writerow([getattr(counts, c) for c in columns])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="groups-report.csv"'},
     )
