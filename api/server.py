@@ -28,7 +28,11 @@ class ApiServer:
         self.url = f"http://{host}:{port}"
         # log_config=None: uvicorn logs through the standard library as runtime.logging set it.
         # access_log=False: the app logs one line per request itself (api.access), with fields.
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", access_log=False)
+        # http="httptools": HTTP parsed in C (a dependency), not by h11 in Python; named, so that
+        # a missing package fails at start instead of silently costing every request more.
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, lifespan="off", access_log=False, http="httptools"
+        )
         self._server = _Server(config)
         self._task: asyncio.Task | None = None
 

@@ -164,9 +164,13 @@ def waiting_rows(officer: Actor, *columns: str, offset: int = 0, limit: int | No
     return statement.params(unit=officer.unit, offset=offset, **limits)
 
 
-def waiting_count(officer: Actor) -> Select:
-    """How many rows `waiting_rows` gives in all (read from the same indexes alone)."""
-    return _count_statement(_role_values(officer)).params(unit=officer.unit)
+def waiting_count(officer: Actor, at_most: int | None = None) -> Select:
+    """How many rows `waiting_rows` gives in all (read from the same indexes alone); with
+    `at_most`, the count stops there, so it reads at most that many rows, not every open
+    dossier of the unit."""
+    statement = _count_statement(_role_values(officer), at_most is not None)
+    bound = {} if at_most is None else {"at_most": at_most}
+    return statement.params(unit=officer.unit, **bound)
 
 
 # Built once per kind of officer and columns, the officer's unit and the page bound at each
@@ -189,10 +193,13 @@ def _waiting_statement(roles: tuple[str, ...], columns: tuple[str, ...], paged: 
 
 
 @functools.cache
-def _count_statement(roles: tuple[str, ...]) -> Select:
+def _count_statement(roles: tuple[str, ...], bounded: bool) -> Select:
     d = DossierRow
-    rows = [select(d.code).where(unit, _is_open(), _waits_for(roles)) for unit in _units()]
-    return select(func.count()).select_from(union_all(*rows).subquery())
+    branches = [select(d.code).where(unit, _is_open(), _waits_for(roles)) for unit in _units()]
+    rows = union_all(*branches).subquery()
+    if bounded:
+        rows = select(rows.c.code).limit(bindparam("at_most", type_=Integer)).subquery()
+    return select(func.count()).select_from(rows)
 
 
 def _role_values(officer: Actor) -> tuple[str, ...]:

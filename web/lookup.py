@@ -11,8 +11,10 @@ guessed online.
 
 from __future__ import annotations
 
+import functools
+
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import and_, select
+from sqlalchemy import Select, String, and_, bindparam, select
 
 from api.limits import FailureLimiter
 from model.dossier_state import DossierStatus
@@ -71,18 +73,13 @@ class CitizenGroupView(BaseModel):
     members: list[CitizenMember]
 
 
-async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView | None:
-    """What a citizen may see of the dossier, or None alike for an unknown code, a wrong secret
-    and a dossier the records store does not know yet.
-
-    One query, by primary key and unique index: the secret's row, the dossier's, and its
-    entries, which are joined only when the secret's hash matches (a wrong secret reads no more
-    than an unknown code); only the columns shown. The page is asked by many citizens at once,
-    and each round trip to the database waits its turn on a busy server.
-    """
+@functools.cache
+def _lookup_statement() -> Select:
+    """The lookup's one query, built once (building it cost more than running it): the code
+    and the given secret's hash are bound at each call."""
     d, e, s, r = DossierRow, DossierEventRow, LookupSecretRow, SatisfactionRatingRow
-    given = secret_hash(secret)
-    query = (
+    code, given = bindparam("code", type_=String), bindparam("given", type_=String)
+    return (
         select(s.secret_hash, d.procedure_code, d.status, d.received_at, d.due_at, d.overdue, r.score)
         .add_columns(e.at, e.action, e.actor_unit)
         .select_from(s)
@@ -92,8 +89,20 @@ async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView 
         .where(s.dossier_code == code)
         .order_by(e.seq)
     )
+
+
+async def look_up(records: RecordsStore, code: str, secret: str) -> CitizenView | None:
+    """What a citizen may see of the dossier, or None alike for an unknown code, a wrong secret
+    and a dossier the records store does not know yet.
+
+    One query, by primary key and unique index: the secret's row, the dossier's, and its
+    entries, which are joined only when the secret's hash matches (a wrong secret reads no more
+    than an unknown code); only the columns shown. The page is asked by many citizens at once,
+    and each round trip to the database waits its turn on a busy server.
+    """
+    parameters = {"code": code, "given": secret_hash(secret)}
     async with records.reads() as session:
-        rows = (await session.execute(query)).all()
+        rows = (await session.execute(_lookup_statement(), parameters)).all()
     first = rows[0] if rows else None
     # Compared even for an unknown code, so that the answer's time tells nothing.
     if not secret_matches(first.secret_hash if first is not None else None, secret):

@@ -52,13 +52,23 @@ TEMPLATES = Environment(
 
 def _when(value: datetime | None) -> str:
     """An instant as Vietnamese offices write it, in Vietnam time: 17:00 30/06/2025."""
-    return "" if value is None else value.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
+    if value is None:
+        return ""
+    # Formatted by hand: half the time of strftime, and a worklist page writes 100 of them.
+    at = value.astimezone(VN_TZ)
+    return f"{at.hour:02}:{at.minute:02} {at.day:02}/{at.month:02}/{at.year}"
+
+
+def _date(value: datetime | None) -> str:
+    """A day as Vietnamese offices write it, in Vietnam time: 30/06/2025."""
+    if value is None:
+        return ""
+    at = value.astimezone(VN_TZ)
+    return f"{at.day:02}/{at.month:02}/{at.year}"
 
 
 TEMPLATES.filters["when"] = _when
-TEMPLATES.filters["date"] = lambda value: (
-    "" if value is None else value.astimezone(VN_TZ).strftime("%d/%m/%Y")
-)
+TEMPLATES.filters["date"] = _date
 TEMPLATES.filters["vnd"] = lambda amount: f"{amount:,}".replace(",", ".") + " đồng"
 TEMPLATES.globals.update(
     STATUSES=labels.STATUSES,

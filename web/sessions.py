@@ -9,6 +9,7 @@ double-submit pattern: a random cookie and the same value in the form.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, String, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from model.dossier_inputs import Actor
@@ -47,6 +48,19 @@ def same_token(expected: str | None, given: str | None) -> bool:
     if not expected or not given:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+@functools.cache
+def _signed_in_statement() -> Select:
+    """Every staff page's first query, built once: the cookie's hash and the moment are bound
+    at each call."""
+    return (
+        select(StaffSessionRow, StaffAccountRow)
+        .join(StaffAccountRow, StaffAccountRow.username == StaffSessionRow.username)
+        .where(StaffSessionRow.id_hash == bindparam("id_hash", type_=String))
+        .where(StaffSessionRow.expires_at > bindparam("now", type_=StaffSessionRow.expires_at.type))
+        .where(StaffAccountRow.disabled.is_(False))
+    )
 
 
 class WebSessions:
@@ -89,17 +103,12 @@ class WebSessions:
         None for no session, an expired one, or a disabled account."""
         if not cookie or len(cookie) > 100:
             return None
-        query = (
-            select(StaffSessionRow, StaffAccountRow)
-            .join(StaffAccountRow, StaffAccountRow.username == StaffSessionRow.username)
-            .where(StaffSessionRow.id_hash == _hash(cookie), StaffSessionRow.expires_at > self._clock())
-            .where(StaffAccountRow.disabled.is_(False))
-        )
+        parameters = {"id_hash": _hash(cookie), "now": self._clock()}
         if reads is not None:
-            found = (await reads.execute(query)).first()
+            found = (await reads.execute(_signed_in_statement(), parameters)).first()
         else:
             async with self._records.reads() as session:
-                found = (await session.execute(query)).first()
+                found = (await session.execute(_signed_in_statement(), parameters)).first()
         if found is None:
             return None
         row, account = found

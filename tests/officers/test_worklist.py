@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -117,6 +119,21 @@ async def test_pages_of_the_worklist_in_order_with_their_count(records):
     assert [r.code for r in at_counter.rows] == [f"{counter}-at-the-counter"] and at_counter.total == 1
 
 
+async def test_the_count_stops_past_the_page_at_a_multiple_of_its_step(records):
+    """The count reads up to the first multiple of its step past the page's last row: with
+    120 rows and a step of 20, page 1 counts "more than 60", page 2 (rows 51-100) counts to
+    120 and gets the exact 120; the rows themselves are the same."""
+    handling, counter = unit_pair()
+    expected = await write_rows(records, handling, counter, 120)
+    specialist = Actor(id="s", unit=handling, roles=(Role.SPECIALIST,))
+    first, second = [await worklist(records, specialist, page=p, count_step=20) for p in (1, 2)]
+    assert (first.total, first.more) == (60, True)
+    assert (second.total, second.more, second.pages) == (120, False, 3)
+    assert [r.code for p in (first, second) for r in p.rows] == expected[:100]
+    exact = await worklist(records, specialist, page=1, count_step=1000)
+    assert (exact.total, exact.more) == (120, False)
+
+
 async def test_the_page_is_read_from_the_worklist_s_index(records):
     """The query plan reads each branch from its partial index, in order (SQLite's planner
     says so; PostgreSQL's choice depends on its statistics)."""
@@ -172,3 +189,27 @@ async def test_the_web_worklist_shows_a_page_and_goes_to_the_next(env, records, 
         assert re.findall(r'data-code="([^"]+)"', second.text) == expected[50:]
         assert 'data-test="next-page"' not in second.text and 'data-test="previous-page"' in second.text
         assert (await http.get("/web/worklist?page=0")).status_code == 422
+        # A unit with more than the count's step waiting: "more than", and no page count.
+        with mock.patch("officers.worklist.COUNT_STEP", 1):
+            bounded = await http.get("/web/worklist")
+        assert "hơn 51 hồ sơ đang chờ · trang 1<" in bounded.text
+        assert 'data-test="next-page"' in bounded.text
+
+
+def test_the_page_writes_moments_in_vietnam_time_as_offices_do():
+    """The worklist's moments (the template's `when` and `date` filters), in Vietnam time,
+    written by hand as strftime would: 17:00 30/06/2025, whatever the instant's own zone."""
+    from web.pages import TEMPLATES
+
+    when, day = TEMPLATES.filters["when"], TEMPLATES.filters["date"]
+    minus_five = timezone(timedelta(hours=-5))
+    for instant in (
+        datetime(2025, 6, 30, 10, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 17, 5, tzinfo=UTC),  # past midnight in Vietnam: the next year
+        datetime(2025, 1, 1, 3, 4, tzinfo=minus_five),
+    ):
+        local = instant.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert when(instant) == local.strftime("%H:%M %d/%m/%Y")
+        assert day(instant) == local.strftime("%d/%m/%Y")
+    assert when(datetime(2025, 6, 30, 10, 0, tzinfo=UTC)) == "17:00 30/06/2025"
+    assert (when(None), day(None)) == ("", "")
