@@ -169,7 +169,9 @@ class TestCarryover:
         assert unchanged.handling_unit == BA_DINH_DISTRICT  # a plan moves nothing
 
         report = await carryover(desk, carryover_id)
-        assert (report.progress.total, report.progress.transferred, report.progress.failed) == (3, 3, 0)
+        assert (report.progress.total, report.progress.transferred, report.progress.failed) == (3, 3, 0), (
+            report.failures
+        )
 
         successors = {"district": BA_DINH_WARD, "land": VU_NINH_SUCCESSOR, "department": NEW_JUSTICE}
         # The counters of receipt were abolished too: the successor counters take the receiving side.

@@ -106,8 +106,15 @@ class DevServer:
     async def wait_ready(self, settings: Settings, timeout: float = 30) -> Client:
         """A client once the server answers a visibility query on the default namespace."""
         deadline = time.monotonic() + timeout
+        restarted = False
         while True:
             if self.proc is not None and self.proc.poll() is not None:
+                if self.starts == 1 and not restarted:
+                    # Its first start died at once (seen once in a full suite, cause not known:
+                    # the log's head now shows it); a server with no state yet can start again.
+                    restarted = True
+                    self.start()
+                    continue
                 raise AssertionError(f"dev server exited ({self.proc.returncode}): {self.log_tail()}")
             try:
                 client = await asyncio.wait_for(connect(settings), 5)
@@ -121,7 +128,11 @@ class DevServer:
                 await asyncio.sleep(0.2)
 
     def log_tail(self) -> str:
-        return self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+        """The log's first and last lines: a panic's cause comes first, its goroutines after."""
+        if not self.log_file.exists():
+            return ""
+        text = self.log_file.read_text(errors="replace")
+        return text if len(text) <= 3500 else f"{text[:1500]}\n[…]\n{text[-2000:]}"
 
 
 class WorkerProcess:
