@@ -34,7 +34,7 @@ from procedures.problems import describe_validation_error
 from records.ratings import AlreadyRated, RatingInput
 from web.lookup import CitizenGroupView, CitizenView, look_up, look_up_group
 from web.pages import log, render, services_of, web_state
-from web.routes.online import FORM_ID, csrf_ok, public_csrf, store_uploads, with_csrf
+from web.routes.online import FORM_ID, csrf_ok, render_public, store_uploads
 from web.state import WebState
 from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
@@ -128,9 +128,8 @@ async def _found_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     offices = {step.office: _office_name(web, step.office) for step in found.steps}
-    token = public_csrf(request)
     asked = await _asked(request, found.code) if found.status == DossierStatus.ONLINE_INCOMPLETE.value else []
-    response = render(
+    return render_public(
         request,
         "lookup.html",
         status,
@@ -141,13 +140,11 @@ async def _found_page(
         offices=offices,
         # The forms below post the credential again (no session): the secret the visitor typed.
         secret=secret,
-        public_csrf=token,
         values=values or {},
         errors=errors or {},
         asked=asked,
         completion_id=(values or {}).get("action_id") or f"web-completion-{uuid.uuid4()}",
     )
-    return with_csrf(request, response, token)
 
 
 async def _live_view(request: Request, code: str) -> DossierView:
@@ -304,11 +301,10 @@ async def _group_page(
     """A group's lookup page; while the counter's form 02 waits for the applicant, the form that
     sends the documents asked for (the group's completion, as the online service's)."""
     offices = {m.office: _office_name(web, m.office) for m in group.members}
-    token = public_csrf(request)
     # Asked of the group itself while it is not received (its rows may lag a moment behind it);
     # a received or closed group has nothing to complete, and a closed one is not woken to say so.
     asked = await _group_asked(request, group.code) if group.status in NOT_YET_RECEIVED else []
-    response = render(
+    return render_public(
         request,
         "lookup.html",
         status,
@@ -319,13 +315,11 @@ async def _group_page(
         group=group,
         offices=offices,
         secret=secret,
-        public_csrf=token,
         values=values or {},
         errors=errors or {},
         group_asked=asked,
         completion_id=(values or {}).get("action_id") or f"web-group-completion-{uuid.uuid4()}",
     )
-    return with_csrf(request, response, token)
 
 
 async def _group_asked(request: Request, code: str) -> list[dict[str, str]]:

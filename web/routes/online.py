@@ -45,6 +45,7 @@ __all__ = [
     "online_intake",
     "places_of",
     "public_csrf",
+    "render_public",
     "router",
     "store_uploads",
     "with_csrf",
@@ -92,6 +93,12 @@ def with_csrf(request: Request, response: Response, token: str) -> Response:
         PUBLIC_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/"
     )
     return response
+
+
+def render_public(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    """A public page carrying the visitor's double-submit token, in its forms and its cookie."""
+    token = public_csrf(request)
+    return with_csrf(request, render(request, template, status, public_csrf=token, **context), token)
 
 
 def csrf_ok(request: Request, form: FormData) -> bool:
@@ -197,18 +204,8 @@ def _form_page(
     message: str = "",
     errors: dict[str, str] | None = None,
 ) -> Response:
-    token = public_csrf(request)
     context = _form_context(request, code, values)
-    response = render(
-        request,
-        "apply_form.html",
-        status,
-        message=message,
-        errors=errors or {},
-        public_csrf=token,
-        **context,
-    )
-    return with_csrf(request, response, token)
+    return render_public(request, "apply_form.html", status, message=message, errors=errors or {}, **context)
 
 
 @router.get("/{code}")

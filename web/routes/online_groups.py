@@ -35,9 +35,8 @@ from web.routes.online import (
     csrf_ok,
     online_intake,
     places_of,
-    public_csrf,
+    render_public,
     store_uploads,
-    with_csrf,
 )
 
 __all__ = ["router"]
@@ -96,18 +95,10 @@ def _form_page(
     message: str = "",
     errors: dict[str, str] | None = None,
 ) -> Response:
-    token = public_csrf(request)
     context = _form_context(request, group_code, values)
-    response = render(
-        request,
-        "apply_group_form.html",
-        status,
-        message=message,
-        errors=errors or {},
-        public_csrf=token,
-        **context,
+    return render_public(
+        request, "apply_group_form.html", status, message=message, errors=errors or {}, **context
     )
-    return with_csrf(request, response, token)
 
 
 @router.get("/{group_code}")
