@@ -52,14 +52,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def signed_in(url: str, username: str) -> httpx.AsyncClient:
-    http = httpx.AsyncClient(base_url=url, timeout=120)
-    page = await http.get("/web/sign-in")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
-    answer = await http.post(
-        "/web/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 303, answer.text
-    return http
+    """A client with a signed-in session and no open connection: the clients sign in one after
+    the other, and a connection left idle meanwhile could be closed by the server's keep-alive
+    timeout just as the load reuses it (seen once as `Server disconnected`)."""
+    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+        page = await http.get("/web/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+        answer = await http.post(
+            "/web/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token}
+        )
+        assert answer.status_code == 303, answer.text
+        return httpx.AsyncClient(base_url=url, timeout=120, cookies=http.cookies)
 
 
 async def load(clients: list[httpx.AsyncClient], requests: int, call) -> list[float]:
