@@ -28,6 +28,7 @@ from demo.standins import DemoStandins
 from officers.tokens import token_key
 from records.database import RecordsInUse, open_records
 from runtime.delivery_settings import DeliverySettings
+from runtime.garbage import freeze_startup_objects
 from runtime.logging import configure_logging
 from runtime.partner_settings import PartnerSettings
 from runtime.settings import ConfigurationError, Settings, queue_list
@@ -40,8 +41,13 @@ EXIT_BAD_CONFIG, EXIT_UNREACHABLE = 2, 5
 
 
 async def main(
-    settings: Settings | None = None, stop: asyncio.Event | None = None, demo: bool = False
+    settings: Settings | None = None,
+    stop: asyncio.Event | None = None,
+    demo: bool = False,
+    own_process: bool = False,
 ) -> None:
+    """Serve until `stop`. `own_process`: the process is this worker's alone (`run`), not a
+    test's: what exists once serving starts is set aside from the garbage collector's passes."""
     settings = settings or Settings.from_env()
     stop = stop or _stop_on_signals()
     # Before anything starts: a real cluster without a token key is refused here.
@@ -87,6 +93,8 @@ async def main(
                 await ensure_delivery_running(client, settings.task_queue)
             if api is not None:
                 await api.start()
+            if own_process:  # the collector's full passes then walk only what the work creates
+                freeze_startup_objects()
             log.info(
                 "worker running",
                 temporal=settings.client_address,
@@ -209,7 +217,7 @@ def run(argv: list[str] | None = None) -> int:
         settings = replace(settings, log_json=True)
     configure_logging(json=settings.log_json)
     try:
-        asyncio.run(main(settings, demo=args.demo))
+        asyncio.run(main(settings, demo=args.demo, own_process=True))
     except ConfigurationError as err:
         log.error("worker cannot start: configuration", error=str(err))
         return EXIT_BAD_CONFIG

@@ -10,6 +10,7 @@ latencies, polls, slots) come from temporalio's runtime on TEMPORAL_METRICS_ADDR
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import UTC, datetime
 
 import structlog
@@ -65,6 +66,12 @@ UNSETTLED = Gauge(
     "Reserved dossier codes whose start Temporal has not yet confirmed",
 )
 RECORDS_UP = Gauge("onestop_records_store_up", "1 when the records store answered the last scrape's queries")
+FROZEN = Gauge(
+    "onestop_gc_frozen_objects",
+    "Objects the garbage collector's passes skip: all that existed when the process began serving"
+    " (runtime.garbage)",
+)
+FROZEN.set_function(gc.get_freeze_count)
 
 
 def observe_projection(entry_times: list[datetime]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,7 @@ class TestWorkerProcess:
                     pass
                 assert time.monotonic() < deadline, "the API did not come up"
                 time.sleep(0.2)
+            metrics = httpx.get(url.replace("/health", "/metrics")).text
             process.send_signal(signal.SIGTERM)
             _, err = process.communicate(timeout=60)
         finally:
@@ -76,6 +78,9 @@ class TestWorkerProcess:
         assert "worker running" in events and events[-1] == "worker stopped"
         with pytest.raises(httpx.ConnectError):
             httpx.get(url)
+        # What existed once it served is out of the collector's full passes (runtime.garbage).
+        frozen = re.search(r"^onestop_gc_frozen_objects (\S+)$", metrics, re.MULTILINE)
+        assert frozen is not None and float(frozen[1]) > 10_000, metrics
 
     def test_an_unreachable_server_is_one_clear_line_and_exit_5(self, tmp_path):
         env = environment(
