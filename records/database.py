@@ -128,7 +128,13 @@ def create_engine(url: str, timeouts: PostgresTimeouts | None = None, *, reads: 
     """An engine on `url`; `reads` (PostgreSQL): its connections autocommit and are read-only
     (see `read_engine`)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # A file's connections are all kept once opened, as PostgreSQL's read pool's are: with 20
+        # clients the default pool (5, and 10 overflow) closed and reopened a connection, its
+        # thread and its pragmas, at nearly every request (docs/benchmarks.md). An in-memory
+        # database has one connection (SQLAlchemy's StaticPool).
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        pool: dict[str, Any] = {} if in_memory else {"pool_size": 20, "max_overflow": 0}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -197,11 +203,14 @@ def read_engine(engine: AsyncEngine, url: str, timeouts: PostgresTimeouts | None
 
     On PostgreSQL it has a pool of its own, whose connections are autocommit from the start, so
     that the checkout's pre-ping is a single statement too (asyncpg's ping on a connection in a
-    transaction mode wraps its statement in a transaction of its own). On SQLite, where a round
-    trip costs no network, it shares `engine`'s pool (and sees an in-memory database's data).
+    transaction mode wraps its statement in a transaction of its own). On SQLite it is `engine`
+    itself (its pool, and an in-memory database's data): Python's sqlite3 begins a transaction
+    only before a write, so a session that only reads already reads in autocommit, and asking
+    for AUTOCOMMIT cost each page three more calls into the connection's thread (the isolation
+    level reset on return), each a wait for the loop under load (docs/benchmarks.md).
     """
     if engine.dialect.name == "sqlite":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
+        return engine
     return create_engine(url, timeouts, reads=True)
 
 

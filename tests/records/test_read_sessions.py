@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import aiosqlite
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from records.database import ReadOnly, RecordsStore
 from records.staff_tables import StaffSessionRow
@@ -35,18 +37,26 @@ async def _count(records: RecordsStore, id_hash: str) -> int:
 
 async def test_a_read_session_runs_in_autocommit_and_a_write_session_does_not(records: RecordsStore) -> None:
     async with records.reads() as session:
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        assert connection.dialect.detect_autocommit_setting(raw.dbapi_connection)
+        await session.execute(select(func.count()).select_from(StaffSessionRow))
+        assert await _autocommits(session)
     # On SQLite the pool is shared: the connection goes back to transactions for writers.
     async with records.sessions() as session:
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        assert not connection.dialect.detect_autocommit_setting(raw.dbapi_connection)
         session.add(_row("read-test-rolled-back"))
         await session.flush()
+        assert not await _autocommits(session)
         await session.rollback()
     assert await _count(records, "read-test-rolled-back") == 0
+
+
+async def _autocommits(session: AsyncSession) -> bool:
+    """Whether what `session` has run so far left no transaction open. PostgreSQL: its
+    connection's autocommit setting. SQLite: Python's sqlite3 begins a transaction only before
+    a write, so a connection that has only read is in none (records.database.read_engine)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    if connection.dialect.name == "sqlite":
+        return not raw.driver_connection.in_transaction
+    return connection.dialect.detect_autocommit_setting(raw.dbapi_connection)
 
 
 async def test_a_read_session_sees_what_is_committed(records: RecordsStore) -> None:
@@ -106,11 +116,10 @@ def _columns(id_hash: str) -> dict:
     return {c: getattr(row, c) for c in ("id_hash", "username", "csrf_token", "created_at", "expires_at")}
 
 
-async def test_on_postgresql_the_read_pool_keeps_the_connections_it_opened(records: RecordsStore) -> None:
+async def test_the_read_pool_keeps_the_connections_it_opened(records: RecordsStore) -> None:
     """20 pages at once open 20 read connections, and all 20 stay for the next loads (an
-    overflow connection would be closed as it came back, and reopened at the next peak)."""
-    if records.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only (DATABASE_URL): SQLite's read sessions share the writers' pool")
+    overflow connection would be closed as it came back, and reopened at the next peak): on
+    PostgreSQL the read pool's, on SQLite the file's pool, which the reads share."""
     async with records.reads() as session:
         pool = session.bind.sync_engine.pool
     held = [records.reads() for _ in range(20)]
@@ -119,3 +128,28 @@ async def test_on_postgresql_the_read_pool_keeps_the_connections_it_opened(recor
     for session in held:
         await session.close()
     assert pool.checkedin() == 20
+
+
+async def test_a_read_on_sqlite_makes_six_calls_at_most_into_its_connection_thread(
+    records: RecordsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each call into aiosqlite's thread waits for the event loop to take the answer back, up
+    to the interpreter's switch interval when the loop is busy (20 clients): a read session's
+    query is four calls (cursor, execute, fetch, close) and its end two rollbacks (the session's
+    and the pool's), with no isolation level set and reset around them (nine calls before,
+    records.database.read_engine)."""
+    if records.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: its connections are threads of this process")
+    calls: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, function, *args, **kwargs):
+        calls.append(getattr(function, "__name__", type(function).__name__))
+        return await original(self, function, *args, **kwargs)
+
+    async with records.reads() as session:  # the connection is opened before counting
+        await session.execute(select(func.count()).select_from(StaffSessionRow))
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with records.reads() as session:
+        await session.execute(select(func.count()).select_from(StaffSessionRow))
+    assert len(calls) <= 6, calls
