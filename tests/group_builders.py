@@ -56,10 +56,30 @@ async def closed_result(handle: WorkflowHandle, timeout: float = 30):
                 for e in history.events[-25:]
             ]
             raise AssertionError(
-                f"{handle.id} still running after {timeout} s; its history ends:\n" + "\n".join(tail)
+                f"{handle.id} still running after {timeout} s; its history ends:\n"
+                + "\n".join(tail)
+                + await _children_tails(handle, history)
             )
         await asyncio.sleep(0.05)
     return await handle.result()
+
+
+async def _children_tails(handle: WorkflowHandle, history) -> str:
+    """Each member started as a child: its status and its history's last events (where a hang
+    stopped, on the member's side)."""
+    lines = []
+    for event in history.events:
+        if not event.HasField("child_workflow_execution_started_event_attributes"):
+            continue
+        child_id = event.child_workflow_execution_started_event_attributes.workflow_execution.workflow_id
+        child = handle._client.get_workflow_handle(child_id)
+        status = (await child.describe()).status
+        events = (await child.fetch_history()).events
+        lines.append(
+            f"\nmember {child_id}: {status.name if status else status}, {len(events)} events, ending:"
+        )
+        lines += [f"  {e.event_id} {e.WhichOneof('attributes')}" for e in events[-12:]]
+    return "\n".join(lines)
 
 
 class GroupDesk:
