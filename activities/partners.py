@@ -13,11 +13,16 @@ system").
 
 The HTTP form: `PUT /submissions/{member_code}` with a `PartnerSubmission` (idempotent: the
 same code again answers the first submission's reference), `GET /submissions/{reference}`
-answering a `PartnerOutcome`.
+answering a `PartnerOutcome`. A 4xx answer is the partner rejecting the call for good
+(`PartnerRejected`, not retried: the group settles the member as refused by that agency), except
+401/403 (our token: an operator fixes it), 405 (not the interface: the configured URL), 408, 425
+and 429 (a timeout, too early, throttled): those, 5xx, no answer and answers outside the
+interface are `PartnerError`, retried as an outage.
 """
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Protocol
 
@@ -31,6 +36,9 @@ from runtime.partner_settings import PartnerSettings
 
 __all__ = [
     "PARTNER_PENDING",
+    "PARTNER_REJECTED",
+    "REASON_MAX_CHARS",
+    "RETRIED_CLIENT_ERRORS",
     "EngineOfficers",
     "HttpPartnerAgency",
     "PartnerActivities",
@@ -39,6 +47,7 @@ __all__ = [
     "PartnerError",
     "PartnerOutcome",
     "PartnerOutcomeInput",
+    "PartnerRejected",
     "PartnerState",
     "PartnerSubmission",
     "SubmitToPartnerInput",
@@ -48,6 +57,15 @@ __all__ = [
 log = structlog.get_logger(__name__)
 # The error type of an outcome not decided yet: retried on the group's polling schedule.
 PARTNER_PENDING = "PartnerPending"
+# The error type of a call the partner's system rejects for good: not retried.
+PARTNER_REJECTED = "PartnerRejected"
+# 4xx answers that are not a verdict on the submission, retried as an outage: our token or a URL
+# that is not the interface (405: an operator fixes the configuration), a request timeout, too
+# early, throttled.
+RETRIED_CLIENT_ERRORS = frozenset({401, 403, 405, 408, 425, 429})
+# The partner's reason as carried and logged; the most of a rejection's body ever read.
+REASON_MAX_CHARS = 300
+_REJECTION_BODY_MAX_BYTES = 16_384
 
 
 class PartnerSubmission(BaseModel):
@@ -76,7 +94,45 @@ class PartnerOutcome(BaseModel):
 
 
 class PartnerError(Exception):
-    """The partner's system answered something other than the interface's answers, or nothing."""
+    """The partner's system answered something other than the interface's answers, or nothing.
+    Retried: an outage, a throttle or a configuration an operator fixes."""
+
+
+class PartnerRejected(ApplicationError):
+    """The partner's system rejected the call for good (an HTTP 4xx not in
+    RETRIED_CLIENT_ERRORS): non-retryable, its details the status and the partner's reason."""
+
+    def __init__(self, call: str, status: int, reason: str) -> None:
+        message = f"{call}: HTTP {status} rejected" + (f": {reason}" if reason else "")
+        super().__init__(message, status, reason, type=PARTNER_REJECTED, non_retryable=True)
+        self.status = status
+        self.reason = reason
+
+
+def is_rejection(status: int) -> bool:
+    """Whether an HTTP status is the partner rejecting the call for good."""
+    return 400 <= status < 500 and status not in RETRIED_CLIENT_ERRORS
+
+
+def rejection_reason(body: bytes, content_type: str) -> str:
+    """The partner's reason in a rejection's body (at most its first bytes were read): the JSON
+    field `reason` (the interface's), `detail`, `message` or `error`, or a plain-text body; on
+    one line, at most REASON_MAX_CHARS. Empty when the body has none."""
+    text = ""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+        if content_type.startswith("text/plain"):
+            text = body.decode("utf-8", errors="replace")
+    if isinstance(data, dict):
+        for key in ("reason", "detail", "message", "error"):
+            value = data.get(key)
+            if value:
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                break
+    text = " ".join(text.split())
+    return text if len(text) <= REASON_MAX_CHARS else text[: REASON_MAX_CHARS - 1] + "…"
 
 
 class PartnerAgency(Protocol):
@@ -120,16 +176,32 @@ class HttpPartnerAgency:
         return PartnerOutcome.model_validate(await self._call("GET", f"/submissions/{reference}", None))
 
     async def _call(self, method: str, path: str, body: dict | None) -> dict:
+        call = f"{method} {path}"
         try:
-            response = await self._http.request(method, path, json=body)
+            async with self._http.stream(method, path, json=body) as response:
+                status = response.status_code
+                if is_rejection(status):
+                    reason = rejection_reason(await _head(response), response.headers.get("content-type", ""))
+                    raise PartnerRejected(call, status, reason)
+                if status not in (200, 201):
+                    raise PartnerError(f"{call}: HTTP {status}")
+                content = await response.aread()
         except httpx.HTTPError as err:
-            raise PartnerError(f"{method} {path}: {type(err).__name__}") from err
-        if response.status_code not in (200, 201):
-            raise PartnerError(f"{method} {path}: HTTP {response.status_code}")
+            raise PartnerError(f"{call}: {type(err).__name__}") from err
         try:
-            return response.json()
+            return json.loads(content)
         except ValueError as err:
-            raise PartnerError(f"{method} {path}: not JSON") from err
+            raise PartnerError(f"{call}: not JSON") from err
+
+
+async def _head(response: httpx.Response) -> bytes:
+    """At most the first _REJECTION_BODY_MAX_BYTES of a body: a huge one is never read whole."""
+    head = b""
+    async for chunk in response.aiter_bytes():
+        head += chunk
+        if len(head) >= _REJECTION_BODY_MAX_BYTES:
+            break
+    return head[:_REJECTION_BODY_MAX_BYTES]
 
 
 class PartnerDirectory:
@@ -183,7 +255,17 @@ class PartnerActivities:
         """Hand one member to its agency's system; the same member again answers the same
         reference. A system down or not configured fails the attempt, retried."""
         system = self._system(request.agency)
-        reference = await system.submit(request.submission)
+        try:
+            reference = await system.submit(request.submission)
+        except PartnerRejected as err:
+            _log_rejection(
+                err,
+                "submission",
+                request.submission.member_code,
+                request.agency,
+                group_code=request.submission.group_code,
+            )
+            raise
         log.info(
             "member submitted to partner",
             member_code=request.submission.member_code,
@@ -197,7 +279,11 @@ class PartnerActivities:
     async def partner_outcome(self, request: PartnerOutcomeInput) -> PartnerOutcome:
         """The agency's decision on the member; `PartnerPending` (retried on the group's polling
         schedule, logged as benign) while it has none."""
-        outcome = await self._system(request.agency).outcome(request.reference)
+        try:
+            outcome = await self._system(request.agency).outcome(request.reference)
+        except PartnerRejected as err:
+            _log_rejection(err, "outcome", request.member_code, request.agency, reference=request.reference)
+            raise
         if outcome.state is PartnerState.ACCEPTED:
             raise ApplicationError(
                 f"{request.member_code} is not decided yet at {request.agency}",
@@ -218,3 +304,15 @@ class PartnerActivities:
             # Configuration changed since the group was received: retried until it is back.
             raise PartnerError(f"no system configured for {agency} (PARTNER_SYSTEMS)")
         return system
+
+
+def _log_rejection(err: PartnerRejected, call: str, member_code: str, agency: str, **fields: str) -> None:
+    log.warning(
+        "partner rejected member",
+        call=call,
+        member_code=member_code,
+        agency=agency,
+        status=err.status,
+        reason=err.reason,
+        **fields,
+    )

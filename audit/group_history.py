@@ -3,7 +3,7 @@
 The group's history is the source of truth for the group as a dossier's is for the dossier:
 it is read as a timeline (received, each member started and finished, each change a member
 reported, pauses, withdrawal, return, the deadline timer, apologies; a member handed to a
-partner's system: its submission and the partner's decision) decoded with the client's data
+partner's system: its submission and the partner's decision, or its rejection) decoded with the client's data
 converter, and each member is summed up with where its own history is read
 (`starter.py history MEMBER`, `GET /audit/dossiers/MEMBER/history`). A group has no
 hash-chained audit trail of its own (its members have theirs): nothing is compared here.
@@ -20,6 +20,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
+from activities.partners import PARTNER_REJECTED
 from audit.history import (
     _CLOSINGS,
     AuditorHistory,
@@ -144,6 +145,8 @@ class _GroupReader(_Reader):
                 await self._partner_called(event, partner_calls)
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 await self._partner_answered(event, partner_calls)
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+                await self._partner_rejected(event, partner_calls)
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
                 await self._signalled(event)
             elif kind == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
@@ -231,9 +234,7 @@ class _GroupReader(_Reader):
         answer = await self._decode(completed.result)
         answer = answer if isinstance(answer, dict) else {}
         summary = self.members.get(code)
-        plan = next((p for p in self.group.members if p.code == code), None) if self.group else None
-        # As the group's own timeline names the partner: by its agency kind.
-        actor = f"partner:{plan.partner.agency}" if plan and plan.partner else "partner"
+        actor = self._partner_actor(code)
         if name == "submit_to_partner":
             details = {"reference": str(answer.get("reference", ""))}
             self._member_item(event, code, "member submitted to partner", actor_id=actor, details=details)
@@ -244,6 +245,33 @@ class _GroupReader(_Reader):
         self._member_item(event, code, "member finished", outcome=state)
         if summary is not None:
             summary.finished_at = _at(event)
+
+    async def _partner_rejected(self, event: HistoryEvent, calls: dict[int, tuple[str, str]]) -> None:
+        """The partner's system rejected the call for good (PartnerRejected): the member refused.
+        Other failures of these activities are retried attempts, never events."""
+        failed = event.activity_task_failed_event_attributes
+        name, code = calls.get(failed.scheduled_event_id, ("", ""))
+        if not name or failed.failure.application_failure_info.type != PARTNER_REJECTED:
+            return
+        error = await self._converter.decode_failure(failed.failure)
+        status, reason = (list(getattr(error, "details", ())) + ["", ""])[:2]
+        details = {"call": name, "http_status": str(status)} | ({"reason": str(reason)} if reason else {})
+        self._member_item(
+            event,
+            code,
+            "member refused",
+            actor_id=self._partner_actor(code),
+            status="refused",
+            details=details,
+        )
+        self._member_item(event, code, "member finished", outcome="refused")
+        if code in self.members:
+            self.members[code].finished_at = _at(event)
+
+    def _partner_actor(self, code: str) -> str:
+        """As the group's own timeline names the partner: by its agency kind."""
+        plan = next((p for p in self.group.members if p.code == code), None) if self.group else None
+        return f"partner:{plan.partner.agency}" if plan and plan.partner else "partner"
 
     async def _signalled(self, event: HistoryEvent) -> None:
         attrs = event.workflow_execution_signaled_event_attributes

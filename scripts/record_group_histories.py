@@ -15,7 +15,10 @@ tests/builders.py and the birth group of Decision 296:
 - `group_birth_online_not_received`: submitted online and refused at the counter's check (form 03);
 - `group_birth_partner_insurance`: the insurance member handed to social insurance's own system
   (patch `group-partner-systems`; the stand-in of tests/partner_standin.py on loopback, down for
-  the first questions), its decision read back, the group's result returned.
+  the first questions), its decision read back, the group's result returned;
+- `group_birth_partner_rejected`: the residence member handed to the police's own system, which
+  rejects the submission for good (HTTP 422 with its reason; patch `group-partner-rejection`): the
+  member refused by the police, the insurance card stopped, the birth's result returned.
 Since the patch `group-online-notices` the two online shapes carry it (and their forms 02/03
 notices): copied in as `group_birth_online_received_notices` and
 `group_birth_online_not_received_notices`, beside the ones recorded before it.
@@ -199,6 +202,29 @@ async def partner_insurance(env: WorkflowEnvironment, records) -> dict[str, Work
             return {"group_birth_partner_insurance": await desk.group(code).fetch_history()}
 
 
+async def partner_rejected(env: WorkflowEnvironment, records) -> dict[str, WorkflowHistory]:
+    app = standin_app("CA")
+    app.state.failing["PUT"] = (422, {"reason": "số định danh của mẹ không khớp"})
+    async with running(app) as url:
+        partners = PartnerSettings(systems={"commune_police": url}, poll_seconds=0.2, poll_max_seconds=1)
+        queue = f"{TASK_QUEUE}-partner-rejected"
+        async with build_worker(env.client, queue, records, partners=partners):
+            desk = GroupDesk(env, queue, records, partners=partners)
+            receipt = await desk.receive(request_id="group-partner-rejected")
+            code, birth = receipt.group_dossier_code, receipt.members[0].dossier_code
+            await desk.until(code, lambda v: member(v, "birth").status == "processing")
+            await desk.do_member(birth, BA_DINH_COMMITTEE, action_ids="rejected-birth")
+            await desk.until(code, lambda v: v.status.value == "processed")
+            await desk.group(code).execute_update(
+                GroupWorkflow.return_result,
+                GroupReturnInput(actor=COUNTER, action_id="rejected-return"),
+                id="q",
+            )
+            await desk.group(code).result()
+            await desk.member(birth).result()
+            return {"group_birth_partner_rejected": await desk.group(code).fetch_history()}
+
+
 async def record(out: Path) -> dict[str, WorkflowHistory]:
     recorded: dict[str, WorkflowHistory] = {}
     with tempfile.TemporaryDirectory(prefix="record-group-histories-") as tmp:
@@ -217,9 +243,10 @@ async def record(out: Path) -> dict[str, WorkflowHistory]:
                         for name, history in (await shape(desk)).items():
                             recorded[name] = history
                             write(out, name, history)
-                for name, history in (await partner_insurance(env, records)).items():
-                    recorded[name] = history
-                    write(out, name, history)
+                for partner_shape in (partner_insurance, partner_rejected):
+                    for name, history in (await partner_shape(env, records)).items():
+                        recorded[name] = history
+                        write(out, name, history)
     return recorded
 
 

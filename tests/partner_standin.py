@@ -1,6 +1,8 @@
 """A stand-in for a partner agency's system (police, social insurance) speaking the interface of
 activities/partners.py over real HTTP, with a back door for the test to decide a submission and a
-switch to make it answer 503 (`app.state.down`); it counts the requests that reached it."""
+switch to make it answer 503 (`app.state.down`) and one to make it answer a method's calls with a
+status of the test's choosing (`app.state.failing`, e.g. a 422 rejection); it counts the requests
+that reached it."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from activities.partners import PartnerOutcome, PartnerState, PartnerSubmission
@@ -31,6 +34,9 @@ def standin_app(prefix: str) -> FastAPI:
     app.state.submissions = []
     app.state.down = False  # True: every interface call answers 503, as a system in maintenance
     app.state.calls = []  # (method, path, status) of every interface call that reached it
+    # {"PUT": (422, {"reason": "…"})}: every call of that method answers that status and body (a
+    # dict as JSON, a str as plain text) instead of the interface's answer.
+    app.state.failing = {}
 
     @app.middleware("http")
     async def maintenance(request: Request, call_next):
@@ -39,6 +45,12 @@ def standin_app(prefix: str) -> FastAPI:
         if app.state.down:
             app.state.calls.append((request.method, request.url.path, 503))
             return Response("down for maintenance", status_code=503)
+        if request.method in app.state.failing:
+            status, body = app.state.failing[request.method]
+            app.state.calls.append((request.method, request.url.path, status))
+            if isinstance(body, str):
+                return Response(body, status_code=status, media_type="text/plain")
+            return JSONResponse(body, status_code=status)
         response = await call_next(request)
         app.state.calls.append((request.method, request.url.path, response.status_code))
         return response

@@ -8,7 +8,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import (
@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         RecordGroupInput,
     )
     from activities.partners import (
+        PARTNER_REJECTED,
         PartnerActivities,
         PartnerOutcome,
         PartnerOutcomeInput,
@@ -71,6 +72,7 @@ __all__ = [
     "GROUP_ONLINE_NOTICES_PATCH",
     "GROUP_ONLINE_PATCH",
     "GROUP_PARTNER_PATCH",
+    "GROUP_PARTNER_REJECTION_PATCH",
     "GroupWorkflow",
 ]
 
@@ -100,6 +102,11 @@ GROUP_ONLINE_PATCH = "group-online-submission"
 # instead of started as a child dossier. Asked only for such members, so other groups replay as
 # they ran.
 GROUP_PARTNER_PATCH = "group-partner-systems"
+# Since this patch a partner's system rejecting a member's submission or outcome read for good
+# (activities.partners.PartnerRejected, an HTTP 4xx) settles the member as refused by that
+# agency. Asked only when such a rejection reaches the group, so every other group replays as it
+# ran (before it, no rejection was ever non-retryable: none reached a group).
+GROUP_PARTNER_REJECTION_PATCH = "group-partner-rejection"
 # The group's entries the applicant is told of: the notice's kind (notices/templates/) and label.
 GROUP_NOTICES = {
     "received": ("group_received", "Nhóm hồ sơ liên thông đã được tiếp nhận"),
@@ -580,7 +587,32 @@ class GroupWorkflow:
             )
         except asyncio.CancelledError:
             return  # the group was withdrawn: the member is settled by the withdrawal
+        except ActivityError as err:
+            rejected = err.cause
+            if not (
+                isinstance(rejected, ApplicationError)
+                and rejected.type == PARTNER_REJECTED
+                and workflow.patched(GROUP_PARTNER_REJECTION_PATCH)
+            ):
+                raise
+            # Rejected for good: the member is refused by that agency, as the partner's refusal.
+            outcome = self._partner_rejection(member, err.activity_type or "", rejected)
         self._partner_decided(member, handover, outcome)
+
+    def _partner_rejection(
+        self, member: MemberState, call: str, rejected: ApplicationError
+    ) -> PartnerOutcome:
+        """The partner's refusal that a rejection of the call (its HTTP status, its reason) means."""
+        status, reason = (list(rejected.details) + [None, ""])[:2]
+        asked = "khi hỏi kết quả" if call == "partner_outcome" else "tiếp nhận hồ sơ"
+        why = (
+            f"hệ thống của {member.handling_unit_name or member.handling_unit} từ chối {asked}: HTTP {status}"
+        )
+        return PartnerOutcome(
+            reference=member.partner_reference,
+            state=PartnerState.REFUSED,
+            reason=f"{why} – {reason}" if reason else why,
+        )
 
     def _partner_decided(
         self, member: MemberState, handover: PartnerHandover, outcome: PartnerOutcome

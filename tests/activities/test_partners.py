@@ -5,17 +5,21 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.partners import (
     PARTNER_PENDING,
+    PARTNER_REJECTED,
+    REASON_MAX_CHARS,
     EngineOfficers,
     HttpPartnerAgency,
     PartnerActivities,
     PartnerDirectory,
     PartnerError,
     PartnerOutcomeInput,
+    PartnerRejected,
     PartnerState,
     PartnerSubmission,
     SubmitToPartnerInput,
@@ -81,6 +85,84 @@ class TestHttpPartnerAgency:
             await HttpPartnerAgency(f"http://127.0.0.1:{free_port()}").submit(SUBMISSION)
 
 
+class TestRejectionToldApartFromAnOutage:
+    """A 4xx is the partner rejecting the call for good, not retried; the statuses that are our
+    configuration's fault or a throttle, 5xx and no answer stay retryable `PartnerError`s."""
+
+    async def test_a_422_on_submission_is_a_non_retryable_rejection_with_the_partner_s_reason(self):
+        app = standin_app("BHXH")
+        app.state.failing["PUT"] = (422, {"reason": "mã thẻ BHYT đã cấp cho người khác"})
+        async with running(app) as url:
+            with pytest.raises(PartnerRejected) as rejected:
+                await HttpPartnerAgency(url).submit(SUBMISSION)
+        assert isinstance(rejected.value, ApplicationError)
+        assert (rejected.value.type, rejected.value.non_retryable) == (PARTNER_REJECTED, True)
+        assert (rejected.value.status, rejected.value.reason) == (422, "mã thẻ BHYT đã cấp cho người khác")
+        assert tuple(rejected.value.details) == (422, "mã thẻ BHYT đã cấp cho người khác")
+        assert f"PUT /submissions/{SUBMISSION.member_code}: HTTP 422" in str(rejected.value)
+
+    async def test_a_404_on_the_outcome_is_a_rejection_carrying_fastapi_s_detail(self):
+        async with running(standin_app("CA")) as url:
+            with pytest.raises(PartnerRejected) as rejected:
+                await HttpPartnerAgency(url).outcome("CA-404")  # a reference it never gave
+        assert (rejected.value.status, rejected.value.reason) == (404, "no such submission")
+        assert rejected.value.non_retryable
+
+    @pytest.mark.parametrize("status", [400, 409, 410])
+    async def test_other_client_errors_are_rejections_a_plain_text_reason_on_one_line(self, status):
+        app = standin_app("CA")
+        app.state.failing["PUT"] = (status, "hồ sơ\n  không hợp lệ")
+        async with running(app) as url:
+            with pytest.raises(PartnerRejected) as rejected:
+                await HttpPartnerAgency(url).submit(SUBMISSION)
+        assert (rejected.value.status, rejected.value.reason) == (status, "hồ sơ không hợp lệ")
+
+    async def test_a_huge_body_is_not_echoed_and_a_body_without_reason_carries_none(self):
+        app = standin_app("CA")
+        app.state.failing["PUT"] = (422, {"reason": "x" * 100_000})
+        app.state.failing["GET"] = (410, {"code": 17})
+        async with running(app) as url:
+            partner = HttpPartnerAgency(url)
+            with pytest.raises(PartnerRejected) as huge:
+                await partner.submit(SUBMISSION)
+            with pytest.raises(PartnerRejected) as bare:
+                await partner.outcome("CA-1")
+            await partner.aclose()
+        # A body longer than what is read is cut, not parsed: no reason rather than a huge one.
+        assert huge.value.reason == "" and len(str(huge.value)) < 200
+        assert (bare.value.status, bare.value.reason) == (410, "")
+        assert bare.value.message == "GET /submissions/CA-1: HTTP 410 rejected"
+
+    async def test_a_long_reason_is_cut_to_its_bound(self):
+        app = standin_app("CA")
+        app.state.failing["PUT"] = (422, {"detail": "y" * 2000})
+        async with running(app) as url:
+            with pytest.raises(PartnerRejected) as rejected:
+                await HttpPartnerAgency(url).submit(SUBMISSION)
+        assert len(rejected.value.reason) == REASON_MAX_CHARS and rejected.value.reason.endswith("…")
+
+    @pytest.mark.parametrize("status", [401, 403, 405, 408, 425, 429, 500, 503])
+    async def test_our_token_a_timeout_a_throttle_and_5xx_stay_retryable(self, status):
+        app = standin_app("BHXH")
+        app.state.failing["PUT"] = (status, {"reason": "try again"})
+        async with running(app) as url:
+            with pytest.raises(PartnerError, match=rf"PUT /submissions/.*: HTTP {status}$"):
+                await HttpPartnerAgency(url).submit(SUBMISSION)
+
+    async def test_a_non_json_or_invalid_answer_stays_retryable(self):
+        app = standin_app("BHXH")
+        app.state.failing["PUT"] = (200, "<html>portal</html>")
+        app.state.failing["GET"] = (200, {"state": "lost"})
+        async with running(app) as url:
+            partner = HttpPartnerAgency(url)
+            with pytest.raises(PartnerError, match="not JSON"):
+                await partner.submit(SUBMISSION)
+            with pytest.raises(ValueError) as invalid:  # pydantic's ValidationError
+                await partner.outcome("BHXH-1")
+            assert not isinstance(invalid.value, ApplicationError)
+            await partner.aclose()
+
+
 class TestPartnerDirectory:
     def test_a_configured_agency_gets_its_system_the_others_the_engine_s_officers(self):
         directory = PartnerDirectory.from_urls(
@@ -116,6 +198,45 @@ class TestPartnerActivities:
                     f"/submissions/{submitted.reference}/decision", json={"state": "refused"}
                 )
             assert (await env.run(activities.partner_outcome, ask)).state is PartnerState.REFUSED
+
+    async def test_a_rejection_fails_the_activity_for_good_and_is_logged(self):
+        app = standin_app("BHXH")
+        app.state.failing["PUT"] = (422, {"reason": "thiếu mã số BHXH"})
+        async with running(app) as url:
+            activities = PartnerActivities(PartnerDirectory.from_urls({"social_insurance": url}))
+            env = ActivityEnvironment()
+            with pytest.raises(ApplicationError) as rejected, capture_logs() as logs:
+                await env.run(
+                    activities.submit_to_partner,
+                    SubmitToPartnerInput(agency="social_insurance", submission=SUBMISSION),
+                )
+            assert (rejected.value.type, rejected.value.non_retryable) == (PARTNER_REJECTED, True)
+            del app.state.failing["PUT"]
+            ask = PartnerOutcomeInput(agency="social_insurance", member_code="m", reference="BHXH-9")
+            with pytest.raises(ApplicationError) as lost:
+                await env.run(activities.partner_outcome, ask)
+            assert (lost.value.type, tuple(lost.value.details)) == (
+                PARTNER_REJECTED,
+                (404, "no such submission"),
+            )
+        [logged] = [e for e in logs if e["event"] == "partner rejected member"]
+        assert logged["log_level"] == "warning"
+        assert (logged["member_code"], logged["group_code"]) == (
+            SUBMISSION.member_code,
+            SUBMISSION.group_code,
+        )
+        assert (logged["status"], logged["reason"]) == (422, "thiếu mã số BHXH")
+
+    async def test_a_throttle_fails_the_attempt_only(self):
+        app = standin_app("BHXH")
+        app.state.failing["PUT"] = (429, {"reason": "slow down"})
+        async with running(app) as url:
+            activities = PartnerActivities(PartnerDirectory.from_urls({"social_insurance": url}))
+            with pytest.raises(PartnerError, match="HTTP 429"):  # a plain error: retried
+                await ActivityEnvironment().run(
+                    activities.submit_to_partner,
+                    SubmitToPartnerInput(agency="social_insurance", submission=SUBMISSION),
+                )
 
     async def test_an_agency_without_a_system_fails_the_attempt(self):
         activities = PartnerActivities(PartnerDirectory())

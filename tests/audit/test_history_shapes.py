@@ -100,6 +100,18 @@ async def test_every_recorded_group_history_reads_as_the_group_s_timeline(path: 
         assert started == ["birth"] and "member refused" in what
         assert [m.status for m in history.members] == ["refused", "waiting", "waiting"]
         assert members["residence"].started_at is None
+    elif "partner_rejected" in path.stem:  # the police's system rejected the residence (HTTP 422)
+        assert started == ["birth", "residence"] and "member submitted to partner" not in what
+        residence = members["residence"]
+        assert (residence.status, residence.history) == (
+            "refused",
+            f"the partner's system at {residence.partner}",
+        )
+        assert residence.finished_at and members["birth"].status == "returned"
+        [refused] = [i for i in history.items if i.what == "member refused"]
+        assert (refused.actor_id, refused.details["member"]) == ("partner:commune_police", "residence")
+        assert (refused.details["call"], refused.details["http_status"]) == ("submit_to_partner", "422")
+        assert refused.details["reason"] == "số định danh của mẹ không khớp"
     elif "partner" in path.stem:  # the insurance member done by social insurance's own system
         assert started == ["birth", "residence", "insurance"]
         assert what.count("member processed") == 3 and "member submitted to partner" in what

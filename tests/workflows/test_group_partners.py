@@ -8,6 +8,7 @@ Each test closes its group (returned or refused) and every member it started.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from temporalio.api.enums.v1 import EventType
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,7 +31,7 @@ from tests.group_builders import BA_DINH_POLICE, GroupDesk, member
 from tests.partner_standin import running, standin_app
 from web.pages import TEMPLATES
 from web.routes.groups import GROUP_STATUSES, MEMBER_STATUSES
-from workflows.group import GroupWorkflow
+from workflows.group import GROUP_PARTNER_REJECTION_PATCH, GroupWorkflow
 from workflows.group_models import GroupReturnInput, GroupStatus, GroupView, GroupWithdrawInput
 
 # Real seconds: the time-skipping server does not skip while no one waits on a result.
@@ -293,3 +295,107 @@ class TestWithdrawnWithAPartnerMember:
                 asked = len(app.state.calls)
                 await asyncio.sleep(1.5)  # longer than the longest wait between two questions
                 assert len(app.state.calls) == asked
+
+
+def patch_markers(history) -> list[str]:
+    return [
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and "patch-data" in e.marker_recorded_event_attributes.details
+    ]
+
+
+class TestPartnerRejection:
+    """A partner's system that rejects a member for good (an HTTP 4xx) refuses it: the group goes
+    on as for a member the partner refused, instead of asking again until it is late."""
+
+    async def test_a_422_on_submission_refuses_the_member_with_the_partner_s_reason(
+        self, partner_env: WorkflowEnvironment, records: RecordsStore
+    ) -> None:
+        """The police's system answers 422 with its reason to the residence's submission: asked
+        once, the member is refused by the police with that reason, the insurance card that
+        needs it is stopped, and the group is answered with the birth registration's result."""
+        app = standin_app("CA")
+        app.state.failing["PUT"] = (422, {"reason": "số định danh của mẹ không khớp"})
+        async with running(app) as url, partner_desk(partner_env, records, {"commune_police": url}) as desk:
+            receipt = await desk.receive()
+            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
+            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
+            assert [member(view, k).status for k in ("birth", "residence", "insurance")] == [
+                "processed",
+                "refused",
+                "stopped",
+            ]
+            residence = member(view, "residence")
+            assert residence.outcome_reason == (
+                f"hệ thống của {residence.handling_unit_name} từ chối tiếp nhận hồ sơ: "
+                "HTTP 422 – số định danh của mẹ không khớp"
+            )
+            assert entries(view, "residence") == [
+                ("member_started", "system"),
+                ("member_refused", "partner:commune_police"),
+            ]
+            assert "số định danh của mẹ không khớp" in member(view, "insurance").outcome_reason
+            assert [e.action for e in view.timeline if e.member == "insurance"] == ["member_stopped"]
+            assert [c for c in app.state.calls if c[0] == "PUT"] == [
+                ("PUT", f"/submissions/{codes['residence']}", 422)
+            ]  # rejected once, never asked again
+
+            result = await return_group(desk, code)
+            assert [m.status for m in result.members] == ["returned", "refused", "stopped"]
+            assert (await desk.member(codes["birth"]).result()).status.value == "returned"
+            history = await desk.group(code).fetch_history()
+            assert GROUP_PARTNER_REJECTION_PATCH in patch_markers(history)
+
+    async def test_a_404_on_the_outcome_refuses_the_member_after_its_submission(
+        self, partner_env: WorkflowEnvironment, records: RecordsStore
+    ) -> None:
+        """The police's system takes the submission, then answers 404 when asked for its
+        decision (it lost the reference): the member is refused, its dependents stopped."""
+        app = standin_app("CA")
+        app.state.failing["GET"] = (404, {"detail": "không có hồ sơ này"})
+        async with running(app) as url, partner_desk(partner_env, records, {"commune_police": url}) as desk:
+            receipt = await desk.receive()
+            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
+            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
+            residence = member(view, "residence")
+            assert (residence.status, residence.partner_reference) == ("refused", "CA-1")
+            assert "từ chối khi hỏi kết quả: HTTP 404 – không có hồ sơ này" in residence.outcome_reason
+            assert entries(view, "residence") == [
+                ("member_started", "system"),
+                ("member_submitted_to_partner", "partner:commune_police"),
+                ("member_refused", "partner:commune_police"),
+            ]
+            assert member(view, "insurance").status == "stopped"
+            assert [c[2] for c in app.state.calls if c[0] == "GET"] == [404]
+            result = await return_group(desk, code)
+            assert [m.status for m in result.members] == ["returned", "refused", "stopped"]
+
+    async def test_our_rejected_token_and_a_throttle_are_retried_not_a_refusal(
+        self, partner_env: WorkflowEnvironment, records: RecordsStore
+    ) -> None:
+        """401 (our token: an operator fixes it) and 429 (throttled) are asked again: the member
+        stays with the partner, submitted once the system takes it."""
+        app = standin_app("CA")
+        app.state.failing["PUT"] = (401, {"reason": "token hết hạn"})
+        async with running(app) as url, partner_desk(partner_env, records, {"commune_police": url}) as desk:
+            receipt = await desk.receive()
+            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
+            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            await until_calls(app, 401, 2)
+            app.state.failing["PUT"] = (429, {"reason": "chậm lại"})
+            await until_calls(app, 429, 2)
+            view = await desk.group(code).query(GroupWorkflow.view)
+            assert member(view, "residence").status == "processing"
+            del app.state.failing["PUT"]
+            view = await desk.until(code, lambda v: member(v, "residence").partner_reference != "")
+            await decide(url, member(view, "residence").partner_reference, state="refused", reason="r")
+            view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
+            assert member(view, "residence").outcome_reason == "r"
+            result = await return_group(desk, code)
+            assert [m.status for m in result.members] == ["returned", "refused", "stopped"]
+            history = await desk.group(code).fetch_history()
+            assert GROUP_PARTNER_REJECTION_PATCH not in patch_markers(history)

@@ -65,6 +65,8 @@ SHAPES = {
     "group_birth_online_not_received_notices",
     # Since the patch group-partner-systems: the insurance member handed to a partner's system.
     "group_birth_partner_insurance",
+    # Since the patch group-partner-rejection: the police's system rejects the residence for good.
+    "group_birth_partner_rejected",
 }
 # Files named group_* are GroupWorkflow runs; all others DossierWorkflow runs.
 WORKFLOW_TYPES = {"group": "GroupWorkflow"}
@@ -213,3 +215,43 @@ def test_the_partner_history_hands_the_member_over_by_two_activities():
         if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
     ]
     assert [code[-2:] for code in children] == ["-1", "-2"]
+
+
+def test_the_partner_rejected_history_refuses_the_member_after_one_failed_submission():
+    """Recorded after the patch group-partner-rejection: the police's system answered 422 to the
+    residence's submission, one failed attempt (not retried), the patch's marker after it, the
+    member's refusal told to the applicant, and the birth registration the only child."""
+    history = load(HISTORIES / "group_birth_partner_rejected.json")
+    markers = [
+        json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    assert markers[-2:] == ["group-partner-systems", "group-partner-rejection"]
+    activities = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert activities.count("submit_to_partner") == 1 and "partner_outcome" not in activities
+    [failed] = [
+        e.activity_task_failed_event_attributes.failure
+        for e in history.events
+        if e.HasField("activity_task_failed_event_attributes")
+    ]
+    assert failed.application_failure_info.type == "PartnerRejected"
+    assert failed.application_failure_info.non_retryable and "HTTP 422" in failed.message
+    notices = [
+        notice["kind"]
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "record_group"
+        for notice in json.loads(e.activity_task_scheduled_event_attributes.input.payloads[0].data)["notices"]
+    ]
+    assert notices == ["group_received", "group_member_refused", "group_processed"]
+    children = [
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+    ]
+    assert [code[-2:] for code in children] == ["-1"]
