@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import Select, literal, select
+from sqlalchemy import ColumnClause, Select, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from model.dossier_inputs import Actor
@@ -28,8 +28,9 @@ from workflows.group_models import GroupStatus
 
 __all__ = ["GroupWaiting", "groups_waiting_check", "waiting_check_rows"]
 
-# Inline, not a parameter: only then does the planner see the partial index's condition.
-_WAITING = literal(GroupStatus.REGISTERED_ONLINE.value, literal_execute=True)
+# Inline, not a parameter: only then does the planner see the partial index's condition; written
+# when the statement is compiled and cached, as the inbox's open statuses are (officers/inbox.py).
+_WAITING: ColumnClause[str] = literal_column(f"'{GroupStatus.REGISTERED_ONLINE.value}'")
 
 
 class GroupWaiting(BaseModel):
