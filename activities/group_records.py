@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import func
 from temporalio import activity
 
 from activities.outbox_rows import REASON_PURPOSE, write_notice_deliveries
@@ -53,6 +54,9 @@ class RecordGroupInput(BaseModel):
     # Since the patch "group-notices"; default empty so that older histories still decode.
     notices: tuple[GroupNotice, ...] = ()
     contact: ApplicantContact | None = None
+    # The group's counter, for the list of groups waiting for its check (migration 0014); an
+    # activity input only (no command changes, so no patch), default '' for older histories.
+    receiving_unit: str = ""
 
 
 class GroupRecordActivities:
@@ -75,14 +79,22 @@ class GroupRecordActivities:
                 "late": m.late,
                 "group_status": group.status,
                 "group_resolved_at": group.resolved_at,
+                "receiving_unit": group.receiving_unit,
             }
             for m in group.members
         ]
         statement = insert_for(self._records.engine, GroupMemberRow)
+        excluded = statement.excluded
         statement = statement.on_conflict_do_update(
             index_elements=["group_code", "member_key"],
             set_={
-                name: statement.excluded[name]
+                # An input scheduled before the field existed keeps the counter the row has.
+                "receiving_unit": func.coalesce(
+                    func.nullif(excluded.receiving_unit, ""), GroupMemberRow.receiving_unit
+                ),
+            }
+            | {
+                name: excluded[name]
                 for name in (
                     # A group submitted online counts from its counter's receipt, once received.
                     "received_at",

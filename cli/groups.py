@@ -6,6 +6,7 @@ starter.py group show CODE
 starter.py group withdraw CODE --action-id CODE-withdraw
 starter.py group return CODE --action-id CODE-return
 starter.py group report --from 2028-01-01 --to 2028-02-01
+starter.py group waiting    # counter officers: groups submitted online waiting for your check
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from cli.officer_identity import add_identity_arguments, identity
 from intake.group_forms import GroupReceipt, GroupRequest
 from intake.groups import GroupIntake
 from officers.acting import ActionForbidden
+from officers.group_checks import groups_waiting_check
 from officers.groups import GROUP_ACTIONS, NotAGroup, act_on_group, may_read_group, read_group
 from procedures.groups import default_groups
+from procedures.instants import in_vietnam_time
 
 __all__ = ["add_commands"]
 
@@ -88,6 +91,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     report.add_argument("--to", dest="end", type=instant, required=True, help="date or instant, exclusive")
     report.set_defaults(handler=_report)
+    waiting = sub.add_parser(
+        "waiting",
+        help="counter officers: groups submitted online waiting for your counter's check, late first (JSON)",
+    )
+    waiting.add_argument("--limit", type=int, default=50)
+    add_identity_arguments(waiting)
+    waiting.set_defaults(handler=_waiting)
 
 
 async def _list(args: argparse.Namespace, context: CliContext) -> int:
@@ -124,6 +134,17 @@ async def _report(args: argparse.Namespace, context: CliContext) -> int:
     async with context.records() as records:
         counts = await groups_by_agency(records, args.start, args.end)
     print(json.dumps([c.model_dump() for c in counts], ensure_ascii=False, indent=2), file=context.out)
+    return EXIT_OK
+
+
+async def _waiting(args: argparse.Namespace, context: CliContext) -> int:
+    officer = identity(args, context)
+    if args.limit < 1:
+        raise CommandFailed(EXIT_BAD_INPUT, f"--limit {args.limit}: must be at least 1")
+    async with context.records() as records:
+        groups = await groups_waiting_check(records, officer, limit=args.limit)
+    dump = in_vietnam_time([g.model_dump(mode="json") for g in groups])
+    print(json.dumps(dump, ensure_ascii=False, indent=2), file=context.out)
     return EXIT_OK
 
 

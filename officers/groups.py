@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from model.dossier_inputs import Actor, ReceiveOnlineInput, RefuseOnlineInput, RequestOnlineCompletionInput
 from model.errors import ErrorType
 from officers.acting import ActionForbidden
-from officers.policy import Refusal
+from officers.policy import Refusal, may_receive
 from procedures.models import Role
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupCompleteOnlineInput, GroupReturnInput, GroupView, GroupWithdrawInput
@@ -62,7 +62,7 @@ def available_group_actions(officer: Actor, view: GroupView) -> list[str]:
     """The group actions this officer may take now, by the workflow's own rule table: a counter
     officer of the receiving counter, in the statuses each action is allowed in (the workflow's
     validator still has the last word)."""
-    if Role.COUNTER_OFFICER not in officer.roles or officer.unit != view.receiving_unit:
+    if may_receive(officer, view.receiving_unit) is not None:
         return []
     return [name for name, model in GROUP_ACTIONS.items() if view.status in ALLOWED_STATUSES[model]]
 

@@ -331,11 +331,27 @@ class OfficerRow(Base):
     first_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+# A group submitted online waiting for its counter's check (workflows.group_models' status).
+_WAITING_CHECK = text("group_status = 'registered_online'")
+
+
 class GroupMemberRow(Base):
     """A member of an interlinked group as its group last projected it, for the groups' report:
-    which agency, whether it was late when the group went overdue, how the group ended."""
+    which agency, whether it was late when the group went overdue, how the group ended; and,
+    with the group's counter, the groups submitted online waiting for that counter's check
+    (`officers.group_checks`, its index partial on `registered_online`)."""
 
     __tablename__ = "group_members"
+    __table_args__ = (
+        Index(
+            "ix_group_members_waiting_check",
+            "receiving_unit",
+            "group_due_at",
+            "group_code",
+            postgresql_where=_WAITING_CHECK,
+            sqlite_where=_WAITING_CHECK,
+        ),
+    )
     group_code: Mapped[str] = mapped_column(String(CODE), primary_key=True)  # the group's dossier code
     member_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     dossier_code: Mapped[str] = mapped_column(String(CODE))
@@ -347,6 +363,9 @@ class GroupMemberRow(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     group_status: Mapped[str] = mapped_column(String(32))
     group_resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The group's counter (migration 0014; '' for a row of a group that has not projected since
+    # and whose code's claim was not found).
+    receiving_unit: Mapped[str] = mapped_column(String(UNIT), default="", server_default="")
 
 
 # The outbox tables share this metadata (migrations compare it whole): registered on import.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -87,6 +88,19 @@ class TestGroupCommands:
         receipt = await GroupIntake.standard(client, task_queue, records).register_online(online, 8.0)
         assert isinstance(receipt, GroupReceipt)
         group = receipt.group_dossier_code
+        # Waiting for the check: listed for the counter (once projected), for nobody else.
+        for _ in range(100):
+            code, out = await cli(client, settings, tmp_path, capsys, "group", "waiting", *COUNTER)
+            if group in [g["code"] for g in printed_json(out)]:
+                break
+            await asyncio.sleep(0.05)
+        assert code == 0 and group in [g["code"] for g in printed_json(out)]
+        code, out = await cli(client, settings, tmp_path, capsys, "group", "waiting", *POLICE)
+        assert code == 0 and printed_json(out) == []
+        code, out = await cli(
+            client, settings, tmp_path, capsys, "group", "waiting", "--limit", "0", *COUNTER
+        )
+        assert code == 2 and "--limit 0" in out
         with pytest.raises(SystemExit) as usage:  # argparse: a usage error
             await cli(
                 client,

@@ -813,6 +813,7 @@ class GroupWorkflow:
                     ),
                     notices=notices,
                     contact=self._contact() if notices else None,
+                    receiving_unit=group.receiving_unit.code,
                 ),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=PROJECTION_RETRY,

@@ -25,6 +25,8 @@ from records.lookup_secrets import LookupSecrets
 from runtime.settings import Settings
 from tests.builders import APPLICANT, BA_DINH_COMMITTEE, COUNTER, settled
 from tests.group_builders import BA_DINH_POLICE, closed_result
+from tests.officers.test_group_checks import write_groups
+from tests.officers.test_worklist import unit_pair
 from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
 
@@ -194,6 +196,22 @@ def online(key: str) -> dict[str, str]:
     return auth(ONLINE_SERVICE) | {"Idempotency-Key": key}
 
 
+async def waiting_check(http: httpx.AsyncClient, officer: Actor) -> list[str]:
+    response = await http.get("/inbox/groups", headers=auth(officer))
+    assert response.status_code == 200, response.text
+    return [g["code"] for g in response.json()]
+
+
+async def until_listed(http: httpx.AsyncClient, code: str, listed: bool) -> None:
+    """The counter's list of groups waiting for its check, once the group's projection (an
+    activity a moment after each change) says `code` is (or is no longer) in it."""
+    for _ in range(200):
+        if (code in await waiting_check(http, COUNTER)) is listed:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{code} {'not ' if listed else ''}listed as waiting for the check")
+
+
 class TestSubmittedOnline:
     async def test_registered_online_then_checked_by_the_counter(self, env, http) -> None:
         """The online service submits the group (status 1, the check's deadline, one lookup
@@ -232,6 +250,15 @@ class TestSubmittedOnline:
 
         view = await http.get(f"/groups/{code}", headers=auth(COUNTER))
         assert view.json()["status"] == "registered_online"
+        # Waiting for the check: in the receiving counter's list, nobody else's.
+        await until_listed(http, code, True)
+        for other in (OTHER_COUNTER, COMMUNE_SPECIALIST, AUDITOR):
+            assert code not in await waiting_check(http, other)
+        mine = next(
+            g for g in (await http.get("/inbox/groups", headers=auth(COUNTER))).json() if g["code"] == code
+        )
+        assert mine["group_code"] == "LT296.01" and mine["receiving_unit"] == COUNTER.unit
+        assert mine["check_due_at"] == registration["check_due_at"] and mine["check_late"] is False
         actions = f"/groups/{code}/actions"
         no_reason = await http.post(
             f"{actions}/request_online_completion", json={"action_id": "f2"}, headers=auth(COUNTER)
@@ -243,6 +270,7 @@ class TestSubmittedOnline:
             headers=auth(COUNTER),
         )
         assert asked.status_code == 200 and asked.json()["status"] == "online_incomplete"
+        await until_listed(http, code, False)  # form 02: it waits for the applicant now
         completion = f"/online/groups/{code}/completion"
         stranger = await http.post(
             completion,
@@ -256,6 +284,7 @@ class TestSubmittedOnline:
             headers=online("c-1"),
         )
         assert done.status_code == 200 and done.json()["status"] == "registered_online"
+        await until_listed(http, code, True)  # completed: waiting for the check again
 
         elsewhere = await http.post(
             f"{actions}/receive_online", json={"action_id": "r"}, headers=auth(OTHER_COUNTER)
@@ -265,6 +294,7 @@ class TestSubmittedOnline:
             f"{actions}/receive_online", json={"action_id": "r"}, headers=auth(COUNTER)
         )
         assert received.status_code == 200 and received.json()["status"] == "processing"
+        await until_listed(http, code, False)
         again = await http.post(
             f"{actions}/refuse_online", json={"action_id": "x", "reason": "r"}, headers=auth(COUNTER)
         )
@@ -298,8 +328,26 @@ class TestSubmittedOnline:
             headers=auth(COUNTER),
         )
         assert refused.status_code == 200 and refused.json()["status"] == "not_received"
+        await until_listed(http, code, False)
         result = await closed_result(env.client.get_workflow_handle_for(GroupWorkflow.run, code))
         assert [m.status for m in result.members] == ["stopped", "stopped", "stopped"]
+
+    async def test_late_checks_come_first_and_are_marked(self, http, records) -> None:
+        """A counter's groups waiting for its check, by the API: the late ones first, marked."""
+        _, counter = unit_pair()
+        expected = await write_groups(records, counter)
+        officer = Actor(id="counter-7", roles=(Role.COUNTER_OFFICER,), unit=counter)
+        response = await http.get("/inbox/groups", headers=auth(officer))
+        assert response.status_code == 200
+        assert [(g["code"], g["check_late"]) for g in response.json()] == list(
+            zip(expected, (True, True, False, False), strict=True)
+        )
+        limited = await http.get("/inbox/groups", params={"limit": 1}, headers=auth(officer))
+        assert [g["code"] for g in limited.json()] == expected[:1]
+        assert (
+            await http.get("/inbox/groups", params={"limit": 0}, headers=auth(officer))
+        ).status_code == 422
+        assert (await http.get("/inbox/groups")).status_code == 401
 
     async def test_openapi_lists_the_online_group_routes_and_their_errors(self, http) -> None:
         paths = (await http.get("/openapi.json")).json()["paths"]

@@ -199,3 +199,59 @@ async def test_0005_scopes_request_ids_to_their_counter_and_keeps_the_claims(fre
         ]
     finally:
         await engine.dispose()
+
+
+async def test_0014_gives_each_group_s_rows_its_counter_from_its_code_s_claim(fresh_url):
+    """Group rows from before 0014 take their counter from the claim of the group's code (''
+    without one); the partial index lists the groups waiting for the check; 0014 goes down."""
+    engine = create_engine(fresh_url)
+    group = "000.00004.01.H01-260305-0001"
+    try:
+        await migrate.upgrade(engine, "0013")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO intake_requests (receiving_unit, request_id, dossier_code, content_hash, started)"
+                    " VALUES ('000.00004.01.H01', 'req-1', :c, '', true)"
+                ),
+                {"c": group},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO group_members (group_code, member_key, dossier_code, group_kind, handling_unit,"
+                    " received_at, group_due_at, status, late, group_status)"
+                    " VALUES (:g, :k, :d, 'LT296.01', '000.00004.00.H01', :at, :at, 'waiting', false,"
+                    " 'registered_online')"
+                ),
+                [
+                    {"g": group, "k": "birth", "d": f"{group}-1", "at": datetime(2026, 3, 5, tzinfo=UTC)},
+                    {"g": group, "k": "residence", "d": f"{group}-2", "at": datetime(2026, 3, 5, tzinfo=UTC)},
+                    {
+                        "g": "unclaimed",
+                        "k": "birth",
+                        "d": "unclaimed-1",
+                        "at": datetime(2026, 3, 5, tzinfo=UTC),
+                    },
+                ],
+            )
+        await migrate.upgrade(engine, "0014")
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT group_code, member_key, receiving_unit FROM group_members ORDER BY 1, 2")
+                )
+            ).all()
+            indexes = await connection.run_sync(lambda c: inspect(c).get_indexes("group_members"))
+        assert [tuple(r) for r in rows] == [
+            (group, "birth", "000.00004.01.H01"),
+            (group, "residence", "000.00004.01.H01"),
+            ("unclaimed", "birth", ""),
+        ]
+        assert "ix_group_members_waiting_check" in {i["name"] for i in indexes}
+        await migrate.downgrade(engine, "0013")
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(lambda c: inspect(c).get_columns("group_members"))
+            count = (await connection.execute(text("SELECT count(*) FROM group_members"))).scalar_one()
+        assert "receiving_unit" not in {c["name"] for c in columns} and count == 3
+    finally:
+        await engine.dispose()

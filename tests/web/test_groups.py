@@ -3,7 +3,9 @@ document is missing) and prints one slip; the commune's specialist does the birt
 first step from the worklist in the browser, the other steps are done through the officers'
 functions (`officers.acting.act`, as the API and the CLI); the counter returns the group's
 result from the group's page, and withdraws another there; the citizen looks the group up by
-its code and the slip's secret; the auditor reads the group's history and, from it, a member's."""
+its code and the slip's secret; the auditor reads the group's history and, from it, a member's.
+A group submitted online is found in the counter's worklist, checked on its page from there,
+and leaves the worklist once received."""
 
 from __future__ import annotations
 
@@ -70,6 +72,17 @@ async def started(site, code: str) -> None:
         except Exception:  # not started yet
             await asyncio.sleep(0.05)
     raise AssertionError(f"{code} was never started")
+
+
+async def reload_until(page, url: str, selector: str, count: int) -> None:
+    """Open `url` until `selector` matches `count` elements: the worklist reads the records
+    store, which the group's projection writes a moment after each change."""
+    for _ in range(100):
+        await page.goto(url)
+        if await page.locator(selector).count() == count:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url}: {selector} never matched {count} times")
 
 
 class TestBirthGroupInTheBrowser:
@@ -171,12 +184,17 @@ class TestBirthGroupInTheBrowser:
             8.0,
         )
         assert isinstance(online, GroupReceipt)
-        await counter.goto(f"/web/groups/{online.group_dossier_code}")
+        # The counter finds it in its worklist (once projected), and opens its page from there.
+        waiting = f'[data-test="group-check"][data-code="{online.group_dossier_code}"]'
+        await reload_until(counter, "/web/worklist", waiting, 1)
+        await counter.locator(waiting).get_by_role("link").click()
+        await expect(counter).to_have_url(re.compile(f"/web/groups/{re.escape(online.group_dossier_code)}$"))
         await expect(counter.get_by_test_id("status")).to_contain_text("Đã đăng ký trực tuyến")
         await expect(counter.get_by_test_id("action-refuse_online")).to_be_visible()
         await counter.get_by_test_id("action-receive_online").get_by_role("button").click()
         await expect(counter.get_by_test_id("status")).to_contain_text("Đang giải quyết")
         await expect(counter.get_by_test_id("timeline")).to_contain_text("Tiếp nhận nhóm hồ sơ")
+        await reload_until(counter, "/web/worklist", waiting, 0)  # received: no longer waiting
 
         await closed_result(site.client.get_workflow_handle(code))  # closed: its records are written
         citizen = await new_page({"width": 390, "height": 844})

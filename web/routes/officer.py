@@ -28,6 +28,7 @@ from model.dossier_view import DossierView
 from model.input_bounds import DOSSIER_CODE_PATTERN, amount_over
 from officers.acting import ActionForbidden, act, action_input, read
 from officers.available import available_actions
+from officers.group_checks import groups_waiting_check
 from officers.lookup_secret import ReissueLookupSecretInput, reissue_lookup_secret
 from officers.policy import log_refusal, may_receive
 from officers.worklist import worklist
@@ -42,6 +43,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/web", include_in_schema=False)
 CODE = Path(max_length=100, pattern=DOSSIER_CODE_PATTERN)
 ACTING_ROLES = ("counter_officer", "specialist", "leader")
+GROUPS_SHOWN = 50  # groups waiting for the counter's check shown on the worklist
 
 
 def _left(calendar, now: datetime, due_at: datetime, working_days: dict[date, bool]) -> str:
@@ -74,10 +76,27 @@ async def worklist_page(request: Request, page: int = Query(1, ge=1, le=100_000)
         # One page of the projection's rows, read in order from the worklist's index, and their
         # count; no workflow query per row (officers/worklist.py, docs/benchmarks.md).
         found = await worklist(deps.records, staff.officer, page=page, reads=reads)
-    calendar, now = deps.intake.calendar, deps.intake.now()
+        calendar, now = deps.intake.calendar, deps.intake.now()
+        # A counter's groups submitted online waiting for its check, late first (empty for
+        # anyone else): on the first page, from the same connection.
+        groups = (
+            await groups_waiting_check(
+                deps.records, staff.officer, limit=GROUPS_SHOWN + 1, now=now, reads=reads
+            )
+            if page == 1
+            else []
+        )
     working_days: dict[date, bool] = {}
     rows = [{"item": item, "left": _left(calendar, now, item.due_at, working_days)} for item in found.rows]
-    return render(request, "worklist.html", staff=staff, rows=rows, found=found)
+    return render(
+        request,
+        "worklist.html",
+        staff=staff,
+        rows=rows,
+        found=found,
+        groups=groups[:GROUPS_SHOWN],
+        more_groups=len(groups) > GROUPS_SHOWN,
+    )
 
 
 async def _view(request: Request, staff: Staff, code: str) -> DossierView | None:
