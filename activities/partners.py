@@ -15,9 +15,9 @@ The HTTP form: `PUT /submissions/{member_code}` with a `PartnerSubmission` (idem
 same code again answers the first submission's reference), `GET /submissions/{reference}`
 answering a `PartnerOutcome`. A 4xx answer is the partner rejecting the call for good
 (`PartnerRejected`, not retried: the group settles the member as refused by that agency), except
-401/403 (our token: an operator fixes it), 405 (not the interface: the configured URL), 408, 425
-and 429 (a timeout, too early, throttled): those, 5xx, no answer and answers outside the
-interface are `PartnerError`, retried as an outage.
+401/403 (our token: an operator fixes it), 405, and 404 to the submission (not the interface:
+the configured URL), 408, 425 and 429 (a timeout, too early, throttled): those, 5xx, no answer
+and answers outside the interface are `PartnerError`, retried as an outage.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = [
     "PARTNER_REJECTED",
     "REASON_MAX_CHARS",
     "RETRIED_CLIENT_ERRORS",
+    "SUBMISSION_RETRIED_CLIENT_ERRORS",
     "EngineOfficers",
     "HttpPartnerAgency",
     "PartnerActivities",
@@ -63,6 +64,11 @@ PARTNER_REJECTED = "PartnerRejected"
 # that is not the interface (405: an operator fixes the configuration), a request timeout, too
 # early, throttled.
 RETRIED_CLIENT_ERRORS = frozenset({401, 403, 405, 408, 425, 429})
+# The submission's PUT creates its resource, so a 404 to it is no verdict on the member: the
+# configured URL is not the interface (a typo in PARTNER_SYSTEMS). Retried until an operator fixes
+# it, rather than refusing every citizen's member sent there. A 404 to the outcome's GET is one:
+# the system lost a reference it gave.
+SUBMISSION_RETRIED_CLIENT_ERRORS = RETRIED_CLIENT_ERRORS | {404}
 # The partner's reason as carried and logged; the most of a rejection's body ever read.
 REASON_MAX_CHARS = 300
 _REJECTION_BODY_MAX_BYTES = 16_384
@@ -109,9 +115,10 @@ class PartnerRejected(ApplicationError):
         self.reason = reason
 
 
-def is_rejection(status: int) -> bool:
-    """Whether an HTTP status is the partner rejecting the call for good."""
-    return 400 <= status < 500 and status not in RETRIED_CLIENT_ERRORS
+def is_rejection(status: int, retried: frozenset[int] = RETRIED_CLIENT_ERRORS) -> bool:
+    """Whether an HTTP status is the partner rejecting the call for good (`retried`: the 4xx
+    that are not, for this call)."""
+    return 400 <= status < 500 and status not in retried
 
 
 def rejection_reason(body: bytes, content_type: str) -> str:
@@ -169,18 +176,25 @@ class HttpPartnerAgency:
         await self._http.aclose()
 
     async def submit(self, submission: PartnerSubmission) -> str:
-        response = await self._call("PUT", f"/submissions/{submission.member_code}", submission.model_dump())
+        response = await self._call(
+            "PUT",
+            f"/submissions/{submission.member_code}",
+            submission.model_dump(),
+            retried=SUBMISSION_RETRIED_CLIENT_ERRORS,
+        )
         return PartnerOutcome.model_validate(response).reference
 
     async def outcome(self, reference: str) -> PartnerOutcome:
         return PartnerOutcome.model_validate(await self._call("GET", f"/submissions/{reference}", None))
 
-    async def _call(self, method: str, path: str, body: dict | None) -> dict:
+    async def _call(
+        self, method: str, path: str, body: dict | None, retried: frozenset[int] = RETRIED_CLIENT_ERRORS
+    ) -> dict:
         call = f"{method} {path}"
         try:
             async with self._http.stream(method, path, json=body) as response:
                 status = response.status_code
-                if is_rejection(status):
+                if is_rejection(status, retried):
                     reason = rejection_reason(await _head(response), response.headers.get("content-type", ""))
                     raise PartnerRejected(call, status, reason)
                 if status not in (200, 201):

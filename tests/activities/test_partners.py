@@ -149,6 +149,21 @@ class TestRejectionToldApartFromAnOutage:
             with pytest.raises(PartnerError, match=rf"PUT /submissions/.*: HTTP {status}$"):
                 await HttpPartnerAgency(url).submit(SUBMISSION)
 
+    async def test_a_404_to_the_submission_is_a_wrong_url_retried_not_a_rejection(self):
+        """A PUT creates the submission: a 404 to it means PARTNER_SYSTEMS names something that is
+        not the interface, and refusing every member sent there for an operator's typo would
+        refuse citizens' dossiers; a 404 to the outcome's GET stays a rejection (above)."""
+        app = standin_app("CA")
+        app.state.failing["PUT"] = (404, {"detail": "Not Found"})
+        async with running(app) as url:
+            with pytest.raises(PartnerError, match=r"PUT /submissions/.*: HTTP 404$"):
+                await HttpPartnerAgency(url).submit(SUBMISSION)
+        async with running(standin_app("CA")) as url:
+            wrong = HttpPartnerAgency(url + "/not-the-interface")
+            with pytest.raises(PartnerError, match="HTTP 404$"):
+                await wrong.submit(SUBMISSION)
+            await wrong.aclose()
+
     async def test_a_non_json_or_invalid_answer_stays_retryable(self):
         app = standin_app("BHXH")
         app.state.failing["PUT"] = (200, "<html>portal</html>")
