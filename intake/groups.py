@@ -121,7 +121,9 @@ class GroupIntake:
         partners: PartnerSettings | None = None,
     ) -> GroupIntake:
         """The group intake on the shipped catalogue, groups, units and calendar, and the partner
-        systems of the environment (runtime.partner_settings) unless `partners` is given."""
+        systems of the environment (runtime.partner_settings) unless `partners` is given.
+        `task_queue`: the shared queue, or the deployment's routing by province (its default is
+        the group's queue; members go to their provinces' queues)."""
         return cls(
             client,
             task_queue,
