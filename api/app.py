@@ -57,7 +57,7 @@ def create_app(
     )
     intake = intake or IntakeService.standard(client, settings.queue_routing, records, catalogue=catalogue)
     files = DocumentFiles(settings.online_files_dir, settings.online_file_max_bytes)
-    groups = groups or GroupIntake.standard(client, settings.task_queue, records)
+    groups = groups or GroupIntake.standard(client, settings.queue_routing, records)
     app.state.services = Services(
         client=client,
         records=records,

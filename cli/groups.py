@@ -125,7 +125,7 @@ async def _receive(args: argparse.Namespace, context: CliContext) -> int:
     request = read_model(args.file, GroupRequest)
     client = await context.client()
     async with context.records() as records:
-        outcome = await GroupIntake.standard(client, context.settings.task_queue, records).receive(request)
+        outcome = await GroupIntake.standard(client, context.settings.queue_routing, records).receive(request)
     context.print(outcome)
     return EXIT_OK if isinstance(outcome, GroupReceipt) else EXIT_NOT_RECEIVED
 

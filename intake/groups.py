@@ -26,6 +26,7 @@ from intake.forms import IntakeRequest, MissingDocument, RefusalNotice, Suppleme
 from intake.group_agencies import member_unit
 from intake.group_forms import GroupReceipt, GroupRequest, MemberReceipt
 from model.dossier_inputs import OnlineSubmission
+from model.queue_routing import QueueRouting
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import (
     Catalogue,
@@ -80,7 +81,7 @@ class GroupIntake:
     def __init__(
         self,
         client: Client,
-        task_queue: str,
+        task_queue: str | QueueRouting,
         allocator: DossierCodeAllocator,
         *,
         secrets: LookupSecrets,
@@ -95,7 +96,11 @@ class GroupIntake:
         self._client = client
         # Agencies whose part a partner's system does; none: every member by officers here.
         self._partners = partners or PartnerSettings()
-        self._task_queue = task_queue
+        # The group runs on the shared queue (the routing's default); its members on their
+        # handling units' provinces' queues, as single dossiers (intake.starting).
+        self._routing = (
+            task_queue if isinstance(task_queue, QueueRouting) else QueueRouting(default=task_queue)
+        )
         self._allocator = allocator
         self._secrets = secrets
         self._catalogue = catalogue
@@ -109,14 +114,16 @@ class GroupIntake:
     def standard(
         cls,
         client: Client,
-        task_queue: str,
+        task_queue: str | QueueRouting,
         records: RecordsStore,
         *,
         clock: Callable[[], datetime] | None = None,
         partners: PartnerSettings | None = None,
     ) -> GroupIntake:
         """The group intake on the shipped catalogue, groups, units and calendar, and the partner
-        systems of the environment (runtime.partner_settings) unless `partners` is given."""
+        systems of the environment (runtime.partner_settings) unless `partners` is given.
+        `task_queue`: the shared queue, or the deployment's routing by province (its default is
+        the group's queue; members go to their provinces' queues)."""
         return cls(
             client,
             task_queue,
@@ -233,6 +240,9 @@ class GroupIntake:
                 plan.model_copy(update={"code": f"{claim.dossier_code}-{index}"})
                 for index, plan in enumerate(plans, start=1)
             ),
+            task_queue=self._routing.default,
+            # The workflow learns the routing from its input; none when no province has a queue.
+            task_queues=self._routing if self._routing.by_province else None,
         )
         if online_check_hours is not None:
             # Until the counter receives it the group has no appointment: its due moment is the
@@ -249,7 +259,7 @@ class GroupIntake:
                 GroupWorkflow.run,
                 group,
                 id=group.code,
-                task_queue=self._task_queue,
+                task_queue=self._routing.default,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )

@@ -19,6 +19,9 @@ tests/builders.py and the birth group of Decision 296:
 - `group_birth_partner_rejected`: the residence member handed to the police's own system, which
   rejects the submission for good (HTTP 422 with its reason; patch `group-partner-rejection`): the
   member refused by the police, the insurance card stopped, the birth's result returned.
+- `group_birth_province_queues`: Hà Nội on a task queue of its own (a worker on it beside the
+  shared one): the group on the shared queue starts its three members on Hà Nội's queue (patch
+  `group-members-province-queues`), they are done in order, the group's result returned.
 Since the patch `group-online-notices` the two online shapes carry it (and their forms 02/03
 notices): copied in as `group_birth_online_received_notices` and
 `group_birth_online_not_received_notices`, beside the ones recorded before it.
@@ -54,6 +57,7 @@ from model.dossier_inputs import (  # noqa: E402
     RequestOnlineCompletionInput,
     SubmittedDocument,
 )
+from model.queue_routing import QueueRouting  # noqa: E402
 from records.database import open_records  # noqa: E402
 from runtime.logging import configure_logging  # noqa: E402
 from runtime.partner_settings import PartnerSettings  # noqa: E402
@@ -225,6 +229,35 @@ async def partner_rejected(env: WorkflowEnvironment, records) -> dict[str, Workf
             return {"group_birth_partner_rejected": await desk.group(code).fetch_history()}
 
 
+async def province_queues(env: WorkflowEnvironment, records) -> dict[str, WorkflowHistory]:
+    shared = f"{TASK_QUEUE}-shared"
+    routing = QueueRouting(default=shared, by_province={"01": f"{TASK_QUEUE}-h01"})
+    async with build_worker(env.client, shared, records, routing=routing):
+        async with build_worker(env.client, routing.by_province["01"], records, routing=routing):
+            desk = GroupDesk(env, shared, records, routing=routing)
+            receipt = await desk.receive(request_id="group-province-queues")
+            code = receipt.group_dossier_code
+            codes = {m.key: m.dossier_code for m in receipt.members}
+            units = {
+                "birth": BA_DINH_COMMITTEE,
+                "residence": BA_DINH_POLICE,
+                "insurance": HANOI_SOCIAL_INSURANCE,
+            }
+            for key in ("birth", "residence", "insurance"):
+                await desk.until(code, lambda v, key=key: member(v, key).status == "processing")
+                await desk.do_member(codes[key], units[key], action_ids=f"queues-{key}")
+            await desk.until(code, lambda v: v.status.value == "processed")
+            await desk.group(code).execute_update(
+                GroupWorkflow.return_result,
+                GroupReturnInput(actor=COUNTER, action_id="queues-return"),
+                id="s",
+            )
+            await desk.group(code).result()
+            for key in codes:
+                await desk.member(codes[key]).result()
+            return {"group_birth_province_queues": await desk.group(code).fetch_history()}
+
+
 async def record(out: Path) -> dict[str, WorkflowHistory]:
     recorded: dict[str, WorkflowHistory] = {}
     with tempfile.TemporaryDirectory(prefix="record-group-histories-") as tmp:
@@ -243,7 +276,7 @@ async def record(out: Path) -> dict[str, WorkflowHistory]:
                         for name, history in (await shape(desk)).items():
                             recorded[name] = history
                             write(out, name, history)
-                for partner_shape in (partner_insurance, partner_rejected):
+                for partner_shape in (partner_insurance, partner_rejected, province_queues):
                     for name, history in (await partner_shape(env, records)).items():
                         recorded[name] = history
                         write(out, name, history)

@@ -15,6 +15,7 @@ from adminunits import VN_TZ, AdminUnits, AgencyDirectory
 from intake.group_forms import GroupReceipt, GroupRequest
 from intake.groups import GroupIntake
 from model.dossier_inputs import Actor, CompleteStepInput, SubmittedDocument
+from model.queue_routing import QueueRouting
 from procedures.calendar import WorkingCalendar
 from procedures.catalogue import default_catalogue
 from procedures.groups import default_groups
@@ -91,14 +92,16 @@ class GroupDesk:
         task_queue: str,
         records: RecordsStore,
         partners: PartnerSettings | None = None,
+        routing: QueueRouting | None = None,
     ) -> None:
+        """`routing`: the task queues by province (its default is `task_queue`, the group's)."""
         self.env = env
         self.client: Client = env.client
         self._now = datetime.now(VN_TZ)
         self.received: list[GroupReceipt] = []
         self.intake = GroupIntake(
             env.client,
-            task_queue,
+            routing or task_queue,
             DossierCodeAllocator(records.engine, records.sessions),
             secrets=LookupSecrets(records.engine, records.sessions),
             catalogue=default_catalogue(),

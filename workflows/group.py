@@ -73,6 +73,7 @@ __all__ = [
     "GROUP_ONLINE_PATCH",
     "GROUP_PARTNER_PATCH",
     "GROUP_PARTNER_REJECTION_PATCH",
+    "GROUP_PROVINCE_QUEUES_PATCH",
     "GroupWorkflow",
 ]
 
@@ -107,6 +108,11 @@ GROUP_PARTNER_PATCH = "group-partner-systems"
 # agency. Asked only when such a rejection reaches the group, so every other group replays as it
 # ran (before it, no rejection was ever non-retryable: none reached a group).
 GROUP_PARTNER_REJECTION_PATCH = "group-partner-rejection"
+# Since this patch a member whose handling unit's province has a task queue other than the
+# group's own (GroupInput.task_queues) is started on that queue, as intake starts a single
+# dossier. Asked only for such a member, so a group without a routing, or whose members all stay
+# on its queue, replays as it ran.
+GROUP_PROVINCE_QUEUES_PATCH = "group-members-province-queues"
 # The group's entries the applicant is told of: the notice's kind (notices/templates/) and label.
 GROUP_NOTICES = {
     "received": ("group_received", "Nhóm hồ sơ liên thông đã được tiếp nhận"),
@@ -463,6 +469,8 @@ class GroupWorkflow:
             return
         # The first members are received with the group; the others when their inputs are ready.
         received_at = self._received_at() if not plan.depends_on else now
+        elsewhere = self._province_queue(plan)
+        moved = elsewhere is not None and workflow.patched(GROUP_PROVINCE_QUEUES_PATCH)
         results = tuple(
             SubmittedDocument(id=f"result_{key}", reference=self._result_reference(key))
             for key in plan.depends_on
@@ -480,6 +488,9 @@ class GroupWorkflow:
             # Every member is due by the group's appointment: the group's limit is shared.
             due_at=self._state.due_at,
             request_id=f"{group.code}/{plan.key}",
+            # The queue the member runs on, as a single dossier's input records it (a transfer
+            # compares against it); None for groups started before queues were recorded.
+            task_queue=elsewhere if moved else group.task_queue,
         )
         member.status = D.PROCESSING.value
         member.started_at = now
@@ -496,7 +507,7 @@ class GroupWorkflow:
             DossierWorkflow.run,
             dossier,
             id=plan.code,
-            task_queue=workflow.info().task_queue,
+            task_queue=elsewhere if moved else workflow.info().task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             search_attributes=TypedSearchAttributes(
@@ -512,6 +523,16 @@ class GroupWorkflow:
             ),
         )
         self._waiting_children.append(asyncio.create_task(self._await_member(member, handle)))
+
+    def _province_queue(self, plan: MemberPlan) -> str | None:
+        """The task queue of the member's handling unit's province when the group's routing
+        sends it elsewhere than the group's own queue; None: the member runs on the group's.
+        The group's queue is read from its input, never from workflow.info() (a Replayer's)."""
+        routing = self._group.task_queues
+        if routing is None:
+            return None
+        target = routing.queue_for(plan.handling_unit.province_code)
+        return target if target != (self._group.task_queue or routing.default) else None
 
     def _result_reference(self, key: str) -> str:
         """What a member's result is known by: its code, or the partner's reference for it."""

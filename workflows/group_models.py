@@ -24,6 +24,7 @@ from model.dossier_inputs import (
 )
 from model.dossier_state import DossierStatus, TimelineEntry
 from model.input_bounds import MAX_LIST_ITEMS
+from model.queue_routing import QueueRouting
 from procedures.models import Channel, ProcedureVersion
 
 __all__ = [
@@ -94,6 +95,11 @@ class GroupInput(_Message):
     # Set for a group submitted online: it waits in status 1 for the counter's check, `received_at`
     # is the submission and `due_at` the check's deadline; the group's limit travels here.
     online: OnlineSubmission | None = None
+    # The queue intake started the group on (None: started before queues were recorded, on the
+    # shared one), and the task queues by province its members' dossiers go to (None: every
+    # member on the group's queue). The workflow reads both from here, never from settings.
+    task_queue: str | None = None
+    task_queues: QueueRouting | None = None
 
 
 class GroupStatus(StrEnum):

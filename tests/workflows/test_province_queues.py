@@ -1,5 +1,6 @@
 """Province task queues: intake starts a dossier on its handling unit's province's queue, and a
-dossier carried over to a merged province's unit continues on that province's queue.
+dossier carried over to a merged province's unit continues on that province's queue; an
+interlinked group's members are started on their provinces' queues too.
 
 Three workers, each with its own identity: the shared queue (the carryover itself, and every
 province without a queue of its own), old Bắc Ninh's (27) and the merged Bắc Ninh's (24). What
@@ -26,14 +27,18 @@ from assembly.workers import build_worker
 from carryover.models import CarryoverInput
 from carryover.workflow import CarryoverWorkflow
 from intake.forms import ReceiptSlip
-from model.dossier_inputs import Actor, Address, Applicant, CompleteStepInput, SubmittedDocument
+from intake.group_forms import GroupReceipt
+from model.dossier_inputs import Actor, Address, Applicant, CompleteStepInput, DossierInput, SubmittedDocument
 from model.queue_routing import QueueRouting
 from procedures.models import Role
 from records.database import RecordsStore, open_records
 from records.tables import DossierRow
-from tests.builders import Counter, request, settled
+from tests.builders import COUNTER, Counter, request, settled
 from tests.faults.harness import PostgresDatabase
+from tests.group_builders import GroupDesk
 from workflows.dossier import PROVINCE_QUEUE_PATCH, DossierWorkflow
+from workflows.group import GROUP_PROVINCE_QUEUES_PATCH, GroupWorkflow
+from workflows.group_models import GroupInput, GroupReturnInput, GroupStatus
 
 OLD_BAC_NINH_CENTRE = "000.00.01.H27"  # old Bắc Ninh's service centre (province merged into 24)
 OLD_JUSTICE = "000.STP.00.H27"
@@ -234,3 +239,103 @@ class TestProvinceQueues:
         assert {queue for queue, _ in await _activities(stayed)} == {routing.default}
         # Its province has no queue of its own: no patch marker, nothing changed in its history.
         assert PROVINCE_QUEUE_PATCH.encode() not in await _marker_data(stayed)
+
+
+@pytest_asyncio.fixture
+async def group_queues(env, store) -> AsyncIterator[tuple[QueueRouting, list[GroupDesk]]]:
+    """Hà Nội (01) on a queue of its own beside the shared one, a worker on each with its own
+    identity. Every group of a test is received on one store: the counter's codes follow on
+    (a group code is also its workflow id, on a dev server shared by the session)."""
+    suffix = uuid.uuid4().hex[:8]
+    routing = QueueRouting(default=f"shared-{suffix}", by_province={"01": f"h01-{suffix}"})
+    async with AsyncExitStack() as workers:
+        for queue, identity in zip(routing.queues, ("worker-shared", "worker-h01"), strict=True):
+            await workers.enter_async_context(
+                build_worker(env.client, queue, store, routing=routing, identity=identity)
+            )
+        desks: list[GroupDesk] = []
+        try:
+            yield routing, desks
+        finally:
+            for desk in desks:
+                await desk.close_open_groups()
+
+
+async def _group_returned(desk: GroupDesk) -> GroupReceipt:
+    """Phường Ba Đình's birth group (every member handled in Hà Nội, 01) from the counter's
+    receipt, each member done by its agency in order, to the result returned."""
+    receipt = await desk.receive()
+    code = receipt.group_dossier_code
+    units = {m.key: m.handling_unit for m in receipt.members}
+    for part in receipt.members:
+        await desk.do_member(part.dossier_code, units[part.key])
+    await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED, timeout=30)
+    await desk.group(code).execute_update(
+        GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id=str(uuid.uuid4()))
+    )
+    assert (await desk.finished(code)).status is GroupStatus.RETURNED
+    for part in receipt.members:
+        assert (await desk.member(part.dossier_code).result()).status.value == "returned"
+    return receipt
+
+
+async def _started_input(env, handle: WorkflowHandle, kind):
+    async for event in handle.fetch_history_events(page_size=1):
+        started = event.workflow_execution_started_event_attributes
+        [value] = await env.client.data_converter.decode(started.input.payloads, [kind])
+        return value
+    raise AssertionError(f"{handle.id} has no history")
+
+
+async def _named_identities(handle: WorkflowHandle) -> set[str]:
+    """The workers that took the run's workflow tasks. The dev server writes an update's
+    speculative task (scheduled, started, completed together with the update's acceptance)
+    with no identity: those are left out."""
+    return await _workflow_task_identities(handle) - {""}
+
+
+class TestGroupMembersOnProvinceQueues:
+    async def test_a_groups_members_run_on_their_provinces_queue_and_only_there(
+        self, env, store, group_queues
+    ):
+        """Hà Nội has a queue of its own: the group received at Ba Đình's counter runs on the
+        shared queue, each member dossier is started on Hà Nội's queue (its run's queue, its
+        input's task_queue), where only Hà Nội's worker takes its tasks and activities; the group
+        asks the patch, and completes its lifecycle. Without a route for Hà Nội nothing changes."""
+        routing, desks = group_queues
+        desk = GroupDesk(env, routing.default, store, routing=routing)
+        desks.append(desk)
+        h01 = routing.by_province["01"]
+        receipt = await _group_returned(desk)
+        group = desk.group(receipt.group_dossier_code)
+        assert await _run_queue(group) == routing.default
+        assert await _named_identities(group) == {"worker-shared"}
+        assert {queue for queue, _ in await _activities(group)} == {routing.default}
+        assert GROUP_PROVINCE_QUEUES_PATCH.encode() in await _marker_data(group)
+        started = await _started_input(env, group, GroupInput)
+        assert (started.task_queue, started.task_queues) == (routing.default, routing)
+        assert len(receipt.members) == 3
+        for part in receipt.members:
+            handle = desk.member(part.dossier_code)
+            assert await _run_queue(handle) == h01
+            assert (await _started_input(env, handle, DossierInput)).task_queue == h01
+            assert await _named_identities(handle) == {"worker-h01"}
+            assert set(await _activities(handle)) == {(h01, "worker-h01")}
+
+        # Received without a routing (no province has a queue), or with one where only old Bắc
+        # Ninh (27) has its own, Hà Nội's members are started on the group's queue as before and
+        # the group's history has no patch marker. (One test, one store: the counter's codes
+        # follow on, and a group's code is its workflow id on the session's dev server.)
+        for by_province in (None, {"27": "h27-unpolled"}):
+            other = QueueRouting(default=routing.default, by_province=by_province) if by_province else None
+            desk = GroupDesk(env, routing.default, store, routing=other)
+            desks.append(desk)
+            receipt = await _group_returned(desk)
+            group = desk.group(receipt.group_dossier_code)
+            assert (await _started_input(env, group, GroupInput)).task_queues == other
+            assert GROUP_PROVINCE_QUEUES_PATCH.encode() not in await _marker_data(group)
+            for part in receipt.members:
+                handle = desk.member(part.dossier_code)
+                assert await _run_queue(handle) == routing.default
+                assert (await _started_input(env, handle, DossierInput)).task_queue == routing.default
+                assert await _named_identities(handle) == {"worker-shared"}

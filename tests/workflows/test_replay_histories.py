@@ -67,6 +67,8 @@ SHAPES = {
     "group_birth_partner_insurance",
     # Since the patch group-partner-rejection: the police's system rejects the residence for good.
     "group_birth_partner_rejected",
+    # Since the patch group-members-province-queues: the members started on Hà Nội's own queue.
+    "group_birth_province_queues",
 }
 # Files named group_* are GroupWorkflow runs; all others DossierWorkflow runs.
 WORKFLOW_TYPES = {"group": "GroupWorkflow"}
