@@ -46,7 +46,7 @@ from procedures.groups import (
 )
 from procedures.models import Channel, ProcedureVersion
 from records.database import RecordsStore
-from records.dossier_codes import DossierCodeAllocator
+from records.dossier_codes import Claim, DossierCodeAllocator
 from records.lookup_secrets import LookupSecrets
 from runtime.partner_settings import PartnerSettings
 from workflows.group import GroupWorkflow
@@ -236,10 +236,7 @@ class GroupIntake:
             due_at=due_at,
             channel=request.channel,
             request_id=claim.request_id,
-            members=tuple(
-                plan.model_copy(update={"code": f"{claim.dossier_code}-{index}"})
-                for index, plan in enumerate(plans, start=1)
-            ),
+            members=_member_codes(plans, claim.dossier_code),
             task_queue=self._routing.default,
             # The workflow learns the routing from its input; none when no province has a queue.
             task_queues=self._routing if self._routing.by_province else None,
@@ -253,18 +250,7 @@ class GroupIntake:
                     "due_at": check_deadline(self._calendar, received_at, online_check_hours),
                 }
             )
-        created = True
-        try:
-            await self._client.start_workflow(
-                GroupWorkflow.run,
-                group,
-                id=group.code,
-                task_queue=self._routing.default,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            )
-        except WorkflowAlreadyStartedError:
-            group, created = await self._stored(group.code), False
+        group, claim, created = await self._start(group, claim, received_at)
         await self._allocator.mark_started(claim)
         log.info(
             "group received",
@@ -346,6 +332,36 @@ class GroupIntake:
             agency=agency, system=url, poll_every=self._partners.poll_every, poll_max=self._partners.poll_max
         )
 
+    async def _start(
+        self, group: GroupInput, claim: Claim, received_at: datetime
+    ) -> tuple[GroupInput, Claim, bool]:
+        """Start the group under its claim's code: the group, its claim and whether this call
+        created it. A code already started for this request (an earlier submission, or this one's
+        unanswered attempt) answers that group; a code another group holds (the counter's row was
+        behind Temporal, e.g. a records store restored from a backup) is renumbered, as a single
+        dossier's is (`intake.starting`), never answered with that other applicant's group."""
+        while True:
+            try:
+                await self._client.start_workflow(
+                    GroupWorkflow.run,
+                    group,
+                    id=group.code,
+                    task_queue=self._routing.default,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                )
+                return group, claim, True
+            except WorkflowAlreadyStartedError:
+                stored = await self._stored(group.code)
+                if (stored.receiving_unit.code, stored.request_id) == (
+                    group.receiving_unit.code,
+                    group.request_id,
+                ):
+                    return stored, claim, False
+                log.warning("group code taken; renumbering", dossier_code=group.code)
+                claim = await self._allocator.renumber(claim, received_at.astimezone(VN_TZ).date())
+                group = _with_code(group, claim.dossier_code)
+
     async def _stored(self, code: str) -> GroupInput:
         handle = self._client.get_workflow_handle(code)
         async for event in handle.fetch_history_events(page_size=1):
@@ -353,6 +369,17 @@ class GroupIntake:
             [group] = await self._client.data_converter.decode(started.input.payloads, [GroupInput])
             return group
         raise LookupError(f"group {code} has no history")
+
+
+def _member_codes(plans, code: str) -> tuple:
+    """The members' own codes: the group's, then -1, -2, … in the plan's order."""
+    return tuple(
+        plan.model_copy(update={"code": f"{code}-{index}"}) for index, plan in enumerate(plans, start=1)
+    )
+
+
+def _with_code(group: GroupInput, code: str) -> GroupInput:
+    return group.model_copy(update={"code": code, "members": _member_codes(group.members, code)})
 
 
 def _as_member_request(request: GroupRequest, procedure_code: str, documents, channel=None) -> IntakeRequest:

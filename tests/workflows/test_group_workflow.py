@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select
-from temporalio.client import WorkflowUpdateFailedError
+from sqlalchemy import delete, select, update
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -36,7 +36,7 @@ from model.dossier_inputs import (
 from procedures.models import Role
 from records.database import RecordsStore
 from records.outbox_tables import NoticeDeliveryRow
-from records.tables import NotificationRow
+from records.tables import DossierSequenceRow, IntakeRequestRow, NotificationRow
 from runtime.temporal import binary, register_search_attributes
 from tests.builders import BA_DINH_COMMITTEE, COUNTER, at
 from tests.group_builders import (
@@ -546,3 +546,37 @@ class TestSubmittedOnline:
         result = await desk.finished(registration.group_dossier_code)
         assert result.status is GroupStatus.WITHDRAWN
         assert all(m.status == "stopped" and m.started_at is None for m in result.members)
+
+
+class TestCodeTaken:
+    async def test_a_code_another_group_holds_is_renumbered_never_answered_with_that_group(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        """The counter's sequence behind Temporal (a records store restored from an earlier
+        backup): the next group's code is already another applicant's group. The receipt takes
+        the next number, as a single dossier's does, instead of answering that other group as
+        a resubmission (its members' codes, its applicant's slip)."""
+        first = await desk.receive()
+        # The backup predates the first receipt: neither its claim nor its number are there.
+        async with records.sessions() as session, session.begin():
+            await session.execute(
+                delete(IntakeRequestRow).where(IntakeRequestRow.dossier_code == first.group_dossier_code)
+            )
+            await session.execute(
+                update(DossierSequenceRow)
+                .where(DossierSequenceRow.agency_code == first.group_dossier_code.split("-")[0])
+                .values(last_number=DossierSequenceRow.last_number - 1)
+            )
+        second = await desk.receive()
+        prefix, number = first.group_dossier_code.rsplit("-", 1)
+        assert second.group_dossier_code == f"{prefix}-{int(number) + 1:04d}"
+        assert not second.resubmitted
+        assert [m.dossier_code for m in second.members] == [
+            f"{second.group_dossier_code}-{i}" for i in range(1, len(second.members) + 1)
+        ]
+        stored = await desk.group(second.group_dossier_code).describe()
+        assert stored.id == second.group_dossier_code
+        # The first group is untouched: still its own request's.
+        assert (
+            await desk.group(first.group_dossier_code).describe()
+        ).status is WorkflowExecutionStatus.RUNNING
