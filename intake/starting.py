@@ -32,10 +32,14 @@ from model.dossier_state import DossierStatus
 from model.queue_routing import QueueRouting
 from records.dossier_codes import Claim, DossierCodeAllocator
 from workflows.dossier import DossierWorkflow
+from workflows.group import GroupWorkflow
+from workflows.group_models import GroupInput
 
 __all__ = ["DossierStarter", "UnsettledReceipt"]
 
 log = structlog.get_logger(__name__)
+# The workflow type a group's code was started as (`@workflow.defn` names it after its class).
+GROUP_WORKFLOW = GroupWorkflow.__name__
 # Temporal answers that leave the start's outcome unknown: the request may have been applied.
 _UNKNOWN_OUTCOME = frozenset(
     {
@@ -97,20 +101,17 @@ class DossierStarter:
                 break
             except WorkflowAlreadyStartedError:
                 try:
-                    owner = await self.stored_dossier(dossier.code)
+                    owner = await self._started_for(dossier.code)
                 except (RPCError, RuntimeError) as err:
                     if not _outcome_unknown(err):
                         raise
                     last: BaseException = err
                 else:
-                    if (owner.receiving_unit.code, owner.request_id) == (
-                        claim.receiving_unit,
-                        claim.request_id,
-                    ):
+                    if owner == (claim.receiving_unit, claim.request_id):
                         # Started by this call's unanswered attempt, or by an earlier submission.
                         created = attempted
                         break
-                    # Another dossier holds this code (the counter's row was behind).
+                    # Another dossier, or a group, holds this code (the counter's row was behind).
                     log.warning("dossier code taken; renumbering", dossier_code=dossier.code)
                     claim = await self._allocator.renumber(
                         claim, dossier.received_at.astimezone(VN_TZ).date()
@@ -180,16 +181,13 @@ class DossierStarter:
         for claim in await self._allocator.unsettled():
             state: Literal["started", "not_started", "unknown"]
             try:
-                stored = await self.stored_dossier(claim.dossier_code)
+                owner = await self._started_for(claim.dossier_code)
             except RPCError as err:
                 state = "not_started" if err.status is RPCStatusCode.NOT_FOUND else "unknown"
             except RuntimeError:
                 state = "unknown"
             else:
-                ours = (stored.receiving_unit.code, stored.request_id) == (
-                    claim.receiving_unit,
-                    claim.request_id,
-                )
+                ours = owner == (claim.receiving_unit, claim.request_id)
                 state = "started" if ours else "not_started"
                 if ours:
                     await self._allocator.mark_started(claim)
@@ -203,6 +201,18 @@ class DossierStarter:
                 )
             )
         return receipts
+
+    async def _started_for(self, code: str) -> tuple[str, str | None]:
+        """The receiving unit and request id the workflow `code` was started with: a dossier's,
+        or an interlinked group's, whose codes come from the same counter's sequence and whose
+        claims are settled here too (its input read as a group's, not a dossier's)."""
+        handle = self._client.get_workflow_handle(code)
+        async for event in handle.fetch_history_events(page_size=1, rpc_timeout=self._timeouts.rpc):
+            started = event.workflow_execution_started_event_attributes
+            kind = GroupInput if started.workflow_type.name == GROUP_WORKFLOW else DossierInput
+            [stored] = await self._client.data_converter.decode(started.input.payloads, [kind])
+            return stored.receiving_unit.code, stored.request_id
+        raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
 
     async def stored_dossier(self, code: str) -> DossierInput:
         """The input the dossier `code` was started with (its current run's), read from its

@@ -97,6 +97,7 @@ class GroupDesk:
         """`routing`: the task queues by province (its default is `task_queue`, the group's)."""
         self.env = env
         self.client: Client = env.client
+        self.task_queue = task_queue
         self._now = datetime.now(VN_TZ)
         self.received: list[GroupReceipt] = []
         self.intake = GroupIntake(

@@ -20,8 +20,11 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox_rows import REASON_PURPOSE
+from adminunits import VN_TZ
 from assembly.workers import build_worker
 from audit.group_reports import groups_by_agency
+from intake.forms import ReceiptSlip
+from intake.service import IntakeService
 from model.dossier_inputs import (
     Actor,
     ApologyInput,
@@ -38,7 +41,7 @@ from records.database import RecordsStore
 from records.outbox_tables import NoticeDeliveryRow
 from records.tables import DossierSequenceRow, IntakeRequestRow, NotificationRow
 from runtime.temporal import binary, register_search_attributes
-from tests.builders import BA_DINH_COMMITTEE, COUNTER, at
+from tests.builders import BA_DINH_COMMITTEE, BA_DINH_COUNTER, COUNTER, at, request
 from tests.group_builders import (
     BA_DINH_POLICE,
     FILE,
@@ -548,7 +551,63 @@ class TestSubmittedOnline:
         assert all(m.status == "stopped" and m.started_at is None for m in result.members)
 
 
+async def forget_claim(records: RecordsStore, code: str) -> None:
+    """The records store as restored from a backup taken before `code` was received: neither
+    its claim nor its number are there, while Temporal still runs it."""
+    async with records.sessions() as session, session.begin():
+        await session.execute(delete(IntakeRequestRow).where(IntakeRequestRow.dossier_code == code))
+        await session.execute(
+            update(DossierSequenceRow)
+            .where(DossierSequenceRow.agency_code == code.split("-")[0])
+            .values(last_number=DossierSequenceRow.last_number - 1)
+        )
+
+
+def next_code(code: str) -> str:
+    prefix, number = code.rsplit("-", 1)
+    return f"{prefix}-{int(number) + 1:04d}"
+
+
 class TestCodeTaken:
+    """Groups and single dossiers take their codes from the same counter's sequence."""
+
+    async def test_a_dossier_code_a_group_holds_is_renumbered(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        """A single dossier's code found held by a group (read as the group's input, not a
+        dossier's, which failed to decode) is renumbered like one another dossier holds."""
+        group = await desk.receive()
+        await forget_claim(records, group.group_dossier_code)
+        now = (await desk.env.get_current_time()).astimezone(VN_TZ)
+        service = IntakeService.standard(desk.client, desk.task_queue, records, clock=lambda: now)
+        slip = await service.receive(request(receiving_unit=BA_DINH_COUNTER))
+        assert isinstance(slip, ReceiptSlip), slip
+        try:
+            assert slip.dossier_code == next_code(group.group_dossier_code)
+        finally:
+            await desk.client.get_workflow_handle(slip.dossier_code).terminate("test: done")
+
+    async def test_a_group_s_unsettled_claim_is_settled_from_its_input(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        """`counter unsettled`: a group's claim whose start went unconfirmed is found started
+        for its request (the group's input read as a group's) and marked so."""
+        group = await desk.receive()
+        async with records.sessions() as session, session.begin():
+            await session.execute(
+                update(IntakeRequestRow)
+                .where(IntakeRequestRow.dossier_code == group.group_dossier_code)
+                .values(started=False)
+            )
+        receipts = await IntakeService.standard(desk.client, desk.task_queue, records).settle()
+        assert [
+            (r.dossier_code, r.state) for r in receipts if r.dossier_code == group.group_dossier_code
+        ] == [(group.group_dossier_code, "started")]
+        assert not any(
+            r.dossier_code == group.group_dossier_code
+            for r in await IntakeService.standard(desk.client, desk.task_queue, records).settle()
+        )
+
     async def test_a_code_another_group_holds_is_renumbered_never_answered_with_that_group(
         self, desk: GroupDesk, records: RecordsStore
     ) -> None:
@@ -557,19 +616,9 @@ class TestCodeTaken:
         the next number, as a single dossier's does, instead of answering that other group as
         a resubmission (its members' codes, its applicant's slip)."""
         first = await desk.receive()
-        # The backup predates the first receipt: neither its claim nor its number are there.
-        async with records.sessions() as session, session.begin():
-            await session.execute(
-                delete(IntakeRequestRow).where(IntakeRequestRow.dossier_code == first.group_dossier_code)
-            )
-            await session.execute(
-                update(DossierSequenceRow)
-                .where(DossierSequenceRow.agency_code == first.group_dossier_code.split("-")[0])
-                .values(last_number=DossierSequenceRow.last_number - 1)
-            )
+        await forget_claim(records, first.group_dossier_code)
         second = await desk.receive()
-        prefix, number = first.group_dossier_code.rsplit("-", 1)
-        assert second.group_dossier_code == f"{prefix}-{int(number) + 1:04d}"
+        assert second.group_dossier_code == next_code(first.group_dossier_code)
         assert not second.resubmitted
         assert [m.dossier_code for m in second.members] == [
             f"{second.group_dossier_code}-{i}" for i in range(1, len(second.members) + 1)
