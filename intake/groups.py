@@ -25,6 +25,7 @@ from intake.errors import RequestIdConflict
 from intake.forms import IntakeRequest, MissingDocument, RefusalNotice, SupplementNotice
 from intake.group_agencies import member_unit
 from intake.group_forms import GroupReceipt, GroupRequest, MemberReceipt
+from intake.starting import started_for
 from model.dossier_inputs import OnlineSubmission
 from model.queue_routing import QueueRouting
 from procedures.calendar import WorkingCalendar
@@ -352,12 +353,10 @@ class GroupIntake:
                 )
                 return group, claim, True
             except WorkflowAlreadyStartedError:
-                stored = await self._stored(group.code)
-                if (stored.receiving_unit.code, stored.request_id) == (
-                    group.receiving_unit.code,
-                    group.request_id,
-                ):
-                    return stored, claim, False
+                # Read by its type: a single dossier may hold the code (one counter's sequence).
+                owner = await started_for(self._client, group.code)
+                if owner == (group.receiving_unit.code, group.request_id):
+                    return await self._stored(group.code), claim, False
                 log.warning("group code taken; renumbering", dossier_code=group.code)
                 claim = await self._allocator.renumber(claim, received_at.astimezone(VN_TZ).date())
                 group = _with_code(group, claim.dossier_code)

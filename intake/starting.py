@@ -9,6 +9,7 @@ reservations left unconfirmed.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Literal
 
 import structlog
@@ -35,7 +36,7 @@ from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupInput
 
-__all__ = ["DossierStarter", "UnsettledReceipt"]
+__all__ = ["DossierStarter", "UnsettledReceipt", "started_for"]
 
 log = structlog.get_logger(__name__)
 # The workflow type a group's code was started as (`@workflow.defn` names it after its class).
@@ -203,16 +204,7 @@ class DossierStarter:
         return receipts
 
     async def _started_for(self, code: str) -> tuple[str, str | None]:
-        """The receiving unit and request id the workflow `code` was started with: a dossier's,
-        or an interlinked group's, whose codes come from the same counter's sequence and whose
-        claims are settled here too (its input read as a group's, not a dossier's)."""
-        handle = self._client.get_workflow_handle(code)
-        async for event in handle.fetch_history_events(page_size=1, rpc_timeout=self._timeouts.rpc):
-            started = event.workflow_execution_started_event_attributes
-            kind = GroupInput if started.workflow_type.name == GROUP_WORKFLOW else DossierInput
-            [stored] = await self._client.data_converter.decode(started.input.payloads, [kind])
-            return stored.receiving_unit.code, stored.request_id
-        raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
+        return await started_for(self._client, code, self._timeouts.rpc)
 
     async def stored_dossier(self, code: str) -> DossierInput:
         """The input the dossier `code` was started with (its current run's), read from its
@@ -223,6 +215,21 @@ class DossierStarter:
             [dossier] = await self._client.data_converter.decode(started.input.payloads, [DossierInput])
             return dossier
         raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
+
+
+async def started_for(
+    client: Client, code: str, rpc_timeout: timedelta | None = None
+) -> tuple[str, str | None]:
+    """The receiving unit and request id the workflow `code` was started with, read from its
+    history: a dossier's, or an interlinked group's. Both take their codes from the same
+    counter's sequence, so a code found taken may be either's (its input read by its type)."""
+    handle = client.get_workflow_handle(code)
+    async for event in handle.fetch_history_events(page_size=1, rpc_timeout=rpc_timeout):
+        started = event.workflow_execution_started_event_attributes
+        kind = GroupInput if started.workflow_type.name == GROUP_WORKFLOW else DossierInput
+        [stored] = await client.data_converter.decode(started.input.payloads, [kind])
+        return stored.receiving_unit.code, stored.request_id
+    raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
 
 
 def _outcome_unknown(err: BaseException) -> bool:

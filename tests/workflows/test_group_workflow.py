@@ -587,6 +587,22 @@ class TestCodeTaken:
         finally:
             await desk.client.get_workflow_handle(slip.dossier_code).terminate("test: done")
 
+    async def test_a_group_code_a_dossier_holds_is_renumbered(
+        self, desk: GroupDesk, records: RecordsStore
+    ) -> None:
+        """The other way round: the group's code found held by a single dossier (its input read
+        as a dossier's, not a group's, which failed to decode) is renumbered."""
+        now = (await desk.env.get_current_time()).astimezone(VN_TZ)
+        service = IntakeService.standard(desk.client, desk.task_queue, records, clock=lambda: now)
+        slip = await service.receive(request(receiving_unit=BA_DINH_COUNTER))
+        assert isinstance(slip, ReceiptSlip), slip
+        try:
+            await forget_claim(records, slip.dossier_code)
+            group = await desk.receive()
+            assert group.group_dossier_code == next_code(slip.dossier_code) and not group.resubmitted
+        finally:
+            await desk.client.get_workflow_handle(slip.dossier_code).terminate("test: done")
+
     async def test_a_group_s_unsettled_claim_is_settled_from_its_input(
         self, desk: GroupDesk, records: RecordsStore
     ) -> None:
