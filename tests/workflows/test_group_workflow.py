@@ -554,11 +554,13 @@ class TestSubmittedOnline:
 async def forget_claim(records: RecordsStore, code: str) -> None:
     """The records store as restored from a backup taken before `code` was received: neither
     its claim nor its number are there, while Temporal still runs it."""
+    unit, day, _ = code.split("-")
     async with records.sessions() as session, session.begin():
         await session.execute(delete(IntakeRequestRow).where(IntakeRequestRow.dossier_code == code))
+        # That day's sequence only: the store is the session's, other tests count other days.
         await session.execute(
             update(DossierSequenceRow)
-            .where(DossierSequenceRow.agency_code == code.split("-")[0])
+            .where(DossierSequenceRow.agency_code == unit, DossierSequenceRow.day == day)
             .values(last_number=DossierSequenceRow.last_number - 1)
         )
 
