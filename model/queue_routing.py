@@ -25,6 +25,12 @@ class QueueRouting(BaseModel):
     def queue_for(self, province_code: str) -> str:
         return self.by_province.get(province_code, self.default)
 
+    def elsewhere(self, province_code: str, current: str | None) -> str | None:
+        """The province's queue when it is not `current` (the queue the work runs on; None: a run
+        started before queues were recorded, on the shared one), else None: stay."""
+        target = self.queue_for(province_code)
+        return target if target != (current or self.default) else None
+
     @property
     def queues(self) -> tuple[str, ...]:
         """Every queue this routing sends work to, the shared one first."""

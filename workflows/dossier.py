@@ -457,10 +457,9 @@ class DossierWorkflow:
             state.receiving_unit = counter
         state.applied_actions[transfer.transfer_id] = "TransferInput"
         if transfer.task_queues is not None:
-            # This run's queue; a dossier started before queues were recorded ran on the shared one.
-            current = self._dossier.task_queue or transfer.task_queues.default
-            target = transfer.task_queues.queue_for(new.province_code)
-            wanted = target if target != current else None  # None: stay on this run's queue
+            # None: stay on this run's queue (a dossier started before queues were recorded ran
+            # on the shared one).
+            wanted = transfer.task_queues.elsewhere(new.province_code, self._dossier.task_queue)
             if wanted != state.task_queue and workflow.patched(PROVINCE_QUEUE_PATCH):
                 state.task_queue = wanted
         state.add_entry(

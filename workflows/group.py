@@ -531,8 +531,7 @@ class GroupWorkflow:
         routing = self._group.task_queues
         if routing is None:
             return None
-        target = routing.queue_for(plan.handling_unit.province_code)
-        return target if target != (self._group.task_queue or routing.default) else None
+        return routing.elsewhere(plan.handling_unit.province_code, self._group.task_queue)
 
     def _result_reference(self, key: str) -> str:
         """What a member's result is known by: its code, or the partner's reference for it."""

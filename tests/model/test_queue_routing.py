@@ -16,6 +16,14 @@ class TestQueueRouting:
         assert routing.queue_for("01") == "dossiers"
         assert routing.queues == ("dossiers", "dossiers-h24")
 
+    def test_elsewhere_names_the_province_s_queue_only_when_the_work_runs_on_another(self):
+        routing = QueueRouting(default="dossiers", by_province={"24": "dossiers-h24"})
+        assert routing.elsewhere("24", "dossiers") == "dossiers-h24"
+        assert routing.elsewhere("24", None) == "dossiers-h24"  # a run from before queues: shared
+        assert routing.elsewhere("24", "dossiers-h24") is None
+        assert routing.elsewhere("01", "dossiers-h24") == "dossiers"
+        assert routing.elsewhere("01", None) is None
+
     def test_settings_read_the_routing_and_the_polled_queues(self):
         settings = Settings.from_env(
             {
