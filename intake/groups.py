@@ -25,7 +25,7 @@ from intake.errors import RequestIdConflict
 from intake.forms import IntakeRequest, MissingDocument, RefusalNotice, SupplementNotice
 from intake.group_agencies import member_unit
 from intake.group_forms import GroupReceipt, GroupRequest, MemberReceipt
-from intake.starting import started_for
+from intake.starting import owner_of, started_input
 from model.dossier_inputs import OnlineSubmission
 from model.queue_routing import QueueRouting
 from procedures.calendar import WorkingCalendar
@@ -354,20 +354,18 @@ class GroupIntake:
                 return group, claim, True
             except WorkflowAlreadyStartedError:
                 # Read by its type: a single dossier may hold the code (one counter's sequence).
-                owner = await started_for(self._client, group.code)
-                if owner == (group.receiving_unit.code, group.request_id):
-                    return await self._stored(group.code), claim, False
+                stored = await started_input(self._client, group.code)
+                if isinstance(stored, GroupInput) and owner_of(stored) == owner_of(group):
+                    return stored, claim, False
                 log.warning("group code taken; renumbering", dossier_code=group.code)
                 claim = await self._allocator.renumber(claim, received_at.astimezone(VN_TZ).date())
                 group = _with_code(group, claim.dossier_code)
 
     async def _stored(self, code: str) -> GroupInput:
-        handle = self._client.get_workflow_handle(code)
-        async for event in handle.fetch_history_events(page_size=1):
-            started = event.workflow_execution_started_event_attributes
-            [group] = await self._client.data_converter.decode(started.input.payloads, [GroupInput])
-            return group
-        raise LookupError(f"group {code} has no history")
+        stored = await started_input(self._client, code)
+        if not isinstance(stored, GroupInput):
+            raise LookupError(f"{code} was started as a dossier, not an interlinked group")
+        return stored
 
 
 def _member_codes(plans, code: str) -> tuple:

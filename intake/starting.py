@@ -36,7 +36,7 @@ from workflows.dossier import DossierWorkflow
 from workflows.group import GroupWorkflow
 from workflows.group_models import GroupInput
 
-__all__ = ["DossierStarter", "UnsettledReceipt", "started_for"]
+__all__ = ["DossierStarter", "UnsettledReceipt", "owner_of", "started_input"]
 
 log = structlog.get_logger(__name__)
 # The workflow type a group's code was started as (`@workflow.defn` names it after its class).
@@ -204,32 +204,35 @@ class DossierStarter:
         return receipts
 
     async def _started_for(self, code: str) -> tuple[str, str | None]:
-        return await started_for(self._client, code, self._timeouts.rpc)
+        return owner_of(await started_input(self._client, code, self._timeouts.rpc))
 
     async def stored_dossier(self, code: str) -> DossierInput:
         """The input the dossier `code` was started with (its current run's), read from its
         history: no worker needed, and nothing from a resubmitted request."""
-        handle = self._client.get_workflow_handle(code)
-        async for event in handle.fetch_history_events(page_size=1, rpc_timeout=self._timeouts.rpc):
-            started = event.workflow_execution_started_event_attributes
-            [dossier] = await self._client.data_converter.decode(started.input.payloads, [DossierInput])
-            return dossier
-        raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
+        stored = await started_input(self._client, code, self._timeouts.rpc)
+        if not isinstance(stored, DossierInput):
+            raise LookupError(f"{code} was started as an interlinked group, not a dossier")
+        return stored
 
 
-async def started_for(
+async def started_input(
     client: Client, code: str, rpc_timeout: timedelta | None = None
-) -> tuple[str, str | None]:
-    """The receiving unit and request id the workflow `code` was started with, read from its
-    history: a dossier's, or an interlinked group's. Both take their codes from the same
-    counter's sequence, so a code found taken may be either's (its input read by its type)."""
+) -> DossierInput | GroupInput:
+    """The input the workflow `code` was started with (its current run's), read from its history
+    (no worker needed): a dossier's, or an interlinked group's. Both take their codes from the
+    same counter's sequence, so a code found taken may be either's: read by its workflow type."""
     handle = client.get_workflow_handle(code)
     async for event in handle.fetch_history_events(page_size=1, rpc_timeout=rpc_timeout):
         started = event.workflow_execution_started_event_attributes
         kind = GroupInput if started.workflow_type.name == GROUP_WORKFLOW else DossierInput
         [stored] = await client.data_converter.decode(started.input.payloads, [kind])
-        return stored.receiving_unit.code, stored.request_id
+        return stored
     raise RPCError(f"dossier {code} has no history", RPCStatusCode.NOT_FOUND, b"")
+
+
+def owner_of(started: DossierInput | GroupInput) -> tuple[str, str | None]:
+    """Whose request started it: its receiving unit and request id, as a claim names them."""
+    return started.receiving_unit.code, started.request_id
 
 
 def _outcome_unknown(err: BaseException) -> bool:
