@@ -23,8 +23,9 @@ and answers outside the interface are `PartnerError`, retried as an outage.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import structlog
@@ -53,6 +54,7 @@ __all__ = [
     "PartnerSubmission",
     "SubmitToPartnerInput",
     "SubmitToPartnerResult",
+    "rejection_details",
 ]
 
 log = structlog.get_logger(__name__)
@@ -113,6 +115,13 @@ class PartnerRejected(ApplicationError):
         super().__init__(message, status, reason, type=PARTNER_REJECTED, non_retryable=True)
         self.status = status
         self.reason = reason
+
+
+def rejection_details(details: Sequence[Any]) -> tuple[Any, str]:
+    """The HTTP status (None if missing) and the partner's reason ('' if none) that a
+    PartnerRejected carries as its details, as the group and the auditors' history decode it."""
+    status, reason = (list(details) + [None, ""])[:2]
+    return status, reason or ""
 
 
 def is_rejection(status: int, retried: frozenset[int] = RETRIED_CLIENT_ERRORS) -> bool:

@@ -20,7 +20,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
-from activities.partners import PARTNER_REJECTED
+from activities.partners import PARTNER_REJECTED, rejection_details
 from audit.history import (
     _CLOSINGS,
     AuditorHistory,
@@ -254,8 +254,9 @@ class _GroupReader(_Reader):
         if not name or failed.failure.application_failure_info.type != PARTNER_REJECTED:
             return
         error = await self._converter.decode_failure(failed.failure)
-        status, reason = (list(getattr(error, "details", ())) + ["", ""])[:2]
-        details = {"call": name, "http_status": str(status)} | ({"reason": str(reason)} if reason else {})
+        status, reason = rejection_details(getattr(error, "details", ()))
+        http_status = "" if status is None else str(status)
+        details = {"call": name, "http_status": http_status} | ({"reason": str(reason)} if reason else {})
         self._member_item(
             event,
             code,

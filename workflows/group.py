@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         PartnerState,
         PartnerSubmission,
         SubmitToPartnerInput,
+        rejection_details,
     )
     from model import search_attributes
     from model.dossier_inputs import (
@@ -623,7 +624,7 @@ class GroupWorkflow:
         self, member: MemberState, call: str, rejected: ApplicationError
     ) -> PartnerOutcome:
         """The partner's refusal that a rejection of the call (its HTTP status, its reason) means."""
-        status, reason = (list(rejected.details) + [None, ""])[:2]
+        status, reason = rejection_details(rejected.details)
         asked = "khi hỏi kết quả" if call == "partner_outcome" else "tiếp nhận hồ sơ"
         why = (
             f"hệ thống của {member.handling_unit_name or member.handling_unit} từ chối {asked}: HTTP {status}"
