@@ -17,20 +17,19 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import ColumnClause, Select, literal_column, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from model.dossier_inputs import Actor
 from officers.policy import may_receive
 from records.database import RecordsStore
-from records.tables import GroupMemberRow
+from records.tables import GroupMemberRow, inline_value
 from workflows.group_models import GroupStatus
 
 __all__ = ["GroupWaiting", "groups_waiting_check", "waiting_check_rows"]
 
-# Inline, not a parameter: only then does the planner see the partial index's condition; written
-# when the statement is compiled and cached, as the inbox's open statuses are (officers/inbox.py).
-_WAITING: ColumnClause[str] = literal_column(f"'{GroupStatus.REGISTERED_ONLINE.value}'")
+# Inline, not a parameter: only then does the planner see the partial index's condition.
+_WAITING = inline_value(GroupStatus.REGISTERED_ONLINE.value)
 
 
 class GroupWaiting(BaseModel):

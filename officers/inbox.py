@@ -23,7 +23,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    literal_column,
     or_,
     select,
     union_all,
@@ -39,7 +38,7 @@ from model.dossier_view import DossierView
 from officers.policy import may_act
 from procedures.models import Role, Step
 from records.database import RecordsStore
-from records.tables import DossierRow
+from records.tables import DossierRow, inline_value
 from workflows.dossier import DossierWorkflow
 
 __all__ = ["InboxItem", "OPEN_STATUSES", "inbox", "waiting_count", "waiting_rows"]
@@ -213,17 +212,8 @@ def _units() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 
 
 def _is_open() -> ColumnElement[bool]:
-    # Inline values, not parameters: only then do SQLite and PostgreSQL see that the query
-    # stays within the partial indexes' `status IN (...)` (records/tables.py). Written into the
-    # statement when it is compiled (and cached), not at each execution as `literal_execute`
-    # values are: that rewrite cost a worklist page about 0.3 ms (docs/benchmarks.md).
-    return DossierRow.status.in_([literal_column(_quoted(s.value)) for s in OPEN_STATUSES])
-
-
-def _quoted(value: str) -> str:
-    if not value.replace("_", "").isalpha():  # the statuses' own names: nothing to escape
-        raise ValueError(f"status {value!r} is not a plain name")
-    return f"'{value}'"
+    # Inline values (records.tables.inline_value): within the partial indexes' `status IN (...)`.
+    return DossierRow.status.in_([inline_value(s.value) for s in OPEN_STATUSES])
 
 
 def _waits_for(roles: tuple[str, ...]) -> ColumnElement[bool]:
