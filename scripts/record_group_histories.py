@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from datetime import datetime, timedelta  # noqa: E402
 
 import httpx  # noqa: E402
-from temporalio.client import WorkflowHistory  # noqa: E402
+from temporalio.client import WorkflowHandle, WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
@@ -85,6 +85,14 @@ IDENTITY = "record-histories"
 EPOCH = at(quiet_day(datetime(2030, 3, 1, tzinfo=VN_TZ), weekday=0), 9)
 
 
+async def return_group(group: WorkflowHandle, action_id: str, update_id: str) -> None:
+    """The counter returns the group's result, and the group closes."""
+    await group.execute_update(
+        GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id=action_id), id=update_id
+    )
+    await group.result()
+
+
 async def returned(desk: GroupDesk) -> dict[str, WorkflowHistory]:
     receipt = await desk.receive(request_id="group-returned")
     code = receipt.group_dossier_code
@@ -94,10 +102,7 @@ async def returned(desk: GroupDesk) -> dict[str, WorkflowHistory]:
         await desk.until(code, lambda v, key=key: member(v, key).status == "processing")
         await desk.do_member(codes[key], units[key], action_ids=f"returned-{key}")
     await desk.until(code, lambda v: v.status.value == "processed")
-    await desk.group(code).execute_update(
-        GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="returned-return"), id="r"
-    )
-    await desk.group(code).result()
+    await return_group(desk.group(code), "returned-return", "r")
     await desk.member(codes["insurance"]).result()
     return {
         "group_birth_returned": await desk.group(code).fetch_history(),
@@ -151,10 +156,7 @@ async def online_received(desk: GroupDesk) -> dict[str, WorkflowHistory]:
         await desk.until(code, lambda v, key=key: member(v, key).status == "processing")
         await desk.do_member(codes[key], units[key], action_ids=f"online-{key}")
     await desk.until(code, lambda v: v.status.value == "processed")
-    await group.execute_update(
-        GroupWorkflow.return_result, GroupReturnInput(actor=COUNTER, action_id="online-return"), id="o"
-    )
-    await group.result()
+    await return_group(group, "online-return", "o")
     return {"group_birth_online_received": await group.fetch_history()}
 
 
@@ -195,12 +197,7 @@ async def partner_insurance(env: WorkflowEnvironment, records) -> dict[str, Work
                     json={"state": "processed", "result_reference": "BHYT-1"},
                 )
             await desk.until(code, lambda v: v.status.value == "processed")
-            await desk.group(code).execute_update(
-                GroupWorkflow.return_result,
-                GroupReturnInput(actor=COUNTER, action_id="partner-return"),
-                id="p",
-            )
-            await desk.group(code).result()
+            await return_group(desk.group(code), "partner-return", "p")
             for key in ("birth", "residence"):
                 await desk.member(codes[key]).result()
             return {"group_birth_partner_insurance": await desk.group(code).fetch_history()}
@@ -219,12 +216,7 @@ async def partner_rejected(env: WorkflowEnvironment, records) -> dict[str, Workf
             await desk.until(code, lambda v: member(v, "birth").status == "processing")
             await desk.do_member(birth, BA_DINH_COMMITTEE, action_ids="rejected-birth")
             await desk.until(code, lambda v: v.status.value == "processed")
-            await desk.group(code).execute_update(
-                GroupWorkflow.return_result,
-                GroupReturnInput(actor=COUNTER, action_id="rejected-return"),
-                id="q",
-            )
-            await desk.group(code).result()
+            await return_group(desk.group(code), "rejected-return", "q")
             await desk.member(birth).result()
             return {"group_birth_partner_rejected": await desk.group(code).fetch_history()}
 
@@ -247,12 +239,7 @@ async def province_queues(env: WorkflowEnvironment, records) -> dict[str, Workfl
                 await desk.until(code, lambda v, key=key: member(v, key).status == "processing")
                 await desk.do_member(codes[key], units[key], action_ids=f"queues-{key}")
             await desk.until(code, lambda v: v.status.value == "processed")
-            await desk.group(code).execute_update(
-                GroupWorkflow.return_result,
-                GroupReturnInput(actor=COUNTER, action_id="queues-return"),
-                id="s",
-            )
-            await desk.group(code).result()
+            await return_group(desk.group(code), "queues-return", "s")
             for key in codes:
                 await desk.member(codes[key]).result()
             return {"group_birth_province_queues": await desk.group(code).fetch_history()}
