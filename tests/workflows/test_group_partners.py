@@ -106,6 +106,15 @@ async def has_no_dossier(desk: GroupDesk, code: str) -> bool:
     return False
 
 
+async def birth_done(desk: GroupDesk) -> tuple[str, dict[str, str]]:
+    """A group received and its birth registration done by the commune: the group's code and
+    its members' codes by key."""
+    receipt = await desk.receive()
+    codes = {m.key: m.dossier_code for m in receipt.members}
+    await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+    return receipt.group_dossier_code, codes
+
+
 class TestPartnerMember:
     """A member whose agency runs its own system is handed to it, and its answer is the member's."""
 
@@ -117,9 +126,7 @@ class TestPartnerMember:
         decision is the member's result, and the group is answered and returned."""
         app = standin_app("BHXH")
         async with running(app) as url, partner_desk(partner_env, records, {"social_insurance": url}) as desk:
-            receipt = await desk.receive()
-            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
-            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            code, codes = await birth_done(desk)
             await desk.until(code, lambda v: member(v, "residence").status == "processing")
             await desk.do_member(codes["residence"], BA_DINH_POLICE)
 
@@ -167,9 +174,7 @@ class TestPartnerMember:
         it, is never started; the birth registration done here stays done."""
         app = standin_app("CA")
         async with running(app) as url, partner_desk(partner_env, records, {"commune_police": url}) as desk:
-            receipt = await desk.receive()
-            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
-            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            code, codes = await birth_done(desk)
             view = await desk.until(code, lambda v: member(v, "residence").partner_reference != "")
             [submission] = app.state.submissions
             assert submission.results == {"birth": codes["birth"]}
@@ -204,9 +209,7 @@ class TestPartnerMember:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         async with partner_desk(partner_env, records, {"social_insurance": url}) as desk:
-            receipt = await desk.receive()
-            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
-            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            code, codes = await birth_done(desk)
             await desk.until(code, lambda v: member(v, "residence").status == "processing")
             await desk.do_member(codes["residence"], BA_DINH_POLICE)
             await desk.until(code, lambda v: member(v, "insurance").status == "processing")
@@ -319,9 +322,7 @@ class TestPartnerRejection:
         app = standin_app("CA")
         app.state.failing["PUT"] = (422, {"reason": "số định danh của mẹ không khớp"})
         async with running(app) as url, partner_desk(partner_env, records, {"commune_police": url}) as desk:
-            receipt = await desk.receive()
-            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
-            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            code, codes = await birth_done(desk)
             view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
             assert [member(view, k).status for k in ("birth", "residence", "insurance")] == [
                 "processed",
@@ -357,9 +358,7 @@ class TestPartnerRejection:
         app = standin_app("CA")
         app.state.failing["GET"] = (404, {"detail": "không có hồ sơ này"})
         async with running(app) as url, partner_desk(partner_env, records, {"commune_police": url}) as desk:
-            receipt = await desk.receive()
-            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
-            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            code, codes = await birth_done(desk)
             view = await desk.until(code, lambda v: v.status is GroupStatus.PROCESSED)
             residence = member(view, "residence")
             assert (residence.status, residence.partner_reference) == ("refused", "CA-1")
@@ -382,9 +381,7 @@ class TestPartnerRejection:
         app = standin_app("CA")
         app.state.failing["PUT"] = (401, {"reason": "token hết hạn"})
         async with running(app) as url, partner_desk(partner_env, records, {"commune_police": url}) as desk:
-            receipt = await desk.receive()
-            code, codes = receipt.group_dossier_code, {m.key: m.dossier_code for m in receipt.members}
-            await desk.do_member(codes["birth"], BA_DINH_COMMITTEE)
+            code, codes = await birth_done(desk)
             await until_calls(app, 401, 2)
             app.state.failing["PUT"] = (429, {"reason": "chậm lại"})
             await until_calls(app, 429, 2)
